@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+/**
+ * s3logs command line. Exit codes: 0 all good, 1 some key dates failed, 2 bad usage or config.
+ * Human output goes to stderr; --json puts one machine-readable summary on stdout.
+ */
+import { pathToFileURL } from 'node:url';
+import { ConfigError, errorMessage } from './errors.js';
+import { HELP, commandHelp } from './help.js';
+import { runConvert } from './commands/convert.js';
+import { runDemo } from './commands/demo.js';
+import { runDdl } from './commands/ddl.js';
+import { TOOL_VERSION } from './version.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  convert: runConvert,
+  demo: runDemo,
+  ddl: runDdl,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(rest[0] && commandHelp(rest[0]) ? commandHelp(rest[0])! : HELP);
+    return EXIT_OK;
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`s3logs ${TOOL_VERSION}\n`);
+    return EXIT_OK;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`s3logs: unknown command ${JSON.stringify(command)}; commands: ${Object.keys(COMMANDS).join(', ')} (see s3logs --help)\n`);
+    return EXIT_USAGE;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(commandHelp(command) ?? HELP);
+    return EXIT_OK;
+  }
+  try {
+    return await run(rest);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`s3logs ${command}: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`s3logs ${command}: ${errorMessage(error)}\n`);
+    return EXIT_FAILED;
+  }
+}
+
+/** The AWS SDK warns about future Node versions on every run; users read it as an error. */
+function quietNodeVersionWarning(): void {
+  const emit = process.emitWarning.bind(process);
+  process.emitWarning = ((warning: string | Error, ...args: unknown[]) => {
+    const name = typeof warning === 'string' ? (typeof args[0] === 'string' ? args[0] : (args[0] as { type?: string } | undefined)?.type) : warning.name;
+    if (name === 'NodeVersionSupportWarning' || String(warning).includes('NodeVersionSupportWarning')) return;
+    (emit as (...a: unknown[]) => void)(warning, ...args);
+  }) as typeof process.emitWarning;
+}
+
+/** Entry point of the `s3logs` bin. */
+export function run(): void {
+  quietNodeVersionWarning();
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`s3logs: ${errorMessage(error)}\n`);
+      process.exitCode = EXIT_FAILED;
+    },
+  );
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) run();

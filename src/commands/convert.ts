@@ -1,0 +1,132 @@
+/** `s3logs convert`: one key date or a range, with a human summary on stderr and --json on stdout. */
+import { parseConvertConfig, type ConvertConfig } from '../config.js';
+import { checkOverlap, openDest, openSource } from '../locations.js';
+import { convertKeyDate, type ConvertSettings, type KeyDateSummary, type ProgressEvent } from '../pipeline.js';
+import { openCatalog } from './stores.js';
+
+export interface RunSummary {
+  ok: boolean;
+  keyDates: KeyDateSummary[];
+  failedKeyDates: string[];
+  objects: number;
+  bytesIn: number;
+  lines: number;
+  rows: number;
+  rejects: number;
+  repairedUtf8: number;
+  filesWritten: number;
+  bytesOut: number;
+  partitions: number;
+  retries: number;
+  seconds: number;
+}
+
+export async function runConvert(argv: string[]): Promise<number> {
+  const config = parseConvertConfig(argv);
+  if (!config.allowOverlap) checkOverlap(config.source, config.dest);
+  const summary = await convert(config, config.quiet || config.json ? undefined : progressPrinter());
+  if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');
+  if (!config.quiet) process.stderr.write(formatSummary(summary, config));
+  return summary.ok ? 0 : 1;
+}
+
+export async function convert(config: ConvertConfig, onProgress?: (event: ProgressEvent) => void): Promise<RunSummary> {
+  const started = performance.now();
+  const stores = { aws: config.aws, ...(config.sse ? { sse: config.sse } : {}), ...(config.sseKmsKeyId ? { sseKmsKeyId: config.sseKmsKeyId } : {}) };
+  const source = await openSource(config.source, stores);
+  const dest = await openDest(config.dest, stores);
+  try {
+    const catalog = await openCatalog(config.catalog, dest, {
+      ...(config.database ? { database: config.database } : {}),
+      ...(config.table ? { table: config.table } : {}),
+      projection: config.projection,
+      aws: config.aws,
+    });
+    const settings: ConvertSettings = {
+      source,
+      dest,
+      catalog,
+      ...(config.database ? { database: config.database } : {}),
+      ...(config.table ? { table: config.table } : {}),
+      layout: config.layout,
+      concurrency: config.concurrency,
+      compression: config.compression,
+      memoryBudget: config.memoryBudget,
+      maxFileRows: config.maxFileRows,
+      rowGroupRows: config.rowGroupRows,
+      ...(onProgress ? { onProgress } : {}),
+    };
+    const keyDates: KeyDateSummary[] = [];
+    // One key date at a time: each is bounded in memory and already uses concurrent fetches.
+    for (const keyDate of config.keyDates) keyDates.push(await convertKeyDate(settings, keyDate));
+    const sum = (pick: (s: KeyDateSummary) => number) => keyDates.reduce((total, s) => total + pick(s), 0);
+    const retries = (source.storage.stats?.().retries ?? 0) + (source.storage === dest ? 0 : (dest.stats?.().retries ?? 0));
+    const failed = keyDates.filter((s) => s.status === 'failed').map((s) => s.keyDate);
+    return {
+      ok: failed.length === 0,
+      keyDates,
+      failedKeyDates: failed,
+      objects: sum((s) => s.objects),
+      bytesIn: sum((s) => s.bytesIn),
+      lines: sum((s) => s.lines),
+      rows: sum((s) => s.rows),
+      rejects: sum((s) => s.rejects),
+      repairedUtf8: sum((s) => s.repairedUtf8),
+      filesWritten: sum((s) => s.filesWritten),
+      bytesOut: sum((s) => s.bytesOut),
+      partitions: sum((s) => s.partitions),
+      retries,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await source.storage.close?.();
+    await dest.close?.();
+  }
+}
+
+function progressPrinter(): ((event: ProgressEvent) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let last = 0;
+  return (event) => {
+    const now = performance.now();
+    if (event.type === 'object' && now - last < 200 && event.done !== event.total) return;
+    last = now;
+    const text =
+      event.type === 'listed'
+        ? `${event.keyDate}: ${event.objects} objects, ${mib(event.bytes)} to convert`
+        : event.type === 'object'
+          ? `${event.keyDate}: ${event.done}/${event.total} objects, ${mib(event.bytes)}, ${event.rows.toLocaleString('en-US')} rows`
+          : `${event.keyDate}: committed`;
+    process.stderr.write(`\r\x1b[2K${text}`);
+    if (event.type === 'committed') process.stderr.write('\n');
+  };
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export function formatSummary(summary: RunSummary, config: Pick<ConvertConfig, 'dest'>): string {
+  const lines: string[] = [];
+  for (const s of summary.keyDates) {
+    if (s.status === 'empty') lines.push(`${s.keyDate}: no log objects found for this key date; nothing written`);
+    else if (s.status === 'failed') lines.push(`${s.keyDate}: FAILED at ${s.error?.stage}: ${s.error?.message} (nothing published for this key date)`);
+    else {
+      lines.push(
+        `${s.keyDate}: ${s.objects} objects, ${s.lines.toLocaleString('en-US')} lines → ${s.rows.toLocaleString('en-US')} rows + ${s.rejects} rejects; ` +
+          `${s.filesWritten} files in ${s.partitions} partitions, ${mib(s.bytesOut)} (${s.seconds.toFixed(1)} s)`,
+      );
+      if (s.rejects) lines.push(`  rejects: ${s.rejectFiles.join(', ')}`);
+      if (s.repairedUtf8) lines.push(`  ${s.repairedUtf8} lines had invalid UTF-8, replaced by U+FFFD`);
+    }
+  }
+  const mbps = summary.seconds > 0 ? summary.bytesIn / 1024 / 1024 / summary.seconds : 0;
+  lines.push(
+    `total: ${summary.objects} objects, ${mib(summary.bytesIn)} in, ${summary.rows.toLocaleString('en-US')} rows, ${summary.rejects} rejects, ` +
+      `${summary.filesWritten} files, ${mib(summary.bytesOut)} out, ${summary.seconds.toFixed(1)} s (${mbps.toFixed(1)} MiB/s)` +
+      (summary.retries ? `, ${summary.retries} retries` : ''),
+  );
+  if (!summary.ok) lines.push(`failed key dates: ${summary.failedKeyDates.join(', ')} — fix the cause above and re-run them`);
+  else lines.push(`output: ${config.dest}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,181 @@
+/**
+ * Flags → validated config, purely (no filesystem, network or credentials here). Every problem is a
+ * ConfigError that names the flag and the fix; the CLI turns it into exit code 2.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError } from './errors.js';
+import type { AwsOptions } from './aws/config.js';
+import type { KeyLayout } from './stages/list.js';
+import { formatDay, parseDay } from './stages/time.js';
+import { COMPRESSIONS, type Compression } from './stages/write.js';
+
+export type CatalogKind = 'local' | 'glue' | 'none';
+
+export interface ConvertConfig {
+  readonly source: string;
+  readonly dest: string;
+  readonly keyDates: string[];
+  readonly catalog: CatalogKind;
+  readonly database?: string;
+  readonly table?: string;
+  readonly projection: boolean;
+  readonly layout: KeyLayout;
+  readonly concurrency: number;
+  readonly compression: Compression;
+  readonly memoryBudget: number;
+  readonly maxFileRows: number;
+  readonly rowGroupRows: number;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly allowOverlap: boolean;
+  readonly aws: AwsOptions;
+  readonly sse?: 'AES256' | 'aws:kms';
+  readonly sseKmsKeyId?: string;
+}
+
+/** Flags every AWS-touching command shares (AWS CLI habits). */
+export const AWS_FLAGS = {
+  region: { type: 'string' },
+  profile: { type: 'string' },
+  'endpoint-url': { type: 'string' },
+  'expected-bucket-owner': { type: 'string' },
+  sse: { type: 'string' },
+  'sse-kms-key-id': { type: 'string' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+export const CONVERT_FLAGS = {
+  source: { type: 'string' },
+  dest: { type: 'string' },
+  date: { type: 'string' },
+  to: { type: 'string' },
+  catalog: { type: 'string' },
+  database: { type: 'string' },
+  table: { type: 'string' },
+  projection: { type: 'boolean' },
+  layout: { type: 'string' },
+  concurrency: { type: 'string' },
+  compression: { type: 'string' },
+  'memory-mb': { type: 'string' },
+  'file-rows': { type: 'string' },
+  'row-group-rows': { type: 'string' },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  'allow-overlap': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  ...AWS_FLAGS,
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+/** Longest range one convert call accepts; longer backfills belong to `s3logs backfill`. */
+const MAX_RANGE_DAYS = 3660;
+
+export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, command: string) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    const message = (error as Error).message;
+    const unknown = /Unknown option '([^']+)'/.exec(message);
+    if (unknown) throw new ConfigError(`unknown flag ${unknown[1]} for \`s3logs ${command}\`; see \`s3logs ${command} --help\``, unknown[1]);
+    const flag = /Option '(?:-\w, )?(--[\w-]+)/.exec(message)?.[1];
+    throw new ConfigError(`${message.replace(/\.$/, '')}; see \`s3logs ${command} --help\``, flag);
+  }
+}
+
+function required(value: string | undefined, flag: string, example: string): string {
+  if (value === undefined || value === '') throw new ConfigError(`${flag} is required, e.g. ${flag} ${example}`, flag);
+  return value;
+}
+
+function positiveInt(value: string | undefined, flag: string, fallback: number, max = 1_000_000_000): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
+    throw new ConfigError(`${flag} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`, flag);
+  }
+  return Number(value);
+}
+
+function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(`${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`, flag);
+  }
+  return value as T;
+}
+
+export function parseDate(value: string, flag: string): number {
+  const day = parseDay(value);
+  if (Number.isNaN(day)) throw new ConfigError(`${flag} must be a date as YYYY-MM-DD (UTC), got ${JSON.stringify(value)}`, flag);
+  return day;
+}
+
+/** Inclusive list of YYYY-MM-DD from `from` to `to`. */
+export function dateRange(from: string, to: string | undefined, fromFlag = '--date', toFlag = '--to'): string[] {
+  const first = parseDate(from, fromFlag);
+  const last = to === undefined ? first : parseDate(to, toFlag);
+  if (last < first) throw new ConfigError(`${toFlag} ${to} is before ${fromFlag} ${from}; swap them`, toFlag);
+  if (last - first >= MAX_RANGE_DAYS) throw new ConfigError(`${fromFlag}..${toFlag} spans more than ${MAX_RANGE_DAYS} days; split the range`, toFlag);
+  const days: string[] = [];
+  for (let d = first; d <= last; d++) days.push(formatDay(d));
+  return days;
+}
+
+export function parseAwsFlags(values: Record<string, string | boolean | undefined>): Pick<ConvertConfig, 'aws' | 'sse' | 'sseKmsKeyId'> {
+  const endpoint = values['endpoint-url'] as string | undefined;
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
+    throw new ConfigError(`--endpoint-url must be an http(s) URL such as http://127.0.0.1:9000, got ${JSON.stringify(endpoint)}`, '--endpoint-url');
+  }
+  const owner = values['expected-bucket-owner'] as string | undefined;
+  if (owner !== undefined && !/^\d{12}$/.test(owner)) {
+    throw new ConfigError(`--expected-bucket-owner must be a 12-digit AWS account ID, got ${JSON.stringify(owner)}`, '--expected-bucket-owner');
+  }
+  const region = values.region as string | undefined;
+  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+    throw new ConfigError(`--region ${JSON.stringify(region)} is not an AWS region name such as us-east-1`, '--region');
+  }
+  const sse = values.sse as string | undefined;
+  if (sse !== undefined && sse !== 'AES256' && sse !== 'aws:kms') throw new ConfigError(`--sse must be AES256 or aws:kms, got ${JSON.stringify(sse)}`, '--sse');
+  const kmsKey = values['sse-kms-key-id'] as string | undefined;
+  if (kmsKey !== undefined && sse !== 'aws:kms') throw new ConfigError('--sse-kms-key-id needs --sse aws:kms', '--sse-kms-key-id');
+  const aws: AwsOptions = {
+    ...(region ? { region } : {}),
+    ...(values.profile ? { profile: values.profile as string } : {}),
+    ...(endpoint ? { endpointUrl: endpoint, forcePathStyle: true } : {}),
+    ...(owner ? { expectedBucketOwner: owner } : {}),
+  };
+  return { aws, ...(sse ? { sse } : {}), ...(kmsKey ? { sseKmsKeyId: kmsKey } : {}) };
+}
+
+export function parseConvertConfig(argv: string[]): ConvertConfig {
+  const values = parseFlags(argv, CONVERT_FLAGS, 'convert');
+  const source = required(values.source, '--source', 's3://my-log-bucket/logs/ or ./raw-logs');
+  const dest = required(values.dest, '--dest', 's3://my-lake/access-logs/ or ./lake');
+  const keyDates = dateRange(required(values.date, '--date', '2024-01-29'), values.to);
+  const catalog = oneOf(values.catalog, '--catalog', ['local', 'glue', 'none'] as const, 'local');
+  if (catalog !== 'glue' && values.projection) throw new ConfigError('--projection only applies to --catalog glue', '--projection');
+  for (const flag of ['database', 'table'] as const) {
+    const name = values[flag];
+    if (name !== undefined && !/^[a-z0-9_]{1,255}$/.test(name)) {
+      throw new ConfigError(`--${flag} must be lower case letters, digits and _ (Glue/Hive names), got ${JSON.stringify(name)}`, `--${flag}`);
+    }
+  }
+  const concurrency = positiveInt(values.concurrency, '--concurrency', 16, 512);
+  return {
+    source,
+    dest,
+    keyDates,
+    catalog,
+    ...(values.database ? { database: values.database } : {}),
+    ...(values.table ? { table: values.table } : {}),
+    projection: values.projection ?? false,
+    layout: oneOf(values.layout, '--layout', ['auto', 'simple', 'date-based'] as const, 'auto'),
+    concurrency,
+    compression: oneOf(values.compression, '--compression', COMPRESSIONS, 'zstd'),
+    memoryBudget: positiveInt(values['memory-mb'], '--memory-mb', 64, 65536) * 1024 * 1024,
+    maxFileRows: positiveInt(values['file-rows'], '--file-rows', 1_000_000),
+    rowGroupRows: positiveInt(values['row-group-rows'], '--row-group-rows', 250_000),
+    json: values.json ?? false,
+    quiet: values.quiet ?? false,
+    allowOverlap: values['allow-overlap'] ?? false,
+    ...parseAwsFlags(values),
+    aws: { ...parseAwsFlags(values).aws, maxSockets: Math.max(50, concurrency * 2) },
+  };
+}

@@ -1,0 +1,69 @@
+/** Help texts: `s3logs --help` and `s3logs <command> --help`. */
+
+const AWS_HELP = `AWS options (S3 and Glue; standard credential chain: env, ~/.aws, SSO, instance/container role):
+  --region <region>             AWS region (default: AWS_REGION / profile)
+  --profile <name>              named profile from ~/.aws/config
+  --endpoint-url <url>          endpoint for every AWS client (S3-compatible stores use path-style);
+                                AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_GLUE also work
+  --expected-bucket-owner <id>  12-digit account that must own every bucket touched
+  --sse AES256|aws:kms          server-side encryption for outputs
+  --sse-kms-key-id <key>        KMS key for --sse aws:kms
+`;
+
+const CONVERT_HELP = `s3logs convert --source <uri> --dest <uri> --date YYYY-MM-DD [--to YYYY-MM-DD] [options]
+
+Converts the raw S3 server access log objects of one key date (or each date of a range) into
+Hive-partitioned Parquet: <dest>/bucket=<bucket>/dt=<YYYY-MM-DD>/part-<keydate>-NNNNN.parquet.
+A key date is the date in the log object's key (both S3 key layouts are detected); rows land in the
+dt partition of their own requestdatetime. Re-running a key date replaces exactly its own files.
+
+  --source <uri>          raw logs: s3://bucket/prefix/, file:///path, or a directory
+  --dest <uri>            Parquet output: s3://bucket/prefix/, file:///path, or a directory
+  --date YYYY-MM-DD       key date (UTC)
+  --to YYYY-MM-DD         last key date of a range (inclusive)
+  --catalog local|glue|none   where partitions are registered (default local: <dest>/_s3logs/catalog.json)
+  --database <db> --table <t> catalog names (default s3_access_logs.access_logs)
+  --projection            with --catalog glue: Athena partition projection instead of partitions
+  --layout auto|simple|date-based   source key layout (default auto)
+  --concurrency <n>       concurrent object fetches (default 16)
+  --compression zstd|snappy|gzip|brotli|lz4|none   Parquet codec (default zstd)
+  --memory-mb <n>         buffered column data before a file is written (default 64)
+  --file-rows <n>         most rows per Parquet file (default 1000000)
+  --row-group-rows <n>    most rows per row group (default 250000)
+  --json                  print a JSON summary on stdout
+  --quiet                 no human output on stderr
+  --allow-overlap         allow --dest inside --source (not recommended)
+
+${AWS_HELP}
+Exit codes: 0 all key dates converted (or had no objects), 1 some key dates failed, 2 bad usage.
+`;
+
+const DEMO_HELP = `s3logs demo [--out <dir>] [--mb <n>]
+
+Generates a seeded sample of S3 server access logs under <dir>/raw-logs (default ./out), converts it
+into <dir>/lake with the local store and catalog, and prints a DuckDB query to try.
+`;
+
+const DDL_HELP = `s3logs ddl --dest <uri> [--database <db>] [--table <t>] [--projection] [--duckdb]
+
+Prints the Athena CREATE EXTERNAL TABLE for the Parquet under --dest (or, with --duckdb, a DuckDB
+view), derived from the schema declaration.
+`;
+
+const COMMAND_HELP: Record<string, string> = { convert: CONVERT_HELP, demo: DEMO_HELP, ddl: DDL_HELP };
+
+export const HELP = `s3logs — S3 server access logs → typed, Hive-partitioned Parquet, registered in a catalog
+
+Usage: s3logs <command> [options]
+
+Commands:
+  convert   convert the raw logs of a key date (or range) to Parquet and register the partitions
+  ddl       print the Athena table DDL or a DuckDB view for the output
+  demo      convert a generated sample on the local store (what \`npm start\` runs)
+
+Run \`s3logs <command> --help\` for the options of a command. \`s3logs --version\` prints the version.
+`;
+
+export function commandHelp(command: string): string | undefined {
+  return COMMAND_HELP[command];
+}

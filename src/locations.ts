@@ -1,0 +1,95 @@
+/**
+ * Where data lives: `s3://bucket/prefix/`, `file:///path` or a plain path → a Storage (+ key prefix for
+ * sources), created only here so the pipeline never knows which store it talks to.
+ */
+import { statSync } from 'node:fs';
+import { basename, dirname, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AwsOptions } from './aws/config.js';
+import { ConfigError } from './errors.js';
+import type { SourceLocation } from './pipeline.js';
+import { LocalStorage } from './storage/local.js';
+import type { Storage } from './storage/Storage.js';
+
+export interface StoreOptions {
+  readonly aws: AwsOptions;
+  readonly sse?: 'AES256' | 'aws:kms';
+  readonly sseKmsKeyId?: string;
+}
+
+type Parsed = { kind: 's3'; bucket: string; prefix: string } | { kind: 'local'; path: string };
+
+export function parseLocation(uri: string, flag: string): Parsed {
+  if (uri.startsWith('s3://')) {
+    const rest = uri.slice(5);
+    const slash = rest.indexOf('/');
+    const bucket = slash === -1 ? rest : rest.slice(0, slash);
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]{1,254}$/.test(bucket)) throw new ConfigError(`${flag} ${uri}: ${JSON.stringify(bucket)} is not a bucket name`, flag);
+    return { kind: 's3', bucket, prefix: slash === -1 ? '' : rest.slice(slash + 1) };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !uri.startsWith('file://')) {
+    throw new ConfigError(`${flag} ${uri}: only s3://, file:// and local paths are supported`, flag);
+  }
+  return { kind: 'local', path: resolve(uri.startsWith('file://') ? fileURLToPath(uri) : uri) };
+}
+
+async function s3Storage(uri: string, options: StoreOptions): Promise<Storage> {
+  const { createS3Storage } = await import('./storage/s3.js');
+  return createS3Storage(uri, {
+    aws: options.aws,
+    ...(options.sse ? { sse: options.sse } : {}),
+    ...(options.sseKmsKeyId ? { sseKmsKeyId: options.sseKmsKeyId } : {}),
+  });
+}
+
+/** The raw logs: a directory (or directory + file-name prefix such as `logs/emr`) or an S3 prefix. */
+export async function openSource(uri: string, options: StoreOptions): Promise<SourceLocation> {
+  const parsed = parseLocation(uri, '--source');
+  if (parsed.kind === 's3') return { storage: await s3Storage(`s3://${parsed.bucket}/`, options), prefix: parsed.prefix };
+  let isDir = false;
+  try {
+    isDir = statSync(parsed.path).isDirectory();
+  } catch {
+    isDir = false;
+  }
+  if (isDir) return { storage: new LocalStorage(parsed.path), prefix: '' };
+  try {
+    if (!statSync(dirname(parsed.path)).isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw new ConfigError(`--source ${uri} does not exist; pass the directory (or S3 prefix) that holds the raw access logs`, '--source');
+  }
+  // `logs/emr` with objects `logs/emr2021-11-08-…`: a simple-layout prefix without a trailing slash.
+  return { storage: new LocalStorage(dirname(parsed.path)), prefix: basename(parsed.path) };
+}
+
+export async function openDest(uri: string, options: StoreOptions): Promise<Storage> {
+  const parsed = parseLocation(uri, '--dest');
+  if (parsed.kind === 's3') {
+    const prefix = parsed.prefix === '' || parsed.prefix.endsWith('/') ? parsed.prefix : parsed.prefix + '/';
+    return s3Storage(`s3://${parsed.bucket}/${prefix}`, options);
+  }
+  return new LocalStorage(parsed.path);
+}
+
+/**
+ * Refuses a destination inside the source prefix or the other way round: the output would be listed as
+ * input on the next run, and S3 would log the writes to the logs (recursive, expensive).
+ */
+export function checkOverlap(sourceUri: string, destUri: string): void {
+  const source = parseLocation(sourceUri, '--source');
+  const dest = parseLocation(destUri, '--dest');
+  let overlap = false;
+  if (source.kind === 's3' && dest.kind === 's3') {
+    overlap = source.bucket === dest.bucket && (dest.prefix.startsWith(source.prefix) || source.prefix.startsWith(dest.prefix));
+  } else if (source.kind === 'local' && dest.kind === 'local') {
+    const s = source.path + sep;
+    const d = dest.path + sep;
+    overlap = d.startsWith(s) || s.startsWith(d);
+  }
+  if (overlap) {
+    throw new ConfigError(
+      `--dest ${destUri} overlaps --source ${sourceUri}: outputs would be read back as inputs. Use a separate prefix or bucket for the Parquet output (or pass --allow-overlap if you are sure)`,
+      '--dest',
+    );
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * commit: publish a key date's staged files and retire what an earlier run of the same key date wrote.
+ *
+ * Order matters for crash safety:
+ *   1. a pending journal lists every final key this run will publish;
+ *   2. staged files are moved into place (each move is atomic);
+ *   3. files of earlier runs (their manifest and any pending journal left by a crash) that this run
+ *      did not write are deleted;
+ *   4. the manifest is written — last, so it only ever describes published files;
+ *   5. the journal and the staging area are removed.
+ * A crash anywhere leaves enough behind (old manifest, journal) for the next run to clean up.
+ */
+import { StorageError } from '../errors.js';
+import type { ObjectInfo, Storage } from '../storage/Storage.js';
+
+export const CONTROL_PREFIX = '_s3logs/';
+
+export function manifestKey(keyDate: string): string {
+  return `${CONTROL_PREFIX}keydates/${keyDate}/manifest.json`;
+}
+
+function pendingKey(keyDate: string): string {
+  return `${CONTROL_PREFIX}keydates/${keyDate}/pending.json`;
+}
+
+export function stagingRoot(keyDate: string): string {
+  return `${CONTROL_PREFIX}staging/${keyDate}/`;
+}
+
+export interface ManifestFile {
+  readonly key: string;
+  readonly bucket: string;
+  readonly dt: string;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+export interface KeyDateCounts {
+  objects: number;
+  bytesIn: number;
+  lines: number;
+  rows: number;
+  rejects: number;
+  repairedUtf8: number;
+}
+
+export interface KeyDateManifest {
+  readonly kind: 's3logs/keydate-manifest';
+  readonly manifestVersion: 1;
+  readonly keyDate: string;
+  readonly runId: string;
+  readonly tool: { name: string; version: string };
+  readonly schemaVersion: number;
+  readonly createdAt: string;
+  readonly source: string;
+  readonly objects: ReadonlyArray<Pick<ObjectInfo, 'key' | 'size' | 'etag'>>;
+  readonly files: readonly ManifestFile[];
+  readonly rejectFiles: ReadonlyArray<{ key: string; rejects: number }>;
+  readonly counts: KeyDateCounts;
+}
+
+interface PendingJournal {
+  readonly runId: string;
+  readonly keys: readonly string[];
+}
+
+async function readJson<T>(storage: Storage, key: string): Promise<T | undefined> {
+  let body: Uint8Array;
+  try {
+    body = await storage.get(key);
+  } catch (error) {
+    if (error instanceof StorageError && error.code === 'not_found') return undefined;
+    throw error;
+  }
+  try {
+    return JSON.parse(Buffer.from(body).toString('utf8')) as T;
+  } catch {
+    throw new StorageError(`${storage.uri}${key} is not valid JSON; delete it and re-run this key date`, 'io', key);
+  }
+}
+
+export function readManifest(storage: Storage, keyDate: string): Promise<KeyDateManifest | undefined> {
+  return readJson<KeyDateManifest>(storage, manifestKey(keyDate));
+}
+
+/** Every key an earlier run of this key date may have published (committed or interrupted). */
+export async function previousOutputs(storage: Storage, keyDate: string): Promise<Set<string>> {
+  const keys = new Set<string>();
+  const manifest = await readManifest(storage, keyDate);
+  for (const f of manifest?.files ?? []) keys.add(f.key);
+  for (const r of manifest?.rejectFiles ?? []) keys.add(r.key);
+  const pending = await readJson<PendingJournal>(storage, pendingKey(keyDate));
+  for (const key of pending?.keys ?? []) keys.add(key);
+  return keys;
+}
+
+/** Removes staging left by interrupted runs of this key date (there is one run per key date at a time). */
+export async function clearStaging(storage: Storage, keyDate: string): Promise<void> {
+  const page = await storage.list(stagingRoot(keyDate));
+  if (page.objects.length) await storage.delete(page.objects.map((o) => o.key));
+}
+
+async function move(storage: Storage, from: string, to: string): Promise<void> {
+  if (storage.move) return storage.move(from, to);
+  await storage.put(to, await storage.get(from));
+  await storage.delete([from]);
+}
+
+export interface CommitResult {
+  readonly deletedStale: string[];
+}
+
+export async function commitKeyDate(
+  storage: Storage,
+  manifest: KeyDateManifest,
+  staged: ReadonlyArray<{ key: string; stagingKey: string }>,
+  previous: Set<string>,
+): Promise<CommitResult> {
+  const keyDate = manifest.keyDate;
+  const published = new Set(staged.map((s) => s.key));
+  await storage.put(pendingKey(keyDate), Buffer.from(JSON.stringify({ runId: manifest.runId, keys: [...published] } satisfies PendingJournal)));
+  for (const s of staged) await move(storage, s.stagingKey, s.key);
+  const stale = [...previous].filter((key) => !published.has(key)).sort();
+  if (stale.length) await storage.delete(stale);
+  await storage.put(manifestKey(keyDate), Buffer.from(JSON.stringify(manifest, null, 1)), { contentType: 'application/json' });
+  await storage.delete([pendingKey(keyDate)]);
+  await clearStaging(storage, keyDate);
+  return { deletedStale: stale };
+}

@@ -1,0 +1,73 @@
+/**
+ * list: the raw log objects of one key date, for both S3 key layouts (FORMAT.md §4):
+ *   simple      <prefix>YYYY-MM-DD-hh-mm-ss-UNIQUE
+ *   date-based  <prefix><account>/<region>/<bucket>/YYYY/MM/DD/YYYY-MM-DD-hh-mm-ss-UNIQUE
+ * The layout is detected: the simple form is one prefix listing; the date-based form is discovered
+ * level by level (account → region → bucket), listing subtrees in parallel.
+ */
+import pLimit from 'p-limit';
+import type { ObjectInfo, Storage } from '../storage/Storage.js';
+
+export type KeyLayout = 'auto' | 'simple' | 'date-based';
+
+export interface KeyDateListing {
+  readonly objects: ObjectInfo[];
+  /** Layouts the objects were found in. */
+  readonly layouts: Array<'simple' | 'date-based'>;
+  readonly listRequests: number;
+}
+
+const TIME_SUFFIX = /^-\d{2}-\d{2}-\d{2}-[^/]+$/;
+const ACCOUNT = /^\d{12}\/$/;
+const YEAR = /^\d{4}\/$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+\/$/;
+
+export async function listKeyDate(storage: Storage, prefix: string, keyDate: string, layout: KeyLayout = 'auto', parallel = 16): Promise<KeyDateListing> {
+  const limit = pLimit(parallel);
+  let requests = 0;
+  const list = (p: string, delimiter?: string) => {
+    requests++;
+    return limit(() => storage.list(p, delimiter ? { delimiter } : {}));
+  };
+  const found: ObjectInfo[] = [];
+  const layouts: Array<'simple' | 'date-based'> = [];
+
+  const simple = async () => {
+    const page = await list(prefix + keyDate);
+    const matches = page.objects.filter((o) => TIME_SUFFIX.test(o.key.slice(prefix.length + keyDate.length)));
+    if (matches.length) layouts.push('simple');
+    found.push(...matches);
+  };
+
+  const [y, m, d] = keyDate.split('-');
+  const datePath = `${y}/${m}/${d}/`;
+  const dateBased: ObjectInfo[] = [];
+  const bucketLevel = async (bucketPrefix: string) => {
+    const page = await list(bucketPrefix + datePath);
+    for (const o of page.objects) {
+      const name = o.key.slice(bucketPrefix.length + datePath.length);
+      if (name.startsWith(keyDate) && TIME_SUFFIX.test(name.slice(keyDate.length))) dateBased.push(o);
+    }
+  };
+  // depth 0 = the source prefix; up to three levels (account/region/bucket) above the year directories.
+  const explore = async (p: string, depth: number): Promise<void> => {
+    const page = await list(p, '/');
+    const children = page.commonPrefixes.map((cp) => cp.slice(p.length));
+    if (children.some((c) => YEAR.test(c))) {
+      await bucketLevel(p);
+      return;
+    }
+    if (depth >= 3) return;
+    const next = children.filter((c) => (depth === 0 ? ACCOUNT.test(c) || REGION.test(c) || depth < 3 : true));
+    await Promise.all(next.map((c) => explore(p + c, depth + 1)));
+  };
+
+  const jobs: Promise<void>[] = [];
+  if (layout !== 'date-based') jobs.push(simple());
+  if (layout !== 'simple') jobs.push(explore(prefix, 0));
+  await Promise.all(jobs);
+  if (dateBased.length) layouts.push('date-based');
+  found.push(...dateBased);
+  found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { objects: found, layouts, listRequests: requests };
+}

@@ -1,0 +1,316 @@
+/**
+ * parse: raw log object bytes → per-line field spans (byte offsets) + reject records.
+ *
+ * Works on the object's bytes; no per-line strings. A line is tokenised left to right (FORMAT.md §8):
+ * the bracketed time takes two space tokens, quoted fields end at a `"` followed by a space or the end of
+ * the line, and when a quoted field holds raw quotes, the candidate end that leaves a valid tail wins
+ * (first under strict checks of the enum fields, then under loose checks). Every line becomes exactly
+ * one row (sink.row) or one reject (sink.reject).
+ */
+import { isUtf8 } from 'node:buffer';
+import { KNOWN_FIELD_COUNT, MIN_FIELD_COUNT } from '../../schemas/accessLog.js';
+import { parseLogTime } from './time.js';
+
+const SP = 0x20;
+const QUOTE = 0x22;
+const DASH = 0x2d;
+const LF = 0x0a;
+const CR = 0x0d;
+const TAB = 0x09;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+
+/** 0-based slots of the fields that need special tokenising. */
+const SLOT_TIME = 2;
+const SLOT_REQUESTER = 4;
+const SLOT_HOSTID = 18;
+const SLOT_SIGV = 19;
+const SLOT_AUTHTYPE = 21;
+const SLOT_TLS = 23;
+const SLOT_ACL = 25;
+/** Quoted fields: request_uri, referrer, useragent. */
+const QUOTED_SLOTS = new Set([8, 15, 16]);
+/** Integer fields and the maximum digits each may hold (int32 fields: 9, int64 fields: 15 → safe integers). */
+const INTEGER_DIGITS = new Map([
+  [9, 9],
+  [11, 15],
+  [12, 15],
+  [13, 9],
+  [14, 9],
+]);
+/** Raw quotes in a quoted field give several candidate ends; more than this is not a log line. */
+const MAX_QUOTE_CANDIDATES = 16;
+
+const OAI_REQUESTER = Buffer.from('arn:aws:iam::cloudfront:user/CloudFront');
+const OAI_CONTINUATION = Buffer.from(' Origin Access Identity ');
+
+export type RejectReason =
+  | 'blank_line'
+  | 'too_few_fields'
+  | 'bad_time'
+  | 'unterminated_quote'
+  | 'bad_quoted_field'
+  | 'bad_number'
+  | 'bad_aclrequired'
+  | 'embedded_record';
+
+/** Field spans of one tokenised line; reused for every line of an object. */
+export class LineSpans {
+  /** Start/end byte offsets (end exclusive) per field slot 0..26; quoted fields exclude their quotes. */
+  readonly start = new Int32Array(KNOWN_FIELD_COUNT);
+  readonly end = new Int32Array(KNOWN_FIELD_COUNT);
+  /** Number of fields in the record (may exceed 27). */
+  count = 0;
+  /** Raw text of fields after the 27th, or -1 when none. */
+  extraStart = -1;
+  extraEnd = -1;
+  /** Fields after the 27th. */
+  extraCount = 0;
+  /** requestdatetime, epoch milliseconds UTC. */
+  timeMs = 0;
+}
+
+export interface ParseSink {
+  /** A valid record; spans index into `buf`. */
+  row(buf: Uint8Array, spans: LineSpans, lineNumber: number): void;
+  /** A line that is not a valid record; `raw` is the line without its line break. */
+  reject(lineNumber: number, reason: RejectReason, detail: string, raw: Uint8Array): void;
+}
+
+export interface ParseCounts {
+  lines: number;
+  rows: number;
+  rejects: number;
+  /** Lines whose invalid UTF-8 sequences were replaced by U+FFFD before parsing. */
+  repairedUtf8: number;
+}
+
+/** Parses one whole log object. Lines are split on LF; a trailing CR and trailing blanks are ignored. */
+export function parseLogObject(bytes: Uint8Array, sink: ParseSink, spans = new LineSpans()): ParseCounts {
+  const counts: ParseCounts = { lines: 0, rows: 0, rejects: 0, repairedUtf8: 0 };
+  // Checking the whole object once is native and fast; only objects that fail pay per-line checks.
+  const objectIsUtf8 = isUtf8(bytes);
+  const n = bytes.length;
+  let lineStart = 0;
+  while (lineStart < n) {
+    let lineEnd = bytes.indexOf(LF, lineStart);
+    const next = lineEnd === -1 ? n : lineEnd + 1;
+    if (lineEnd === -1) lineEnd = n;
+    counts.lines++;
+    let buf = bytes;
+    let ls = lineStart;
+    let le = lineEnd;
+    if (!objectIsUtf8 && !isUtf8(bytes.subarray(ls, le))) {
+      // Parquet strings must be UTF-8: replace invalid sequences (WHATWG rules) and keep the row.
+      buf = Buffer.from(new TextDecoder('utf-8').decode(bytes.subarray(ls, le)));
+      ls = 0;
+      le = buf.length;
+      counts.repairedUtf8++;
+    }
+    const ok = parseLine(buf, ls, le, spans);
+    if (ok === true) {
+      sink.row(buf, spans, counts.lines);
+      counts.rows++;
+    } else {
+      let rawEnd = lineEnd;
+      if (rawEnd > lineStart && bytes[rawEnd - 1] === CR) rawEnd--;
+      sink.reject(counts.lines, ok.reason, ok.detail, bytes.subarray(lineStart, rawEnd));
+      counts.rejects++;
+    }
+    lineStart = next;
+  }
+  return counts;
+}
+
+export interface LineFailure {
+  reason: RejectReason;
+  detail: string;
+}
+
+/** Tokenises and validates one line [ls, le) of buf into spans; true, or why the line is rejected. */
+export function parseLine(buf: Uint8Array, ls: number, le: number, spans: LineSpans): true | LineFailure {
+  // Trailing CR (CRLF files) and trailing blanks (an AWS doc example ends with a space) are not data.
+  while (le > ls && (buf[le - 1] === CR || buf[le - 1] === SP || buf[le - 1] === TAB)) le--;
+  if (le === ls) return { reason: 'blank_line', detail: 'empty line' };
+  failure = undefined;
+  if (!scanFields(buf, ls, le, 0, spans, true)) {
+    failure = undefined;
+    if (!scanFields(buf, ls, le, 0, spans, false)) {
+      return diagnose(buf, ls, le);
+    }
+  }
+  const timeMs = parseLogTime(buf, spans.start[SLOT_TIME]!, spans.end[SLOT_TIME]!);
+  if (Number.isNaN(timeMs)) {
+    return { reason: 'bad_time', detail: `time field is not [dd/Mon/yyyy:HH:mm:ss ±hhmm]: ${preview(buf, spans.start[SLOT_TIME]! - 1, spans.end[SLOT_TIME]! + 1)}` };
+  }
+  spans.timeMs = timeMs;
+  return true;
+}
+
+/** The first reason a scan failed, kept for the reject record. */
+let failure: LineFailure | undefined;
+
+function fail(reason: RejectReason, detail: string): false {
+  failure ??= { reason, detail };
+  return false;
+}
+
+function diagnose(buf: Uint8Array, ls: number, le: number): LineFailure {
+  // Two records glued together (a truncated record followed by the next, NCBI saw it in production)
+  // show a second bracketed time later in the line; say so rather than blame a shifted field.
+  const firstTime = buf.indexOf(LBRACKET, ls);
+  if (firstTime !== -1 && firstTime < le) {
+    const second = findBracketedTime(buf, firstTime + 1, le);
+    if (second !== -1) return { reason: 'embedded_record', detail: `a second record starts at byte ${second - ls}` };
+  }
+  return failure ?? { reason: 'too_few_fields', detail: 'not an access log record' };
+}
+
+function findBracketedTime(buf: Uint8Array, from: number, le: number): number {
+  for (let i = buf.indexOf(LBRACKET, from); i !== -1 && i + 27 < le + 1; i = buf.indexOf(LBRACKET, i + 1)) {
+    if (i >= le) return -1;
+    if (buf[i + 3] === 0x2f && buf[i + 7] === 0x2f && buf[i + 12] === 0x3a && buf[i + 21] === SP) return i;
+  }
+  return -1;
+}
+
+/**
+ * Reads fields from `slot` on, starting at `pos`. Recursive only at quoted fields, where each candidate
+ * end is tried in order until the rest of the line scans; `strict` also checks the enum fields, which is
+ * what tells a raw quote inside a value from the real end of the value.
+ */
+function scanFields(buf: Uint8Array, pos: number, le: number, slot: number, spans: LineSpans, strict: boolean): boolean {
+  for (;;) {
+    if (slot === KNOWN_FIELD_COUNT) return finishExtra(buf, pos, le, spans);
+    if (pos > le) return fail('too_few_fields', `record ends after ${slot} fields (at least ${MIN_FIELD_COUNT} expected)`);
+    let end: number;
+    if (QUOTED_SLOTS.has(slot) && buf[pos] === QUOTE) {
+      return scanQuoted(buf, pos, le, slot, spans, strict);
+    } else if (slot === SLOT_TIME && buf[pos] === LBRACKET) {
+      const close = buf.indexOf(RBRACKET, pos);
+      if (close === -1 || close >= le) return fail('bad_time', 'time field has no closing ]');
+      spans.start[slot] = pos + 1;
+      spans.end[slot] = close;
+      end = close + 1;
+      if (end < le && buf[end] !== SP) return fail('bad_time', 'time field is not followed by a space');
+    } else {
+      end = tokenEnd(buf, pos, le);
+      if (slot === SLOT_REQUESTER) end = requesterEnd(buf, pos, end, le);
+      else if (slot === SLOT_HOSTID) end = hostIdEnd(buf, end, le);
+      spans.start[slot] = pos;
+      spans.end[slot] = end;
+      if (!checkToken(buf, pos, end, slot, strict)) return false;
+    }
+    if (end >= le) return finishAt(slot + 1, spans);
+    pos = end + 1;
+    slot++;
+  }
+}
+
+function scanQuoted(buf: Uint8Array, pos: number, le: number, slot: number, spans: LineSpans, strict: boolean): boolean {
+  let tried = 0;
+  for (let q = buf.indexOf(QUOTE, pos + 1); q !== -1 && q < le; q = buf.indexOf(QUOTE, q + 1)) {
+    if (q + 1 !== le && buf[q + 1] !== SP) continue;
+    if (++tried > MAX_QUOTE_CANDIDATES) break;
+    spans.start[slot] = pos + 1;
+    spans.end[slot] = q;
+    if (q + 1 >= le) {
+      if (finishAt(slot + 1, spans)) return true;
+      continue;
+    }
+    if (scanFields(buf, q + 2, le, slot + 1, spans, strict)) return true;
+  }
+  if (tried === 0) return fail('unterminated_quote', `field ${slot + 1} opens a quote that is never closed`);
+  return false;
+}
+
+function finishAt(fields: number, spans: LineSpans): boolean {
+  if (fields < MIN_FIELD_COUNT) {
+    return fail('too_few_fields', `record has ${fields} fields (at least ${MIN_FIELD_COUNT} expected)`);
+  }
+  spans.count = fields;
+  spans.extraStart = spans.extraEnd = -1;
+  spans.extraCount = 0;
+  return true;
+}
+
+function finishExtra(buf: Uint8Array, pos: number, le: number, spans: LineSpans): boolean {
+  // AWS appends new fields at the end: keep their raw text rather than drop it.
+  spans.extraStart = pos;
+  spans.extraEnd = le;
+  let count = 1;
+  for (let i = buf.indexOf(SP, pos); i !== -1 && i < le; i = buf.indexOf(SP, i + 1)) count++;
+  spans.extraCount = count;
+  spans.count = KNOWN_FIELD_COUNT + count;
+  return true;
+}
+
+function tokenEnd(buf: Uint8Array, pos: number, le: number): number {
+  const sp = buf.indexOf(SP, pos);
+  return sp === -1 || sp > le ? le : sp;
+}
+
+/** CloudFront OAI requesters contain spaces: `arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2…`. */
+function requesterEnd(buf: Uint8Array, pos: number, end: number, le: number): number {
+  if (end - pos !== OAI_REQUESTER.length || !bytesEqual(buf, pos, OAI_REQUESTER)) return end;
+  if (end + OAI_CONTINUATION.length >= le || !bytesEqual(buf, end, OAI_CONTINUATION)) return end;
+  return tokenEnd(buf, end + OAI_CONTINUATION.length, le);
+}
+
+/** A Host Id of two tokens (seen in real 2019 records): join them when only that makes sigv line up. */
+function hostIdEnd(buf: Uint8Array, end: number, le: number): number {
+  if (end >= le) return end;
+  const secondEnd = tokenEnd(buf, end + 1, le);
+  if (isSigv(buf, end + 1, secondEnd) || secondEnd >= le) return end;
+  const thirdEnd = tokenEnd(buf, secondEnd + 1, le);
+  return isSigv(buf, secondEnd + 1, thirdEnd) ? secondEnd : end;
+}
+
+function checkToken(buf: Uint8Array, s: number, e: number, slot: number, strict: boolean): boolean {
+  const isDash = e - s === 1 && buf[s] === DASH;
+  if (QUOTED_SLOTS.has(slot)) {
+    return isDash || fail('bad_quoted_field', `field ${slot + 1} is neither quoted nor -: ${preview(buf, s, e)}`);
+  }
+  const maxDigits = INTEGER_DIGITS.get(slot);
+  if (maxDigits !== undefined) {
+    if (isDash) return true;
+    if (e === s || e - s > maxDigits) return fail('bad_number', `field ${slot + 1} is not a number: ${preview(buf, s, e)}`);
+    for (let i = s; i < e; i++) {
+      const c = buf[i]!;
+      if (c < 0x30 || c > 0x39) return fail('bad_number', `field ${slot + 1} is not a number: ${preview(buf, s, e)}`);
+    }
+    return true;
+  }
+  if (slot === SLOT_ACL) {
+    return isDash || isWord(buf, s, e, 'Yes') || fail('bad_aclrequired', `aclRequired is neither Yes nor -: ${preview(buf, s, e)}`);
+  }
+  if (!strict) return true;
+  // Strict checks only choose between candidate tokenisations; unknown future values still load.
+  if (slot === SLOT_SIGV) return isSigv(buf, s, e) || fail('bad_quoted_field', 'signature version out of place');
+  if (slot === SLOT_AUTHTYPE) return isDash || isWord(buf, s, e, 'AuthHeader') || isWord(buf, s, e, 'QueryString') || fail('bad_quoted_field', 'authentication type out of place');
+  if (slot === SLOT_TLS) {
+    return isDash || (e - s >= 4 && (buf[s] === 0x54 || buf[s] === 0x74) && (buf[s + 1] === 0x4c || buf[s + 1] === 0x6c)) || fail('bad_quoted_field', 'TLS version out of place');
+  }
+  return true;
+}
+
+function isSigv(buf: Uint8Array, s: number, e: number): boolean {
+  if (e - s === 1) return buf[s] === DASH;
+  return e - s === 5 && buf[s] === 0x53 && buf[s + 1] === 0x69 && buf[s + 2] === 0x67 && buf[s + 3] === 0x56 && (buf[s + 4] === 0x32 || buf[s + 4] === 0x34);
+}
+
+function isWord(buf: Uint8Array, s: number, e: number, word: string): boolean {
+  if (e - s !== word.length) return false;
+  for (let i = 0; i < word.length; i++) if (buf[s + i] !== word.charCodeAt(i)) return false;
+  return true;
+}
+
+function bytesEqual(buf: Uint8Array, at: number, expected: Uint8Array): boolean {
+  for (let i = 0; i < expected.length; i++) if (buf[at + i] !== expected[i]) return false;
+  return true;
+}
+
+function preview(buf: Uint8Array, s: number, e: number): string {
+  const text = Buffer.from(buf.buffer, buf.byteOffset + Math.max(0, s), Math.max(0, Math.min(e, buf.length) - Math.max(0, s))).toString('utf8');
+  return JSON.stringify(text.length > 60 ? text.slice(0, 57) + '...' : text);
+}

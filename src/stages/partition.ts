@@ -1,0 +1,178 @@
+/**
+ * Routes parsed rows to their partition (bucket_name, UTC date of requestdatetime) and turns full
+ * partition buffers into staged Parquet files. Memory is bounded by `memoryBudget` over all open
+ * partitions (the largest is flushed first), never by the size of the day.
+ */
+import { partitionPath, type PartitionValues } from '../catalog/Catalog.js';
+import type { Storage } from '../storage/Storage.js';
+import { RowBatch } from './build.js';
+import type { LineSpans, ParseSink, RejectReason } from './parse.js';
+import { formatDay, utcDay } from './time.js';
+import { encodeParquet, type WriteOptions } from './write.js';
+
+export interface StagedFile {
+  /** Final key, `bucket=<b>/dt=<d>/part-<keyDate>-<nnnnn>.parquet`. */
+  readonly key: string;
+  readonly stagingKey: string;
+  readonly partition: PartitionValues;
+  readonly rows: number;
+  readonly bytes: number;
+}
+
+export interface PartitionWriterOptions extends WriteOptions {
+  keyDate: string;
+  /** Prefix of this run's staging area inside the destination. */
+  stagingPrefix: string;
+  /** Column bytes held over all partitions before the largest is written out. */
+  memoryBudget: number;
+  /** A partition buffer is written as a file once it holds this many rows. */
+  maxFileRows: number;
+}
+
+class PartitionBuffer {
+  batch = new RowBatch();
+  files = 0;
+  constructor(
+    readonly values: PartitionValues,
+    readonly bucketBytes: Uint8Array,
+    readonly day: number,
+  ) {}
+}
+
+const SLOT_BUCKET = 1;
+
+export class PartitionWriter {
+  private readonly partitions = new Map<string, PartitionBuffer>();
+  private last: PartitionBuffer | undefined;
+  readonly staged: StagedFile[] = [];
+
+  constructor(
+    private readonly dest: Storage,
+    private readonly options: PartitionWriterOptions,
+  ) {}
+
+  appendRow(buf: Uint8Array, spans: LineSpans): void {
+    this.route(buf, spans).batch.appendRow(buf, spans);
+  }
+
+  /** Called between objects: writes out buffers at the file size, then the largest until under budget. */
+  async flushFull(): Promise<void> {
+    for (const p of this.partitions.values()) {
+      if (p.batch.length >= this.options.maxFileRows) await this.writeFile(p);
+    }
+    for (;;) {
+      let largest: PartitionBuffer | undefined;
+      let held = 0;
+      for (const p of this.partitions.values()) {
+        const size = p.batch.byteSize();
+        held += size;
+        if (!largest || size > largest.batch.byteSize()) largest = p;
+      }
+      if (held <= this.options.memoryBudget || !largest || largest.batch.length === 0) return;
+      await this.writeFile(largest);
+    }
+  }
+
+  /** Writes out everything left. */
+  async flushAll(): Promise<void> {
+    for (const p of [...this.partitions.values()].sort(comparePartitions)) {
+      if (p.batch.length > 0) await this.writeFile(p);
+    }
+  }
+
+  private route(buf: Uint8Array, spans: LineSpans): PartitionBuffer {
+    const day = utcDay(spans.timeMs);
+    const s = spans.start[SLOT_BUCKET]!;
+    const e = spans.end[SLOT_BUCKET]!;
+    const last = this.last;
+    // Lines of one object share a bucket and mostly a day: compare bytes before building a map key.
+    if (last && last.day === day && last.bucketBytes.length === e - s) {
+      let same = true;
+      for (let i = 0; i < e - s; i++) {
+        if (last.bucketBytes[i] !== buf[s + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return last;
+    }
+    const bucketBytes = Uint8Array.prototype.slice.call(buf, s, e);
+    const bucket = Buffer.from(bucketBytes).toString('utf8');
+    const mapKey = `${bucket}\u0000${day}`;
+    let target = this.partitions.get(mapKey);
+    if (!target) {
+      target = new PartitionBuffer({ bucket, dt: formatDay(day) }, bucketBytes, day);
+      this.partitions.set(mapKey, target);
+    }
+    this.last = target;
+    return target;
+  }
+
+  private async writeFile(p: PartitionBuffer): Promise<void> {
+    const batch = p.batch;
+    p.batch = new RowBatch();
+    const encoded = await encodeParquet(batch, this.options);
+    const name = `part-${this.options.keyDate}-${String(p.files++).padStart(5, '0')}.parquet`;
+    const key = partitionPath(p.values) + name;
+    // Staged names must not end in .parquet: `<dest>/**/*.parquet` has to see table files only.
+    const stagingKey = `${this.options.stagingPrefix}${key}.staged`;
+    await this.dest.put(stagingKey, encoded.bytes, { contentType: 'application/vnd.apache.parquet' });
+    this.staged.push({ key, stagingKey, partition: p.values, rows: encoded.rows, bytes: encoded.bytes.length });
+  }
+}
+
+function comparePartitions(a: PartitionBuffer, b: PartitionBuffer): number {
+  return a.values.bucket < b.values.bucket ? -1 : a.values.bucket > b.values.bucket ? 1 : a.day - b.day;
+}
+
+/** Reject records as JSON Lines, spilled to staged part files so a garbage object cannot exhaust memory. */
+export class RejectWriter {
+  private chunks: string[] = [];
+  private size = 0;
+  private parts = 0;
+  count = 0;
+  readonly staged: Array<{ key: string; stagingKey: string; rejects: number }> = [];
+  private partRejects = 0;
+
+  constructor(
+    private readonly dest: Storage,
+    private readonly keyDate: string,
+    private readonly stagingPrefix: string,
+    private readonly spillBytes = 16 * 1024 * 1024,
+  ) {}
+
+  add(sourceKey: string, line: number, reason: RejectReason, detail: string, raw: Uint8Array): void {
+    const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+    const record: Record<string, unknown> = { key_date: this.keyDate, source_key: sourceKey, line, reason, detail, raw: text };
+    // Keep the exact bytes when the text form had to replace invalid UTF-8.
+    if (Buffer.byteLength(text) !== raw.byteLength || text.includes('\uFFFD')) record.raw_base64 = Buffer.from(raw).toString('base64');
+    const json = JSON.stringify(record) + '\n';
+    this.chunks.push(json);
+    this.size += json.length;
+    this.count++;
+    this.partRejects++;
+  }
+
+  shouldSpill(): boolean {
+    return this.size >= this.spillBytes;
+  }
+
+  async spill(): Promise<void> {
+    if (this.chunks.length === 0) return;
+    const key = `_s3logs/rejects/keydate=${this.keyDate}/rejects-${String(this.parts++).padStart(5, '0')}.jsonl`;
+    const stagingKey = `${this.stagingPrefix}${key}.staged`;
+    await this.dest.put(stagingKey, Buffer.from(this.chunks.join('')), { contentType: 'application/x-ndjson' });
+    this.staged.push({ key, stagingKey, rejects: this.partRejects });
+    this.chunks = [];
+    this.size = 0;
+    this.partRejects = 0;
+  }
+}
+
+/** Parse sink that feeds one object's rows and rejects into the writers. */
+export function objectSink(writer: PartitionWriter, rejects: RejectWriter, sourceKey: string): ParseSink {
+  return {
+    row: (buf, spans) => writer.appendRow(buf, spans),
+    reject: (line, reason, detail, raw) => rejects.add(sourceKey, line, reason, detail, raw),
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * register: tell the catalog about a key date's partitions — only after commit, so a catalog never
+ * points at files that are not there. Partitions an earlier run wrote to but this one no longer does
+ * are removed from the catalog when their directory is now empty.
+ */
+import { partitionPath, type Catalog, type PartitionContribution, type PartitionValues, type RegisterResult } from '../catalog/Catalog.js';
+import type { Storage } from '../storage/Storage.js';
+import type { ManifestFile } from './commit.js';
+
+export interface RegisterOutcome extends RegisterResult {
+  readonly removed: number;
+}
+
+export function contributions(dest: Storage, files: readonly ManifestFile[]): PartitionContribution[] {
+  const byPartition = new Map<string, { bucket: string; dt: string; files: string[]; rows: number }>();
+  for (const f of files) {
+    const path = partitionPath(f);
+    let entry = byPartition.get(path);
+    if (!entry) byPartition.set(path, (entry = { bucket: f.bucket, dt: f.dt, files: [], rows: 0 }));
+    entry.files.push(f.key);
+    entry.rows += f.rows;
+  }
+  return [...byPartition.entries()].map(([path, p]) => ({ ...p, location: dest.uri + path }));
+}
+
+export async function registerKeyDate(
+  catalog: Catalog,
+  dest: Storage,
+  keyDate: string,
+  files: readonly ManifestFile[],
+  previousFiles: readonly ManifestFile[],
+): Promise<RegisterOutcome> {
+  const parts = contributions(dest, files);
+  const result = await catalog.registerPartitions(keyDate, parts);
+  const now = new Set(parts.map((p) => partitionPath(p)));
+  const gone: PartitionValues[] = [];
+  for (const f of previousFiles) {
+    const path = partitionPath(f);
+    if (now.has(path) || gone.some((g) => partitionPath(g) === path)) continue;
+    const left = await dest.list(path);
+    if (!left.objects.some((o) => o.key.endsWith('.parquet'))) gone.push({ bucket: f.bucket, dt: f.dt });
+  }
+  const removed = gone.length ? await catalog.deletePartitions(gone) : 0;
+  return { ...result, removed };
+}

@@ -1,0 +1,54 @@
+/**
+ * The storage seam: the pipeline reads raw logs from and writes Parquet to a Storage, never to a
+ * filesystem or S3 directly. Keys are relative to the store's root (the URI the user gave) and use `/`.
+ */
+
+export interface ObjectInfo {
+  /** Key relative to the store root. */
+  readonly key: string;
+  readonly size: number;
+  /** Opaque content version: S3 ETag, or size+mtime for local files. Used to detect changed inputs. */
+  readonly etag: string;
+  readonly lastModified?: Date;
+}
+
+export interface ListPage {
+  readonly objects: ObjectInfo[];
+  /** With a delimiter: the "directories" one level down, each ending with the delimiter. */
+  readonly commonPrefixes: string[];
+}
+
+export interface PutOptions {
+  readonly contentType?: string;
+}
+
+export interface Storage {
+  /** Human-readable root, e.g. `s3://bucket/prefix/` or `/data/out/`; never contains credentials. */
+  readonly uri: string;
+  /**
+   * Lists every object under `prefix` (all pages). With `delimiter: '/'`, only the level below
+   * `prefix` is listed and deeper keys are folded into commonPrefixes.
+   */
+  list(prefix: string, options?: { delimiter?: string; startAfter?: string }): Promise<ListPage>;
+  /** Whole object body. Throws StorageError code `not_found` when the key does not exist. */
+  get(key: string): Promise<Uint8Array>;
+  /** Object metadata, or undefined when it does not exist. */
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Writes the whole object atomically: readers see the old object or the new one, never a part. */
+  put(key: string, body: Uint8Array, options?: PutOptions): Promise<void>;
+  /** Atomic move within the store, used to publish staged files (rename locally, copy+delete on S3). */
+  move?(fromKey: string, toKey: string): Promise<void>;
+  /** Deletes keys (missing keys are not an error). */
+  delete(keys: readonly string[]): Promise<void>;
+  /** Counters for the run summary (retries and the like); optional. */
+  stats?(): StorageStats;
+  /** Release sockets, file handles. */
+  close?(): Promise<void>;
+}
+
+export interface StorageStats {
+  readonly requests: number;
+  readonly retries: number;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+}

@@ -1,0 +1,238 @@
+/**
+ * File-backed catalog: one JSON document in the output store (default `_s3logs/catalog.json`), with
+ * the same semantics as the Glue catalog plus per-key-date contributions, so the CLI can report files
+ * and rows per partition without listing or reading Parquet.
+ */
+import { CatalogError, StorageError, errorMessage } from '../errors.js';
+import type { Storage } from '../storage/Storage.js';
+import { checkPartitionKeys, reconcileColumns } from '../schema/ddl.js';
+import {
+  partitionName,
+  type Catalog,
+  type CatalogColumn,
+  type EnsureTableResult,
+  type PartitionContribution,
+  type PartitionEntry,
+  type PartitionValues,
+  type RegisterResult,
+  type TableDefinition,
+} from './Catalog.js';
+
+interface Contribution {
+  files: string[];
+  rows: number;
+}
+
+interface StoredPartition {
+  bucket: string;
+  dt: string;
+  location: string;
+  /** Key date (YYYY-MM-DD of the source log keys) → what its run wrote into this partition. */
+  contributions: Record<string, Contribution>;
+}
+
+interface StoredTable {
+  database: string;
+  table: string;
+  location: string;
+  columns: CatalogColumn[];
+  partitionKeys: CatalogColumn[];
+  schemaVersion: number;
+}
+
+interface CatalogDocument {
+  format: 1;
+  table?: StoredTable;
+  partitions: Record<string, StoredPartition>;
+}
+
+export type PartitionStats = PartitionEntry & { files: number; rows: number };
+
+export class LocalCatalog implements Catalog {
+  readonly kind = 'local' as const;
+  /** Serializes read-modify-write cycles so concurrent key dates in one process never lose updates. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly key = '_s3logs/catalog.json',
+  ) {}
+
+  ensureTable(def: TableDefinition): Promise<EnsureTableResult> {
+    return this.update<EnsureTableResult>((doc) => {
+      const where = `local catalog ${this.storage.uri}${this.key} table ${def.database}.${def.table}`;
+      if (!doc.table) {
+        doc.table = {
+          database: def.database,
+          table: def.table,
+          location: def.location,
+          columns: def.columns.map((c) => ({ ...c })),
+          partitionKeys: def.partitionKeys.map((c) => ({ ...c })),
+          schemaVersion: def.schemaVersion,
+        };
+        return { result: { created: true, columnsAdded: [] }, changed: true };
+      }
+      const t = doc.table;
+      if (t.database !== def.database || t.table !== def.table || t.location !== def.location) {
+        throw new CatalogError(
+          `${where}: this catalog file already describes ${t.database}.${t.table} at ${t.location}. ` +
+            `One output location holds one table: use the same --database/--table for it, or write to another output.`,
+          'invalid',
+        );
+      }
+      checkPartitionKeys(t.partitionKeys, def.partitionKeys, where);
+      const merged = reconcileColumns(t.columns, def.columns, where);
+      const changed = merged.added.length > 0 || merged.widened.length > 0 || def.schemaVersion > t.schemaVersion;
+      if (changed) {
+        t.columns = merged.columns.map((c) => ({ ...c }));
+        t.schemaVersion = Math.max(t.schemaVersion, def.schemaVersion);
+      }
+      return { result: { created: false, columnsAdded: merged.added }, changed };
+    });
+  }
+
+  registerPartitions(keyDate: string, partitions: readonly PartitionContribution[]): Promise<RegisterResult> {
+    return this.update((doc) => {
+      this.requireTable(doc, `register partitions of key date ${keyDate}`);
+      const seen = new Set<string>();
+      let created = 0;
+      let updated = 0;
+      let unchanged = 0;
+      for (const p of partitions) {
+        const name = partitionName(p);
+        if (seen.has(name)) {
+          throw new CatalogError(`key date ${keyDate} lists partition ${name} twice; merge its files into one entry`, 'invalid', name);
+        }
+        seen.add(name);
+        const contribution: Contribution = { files: [...p.files].sort(), rows: p.rows };
+        const existing = doc.partitions[name];
+        if (!existing) {
+          doc.partitions[name] = { bucket: p.bucket, dt: p.dt, location: p.location, contributions: { [keyDate]: contribution } };
+          created++;
+        } else if (existing.location === p.location && sameContribution(existing.contributions[keyDate], contribution)) {
+          unchanged++;
+        } else {
+          existing.location = p.location;
+          existing.contributions[keyDate] = contribution;
+          updated++;
+        }
+      }
+      // A re-run of the key date replaces its earlier contributions, including to partitions it no
+      // longer writes; the partition itself stays until deletePartitions says its directory is empty.
+      let dropped = 0;
+      for (const [name, stored] of Object.entries(doc.partitions)) {
+        if (!seen.has(name) && stored.contributions[keyDate]) {
+          delete stored.contributions[keyDate];
+          dropped++;
+        }
+      }
+      return { result: { created, updated, unchanged }, changed: created + updated + dropped > 0 };
+    });
+  }
+
+  deletePartitions(partitions: readonly PartitionValues[]): Promise<number> {
+    return this.update((doc) => {
+      let removed = 0;
+      for (const p of partitions) {
+        const name = partitionName(p);
+        if (doc.partitions[name]) {
+          delete doc.partitions[name];
+          removed++;
+        }
+      }
+      return { result: removed, changed: removed > 0 };
+    });
+  }
+
+  async listPartitions(): Promise<PartitionEntry[]> {
+    const doc = await this.serial(() => this.load());
+    return sorted(doc).map(({ bucket, dt, location }) => ({ bucket, dt, location }));
+  }
+
+  /** Every partition with the files and rows its key dates contributed (for run summaries and the README). */
+  async partitionStats(): Promise<PartitionStats[]> {
+    const doc = await this.serial(() => this.load());
+    return sorted(doc).map(({ bucket, dt, location, contributions }) => {
+      const all = Object.values(contributions);
+      return {
+        bucket,
+        dt,
+        location,
+        files: new Set(all.flatMap((c) => c.files)).size,
+        rows: all.reduce((sum, c) => sum + c.rows, 0),
+      };
+    });
+  }
+
+  private requireTable(doc: CatalogDocument, action: string): void {
+    if (!doc.table) {
+      throw new CatalogError(
+        `local catalog ${this.storage.uri}${this.key} has no table yet; call ensureTable before you ${action}`,
+        'not_found',
+      );
+    }
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Loads, applies `change`, and writes the document back only when something changed (re-runs write nothing). */
+  private update<T>(change: (doc: CatalogDocument) => { result: T; changed: boolean }): Promise<T> {
+    return this.serial(async () => {
+      const doc = await this.load();
+      const { result, changed } = change(doc);
+      if (changed) await this.save(doc);
+      return result;
+    });
+  }
+
+  private async load(): Promise<CatalogDocument> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.storage.get(this.key);
+    } catch (error) {
+      if (error instanceof StorageError && error.code === 'not_found') return { format: 1, partitions: {} };
+      throw new CatalogError(`cannot read local catalog ${this.storage.uri}${this.key}: ${errorMessage(error)}`, 'io', undefined, { cause: error });
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(new TextDecoder().decode(bytes));
+    } catch (error) {
+      throw this.corrupt(`it is not valid JSON (${errorMessage(error)})`, error);
+    }
+    if (typeof doc !== 'object' || doc === null || (doc as CatalogDocument).format !== 1 || typeof (doc as CatalogDocument).partitions !== 'object') {
+      throw this.corrupt('it is not an s3logs catalog document (format 1)');
+    }
+    return doc as CatalogDocument;
+  }
+
+  private corrupt(why: string, cause?: unknown): CatalogError {
+    return new CatalogError(
+      `local catalog ${this.storage.uri}${this.key} is corrupt: ${why}. Restore it from a backup, or delete it and ` +
+        `re-run the key dates you need so their partitions are registered again.`,
+      'io',
+      undefined,
+      { cause },
+    );
+  }
+
+  private async save(doc: CatalogDocument): Promise<void> {
+    const body = new TextEncoder().encode(JSON.stringify(doc, null, 1) + '\n');
+    try {
+      await this.storage.put(this.key, body, { contentType: 'application/json' });
+    } catch (error) {
+      throw new CatalogError(`cannot write local catalog ${this.storage.uri}${this.key}: ${errorMessage(error)}`, 'io', undefined, { cause: error });
+    }
+  }
+}
+
+function sameContribution(a: Contribution | undefined, b: Contribution): boolean {
+  return a !== undefined && a.rows === b.rows && a.files.length === b.files.length && a.files.every((f, i) => f === b.files[i]);
+}
+
+function sorted(doc: CatalogDocument): StoredPartition[] {
+  return Object.values(doc.partitions).sort((a, b) => (a.bucket === b.bucket ? a.dt.localeCompare(b.dt) : a.bucket < b.bucket ? -1 : 1));
+}

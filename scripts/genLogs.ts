@@ -81,7 +81,10 @@ export interface GenerateOptions {
   /** Body size bounds of one object. Defaults 4 KiB and 6 MiB; sizes are log-normal between. */
   minObjectBytes?: number;
   maxObjectBytes?: number;
-  /** Share of records timed before the key date, up to ~9 days back. Default 0.02. */
+  /**
+   * Share of records timed before the key date, up to ~9 days back. Default 0.02. Applies to the
+   * date-based layout too (strict EventTime delivery would be 0) so partitioning by record time is exercised.
+   */
   lateFraction?: number;
   /** Share of records with 1-2 fields beyond the 27th. Default 0.01. */
   extraFieldsFraction?: number;
@@ -907,7 +910,7 @@ function lifecycle(w: World, r: Random, b: BucketInfo, time: number): Rec[] {
 
 /** Another AWS service delivering its logs into this bucket: no remote IP, service requester. */
 function serviceDelivery(w: World, r: Random, b: BucketInfo, time: number): Rec {
-  const client: Client = { ...(w.authed[0] as Client), kind: 'sdk', ip: '-', requester: 'svc:delivery.logs.amazonaws.com', ua: '-', host: 'virtual', sourceRegion: w.region, addsXId: false };
+  const client: Client = { ...(w.authed[0] as Client), kind: 'sdk', requester: 'svc:delivery.logs.amazonaws.com', sigv: 'SigV4', auth: 'AuthHeader', tls: ['ECDHE-RSA-AES128-GCM-SHA256', 'TLSv1.2'], host: 'virtual', sourceRegion: w.region, addsXId: false };
   const rec = baseRecord(w, r, b, client, time, 'REST.PUT.OBJECT');
   const d = compactTime(time);
   const key = `AWSLogs/${w.accountId}/elasticloadbalancing/${w.region}/${d.slice(0, 4)}/${d.slice(4, 6)}/${d.slice(6, 8)}/${w.accountId}_elasticloadbalancing_${w.region}_app.web-alb.${r.hex(16)}_${d.slice(0, 13)}Z_${privateIpv4(r)}_${r.base64(8).replace(/[+/]/g, 'x')}.log.gz`;

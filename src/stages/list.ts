@@ -18,9 +18,7 @@ export interface KeyDateListing {
 }
 
 const TIME_SUFFIX = /^-\d{2}-\d{2}-\d{2}-[^/]+$/;
-const ACCOUNT = /^\d{12}\/$/;
 const YEAR = /^\d{4}\/$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d+\/$/;
 
 export async function listKeyDate(storage: Storage, prefix: string, keyDate: string, layout: KeyLayout = 'auto', parallel = 16): Promise<KeyDateListing> {
   const limit = pLimit(parallel);
@@ -52,14 +50,20 @@ export async function listKeyDate(storage: Storage, prefix: string, keyDate: str
   // depth 0 = the source prefix; up to three levels (account/region/bucket) above the year directories.
   const explore = async (p: string, depth: number): Promise<void> => {
     const page = await list(p, '/');
-    const children = page.commonPrefixes.map((cp) => cp.slice(p.length));
+    let children = page.commonPrefixes.map((cp) => cp.slice(p.length));
+    if (children.length === 0 && page.objects.length === 0) {
+      // Some S3-compatible stores omit "directories" that hold only deeper keys; on AWS this is one
+      // extra request for an empty prefix. Derive the level below from a full listing instead.
+      const deep = await list(p);
+      children = [...new Set(deep.objects.map((o) => o.key.slice(p.length)).filter((k) => k.includes('/')).map((k) => k.slice(0, k.indexOf('/') + 1)))];
+    }
     if (children.some((c) => YEAR.test(c))) {
       await bucketLevel(p);
       return;
     }
+    // Account → region → bucket: three levels at most above the year directories.
     if (depth >= 3) return;
-    const next = children.filter((c) => (depth === 0 ? ACCOUNT.test(c) || REGION.test(c) || depth < 3 : true));
-    await Promise.all(next.map((c) => explore(p + c, depth + 1)));
+    await Promise.all(children.map((c) => explore(p + c, depth + 1)));
   };
 
   const jobs: Promise<void>[] = [];

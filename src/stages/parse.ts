@@ -219,6 +219,9 @@ function scanQuoted(buf: Uint8Array, pos: number, le: number, slot: number, span
       continue;
     }
     if (scanFields(buf, q + 2, le, slot + 1, spans, strict)) return true;
+    // Without the enum checks a later candidate can merge two quoted fields (`"-" "curl"` read as one
+    // Referer) and still look valid; only strict scans may look past the first candidate.
+    if (!strict) break;
   }
   if (tried === 0) return fail('unterminated_quote', `field ${slot + 1} opens a quote that is never closed`);
   return false;

@@ -158,6 +158,7 @@ export function parseConvertConfig(argv: string[]): ConvertConfig {
     }
   }
   const concurrency = positiveInt(values.concurrency, '--concurrency', 16, 512);
+  const aws = parseAwsFlags(values);
   return {
     source,
     dest,
@@ -175,7 +176,8 @@ export function parseConvertConfig(argv: string[]): ConvertConfig {
     json: values.json ?? false,
     quiet: values.quiet ?? false,
     allowOverlap: values['allow-overlap'] ?? false,
-    ...parseAwsFlags(values),
-    aws: { ...parseAwsFlags(values).aws, maxSockets: Math.max(50, concurrency * 2) },
+    ...aws,
+    // Enough keep-alive sockets for every concurrent fetch plus the writes running beside them.
+    aws: { ...aws.aws, maxSockets: Math.max(50, concurrency * 2) },
   };
 }

@@ -60,7 +60,7 @@ export async function convert(config: ConvertConfig, onProgress?: (event: Progre
     // One key date at a time: each is bounded in memory and already uses concurrent fetches.
     for (const keyDate of config.keyDates) keyDates.push(await convertKeyDate(settings, keyDate));
     const sum = (pick: (s: KeyDateSummary) => number) => keyDates.reduce((total, s) => total + pick(s), 0);
-    const retries = (source.storage.stats?.().retries ?? 0) + (source.storage === dest ? 0 : (dest.stats?.().retries ?? 0));
+    const retries = (source.storage.stats?.().retries ?? 0) + (dest.stats?.().retries ?? 0);
     const failed = keyDates.filter((s) => s.status === 'failed').map((s) => s.keyDate);
     return {
       ok: failed.length === 0,

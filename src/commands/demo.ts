@@ -2,8 +2,7 @@
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeKeyDateToDirectory } from '../../scripts/genLogs.js';
-import { parseConvertConfig } from '../config.js';
-import { parseFlags } from '../config.js';
+import { parseConvertConfig, parseFlags } from '../config.js';
 import { convert, formatSummary } from './convert.js';
 
 const DEMO_DATE = '2024-01-29';

@@ -101,7 +101,8 @@ export class RowBatch {
     for (let slot = 0; slot < KNOWN_FIELD_COUNT; slot++) {
       const code = FIELD_CODES[slot]!;
       if (slot >= present) {
-        (cols[slot] as Utf8Column).appendNull();
+        // Older, shorter records: the fields they predate are null (aclrequired included).
+        cols[slot]!.appendNull();
         continue;
       }
       const s = spans.start[slot]!;

@@ -40,6 +40,7 @@ class Validity {
 export interface Column {
   length: number;
   readonly validity: Validity;
+  appendNull(): void;
   /** Bytes held, for the memory budget. */
   byteSize(): number;
   toData(type: DataType): Data;

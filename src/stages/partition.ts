@@ -62,11 +62,15 @@ export class PartitionWriter {
     }
     for (;;) {
       let largest: PartitionBuffer | undefined;
+      let largestSize = 0;
       let held = 0;
       for (const p of this.partitions.values()) {
         const size = p.batch.byteSize();
         held += size;
-        if (!largest || size > largest.batch.byteSize()) largest = p;
+        if (size > largestSize) {
+          largest = p;
+          largestSize = size;
+        }
       }
       if (held <= this.options.memoryBudget || !largest || largest.batch.length === 0) return;
       await this.writeFile(largest);

@@ -5,7 +5,7 @@
  * The layout is detected: the simple form is one prefix listing; the date-based form is discovered
  * level by level (account → region → bucket), listing subtrees in parallel.
  */
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { ObjectInfo, Storage } from '../storage/Storage.js';
 
 export type KeyLayout = 'auto' | 'simple' | 'date-based';
@@ -23,16 +23,15 @@ const YEAR = /^\d{4}\/$/;
 export async function listKeyDate(storage: Storage, prefix: string, keyDate: string, layout: KeyLayout = 'auto', parallel = 16): Promise<KeyDateListing> {
   const limit = pLimit(parallel);
   let requests = 0;
-  const list = (p: string, delimiter?: string) => {
+  const list = (p: string) => {
     requests++;
-    return limit(() => storage.list(p, delimiter ? { delimiter } : {}));
+    return limit(() => storage.list(p));
   };
   const found: ObjectInfo[] = [];
   const layouts: Array<'simple' | 'date-based'> = [];
 
   const simple = async () => {
-    const page = await list(prefix + keyDate);
-    const matches = page.objects.filter((o) => TIME_SUFFIX.test(o.key.slice(prefix.length + keyDate.length)));
+    const matches = await listDateNames(storage, prefix + keyDate, limit, () => requests++);
     if (matches.length) layouts.push('simple');
     found.push(...matches);
   };
@@ -41,17 +40,13 @@ export async function listKeyDate(storage: Storage, prefix: string, keyDate: str
   const datePath = `${y}/${m}/${d}/`;
   const dateBased: ObjectInfo[] = [];
   const bucketLevel = async (bucketPrefix: string) => {
-    const page = await list(bucketPrefix + datePath);
-    for (const o of page.objects) {
-      const name = o.key.slice(bucketPrefix.length + datePath.length);
-      if (name.startsWith(keyDate) && TIME_SUFFIX.test(name.slice(keyDate.length))) dateBased.push(o);
-    }
+    dateBased.push(...(await listDateNames(storage, bucketPrefix + datePath + keyDate, limit, () => requests++)));
   };
   // depth 0 = the source prefix; up to three levels (account/region/bucket) above the year directories.
   const explore = async (p: string, depth: number): Promise<void> => {
-    const page = await list(p, '/');
+    const page = await directories(p);
     let children = page.commonPrefixes.map((cp) => cp.slice(p.length));
-    if (children.length === 0 && page.objects.length === 0) {
+    if (children.length === 0 && page.objects === 0) {
       // Some S3-compatible stores omit "directories" that hold only deeper keys; on AWS this is one
       // extra request for an empty prefix. Derive the level below from a full listing instead.
       const deep = await list(p);
@@ -66,6 +61,29 @@ export async function listKeyDate(storage: Storage, prefix: string, keyDate: str
     await Promise.all(children.map((c) => explore(p + c, depth + 1)));
   };
 
+  /**
+   * One level of "directories" under p. A simple-layout prefix can hold millions of objects beside them;
+   * after each page, jump past the rest of that year's `YYYY-…` names instead of paging through them.
+   */
+  const directories = async (p: string): Promise<{ commonPrefixes: string[]; objects: number }> => {
+    const commonPrefixes: string[] = [];
+    let objects = 0;
+    let startAfter: string | undefined;
+    for (;;) {
+      requests++;
+      const page = await limit(() => storage.list(p, { delimiter: '/', maxKeys: 1000, ...(startAfter ? { startAfter } : {}) }));
+      commonPrefixes.push(...page.commonPrefixes);
+      objects += page.objects.length;
+      if (!page.truncated) return { commonPrefixes, objects };
+      const lastObject = page.objects[page.objects.length - 1]?.key ?? '';
+      const lastPrefix = page.commonPrefixes[page.commonPrefixes.length - 1] ?? '';
+      const last = lastObject > lastPrefix ? lastObject : lastPrefix;
+      const year = /^\d{4}-/.exec(last.slice(p.length));
+      // U+FFFF encodes above every ASCII byte, so this skips exactly the names starting with `YYYY-`.
+      startAfter = year ? p + year[0] + '\uffff' : last;
+    }
+  };
+
   const jobs: Promise<void>[] = [];
   if (layout !== 'date-based') jobs.push(simple());
   if (layout !== 'simple') jobs.push(explore(prefix, 0));
@@ -74,4 +92,37 @@ export async function listKeyDate(storage: Storage, prefix: string, keyDate: str
   found.push(...dateBased);
   found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { objects: found, layouts, listRequests: requests };
+}
+
+/**
+ * Where one key date's names (`<base>-hh-mm-ss-UNIQUE`) are split into ranges listed in parallel: every
+ * hour (delivery-time keys spread over the day) and, within `-00-00-00-`, every hex digit of the unique
+ * string (event-time keys all carry 00-00-00). The ranges are contiguous, so whatever the names, every
+ * key falls in exactly one.
+ */
+function rangeBoundaries(base: string): string[] {
+  const boundaries = [...'123456789ABCDEF'].map((hex) => `${base}-00-00-00-${hex}`);
+  for (let hour = 1; hour < 24; hour++) boundaries.push(`${base}-${String(hour).padStart(2, '0')}`);
+  return boundaries;
+}
+
+/**
+ * The objects named `<base>-hh-mm-ss-UNIQUE`. A small day is one request; when the first page is full,
+ * the rest is listed as key ranges in parallel instead of one long sequential pagination.
+ */
+async function listDateNames(storage: Storage, base: string, limit: LimitFunction, count: () => void): Promise<ObjectInfo[]> {
+  const keep = (objects: ObjectInfo[]) => objects.filter((o) => TIME_SUFFIX.test(o.key.slice(base.length)));
+  count();
+  const first = await limit(() => storage.list(base, { maxKeys: 1000 }));
+  if (!first.truncated) return keep(first.objects);
+  const last = first.objects[first.objects.length - 1]!.key;
+  const bounds = [last, ...rangeBoundaries(base).filter((b) => b > last)];
+  const ranges = await Promise.all(
+    bounds.map((startAfter, i) => {
+      count();
+      const endAt = bounds[i + 1];
+      return limit(() => storage.list(base, endAt === undefined ? { startAfter } : { startAfter, endAt }));
+    }),
+  );
+  return keep([...first.objects, ...ranges.flatMap((r) => r.objects)]);
 }

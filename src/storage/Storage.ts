@@ -16,6 +16,18 @@ export interface ListPage {
   readonly objects: ObjectInfo[];
   /** With a delimiter: the "directories" one level down, each ending with the delimiter. */
   readonly commonPrefixes: string[];
+  /** True when maxKeys stopped the listing before its end. */
+  readonly truncated?: boolean;
+}
+
+export interface ListOptions {
+  readonly delimiter?: string;
+  /** List only keys after this one (exclusive). */
+  readonly startAfter?: string;
+  /** List only keys up to this one (inclusive); paging stops there. With startAfter it makes a key range. */
+  readonly endAt?: string;
+  /** Stop after about this many objects (one S3 page); the page says whether more remain. */
+  readonly maxKeys?: number;
 }
 
 export interface PutOptions {
@@ -29,7 +41,7 @@ export interface Storage {
    * Lists every object under `prefix` (all pages). With `delimiter: '/'`, only the level below
    * `prefix` is listed and deeper keys are folded into commonPrefixes.
    */
-  list(prefix: string, options?: { delimiter?: string; startAfter?: string }): Promise<ListPage>;
+  list(prefix: string, options?: ListOptions): Promise<ListPage>;
   /** Whole object body. Throws StorageError code `not_found` when the key does not exist. */
   get(key: string): Promise<Uint8Array>;
   /** Object metadata, or undefined when it does not exist. */

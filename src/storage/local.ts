@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { StorageError } from '../errors.js';
-import type { ListPage, ObjectInfo, PutOptions, Storage, StorageStats } from './Storage.js';
+import type { ListOptions, ListPage, ObjectInfo, PutOptions, Storage, StorageStats } from './Storage.js';
 
 export class LocalStorage implements Storage {
   readonly uri: string;
@@ -22,7 +22,7 @@ export class LocalStorage implements Storage {
     return join(this.root, ...key.split('/'));
   }
 
-  async list(prefix: string, options: { delimiter?: string; startAfter?: string } = {}): Promise<ListPage> {
+  async list(prefix: string, options: ListOptions = {}): Promise<ListPage> {
     this.counters.requests++;
     const slash = prefix.lastIndexOf('/');
     const dirKey = prefix.slice(0, slash + 1);
@@ -53,10 +53,14 @@ export class LocalStorage implements Storage {
     } else {
       await walk(dirKey, true);
     }
-    const keep = (key: string) => key.startsWith(prefix) && (!options.startAfter || key > options.startAfter);
+    const keep = (key: string) =>
+      key.startsWith(prefix) && (!options.startAfter || key > options.startAfter) && (options.endAt === undefined || key <= options.endAt);
+    const sorted = objects.filter((o) => keep(o.key)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const truncated = options.maxKeys !== undefined && sorted.length > options.maxKeys;
     return {
-      objects: objects.filter((o) => keep(o.key)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+      objects: truncated ? sorted.slice(0, options.maxKeys) : sorted,
       commonPrefixes: commonPrefixes.filter(keep).sort(),
+      ...(truncated ? { truncated } : {}),
     };
   }
 

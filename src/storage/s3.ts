@@ -23,7 +23,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { baseClientConfig, type AwsOptions } from '../aws/config.js';
 import { ConfigError, StorageError, errorMessage } from '../errors.js';
-import type { ListPage, ObjectInfo, PutOptions, Storage, StorageStats } from './Storage.js';
+import type { ListOptions, ListPage, ObjectInfo, PutOptions, Storage, StorageStats } from './Storage.js';
 import {
   TruncatedBodyError,
   bucketOwnerMismatch,
@@ -226,7 +226,7 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
     bucket,
     prefix,
 
-    async list(listPrefix: string, opts: { delimiter?: string; startAfter?: string } = {}): Promise<ListPage> {
+    async list(listPrefix: string, opts: ListOptions = {}): Promise<ListPage> {
       const objects: ObjectInfo[] = [];
       const commonPrefixes: string[] = [];
       let token: string | undefined;
@@ -239,17 +239,28 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
             ...(opts.delimiter ? { Delimiter: opts.delimiter } : {}),
             ...(first && opts.startAfter ? { StartAfter: s3Key(opts.startAfter) } : {}),
             ...(token ? { ContinuationToken: token } : {}),
+            ...(opts.maxKeys ? { MaxKeys: Math.min(1000, opts.maxKeys) } : {}),
             ...ownerParam,
           })),
         );
         first = false;
+        let pastEnd = false;
         for (const o of page.Contents ?? []) {
           if (o.Key === undefined) continue;
-          objects.push({ key: relative(o.Key), size: o.Size ?? 0, etag: unquote(o.ETag), lastModified: o.LastModified });
+          const key = relative(o.Key);
+          if (opts.endAt !== undefined && key > opts.endAt) {
+            pastEnd = true;
+            break;
+          }
+          objects.push({ key, size: o.Size ?? 0, etag: unquote(o.ETag), lastModified: o.LastModified });
         }
-        for (const p of page.CommonPrefixes ?? []) if (p.Prefix !== undefined) commonPrefixes.push(relative(p.Prefix));
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        if (page.IsTruncated && !token) {
+        for (const p of page.CommonPrefixes ?? []) {
+          if (p.Prefix !== undefined && (opts.endAt === undefined || relative(p.Prefix) <= opts.endAt)) commonPrefixes.push(relative(p.Prefix));
+        }
+        // A range listing stops paging once it passes its end; the next range's worker lists the rest.
+        token = page.IsTruncated && !pastEnd ? page.NextContinuationToken : undefined;
+        if (token && opts.maxKeys !== undefined && objects.length + commonPrefixes.length >= opts.maxKeys) return { objects, commonPrefixes, truncated: true };
+        if (page.IsTruncated && !token && !pastEnd) {
           throw new StorageError(`S3 list s3://${bucket}/${s3Key(listPrefix)} returned a truncated page without a continuation token; the endpoint is not S3-compatible here`, 'io', listPrefix);
         }
       } while (token);

@@ -1,0 +1,76 @@
+/**
+ * Listing a key date: complete and duplicate-free whatever the unique strings look like, parallel key
+ * ranges once a day is bigger than one page, and a date-based tree found beside a large simple-layout
+ * prefix without paging through it.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { listKeyDate } from '../src/stages/list.js';
+import { LocalStorage } from '../src/storage/local.js';
+import type { ListOptions } from '../src/storage/Storage.js';
+
+class CountingStorage extends LocalStorage {
+  calls: ListOptions[] = [];
+  override list(prefix: string, options: ListOptions = {}) {
+    this.calls.push(options);
+    return super.list(prefix, options);
+  }
+}
+
+let dir: string;
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function touch(keys: string[]): Promise<void> {
+  for (const key of keys) {
+    await mkdir(dirname(join(dir, key)), { recursive: true });
+    await writeFile(join(dir, key), '');
+  }
+}
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+
+describe('listKeyDate', () => {
+  it('finds every object of a big day exactly once, in key order, through parallel key ranges', async () => {
+    dir = await mkdtemp(join(tmpdir(), 's3logs-list-'));
+    const keys: string[] = [];
+    // Delivery-time names over the whole day, event-time names all at 00-00-00 with unique strings that
+    // are upper hex, lower hex and not hex at all: the ranges must still cover every one of them.
+    for (let i = 0; i < 900; i++) keys.push(`logs/2024-01-29-${pad(i % 24)}-${pad(i % 60)}-${pad((i * 7) % 60)}-${(i * 2654435761 % 2 ** 32).toString(16).toUpperCase().padStart(8, '0')}${pad(i, 4)}`);
+    for (let i = 0; i < 900; i++) keys.push(`logs/2024-01-29-00-00-00-${['', 'a', 'z', 'G', '_'][i % 5]}${(i * 40503).toString(16).toUpperCase()}${pad(i, 4)}`);
+    const others = ['logs/2024-01-28-23-59-59-AAAA', 'logs/2024-01-30-00-00-00-BBBB', 'logs/2024-01-29-notalog', 'logs/2024-01-29-00-00-00-X/nested'];
+    await touch([...keys, ...others]);
+    const storage = new CountingStorage(dir);
+    const listing = await listKeyDate(storage, 'logs/', '2024-01-29', 'simple');
+    expect(listing.objects.map((o) => o.key)).toEqual([...keys].sort());
+    expect(listing.layouts).toEqual(['simple']);
+    expect(storage.calls.filter((c) => c.startAfter !== undefined).length).toBeGreaterThan(10);
+  });
+
+  it('a small day is one request per place', async () => {
+    dir = await mkdtemp(join(tmpdir(), 's3logs-list-'));
+    await touch(['logs/2024-01-29-10-00-00-AAAA', 'logs/2024-01-29-11-00-00-BBBB']);
+    const storage = new CountingStorage(dir);
+    const listing = await listKeyDate(storage, 'logs/', '2024-01-29', 'simple');
+    expect(listing.objects).toHaveLength(2);
+    expect(storage.calls).toHaveLength(1);
+  });
+
+  it('finds the date-based tree beside thousands of simple-layout objects without paging through them', async () => {
+    dir = await mkdtemp(join(tmpdir(), 's3logs-list-'));
+    const simple: string[] = [];
+    for (const year of [2022, 2023]) for (let i = 0; i < 1500; i++) simple.push(`logs/${year}-0${1 + (i % 9)}-1${i % 10}-00-00-00-${pad(i, 6)}`);
+    const dated = ['logs/123456789012/us-east-1/bucket-a/2024/01/29/2024-01-29-00-00-00-0A1B', 'logs/123456789012/eu-west-1/bucket-b/2024/01/29/2024-01-29-00-00-00-FFFF'];
+    await touch([...simple, ...dated, 'logs/123456789012/us-east-1/bucket-a/2024/01/30/2024-01-30-00-00-00-0000']);
+    const storage = new CountingStorage(dir);
+    const listing = await listKeyDate(storage, 'logs/', '2024-01-29', 'auto');
+    expect(listing.objects.map((o) => o.key)).toEqual(dated.sort());
+    expect(listing.layouts).toEqual(['date-based']);
+    // Root: first page, a jump past 2022-…, one past 2023-…, then the account directory.
+    const rootPages = storage.calls.filter((c) => c.delimiter === '/' && (c.startAfter === undefined || c.startAfter.startsWith('logs/')));
+    expect(rootPages.length).toBeLessThanOrEqual(8);
+  });
+});

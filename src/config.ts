@@ -31,6 +31,10 @@ export interface ConvertConfig {
   readonly aws: AwsOptions;
   readonly sse?: 'AES256' | 'aws:kms';
   readonly sseKmsKeyId?: string;
+  /** Outputs of at least this many bytes go up as multipart uploads (AWS CLI: multipart_threshold). */
+  readonly multipartThreshold?: number;
+  /** Multipart part size (AWS CLI: multipart_chunksize); S3's minimum is 5 MiB. */
+  readonly partSize?: number;
 }
 
 /** Flags every AWS-touching command shares (AWS CLI habits). */
@@ -41,6 +45,8 @@ export const AWS_FLAGS = {
   'expected-bucket-owner': { type: 'string' },
   sse: { type: 'string' },
   'sse-kms-key-id': { type: 'string' },
+  'multipart-threshold-mb': { type: 'string' },
+  'multipart-chunksize-mb': { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 export const CONVERT_FLAGS = {
@@ -118,7 +124,9 @@ export function dateRange(from: string, to: string | undefined, fromFlag = '--da
   return days;
 }
 
-export function parseAwsFlags(values: Record<string, string | boolean | undefined>): Pick<ConvertConfig, 'aws' | 'sse' | 'sseKmsKeyId'> {
+export function parseAwsFlags(
+  values: Record<string, string | boolean | undefined>,
+): Pick<ConvertConfig, 'aws' | 'sse' | 'sseKmsKeyId' | 'multipartThreshold' | 'partSize'> {
   const endpoint = values['endpoint-url'] as string | undefined;
   if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
     throw new ConfigError(`--endpoint-url must be an http(s) URL such as http://127.0.0.1:9000, got ${JSON.stringify(endpoint)}`, '--endpoint-url');
@@ -141,7 +149,16 @@ export function parseAwsFlags(values: Record<string, string | boolean | undefine
     ...(endpoint ? { endpointUrl: endpoint, forcePathStyle: true } : {}),
     ...(owner ? { expectedBucketOwner: owner } : {}),
   };
-  return { aws, ...(sse ? { sse } : {}), ...(kmsKey ? { sseKmsKeyId: kmsKey } : {}) };
+  const mib = 1024 * 1024;
+  const threshold = values['multipart-threshold-mb'] as string | undefined;
+  const chunk = values['multipart-chunksize-mb'] as string | undefined;
+  return {
+    aws,
+    ...(sse ? { sse } : {}),
+    ...(kmsKey ? { sseKmsKeyId: kmsKey } : {}),
+    ...(threshold ? { multipartThreshold: positiveInt(threshold, '--multipart-threshold-mb', 16, 5 * 1024) * mib } : {}),
+    ...(chunk ? { partSize: Math.max(5, positiveInt(chunk, '--multipart-chunksize-mb', 8, 5 * 1024)) * mib } : {}),
+  };
 }
 
 export function parseConvertConfig(argv: string[]): ConvertConfig {

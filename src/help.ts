@@ -8,6 +8,8 @@ const AWS_HELP = `AWS options (S3 and Glue; standard credential chain: env, ~/.a
   --expected-bucket-owner <id>  12-digit account that must own every bucket touched
   --sse AES256|aws:kms          server-side encryption for outputs
   --sse-kms-key-id <key>        KMS key for --sse aws:kms
+  --multipart-threshold-mb <n>  outputs this large or larger use multipart upload (default 16)
+  --multipart-chunksize-mb <n>  multipart part size, at least 5 (default 8)
 `;
 
 const CONVERT_HELP = `s3logs convert --source <uri> --dest <uri> --date YYYY-MM-DD [--to YYYY-MM-DD] [options]

@@ -15,6 +15,8 @@ export interface StoreOptions {
   readonly aws: AwsOptions;
   readonly sse?: 'AES256' | 'aws:kms';
   readonly sseKmsKeyId?: string;
+  readonly multipartThreshold?: number;
+  readonly partSize?: number;
 }
 
 type Parsed = { kind: 's3'; bucket: string; prefix: string } | { kind: 'local'; path: string };
@@ -39,6 +41,8 @@ async function s3Storage(uri: string, options: StoreOptions): Promise<Storage> {
     aws: options.aws,
     ...(options.sse ? { sse: options.sse } : {}),
     ...(options.sseKmsKeyId ? { sseKmsKeyId: options.sseKmsKeyId } : {}),
+    ...(options.multipartThreshold ? { multipartThreshold: options.multipartThreshold } : {}),
+    ...(options.partSize ? { partSize: options.partSize } : {}),
   });
 }
 

@@ -1,14 +1,14 @@
 /**
- * End to end through the real CLI on the local store: seeded logs with known truth → convert →
- * DuckDB reads back exactly the expected rows; re-runs are idempotent; late records land in their own
- * dt; rejects are where README says. (The S3 variant of this suite is test/convert.s3.test.ts.)
+ * End to end through the real CLI, one suite run against the local store and against S3 (s3rver over
+ * HTTP): seeded logs with known truth → convert → DuckDB reads back exactly the expected rows; re-runs
+ * are idempotent; late records land in their own dt; rejects are where README says. S3-only cases
+ * (pagination, faults, multipart) are in test/convert.s3.test.ts.
  */
-import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyDate, writeKeyDateToDirectory, type GenerateOptions } from '../scripts/genLogs.js';
+import { generateKeyDate, type GenerateOptions } from '../scripts/genLogs.js';
+import { localBackend, s3Backend, type Backend } from './helpers/backends.js';
 import { runCli } from './helpers/cli.js';
 import { readTable, rowKey } from './helpers/duck.js';
 
@@ -42,47 +42,38 @@ function truth(keyDate: string) {
   return { rows, rejects, lines, objects };
 }
 
-async function filesUnder(dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const walk = async (d: string) => {
-    for (const entry of await readdir(d, { withFileTypes: true })) {
-      const path = join(d, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else out.set(relative(dir, path), createHash('sha256').update(await readFile(path)).digest('hex'));
-    }
-  };
-  await walk(dir);
-  return out;
-}
-
-describe('convert on the local store', () => {
-  let work: string;
-  let raw: string;
-  let lake: string;
+describe.each([
+  ['local', localBackend],
+  ['s3', s3Backend],
+] as const)('convert end to end on the %s store', (_name, open) => {
+  let backend: Backend;
   const day1 = truth(KEY_DATE);
   const day2 = truth(NEXT_DATE);
+  const objects1 = [...generateKeyDate(options(KEY_DATE))];
+  const source = () => backend.rawUri + 'logs/';
+  const lake = () => backend.destUri('lake');
+  const convert = (keyDate: string, dest = lake(), extra: string[] = ['--json']) =>
+    runCli(['convert', '--source', source(), '--dest', dest, '--date', keyDate, ...backend.args, ...extra], backend.env);
+  const table = async (where?: string) => readTable((await backend.snapshot('lake')).dir, where);
 
   beforeAll(async () => {
-    work = await mkdtemp(join(tmpdir(), 's3logs-e2e-'));
-    raw = join(work, 'raw');
-    lake = join(work, 'lake');
-    await writeKeyDateToDirectory(raw, options(KEY_DATE));
-    await writeKeyDateToDirectory(raw, options(NEXT_DATE));
-  });
+    backend = await open();
+    await backend.putRaw([...objects1, ...generateKeyDate(options(NEXT_DATE))]);
+  }, 120_000);
   afterAll(async () => {
-    await rm(work, { recursive: true, force: true });
+    await backend?.close();
   });
 
   it('converts a key date: DuckDB reads back exactly the expected rows', async () => {
-    const result = await runCli(['convert', '--source', join(raw, 'logs/'), '--dest', lake, '--date', KEY_DATE, '--json']);
-    expect(result.code).toBe(0);
+    const result = await convert(KEY_DATE);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stderr).not.toMatch(/warning|error/i);
     const summary = JSON.parse(result.stdout);
     expect(summary).toMatchObject({ ok: true, objects: day1.objects, lines: day1.lines, rows: day1.rows.length, rejects: day1.rejects.length });
     expect(summary.lines).toBe(summary.rows + summary.rejects);
     for (const field of ['bytesIn', 'filesWritten', 'bytesOut', 'partitions', 'seconds']) expect(summary[field]).toBeGreaterThan(0);
 
-    const got = (await readTable(lake)).map(rowKey).sort();
+    const got = (await table()).map(rowKey).sort();
     const want = day1.rows.map(rowKey).sort();
     expect(got.length).toBe(want.length);
     expect(got).toEqual(want);
@@ -92,7 +83,7 @@ describe('convert on the local store', () => {
     const late = day1.rows.filter((r) => r.dt !== KEY_DATE);
     expect(late.length).toBeGreaterThan(0);
     const sample = late[0]!;
-    const got = await readTable(lake, `bucket = '${sample.bucket}' AND dt = DATE '${sample.dt}'`);
+    const got = await table(`bucket = '${sample.bucket}' AND dt = DATE '${sample.dt}'`);
     const want = day1.rows.filter((r) => r.bucket === sample.bucket && r.dt === sample.dt);
     expect(got.map(rowKey).sort()).toEqual(want.map(rowKey).sort());
     for (const row of got) {
@@ -102,12 +93,15 @@ describe('convert on the local store', () => {
   });
 
   it('writes rejects as JSON Lines beside the table, outside the Parquet glob', async () => {
-    const dir = join(lake, '_s3logs', 'rejects', `keydate=${KEY_DATE}`);
-    const text = (await Promise.all((await readdir(dir)).map((f) => readFile(join(dir, f), 'utf8')))).join('');
+    const snap = await backend.snapshot('lake');
+    const rejectFiles = [...snap.files.keys()].filter((k) => k.startsWith(`_s3logs/rejects/keydate=${KEY_DATE}/`));
+    expect(rejectFiles.length).toBeGreaterThan(0);
+    expect(rejectFiles.every((k) => k.endsWith('.jsonl'))).toBe(true);
+    const text = (await Promise.all(rejectFiles.map((f) => readFile(join(snap.dir, f), 'utf8')))).join('');
     const records = text.trim().split('\n').map((l) => JSON.parse(l));
     expect(records.length).toBe(day1.rejects.length);
-    const got = records.map((r) => `${relative(join(raw, 'logs'), r.source_key)}:${r.line}`).sort();
-    expect(got).toEqual(day1.rejects.map((r) => `${r.key.replace(/^logs\//, '')}:${r.line}`).sort());
+    const got = records.map((r) => `${r.source_key}:${r.line}`).sort();
+    expect(got).toEqual(day1.rejects.map((r) => `${backend.rawUri}${r.key}:${r.line}`).sort());
     for (const r of records) {
       expect(typeof r.reason).toBe('string');
       expect(typeof r.raw).toBe('string');
@@ -115,51 +109,54 @@ describe('convert on the local store', () => {
   });
 
   it('re-running a key date gives the same files and no duplicate rows', async () => {
-    const before = await filesUnder(lake);
-    const result = await runCli(['convert', '--source', join(raw, 'logs/'), '--dest', lake, '--date', KEY_DATE, '--quiet']);
+    const before = await backend.snapshot('lake');
+    const result = await convert(KEY_DATE, lake(), ['--quiet']);
     expect(result.code).toBe(0);
-    const after = await filesUnder(lake);
+    const after = await backend.snapshot('lake');
     const data = (m: Map<string, string>) => [...m.entries()].filter(([k]) => k.endsWith('.parquet') || k.endsWith('.jsonl')).sort();
-    expect(data(after)).toEqual(data(before));
-    expect((await readTable(lake)).length).toBe(day1.rows.length);
+    expect(data(after.files)).toEqual(data(before.files));
+    expect([...after.files.keys()].some((k) => k.includes('/staging/') || k.endsWith('.staged'))).toBe(false);
+    expect((await readTable(after.dir)).length).toBe(day1.rows.length);
   });
 
   it('a second key date adds its own files, also in partitions the first one wrote to', async () => {
-    const result = await runCli(['convert', '--source', join(raw, 'logs/'), '--dest', lake, '--date', NEXT_DATE, '--json']);
+    const result = await convert(NEXT_DATE);
     expect(result.code).toBe(0);
-    const got = (await readTable(lake)).map(rowKey).sort();
+    const got = (await table()).map(rowKey).sort();
     expect(got).toEqual([...day1.rows, ...day2.rows].map(rowKey).sort());
     // Re-running the first key date must not touch the second one's files.
-    await runCli(['convert', '--source', join(raw, 'logs/'), '--dest', lake, '--date', KEY_DATE, '--quiet']);
-    expect((await readTable(lake)).length).toBe(day1.rows.length + day2.rows.length);
-    const catalog = JSON.parse(await readFile(join(lake, '_s3logs', 'catalog.json'), 'utf8'));
+    await convert(KEY_DATE, lake(), ['--quiet']);
+    const snap = await backend.snapshot('lake');
+    expect((await readTable(snap.dir)).length).toBe(day1.rows.length + day2.rows.length);
+    const catalog = JSON.parse(await readFile(join(snap.dir, '_s3logs', 'catalog.json'), 'utf8'));
     expect(JSON.stringify(catalog)).toContain(`dt=${NEXT_DATE}`);
   });
 
   it('removes files a re-run no longer writes when an input object disappears', async () => {
-    const objects = [...generateKeyDate(options(KEY_DATE))];
     // Drop the objects holding the oldest late records: their dt partitions must empty out.
-    const oldest = objects.flatMap((o) => o.rows.map((r) => ({ key: o.key, dt: new Date(r.requestdatetime).toISOString().slice(0, 10) }))).sort((a, b) => (a.dt < b.dt ? -1 : 1))[0]!;
-    const holders = objects.filter((o) => o.rows.some((r) => new Date(r.requestdatetime).toISOString().slice(0, 10) === oldest.dt));
-    for (const o of holders) await rm(join(raw, o.key));
-    const result = await runCli(['convert', '--source', join(raw, 'logs/'), '--dest', lake, '--date', KEY_DATE, '--json']);
+    const dtOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const oldest = objects1.flatMap((o) => o.rows.map((r) => dtOf(r.requestdatetime))).sort()[0]!;
+    const holders = objects1.filter((o) => o.rows.some((r) => dtOf(r.requestdatetime) === oldest));
+    for (const o of holders) await backend.deleteRaw(o.key);
+    const result = await convert(KEY_DATE);
     expect(result.code).toBe(0);
-    const remaining = objects.filter((o) => !holders.includes(o)).flatMap((o) => o.rows);
-    expect((await readTable(lake)).length).toBe(remaining.length + day2.rows.length);
-    const dtRows = await readTable(lake, `dt = DATE '${oldest.dt}'`);
-    expect(dtRows.length).toBe([...remaining, ...day2.rows].filter((r) => new Date(r.requestdatetime as number).toISOString().slice(0, 10) === oldest.dt).length);
+    const remaining = objects1.filter((o) => !holders.includes(o)).flatMap((o) => o.rows);
+    expect((await table()).length).toBe(remaining.length + day2.rows.length);
+    const dtRows = await table(`dt = DATE '${oldest}'`);
+    expect(dtRows.length).toBe([...remaining, ...day2.rows].filter((r) => dtOf(r.requestdatetime as number) === oldest).length);
     const summary = JSON.parse(result.stdout);
     expect(summary.keyDates[0].staleFilesDeleted).toBeGreaterThan(0);
   });
 
   it('a key date with no objects exits 0, says so and writes nothing', async () => {
-    const empty = join(work, 'empty-lake');
-    const result = await runCli(['convert', '--source', join(raw, 'logs/'), '--dest', empty, '--date', '2020-01-01']);
+    const result = await convert('2020-01-01', backend.destUri('empty'), []);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('no log objects found');
-    await expect(stat(empty)).rejects.toThrow();
+    expect((await backend.snapshot('empty')).files.size).toBe(0);
   });
+});
 
+describe('convert usage errors', () => {
   it.each([
     [['convert', '--dest', 'x', '--date', '2024-01-01'], '--source is required'],
     [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-30'], '--date must be a date as YYYY-MM-DD'],
@@ -169,6 +166,11 @@ describe('convert on the local store', () => {
     [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--catalog', 'hive'], '--catalog must be one of local, glue, none'],
     [['convert', '--source', '/nonexistent/dir/x', '--dest', 'b', '--date', '2024-02-03'], '--source /nonexistent/dir/x does not exist'],
     [['convert', '--source', 'lake', '--dest', 'lake/out', '--date', '2024-02-03'], 'overlaps --source'],
+    [['convert', '--source', 's3://logs-bucket/logs/', '--dest', 's3://logs-bucket/logs/parquet/', '--date', '2024-02-03'], 'overlaps --source'],
+    [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--sse-kms-key-id', 'k'], '--sse-kms-key-id needs --sse aws:kms'],
+    [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--expected-bucket-owner', '12'], '--expected-bucket-owner must be a 12-digit AWS account ID'],
+    [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--endpoint-url', 'localhost'], '--endpoint-url must be an http(s) URL'],
+    [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--region', 'Mars'], 'is not an AWS region name'],
   ])('bad usage %j exits 2 with a one-line message naming the flag', async (args, message) => {
     const result = await runCli(args);
     expect(result.code).toBe(2);

@@ -1,6 +1,6 @@
 /** `s3logs convert`: one key date or a range, with a human summary on stderr and --json on stdout. */
 import { parseConvertConfig, type ConvertConfig } from '../config.js';
-import { checkOverlap, openDest, openSource } from '../locations.js';
+import { checkOverlap, openDest, openSource, type StoreOptions } from '../locations.js';
 import { convertKeyDate, type ConvertSettings, type KeyDateSummary, type ProgressEvent } from '../pipeline.js';
 import { openCatalog } from './stores.js';
 
@@ -32,7 +32,13 @@ export async function runConvert(argv: string[]): Promise<number> {
 
 export async function convert(config: ConvertConfig, onProgress?: (event: ProgressEvent) => void): Promise<RunSummary> {
   const started = performance.now();
-  const stores = { aws: config.aws, ...(config.sse ? { sse: config.sse } : {}), ...(config.sseKmsKeyId ? { sseKmsKeyId: config.sseKmsKeyId } : {}) };
+  const stores: StoreOptions = {
+    aws: config.aws,
+    ...(config.sse ? { sse: config.sse } : {}),
+    ...(config.sseKmsKeyId ? { sseKmsKeyId: config.sseKmsKeyId } : {}),
+    ...(config.multipartThreshold ? { multipartThreshold: config.multipartThreshold } : {}),
+    ...(config.partSize ? { partSize: config.partSize } : {}),
+  };
   const source = await openSource(config.source, stores);
   const dest = await openDest(config.dest, stores);
   try {

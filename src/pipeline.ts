@@ -54,6 +54,8 @@ export interface KeyDateSummary extends KeyDateCounts {
   staleFilesDeleted: number;
   catalog: { created: number; updated: number; unchanged: number; removed: number };
   seconds: number;
+  /** Where the time went, per stage (fetch = waiting for object bodies). */
+  stageSeconds: Partial<Record<Stage, number>>;
   error?: { stage: Stage; message: string };
 }
 
@@ -75,10 +77,19 @@ export async function convertKeyDate(settings: ConvertSettings, keyDate: string)
     staleFilesDeleted: 0,
     catalog: { created: 0, updated: 0, unchanged: 0, removed: 0 },
     seconds: 0,
+    stageSeconds: {},
   };
   let stage: Stage = 'list';
+  let since = started;
+  const at = (next: Stage) => {
+    const now = performance.now();
+    summary.stageSeconds[stage] = (summary.stageSeconds[stage] ?? 0) + (now - since) / 1000;
+    stage = next;
+    since = now;
+  };
   try {
-    await runKeyDate(settings, keyDate, summary, (s) => (stage = s));
+    await runKeyDate(settings, keyDate, summary, at);
+    at(stage);
   } catch (error) {
     summary.status = 'failed';
     summary.error = { stage, message: errorMessage(error) };

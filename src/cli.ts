@@ -8,6 +8,7 @@ import { ConfigError, errorMessage } from './errors.js';
 import { HELP, commandHelp } from './help.js';
 import { runConvert } from './commands/convert.js';
 import { runDemo } from './commands/demo.js';
+import { runCommit } from './commands/commit.js';
 import { runDdl } from './commands/ddl.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, Command> = {
   convert: runConvert,
   demo: runDemo,
   ddl: runDdl,
+  commit: runCommit,
 };
 
 export async function main(argv: string[]): Promise<number> {

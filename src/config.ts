@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from './errors.js';
 import type { AwsOptions } from './aws/config.js';
+import { parseShard, type ShardSpec } from './shards.js';
 import type { KeyLayout } from './stages/list.js';
 import { formatDay, parseDay } from './stages/time.js';
 import { COMPRESSIONS, type Compression } from './stages/write.js';
@@ -28,6 +29,8 @@ export interface ConvertConfig {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly allowOverlap: boolean;
+  /** This worker's slice of every key date (--shard i/N, or a scheduler's array index with --shards N). */
+  readonly shard?: ShardSpec;
   readonly aws: AwsOptions;
   readonly sse?: 'AES256' | 'aws:kms';
   readonly sseKmsKeyId?: string;
@@ -67,6 +70,8 @@ export const CONVERT_FLAGS = {
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   'allow-overlap': { type: 'boolean' },
+  shard: { type: 'string' },
+  shards: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...AWS_FLAGS,
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
@@ -161,8 +166,8 @@ export function parseAwsFlags(
   };
 }
 
-export function parseConvertConfig(argv: string[]): ConvertConfig {
-  const values = parseFlags(argv, CONVERT_FLAGS, 'convert');
+export function parseConvertConfig(argv: string[], env: NodeJS.ProcessEnv = process.env, command = 'convert'): ConvertConfig {
+  const values = parseFlags(argv, CONVERT_FLAGS, command);
   const source = required(values.source, '--source', 's3://my-log-bucket/logs/ or ./raw-logs');
   const dest = required(values.dest, '--dest', 's3://my-lake/access-logs/ or ./lake');
   const keyDates = dateRange(required(values.date, '--date', '2024-01-29'), values.to);
@@ -176,6 +181,7 @@ export function parseConvertConfig(argv: string[]): ConvertConfig {
   }
   const concurrency = positiveInt(values.concurrency, '--concurrency', 16, 512);
   const aws = parseAwsFlags(values);
+  const shard = parseShard(values.shard, values.shards, env);
   return {
     source,
     dest,
@@ -193,6 +199,7 @@ export function parseConvertConfig(argv: string[]): ConvertConfig {
     json: values.json ?? false,
     quiet: values.quiet ?? false,
     allowOverlap: values['allow-overlap'] ?? false,
+    ...(shard ? { shard } : {}),
     ...aws,
     // Enough keep-alive sockets for every concurrent fetch plus the writes running beside them.
     aws: { ...aws.aws, maxSockets: Math.max(50, concurrency * 2) },

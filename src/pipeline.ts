@@ -7,13 +7,28 @@ import { randomBytes } from 'node:crypto';
 import { SCHEMA_VERSION } from '../schemas/accessLog.js';
 import type { Catalog } from './catalog/Catalog.js';
 import { errorMessage, KeyDateError, type Stage } from './errors.js';
+import { failpoint } from './failpoints.js';
+import { KeyDateLock } from './lock.js';
 import { tableDefinition } from './schema/table.js';
-import type { Storage } from './storage/Storage.js';
-import { clearStaging, commitKeyDate, previousOutputs, readManifest, stagingRoot, type KeyDateCounts, type KeyDateManifest, type ManifestFile } from './stages/commit.js';
+import { commitShards, shardTag, writeShardManifest, type ShardSpec } from './shards.js';
+import type { ObjectInfo, Storage } from './storage/Storage.js';
+import {
+  clearStaging,
+  commitKeyDate,
+  inputsFingerprint,
+  lockKey,
+  previousOutputs,
+  registeredKey,
+  readManifest,
+  stagingRoot,
+  type KeyDateCounts,
+  type KeyDateManifest,
+  type ManifestFile,
+} from './stages/commit.js';
 import { fetchInOrder } from './stages/fetch.js';
 import { listKeyDate, type KeyLayout } from './stages/list.js';
 import { LineSpans, parseLogObject } from './stages/parse.js';
-import { objectSink, PartitionWriter, RejectWriter } from './stages/partition.js';
+import { objectSink, PartitionWriter, RejectWriter, type StagedFile } from './stages/partition.js';
 import { registerKeyDate } from './stages/register.js';
 import type { Compression } from './stages/write.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
@@ -36,6 +51,12 @@ export interface ConvertSettings {
   readonly memoryBudget: number;
   readonly maxFileRows: number;
   readonly rowGroupRows: number;
+  /** Convert only this shard of each key date's objects; the last shard to finish commits. */
+  readonly shard?: ShardSpec;
+  /** Skip a key date whose manifest records the same inputs and schema version (resumable jobs). */
+  readonly skipUnchanged?: boolean;
+  /** Stop taking new objects when aborted (SIGINT/SIGTERM); nothing of the key date is published. */
+  readonly signal?: AbortSignal;
   readonly onProgress?: (event: ProgressEvent) => void;
 }
 
@@ -44,9 +65,12 @@ export type ProgressEvent =
   | { type: 'object'; keyDate: string; done: number; total: number; bytes: number; rows: number }
   | { type: 'committed'; keyDate: string };
 
+export type KeyDateStatus = 'converted' | 'unchanged' | 'empty' | 'staged' | 'failed';
+
 export interface KeyDateSummary extends KeyDateCounts {
   keyDate: string;
-  status: 'converted' | 'empty' | 'failed';
+  /** converted; unchanged (skipped: same inputs); empty (no objects); staged (a shard waiting for the others); failed. */
+  status: KeyDateStatus;
   filesWritten: number;
   bytesOut: number;
   partitions: number;
@@ -63,10 +87,8 @@ function emptyCounts(): KeyDateCounts {
   return { objects: 0, bytesIn: 0, lines: 0, rows: 0, rejects: 0, repairedUtf8: 0 };
 }
 
-/** Converts one key date; never throws for data or storage problems — a failure is in the summary. */
-export async function convertKeyDate(settings: ConvertSettings, keyDate: string): Promise<KeyDateSummary> {
-  const started = performance.now();
-  const summary: KeyDateSummary = {
+export function newSummary(keyDate: string): KeyDateSummary {
+  return {
     keyDate,
     status: 'converted',
     ...emptyCounts(),
@@ -79,6 +101,16 @@ export async function convertKeyDate(settings: ConvertSettings, keyDate: string)
     seconds: 0,
     stageSeconds: {},
   };
+}
+
+function newRunId(): string {
+  return `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Converts one key date; never throws for data or storage problems — a failure is in the summary. */
+export async function convertKeyDate(settings: ConvertSettings, keyDate: string): Promise<KeyDateSummary> {
+  const started = performance.now();
+  const summary = newSummary(keyDate);
   let stage: Stage = 'list';
   let since = started;
   const at = (next: Stage) => {
@@ -87,6 +119,7 @@ export async function convertKeyDate(settings: ConvertSettings, keyDate: string)
     stage = next;
     since = now;
   };
+  const tag = shardTag(settings.shard);
   try {
     await runKeyDate(settings, keyDate, summary, at);
     at(stage);
@@ -94,16 +127,28 @@ export async function convertKeyDate(settings: ConvertSettings, keyDate: string)
     summary.status = 'failed';
     summary.error = { stage, message: errorMessage(error) };
     // Nothing of this run is published before commit; drop what it staged.
-    await clearStaging(settings.dest, keyDate).catch(() => undefined);
+    await clearStaging(settings.dest, `${stagingRoot(keyDate)}${tag}/`).catch(() => undefined);
   }
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
 }
 
+function selectShard(objects: readonly ObjectInfo[], shard: ShardSpec | undefined): ObjectInfo[] {
+  if (!shard) return [...objects];
+  // Contiguous slices of the sorted listing: deterministic, and each shard's files stay in key order.
+  const from = Math.floor((objects.length * shard.index) / shard.count);
+  const to = Math.floor((objects.length * (shard.index + 1)) / shard.count);
+  return objects.slice(from, to);
+}
+
 async function runKeyDate(settings: ConvertSettings, keyDate: string, summary: KeyDateSummary, at: (stage: Stage) => void): Promise<void> {
   const { source, dest } = settings;
+  const interrupted = () => {
+    if (settings.signal?.aborted) throw new KeyDateError(`interrupted (${String(settings.signal.reason ?? 'signal')}); nothing of ${keyDate} was published`, keyDate, 'fetch');
+  };
   at('list');
   const listing = await listKeyDate(source.storage, source.prefix, keyDate, settings.layout, settings.concurrency);
+  failpoint('listed');
   const bytesIn = listing.objects.reduce((sum, o) => sum + o.size, 0);
   settings.onProgress?.({ type: 'listed', keyDate, objects: listing.objects.length, bytes: bytesIn });
   if (listing.objects.length === 0) {
@@ -111,54 +156,115 @@ async function runKeyDate(settings: ConvertSettings, keyDate: string, summary: K
     summary.status = 'empty';
     return;
   }
+  const fingerprint = inputsFingerprint(listing.objects);
+  if (settings.skipUnchanged) {
+    const manifest = await readManifest(dest, keyDate);
+    if (manifest?.inputsFingerprint === fingerprint && manifest.schemaVersion === SCHEMA_VERSION) {
+      summary.status = 'unchanged';
+      at('register');
+      const catalog = await registerIfMissing(settings, manifest);
+      if (catalog) summary.catalog = catalog;
+      return;
+    }
+  }
+  interrupted();
 
-  await clearStaging(dest, keyDate);
-  const runId = `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
-  const staging = `${stagingRoot(keyDate)}${runId}/`;
-  const writer = new PartitionWriter(dest, {
-    keyDate,
-    stagingPrefix: staging,
-    memoryBudget: settings.memoryBudget,
-    maxFileRows: settings.maxFileRows,
-    compression: settings.compression,
-    rowGroupRows: settings.rowGroupRows,
-    createdBy: `${TOOL_NAME} ${TOOL_VERSION}`,
-  });
-  const rejects = new RejectWriter(dest, keyDate, staging);
-  const spans = new LineSpans();
+  const tag = shardTag(settings.shard);
+  const runId = newRunId();
+  const lock = await KeyDateLock.acquire(dest, lockKey(keyDate, tag), runId);
+  try {
+    await clearStaging(dest, `${stagingRoot(keyDate)}${tag}/`);
+    const staging = `${stagingRoot(keyDate)}${tag}/${runId}/`;
+    const writer = new PartitionWriter(dest, {
+      keyDate,
+      stagingPrefix: staging,
+      filePrefix: settings.shard ? `part-${keyDate}-${tag}-` : `part-${keyDate}-`,
+      memoryBudget: settings.memoryBudget,
+      maxFileRows: settings.maxFileRows,
+      compression: settings.compression,
+      rowGroupRows: settings.rowGroupRows,
+      createdBy: `${TOOL_NAME} ${TOOL_VERSION}`,
+    });
+    const rejects = new RejectWriter(dest, keyDate, staging, settings.shard ? `${tag}-` : '');
+    const spans = new LineSpans();
+    const objects = selectShard(listing.objects, settings.shard);
 
-  at('fetch');
-  let done = 0;
-  for await (const { info, body } of fetchInOrder(source.storage, listing.objects, settings.concurrency)) {
-    at('parse');
-    const counts = parseLogObject(body, objectSink(writer, rejects, source.storage.uri + info.key), spans);
-    summary.objects++;
-    summary.bytesIn += body.length;
-    summary.lines += counts.lines;
-    summary.rows += counts.rows;
-    summary.rejects += counts.rejects;
-    summary.repairedUtf8 += counts.repairedUtf8;
-    at('write');
-    await writer.flushFull();
-    if (rejects.shouldSpill()) await rejects.spill();
-    settings.onProgress?.({ type: 'object', keyDate, done: ++done, total: listing.objects.length, bytes: summary.bytesIn, rows: summary.rows });
     at('fetch');
-  }
-  at('write');
-  await writer.flushAll();
-  await rejects.spill();
-  if (summary.lines !== summary.rows + summary.rejects) {
-    throw new KeyDateError(`line count does not reconcile: ${summary.lines} lines, ${summary.rows} rows, ${summary.rejects} rejects`, keyDate, 'parse');
-  }
-  const writtenRows = writer.staged.reduce((sum, f) => sum + f.rows, 0);
-  if (writtenRows !== summary.rows) {
-    throw new KeyDateError(`wrote ${writtenRows} rows to Parquet but parsed ${summary.rows}`, keyDate, 'write');
-  }
+    let done = 0;
+    for await (const { info, body } of fetchInOrder(source.storage, objects, settings.concurrency)) {
+      interrupted();
+      at('parse');
+      const counts = parseLogObject(body, objectSink(writer, rejects, source.storage.uri + info.key), spans);
+      failpoint('parsed');
+      summary.objects++;
+      summary.bytesIn += body.length;
+      summary.lines += counts.lines;
+      summary.rows += counts.rows;
+      summary.rejects += counts.rejects;
+      summary.repairedUtf8 += counts.repairedUtf8;
+      at('write');
+      await writer.flushFull();
+      if (rejects.shouldSpill()) await rejects.spill();
+      if (writer.staged.length) failpoint('staged');
+      settings.onProgress?.({ type: 'object', keyDate, done: ++done, total: objects.length, bytes: summary.bytesIn, rows: summary.rows });
+      at('fetch');
+    }
+    interrupted();
+    at('write');
+    await writer.flushAll();
+    await rejects.spill();
+    failpoint('staged');
+    if (summary.lines !== summary.rows + summary.rejects) {
+      throw new KeyDateError(`line count does not reconcile: ${summary.lines} lines, ${summary.rows} rows, ${summary.rejects} rejects`, keyDate, 'parse');
+    }
+    const writtenRows = writer.staged.reduce((sum, f) => sum + f.rows, 0);
+    if (writtenRows !== summary.rows) throw new KeyDateError(`wrote ${writtenRows} rows to Parquet but parsed ${summary.rows}`, keyDate, 'write');
+    interrupted();
 
-  at('commit');
+    at('commit');
+    const parts = { files: writer.staged, rejects: rejects.staged, counts: countsOf(summary) };
+    if (settings.shard) {
+      await lock.verify();
+      await writeShardManifest(dest, keyDate, settings.shard, { runId, inputsFingerprint: fingerprint, objects: listing.objects, ...parts });
+      await lock.release();
+      const committed = await commitShards(settings, keyDate, settings.shard.count);
+      if (!committed) {
+        summary.status = 'staged';
+        return;
+      }
+      Object.assign(summary, committed.outcome);
+      return;
+    }
+    await lock.verify();
+    const outcome = await publish(settings, keyDate, runId, { inputsFingerprint: fingerprint, objects: listing.objects, shards: 1, ...parts }, at);
+    Object.assign(summary, outcome);
+  } finally {
+    await lock.release();
+  }
+}
+
+function countsOf(summary: KeyDateSummary): KeyDateCounts {
+  const { objects, bytesIn, lines, rows, rejects, repairedUtf8 } = summary;
+  return { objects, bytesIn, lines, rows, rejects, repairedUtf8 };
+}
+
+export interface StagedKeyDate {
+  inputsFingerprint: string;
+  objects: readonly ObjectInfo[];
+  shards: number;
+  files: readonly StagedFile[];
+  rejects: ReadonlyArray<{ key: string; stagingKey: string; rejects: number }>;
+  counts: KeyDateCounts;
+}
+
+export type PublishOutcome = Pick<KeyDateSummary, 'filesWritten' | 'bytesOut' | 'partitions' | 'rejectFiles' | 'staleFilesDeleted' | 'catalog'>;
+
+/** Commit (publish staged files, retire stale ones, manifest last), then register the partitions. */
+export async function publish(settings: ConvertSettings, keyDate: string, runId: string, staged: StagedKeyDate, at: (stage: Stage) => void = () => undefined): Promise<PublishOutcome> {
+  const { dest } = settings;
   const previousManifest = await readManifest(dest, keyDate);
   const previous = await previousOutputs(dest, keyDate);
-  const files: ManifestFile[] = writer.staged.map((f) => ({ key: f.key, bucket: f.partition.bucket, dt: f.partition.dt, rows: f.rows, bytes: f.bytes }));
+  const files: ManifestFile[] = staged.files.map((f) => ({ key: f.key, bucket: f.partition.bucket, dt: f.partition.dt, rows: f.rows, bytes: f.bytes }));
   const manifest: KeyDateManifest = {
     kind: 's3logs/keydate-manifest',
     manifestVersion: 1,
@@ -167,30 +273,47 @@ async function runKeyDate(settings: ConvertSettings, keyDate: string, summary: K
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
     schemaVersion: SCHEMA_VERSION,
     createdAt: new Date().toISOString(),
-    source: source.storage.uri + source.prefix,
-    objects: listing.objects.map((o) => ({ key: o.key, size: o.size, etag: o.etag })),
+    source: settings.source.storage.uri + settings.source.prefix,
+    inputsFingerprint: staged.inputsFingerprint,
+    shards: staged.shards,
+    objects: staged.objects.map((o) => ({ key: o.key, size: o.size, etag: o.etag })),
     files,
-    rejectFiles: rejects.staged.map((r) => ({ key: r.key, rejects: r.rejects })),
-    counts: {
-      objects: summary.objects,
-      bytesIn: summary.bytesIn,
-      lines: summary.lines,
-      rows: summary.rows,
-      rejects: summary.rejects,
-      repairedUtf8: summary.repairedUtf8,
-    },
+    rejectFiles: staged.rejects.map((r) => ({ key: r.key, rejects: r.rejects })),
+    counts: staged.counts,
   };
-  const committed = await commitKeyDate(dest, manifest, [...writer.staged, ...rejects.staged], previous);
-  summary.filesWritten = files.length;
-  summary.bytesOut = files.reduce((sum, f) => sum + f.bytes, 0);
-  summary.partitions = new Set(files.map((f) => `${f.bucket}/${f.dt}`)).size;
-  summary.rejectFiles = rejects.staged.map((r) => dest.uri + r.key);
-  summary.staleFilesDeleted = committed.deletedStale.length;
+  const committed = await commitKeyDate(dest, manifest, [...staged.files, ...staged.rejects], previous);
   settings.onProgress?.({ type: 'committed', keyDate });
-
+  const outcome: PublishOutcome = {
+    filesWritten: files.length,
+    bytesOut: files.reduce((sum, f) => sum + f.bytes, 0),
+    partitions: new Set(files.map((f) => `${f.bucket}/${f.dt}`)).size,
+    rejectFiles: staged.rejects.map((r) => dest.uri + r.key),
+    staleFilesDeleted: committed.deletedStale.length,
+    catalog: { created: 0, updated: 0, unchanged: 0, removed: 0 },
+  };
   at('register');
-  if (settings.catalog.kind !== 'none') {
-    await settings.catalog.ensureTable(tableDefinition(dest.uri, settings.database, settings.table));
-    summary.catalog = await registerKeyDate(settings.catalog, dest, keyDate, files, previousManifest?.files ?? []);
+  failpoint('before-register');
+  outcome.catalog = await register(settings, keyDate, runId, files, previousManifest?.files ?? []);
+  return outcome;
+}
+
+async function register(settings: ConvertSettings, keyDate: string, runId: string, files: readonly ManifestFile[], previousFiles: readonly ManifestFile[]): Promise<PublishOutcome['catalog']> {
+  if (settings.catalog.kind === 'none') return { created: 0, updated: 0, unchanged: 0, removed: 0 };
+  await settings.catalog.ensureTable(tableDefinition(settings.dest.uri, settings.database, settings.table));
+  const result = await registerKeyDate(settings.catalog, settings.dest, keyDate, files, previousFiles);
+  await settings.dest.put(registeredKey(keyDate), Buffer.from(JSON.stringify({ runId, catalog: settings.catalog.kind })));
+  return result;
+}
+
+/** A skipped key date whose last run died before registering (or was registered elsewhere) is registered now. */
+async function registerIfMissing(settings: ConvertSettings, manifest: KeyDateManifest): Promise<PublishOutcome['catalog'] | undefined> {
+  if (settings.catalog.kind === 'none') return undefined;
+  let marker: { runId?: string; catalog?: string } | undefined;
+  try {
+    marker = JSON.parse(Buffer.from(await settings.dest.get(registeredKey(manifest.keyDate))).toString('utf8'));
+  } catch {
+    marker = undefined;
   }
+  if (marker?.runId === manifest.runId && marker.catalog === settings.catalog.kind) return undefined;
+  return register(settings, manifest.keyDate, manifest.runId, manifest.files, []);
 }

@@ -1,7 +1,9 @@
 /** `s3logs convert`: one key date or a range, with a human summary on stderr and --json on stdout. */
 import { parseConvertConfig, type ConvertConfig } from '../config.js';
 import { checkOverlap, openDest, openSource, type StoreOptions } from '../locations.js';
-import { convertKeyDate, type ConvertSettings, type KeyDateSummary, type ProgressEvent } from '../pipeline.js';
+import pLimit from 'p-limit';
+import { convertKeyDate, newSummary, type ConvertSettings, type KeyDateSummary, type ProgressEvent } from '../pipeline.js';
+import { withShutdownSignals } from '../signals.js';
 import { openCatalog } from './stores.js';
 
 export interface RunSummary {
@@ -24,14 +26,30 @@ export interface RunSummary {
 export async function runConvert(argv: string[]): Promise<number> {
   const config = parseConvertConfig(argv);
   if (!config.allowOverlap) checkOverlap(config.source, config.dest);
-  const summary = await convert(config, config.quiet || config.json ? undefined : progressPrinter());
-  if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');
-  if (!config.quiet) process.stderr.write(formatSummary(summary, config));
-  return summary.ok ? 0 : 1;
+  return withShutdownSignals(async (signal) => {
+    const summary = await convert(config, config.quiet || config.json ? undefined : progressPrinter(), { signal });
+    if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');
+    if (!config.quiet) process.stderr.write(formatSummary(summary, config));
+    return summary.ok ? 0 : 1;
+  });
 }
 
-export async function convert(config: ConvertConfig, onProgress?: (event: ProgressEvent) => void): Promise<RunSummary> {
-  const started = performance.now();
+export interface ConvertRunOptions {
+  /** Skip key dates already converted with the same inputs and schema version (jobs). */
+  readonly skipUnchanged?: boolean;
+  readonly signal?: AbortSignal;
+  /** Key dates converted at the same time (each is bounded in memory on its own). */
+  readonly parallelDates?: number;
+  /** Called as each key date ends. */
+  readonly onKeyDate?: (summary: KeyDateSummary) => void;
+}
+
+/** Opens the stores and catalog a run needs; `close` releases their sockets. */
+export async function openRun(
+  config: ConvertConfig,
+  options: ConvertRunOptions = {},
+  onProgress?: (event: ProgressEvent) => void,
+): Promise<{ settings: ConvertSettings; close: () => Promise<void> }> {
   const stores: StoreOptions = {
     aws: config.aws,
     ...(config.sse ? { sse: config.sse } : {}),
@@ -41,6 +59,10 @@ export async function convert(config: ConvertConfig, onProgress?: (event: Progre
   };
   const source = await openSource(config.source, stores);
   const dest = await openDest(config.dest, stores);
+  const close = async () => {
+    await source.storage.close?.();
+    await dest.close?.();
+  };
   try {
     const catalog = await openCatalog(config.catalog, dest, {
       ...(config.database ? { database: config.database } : {}),
@@ -60,34 +82,64 @@ export async function convert(config: ConvertConfig, onProgress?: (event: Progre
       memoryBudget: config.memoryBudget,
       maxFileRows: config.maxFileRows,
       rowGroupRows: config.rowGroupRows,
+      ...(config.shard ? { shard: config.shard } : {}),
+      ...(options.skipUnchanged ? { skipUnchanged: true } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
       ...(onProgress ? { onProgress } : {}),
     };
-    const keyDates: KeyDateSummary[] = [];
-    // One key date at a time: each is bounded in memory and already uses concurrent fetches.
-    for (const keyDate of config.keyDates) keyDates.push(await convertKeyDate(settings, keyDate));
-    const sum = (pick: (s: KeyDateSummary) => number) => keyDates.reduce((total, s) => total + pick(s), 0);
-    const retries = (source.storage.stats?.().retries ?? 0) + (dest.stats?.().retries ?? 0);
-    const failed = keyDates.filter((s) => s.status === 'failed').map((s) => s.keyDate);
-    return {
-      ok: failed.length === 0,
-      keyDates,
-      failedKeyDates: failed,
-      objects: sum((s) => s.objects),
-      bytesIn: sum((s) => s.bytesIn),
-      lines: sum((s) => s.lines),
-      rows: sum((s) => s.rows),
-      rejects: sum((s) => s.rejects),
-      repairedUtf8: sum((s) => s.repairedUtf8),
-      filesWritten: sum((s) => s.filesWritten),
-      bytesOut: sum((s) => s.bytesOut),
-      partitions: sum((s) => s.partitions),
-      retries,
-      seconds: (performance.now() - started) / 1000,
-    };
-  } finally {
-    await source.storage.close?.();
-    await dest.close?.();
+    return { settings, close };
+  } catch (error) {
+    await close();
+    throw error;
   }
+}
+
+export async function convert(config: ConvertConfig, onProgress?: (event: ProgressEvent) => void, options: ConvertRunOptions = {}): Promise<RunSummary> {
+  const started = performance.now();
+  const { settings, close } = await openRun(config, options, onProgress);
+  try {
+    const results = new Map<string, KeyDateSummary>();
+    const limit = pLimit(options.parallelDates ?? 1);
+    await Promise.all(
+      config.keyDates.map((keyDate) =>
+        limit(async () => {
+          // Stop taking new key dates once interrupted; the ones not started are reported as failed.
+          const summary = options.signal?.aborted ? interruptedSummary(keyDate) : await convertKeyDate(settings, keyDate);
+          results.set(keyDate, summary);
+          options.onKeyDate?.(summary);
+        }),
+      ),
+    );
+    return summarize(config.keyDates.map((d) => results.get(d)!), settings, started);
+  } finally {
+    await close();
+  }
+}
+
+function interruptedSummary(keyDate: string): KeyDateSummary {
+  return { ...newSummary(keyDate), status: 'failed', error: { stage: 'list', message: 'not started: the run was interrupted' } };
+}
+
+export function summarize(keyDates: KeyDateSummary[], settings: Pick<ConvertSettings, 'source' | 'dest'>, started: number): RunSummary {
+  const sum = (pick: (s: KeyDateSummary) => number) => keyDates.reduce((total, s) => total + pick(s), 0);
+  const retries = (settings.source.storage.stats?.().retries ?? 0) + (settings.dest.stats?.().retries ?? 0);
+  const failed = keyDates.filter((s) => s.status === 'failed').map((s) => s.keyDate);
+  return {
+    ok: failed.length === 0,
+    keyDates,
+    failedKeyDates: failed,
+    objects: sum((s) => s.objects),
+    bytesIn: sum((s) => s.bytesIn),
+    lines: sum((s) => s.lines),
+    rows: sum((s) => s.rows),
+    rejects: sum((s) => s.rejects),
+    repairedUtf8: sum((s) => s.repairedUtf8),
+    filesWritten: sum((s) => s.filesWritten),
+    bytesOut: sum((s) => s.bytesOut),
+    partitions: sum((s) => s.partitions),
+    retries,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 function progressPrinter(): ((event: ProgressEvent) => void) | undefined {
@@ -116,6 +168,8 @@ export function formatSummary(summary: RunSummary, config: Pick<ConvertConfig, '
   const lines: string[] = [];
   for (const s of summary.keyDates) {
     if (s.status === 'empty') lines.push(`${s.keyDate}: no log objects found for this key date; nothing written`);
+    else if (s.status === 'unchanged') lines.push(`${s.keyDate}: already converted with the same inputs and schema; skipped (--force to redo)`);
+    else if (s.status === 'staged') lines.push(`${s.keyDate}: shard staged ${s.rows.toLocaleString('en-US')} rows; the last shard to finish (or s3logs commit) publishes the key date`);
     else if (s.status === 'failed') lines.push(`${s.keyDate}: FAILED at ${s.error?.stage}: ${s.error?.message} (nothing published for this key date)`);
     else {
       lines.push(

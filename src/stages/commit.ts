@@ -10,7 +10,9 @@
  *   5. the journal and the staging area are removed.
  * A crash anywhere leaves enough behind (old manifest, journal) for the next run to clean up.
  */
+import { createHash } from 'node:crypto';
 import { StorageError } from '../errors.js';
+import { failpoint } from '../failpoints.js';
 import type { ObjectInfo, Storage } from '../storage/Storage.js';
 
 export const CONTROL_PREFIX = '_s3logs/';
@@ -25,6 +27,26 @@ function pendingKey(keyDate: string): string {
 
 export function stagingRoot(keyDate: string): string {
   return `${CONTROL_PREFIX}staging/${keyDate}/`;
+}
+
+/** Written after the catalog took a key date's partitions, so a crash before that is re-registered. */
+export function registeredKey(keyDate: string): string {
+  return `${CONTROL_PREFIX}keydates/${keyDate}/registered.json`;
+}
+
+export function lockKey(keyDate: string, tag: string): string {
+  return `${CONTROL_PREFIX}keydates/${keyDate}/lock-${tag}.json`;
+}
+
+export function shardManifestPrefix(keyDate: string): string {
+  return `${CONTROL_PREFIX}keydates/${keyDate}/shards/`;
+}
+
+/** Identity of a key date's inputs: every raw object's key, ETag and size. */
+export function inputsFingerprint(objects: ReadonlyArray<Pick<ObjectInfo, 'key' | 'size' | 'etag'>>): string {
+  const hash = createHash('sha256');
+  for (const o of [...objects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) hash.update(`${o.key}\0${o.etag}\0${o.size}\n`);
+  return hash.digest('hex');
 }
 
 export interface ManifestFile {
@@ -53,6 +75,10 @@ export interface KeyDateManifest {
   readonly schemaVersion: number;
   readonly createdAt: string;
   readonly source: string;
+  /** inputsFingerprint(objects): what "already processed with the same inputs" compares. */
+  readonly inputsFingerprint: string;
+  /** Number of shards the key date was converted in (1 when not sharded). */
+  readonly shards: number;
   readonly objects: ReadonlyArray<Pick<ObjectInfo, 'key' | 'size' | 'etag'>>;
   readonly files: readonly ManifestFile[];
   readonly rejectFiles: ReadonlyArray<{ key: string; rejects: number }>;
@@ -94,9 +120,9 @@ export async function previousOutputs(storage: Storage, keyDate: string): Promis
   return keys;
 }
 
-/** Removes staging left by interrupted runs of this key date (there is one run per key date at a time). */
-export async function clearStaging(storage: Storage, keyDate: string): Promise<void> {
-  const page = await storage.list(stagingRoot(keyDate));
+/** Removes staging under a prefix (a run's own, or a key date's after commit). */
+export async function clearStaging(storage: Storage, prefix: string): Promise<void> {
+  const page = await storage.list(prefix);
   if (page.objects.length) await storage.delete(page.objects.map((o) => o.key));
 }
 
@@ -119,11 +145,15 @@ export async function commitKeyDate(
   const keyDate = manifest.keyDate;
   const published = new Set(staged.map((s) => s.key));
   await storage.put(pendingKey(keyDate), Buffer.from(JSON.stringify({ runId: manifest.runId, keys: [...published] } satisfies PendingJournal)));
-  for (const s of staged) await move(storage, s.stagingKey, s.key);
+  for (const s of staged) {
+    await move(storage, s.stagingKey, s.key);
+    failpoint('published');
+  }
   const stale = [...previous].filter((key) => !published.has(key)).sort();
   if (stale.length) await storage.delete(stale);
+  failpoint('before-manifest');
   await storage.put(manifestKey(keyDate), Buffer.from(JSON.stringify(manifest, null, 1)), { contentType: 'application/json' });
   await storage.delete([pendingKey(keyDate)]);
-  await clearStaging(storage, keyDate);
+  await clearStaging(storage, stagingRoot(keyDate));
   return { deletedStale: stale };
 }

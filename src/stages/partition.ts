@@ -23,6 +23,8 @@ export interface PartitionWriterOptions extends WriteOptions {
   keyDate: string;
   /** Prefix of this run's staging area inside the destination. */
   stagingPrefix: string;
+  /** Start of every file name, e.g. `part-2024-01-29-` (shards add their tag). */
+  filePrefix: string;
   /** Column bytes held over all partitions before the largest is written out. */
   memoryBudget: number;
   /** A partition buffer is written as a file once it holds this many rows. */
@@ -116,7 +118,7 @@ export class PartitionWriter {
     const batch = p.batch;
     p.batch = new RowBatch();
     const encoded = await encodeParquet(batch, this.options);
-    const name = `part-${this.options.keyDate}-${String(p.files++).padStart(5, '0')}.parquet`;
+    const name = `${this.options.filePrefix}${String(p.files++).padStart(5, '0')}.parquet`;
     const key = partitionPath(p.values) + name;
     // Staged names must not end in .parquet: `<dest>/**/*.parquet` has to see table files only.
     const stagingKey = `${this.options.stagingPrefix}${key}.staged`;
@@ -142,6 +144,8 @@ export class RejectWriter {
     private readonly dest: Storage,
     private readonly keyDate: string,
     private readonly stagingPrefix: string,
+    /** Distinguishes the reject files of shards; '' for a whole key date. */
+    private readonly tag = '',
     private readonly spillBytes = 16 * 1024 * 1024,
   ) {}
 
@@ -163,7 +167,7 @@ export class RejectWriter {
 
   async spill(): Promise<void> {
     if (this.chunks.length === 0) return;
-    const key = `_s3logs/rejects/keydate=${this.keyDate}/rejects-${String(this.parts++).padStart(5, '0')}.jsonl`;
+    const key = `_s3logs/rejects/keydate=${this.keyDate}/rejects-${this.tag}${String(this.parts++).padStart(5, '0')}.jsonl`;
     const stagingKey = `${this.stagingPrefix}${key}.staged`;
     await this.dest.put(stagingKey, Buffer.from(this.chunks.join('')), { contentType: 'application/x-ndjson' });
     this.staged.push({ key, stagingKey, rejects: this.partRejects });

@@ -48,6 +48,12 @@ export interface Storage {
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Writes the whole object atomically: readers see the old object or the new one, never a part. */
   put(key: string, body: Uint8Array, options?: PutOptions): Promise<void>;
+  /**
+   * Creates the object only if no object has that key (a conditional write); false when one exists.
+   * Used for locks. S3 honours If-None-Match: * (since 2024); some S3-compatible servers ignore it,
+   * so callers also read the object back.
+   */
+  putIfAbsent(key: string, body: Uint8Array): Promise<boolean>;
   /** Atomic move within the store, used to publish staged files (rename locally, copy+delete on S3). */
   move?(fromKey: string, toKey: string): Promise<void>;
   /** Deletes keys (missing keys are not an error). */

@@ -4,7 +4,7 @@
  * renamed into place, so a crash never leaves a half-written file where readers look.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { StorageError } from '../errors.js';
 import type { ListOptions, ListPage, ObjectInfo, PutOptions, Storage, StorageStats } from './Storage.js';
@@ -105,6 +105,24 @@ export class LocalStorage implements Storage {
     } catch (error) {
       await rm(temp, { force: true });
       throw this.wrap(error, key, 'write');
+    }
+  }
+
+  async putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
+    this.counters.requests++;
+    const target = this.path(key);
+    const temp = join(dirname(target), `.${randomBytes(6).toString('hex')}.s3logs-tmp`);
+    try {
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(temp, body);
+      // link() creates the name only if it does not exist: an atomic create-if-absent with full content.
+      await link(temp, target);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw this.wrap(error, key, 'write');
+    } finally {
+      await rm(temp, { force: true });
     }
   }
 

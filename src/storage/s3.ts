@@ -302,6 +302,21 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
       counters.bytesWritten += body.byteLength;
     },
 
+    async putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
+      try {
+        await withRetry('put', key, () =>
+          client.send(new PutObjectCommand({ Bucket: bucket, Key: s3Key(key), Body: body, ContentLength: body.byteLength, IfNoneMatch: '*', ...sseParams, ...ownerParam })),
+        );
+        counters.bytesWritten += body.byteLength;
+        return true;
+      } catch (error) {
+        // 412: the key exists; 409 ConditionalRequestConflict: a concurrent conditional write won.
+        const status = classifyS3Error(error).status;
+        if (status === 412 || status === 409) return false;
+        throw error;
+      }
+    },
+
     /** Publishes a staged object: server-side copy (no re-upload), then delete the staged key. */
     async move(fromKey: string, toKey: string): Promise<void> {
       await withRetry('put', toKey, () =>

@@ -6,6 +6,8 @@ export const CLI = fileURLToPath(new URL('../../bin/s3logs.js', import.meta.url)
 
 export interface CliResult {
   code: number | null;
+  /** Set when the process was killed by a signal. */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -18,6 +20,6 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }

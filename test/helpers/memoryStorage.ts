@@ -43,6 +43,12 @@ export class MemoryStorage implements Storage {
     return this.objects.has(key) ? this.info(key) : undefined;
   }
 
+  async putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
+    if (this.objects.has(key)) return false;
+    await this.put(key, body);
+    return true;
+  }
+
   async put(key: string, body: Uint8Array): Promise<void> {
     this.counts.put++;
     this.bytesWritten += body.byteLength;

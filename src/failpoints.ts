@@ -1,0 +1,10 @@
+/**
+ * Named crash points for the crash-safety tests: with S3LOGS_FAILPOINT=<name> in the environment the
+ * process SIGKILLs itself when it reaches that point, exactly as a machine loss would. Inert otherwise
+ * (one environment read per call, a handful of calls per key date).
+ */
+export type FailpointName = 'listed' | 'parsed' | 'staged' | 'published' | 'before-manifest' | 'before-register';
+
+export function failpoint(name: FailpointName): void {
+  if (process.env.S3LOGS_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');
+}

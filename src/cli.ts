@@ -5,11 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { ConfigError, errorMessage } from './errors.js';
-import { HELP, commandHelp } from './help.js';
-import { runConvert } from './commands/convert.js';
-import { runDemo } from './commands/demo.js';
-import { runCommit } from './commands/commit.js';
-import { runDdl } from './commands/ddl.js';
+import { COMMAND_HELP, HELP } from './help.js';
 import { TOOL_VERSION } from './version.js';
 
 export const EXIT_OK = 0;
@@ -18,34 +14,47 @@ export const EXIT_USAGE = 2;
 
 type Command = (argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = {
-  convert: runConvert,
-  demo: runDemo,
-  ddl: runDdl,
-  commit: runCommit,
+/** Commands load on use, so `--help` or a local convert does not pay for AWS SDK clients it never uses. */
+const COMMANDS: Record<string, () => Promise<{ run: Command; help?: string }>> = {
+  convert: async () => ({ run: (await import('./commands/convert.js')).runConvert }),
+  commit: async () => ({ run: (await import('./commands/commit.js')).runCommit }),
+  demo: async () => ({ run: (await import('./commands/demo.js')).runDemo }),
+  ddl: async () => ({ run: (await import('./commands/ddl.js')).runDdl }),
+  setup: async () => {
+    const m = await import('./commands/setup.js');
+    return { run: m.runSetup, help: m.SETUP_HELP };
+  },
+  doctor: async () => {
+    const m = await import('./commands/doctor.js');
+    return { run: m.runDoctor, help: m.DOCTOR_HELP };
+  },
 };
+
+async function helpFor(command: string): Promise<string | undefined> {
+  return COMMAND_HELP[command] ?? (COMMANDS[command] ? (await COMMANDS[command]!()).help : undefined);
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(rest[0] && commandHelp(rest[0]) ? commandHelp(rest[0])! : HELP);
+    process.stdout.write((rest[0] && (await helpFor(rest[0]))) || HELP);
     return EXIT_OK;
   }
   if (command === '--version' || command === '-v') {
     process.stdout.write(`s3logs ${TOOL_VERSION}\n`);
     return EXIT_OK;
   }
-  const run = COMMANDS[command];
-  if (!run) {
+  const load = COMMANDS[command];
+  if (!load) {
     process.stderr.write(`s3logs: unknown command ${JSON.stringify(command)}; commands: ${Object.keys(COMMANDS).join(', ')} (see s3logs --help)\n`);
     return EXIT_USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(commandHelp(command) ?? HELP);
+    process.stdout.write((await helpFor(command)) ?? HELP);
     return EXIT_OK;
   }
   try {
-    return await run(rest);
+    return await (await load()).run(rest);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`s3logs ${command}: ${error.message}\n`);

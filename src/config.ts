@@ -31,6 +31,8 @@ export interface ConvertConfig {
   readonly allowOverlap: boolean;
   /** This worker's slice of every key date (--shard i/N, or a scheduler's array index with --shards N). */
   readonly shard?: ShardSpec;
+  /** Tag each raw object s3logs-converted=true once its key date is committed (safe lifecycle expiry). */
+  readonly tagConverted: boolean;
   readonly aws: AwsOptions;
   readonly sse?: 'AES256' | 'aws:kms';
   readonly sseKmsKeyId?: string;
@@ -72,6 +74,7 @@ export const CONVERT_FLAGS = {
   'allow-overlap': { type: 'boolean' },
   shard: { type: 'string' },
   shards: { type: 'string' },
+  'tag-converted': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...AWS_FLAGS,
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
@@ -171,6 +174,9 @@ export function parseConvertConfig(argv: string[], env: NodeJS.ProcessEnv = proc
   const source = required(values.source, '--source', 's3://my-log-bucket/logs/ or ./raw-logs');
   const dest = required(values.dest, '--dest', 's3://my-lake/access-logs/ or ./lake');
   const keyDates = dateRange(required(values.date, '--date', '2024-01-29'), values.to);
+  if (values['tag-converted'] && !source.startsWith('s3://')) {
+    throw new ConfigError('--tag-converted tags raw objects in S3 for the safe-expiry lifecycle rule; it needs an s3:// --source', '--tag-converted');
+  }
   const catalog = oneOf(values.catalog, '--catalog', ['local', 'glue', 'none'] as const, 'local');
   if (catalog !== 'glue' && values.projection) throw new ConfigError('--projection only applies to --catalog glue', '--projection');
   for (const flag of ['database', 'table'] as const) {
@@ -200,6 +206,7 @@ export function parseConvertConfig(argv: string[], env: NodeJS.ProcessEnv = proc
     quiet: values.quiet ?? false,
     allowOverlap: values['allow-overlap'] ?? false,
     ...(shard ? { shard } : {}),
+    tagConverted: values['tag-converted'] ?? false,
     ...aws,
     // Enough keep-alive sockets for every concurrent fetch plus the writes running beside them.
     aws: { ...aws.aws, maxSockets: Math.max(50, concurrency * 2) },

@@ -1,4 +1,4 @@
-/** Help texts: `s3logs --help` and `s3logs <command> --help`. */
+/** Help texts: `s3logs --help` and `s3logs <command> --help` (setup and doctor keep theirs beside them). */
 
 const AWS_HELP = `AWS options (S3 and Glue; standard credential chain: env, ~/.aws, SSO, instance/container role):
   --region <region>             AWS region (default: AWS_REGION / profile)
@@ -35,6 +35,9 @@ dt partition of their own requestdatetime. Re-running a key date replaces exactl
   --json                  print a JSON summary on stdout
   --quiet                 no human output on stderr
   --allow-overlap         allow --dest inside --source (not recommended)
+  --shard i/N             convert only slice i of N of each key date (see s3logs commit); with
+  --shards N              the slice index comes from AWS_BATCH_JOB_ARRAY_INDEX / JOB_COMPLETION_INDEX
+  --tag-converted         tag committed raw objects s3logs-converted=true (safe lifecycle expiry)
 
 ${AWS_HELP}
 Exit codes: 0 all key dates converted (or had no objects), 1 some key dates failed, 2 bad usage.
@@ -52,7 +55,14 @@ Prints the Athena CREATE EXTERNAL TABLE for the Parquet under --dest (or, with -
 view), derived from the schema declaration.
 `;
 
-const COMMAND_HELP: Record<string, string> = { convert: CONVERT_HELP, demo: DEMO_HELP, ddl: DDL_HELP };
+const COMMIT_HELP = `s3logs commit --source <uri> --dest <uri> --date YYYY-MM-DD [--to …] --shards N [convert options]
+
+Publishes a key date converted by N workers (\`convert --shard i/N\`, or an AWS Batch array job / a
+Kubernetes Indexed Job with \`--shards N\`) once every shard has staged its part. The last shard to
+finish normally does this itself; run it as a separate step if your scheduler prefers.
+`;
+
+export const COMMAND_HELP: Record<string, string> = { convert: CONVERT_HELP, demo: DEMO_HELP, ddl: DDL_HELP, commit: COMMIT_HELP };
 
 export const HELP = `s3logs — S3 server access logs → typed, Hive-partitioned Parquet, registered in a catalog
 
@@ -60,12 +70,11 @@ Usage: s3logs <command> [options]
 
 Commands:
   convert   convert the raw logs of a key date (or range) to Parquet and register the partitions
+  commit    publish a key date converted by several shards
+  setup     enable S3 server access logging safely (policy, logging, raw-log lifecycle)
+  doctor    check logging, policy, lifecycle, access and the Glue table; ✓/✗ with fixes
   ddl       print the Athena table DDL or a DuckDB view for the output
   demo      convert a generated sample on the local store (what \`npm start\` runs)
 
 Run \`s3logs <command> --help\` for the options of a command. \`s3logs --version\` prints the version.
 `;
-
-export function commandHelp(command: string): string | undefined {
-  return COMMAND_HELP[command];
-}

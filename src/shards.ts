@@ -5,7 +5,7 @@
  * a whole key date, and N workers give exactly the rows of one.
  */
 import { ConfigError, KeyDateError } from './errors.js';
-import { KeyDateLock } from './lock.js';
+import { KeyDateLock, LockedError } from './lock.js';
 import { publish, type ConvertSettings, type PublishOutcome, type StagedKeyDate } from './pipeline.js';
 import type { ObjectInfo, Storage } from './storage/Storage.js';
 import { lockKey, shardManifestPrefix, type KeyDateCounts } from './stages/commit.js';
@@ -83,7 +83,14 @@ export async function commitShards(settings: ConvertSettings, keyDate: string, c
   const { dest } = settings;
   if (!(await readShardManifests(dest, keyDate, count))) return undefined;
   const runId = `commit-${Date.now().toString(36)}`;
-  const lock = await KeyDateLock.acquire(dest, lockKey(keyDate, 'commit'), runId);
+  let lock: KeyDateLock;
+  try {
+    lock = await KeyDateLock.acquire(dest, lockKey(keyDate, 'commit'), runId);
+  } catch (error) {
+    // Two shards finishing together both see every manifest: the other one is committing.
+    if (error instanceof LockedError) return undefined;
+    throw error;
+  }
   try {
     // Read again under the lock: another worker may have committed in between.
     const manifests = await readShardManifests(dest, keyDate, count);

@@ -171,6 +171,8 @@ describe('convert usage errors', () => {
     [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--expected-bucket-owner', '12'], '--expected-bucket-owner must be a 12-digit AWS account ID'],
     [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--endpoint-url', 'localhost'], '--endpoint-url must be an http(s) URL'],
     [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--region', 'Mars'], 'is not an AWS region name'],
+    [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--tag-converted'], '--tag-converted tags raw objects in S3'],
+    [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--shard', '4/3'], '--shard must be i/N'],
   ])('bad usage %j exits 2 with a one-line message naming the flag', async (args, message) => {
     const result = await runCli(args);
     expect(result.code).toBe(2);

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectTaggingCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyDate, type GenerateOptions } from '../scripts/genLogs.js';
@@ -126,6 +126,16 @@ describe('convert over S3', () => {
       await proxy.close();
     }
   }, 240_000);
+
+  it('--tag-converted tags every committed raw object s3logs-converted=true (for the safe-expiry rule)', async () => {
+    const result = await convert('s3://raw-logs/simple/', 's3://lake/tagged/', SIMPLE_DAY, server.endpoint, ['--tag-converted']);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const keys = [...generateKeyDate(generated('simple', SIMPLE_DAY))].map((o) => o.key);
+    for (const key of [keys[0]!, keys[500]!, keys[keys.length - 1]!]) {
+      const tags = await client.send(new GetObjectTaggingCommand({ Bucket: 'raw-logs', Key: key }));
+      expect(tags.TagSet).toContainEqual({ Key: 's3logs-converted', Value: 'true' });
+    }
+  }, 180_000);
 
   it('uploads an output larger than one multipart part in parts and reads it back intact', async () => {
     const day = '2024-05-04';

@@ -1,6 +1,10 @@
 /** `s3logs convert`: one key date or a range, with a human summary on stderr and --json on stdout. */
 import { parseConvertConfig, type ConvertConfig } from '../config.js';
-import { checkOverlap, openDest, openSource, type StoreOptions } from '../locations.js';
+import { errorMessage } from '../errors.js';
+import { checkOverlap, openDest, openSource, parseLocation, type StoreOptions } from '../locations.js';
+import { createControlS3Client } from '../setup/clients.js';
+import { tagConverted } from '../setup/tagging.js';
+import { readManifest } from '../stages/commit.js';
 import pLimit from 'p-limit';
 import { convertKeyDate, newSummary, type ConvertSettings, type KeyDateSummary, type ProgressEvent } from '../pipeline.js';
 import { withShutdownSignals } from '../signals.js';
@@ -105,6 +109,7 @@ export async function convert(config: ConvertConfig, onProgress?: (event: Progre
         limit(async () => {
           // Stop taking new key dates once interrupted; the ones not started are reported as failed.
           const summary = options.signal?.aborted ? interruptedSummary(keyDate) : await convertKeyDate(settings, keyDate);
+          if (config.tagConverted && (summary.status === 'converted' || summary.status === 'unchanged')) await tagKeyDate(config, settings, summary);
           results.set(keyDate, summary);
           options.onKeyDate?.(summary);
         }),
@@ -113,6 +118,27 @@ export async function convert(config: ConvertConfig, onProgress?: (event: Progre
     return summarize(config.keyDates.map((d) => results.get(d)!), settings, started);
   } finally {
     await close();
+  }
+}
+
+/** Marks the committed key date's raw objects as converted; a tagging failure fails the key date (it is retried next run). */
+async function tagKeyDate(config: ConvertConfig, settings: ConvertSettings, summary: KeyDateSummary): Promise<void> {
+  try {
+    const manifest = await readManifest(settings.dest, summary.keyDate);
+    const location = parseLocation(config.source, '--source');
+    if (!manifest || location.kind !== 's3') return;
+    const client = createControlS3Client(config.aws);
+    try {
+      await tagConverted(client, location.bucket, manifest.objects.map((o) => o.key), {
+        concurrency: config.concurrency,
+        ...(config.aws.expectedBucketOwner ? { expectedBucketOwner: config.aws.expectedBucketOwner } : {}),
+      });
+    } finally {
+      client.destroy();
+    }
+  } catch (error) {
+    summary.status = 'failed';
+    summary.error = { stage: 'commit', message: `committed, but tagging the raw objects as converted failed: ${errorMessage(error)}` };
   }
 }
 

@@ -1,0 +1,43 @@
+/**
+ * AWS clients for `setup` and `doctor`: control-plane calls on buckets (logging, policy, lifecycle,
+ * location) plus small probes, so a plain S3Client without the storage layer's retry loop and pools.
+ */
+import { GetBucketLocationCommand, S3Client } from '@aws-sdk/client-s3';
+import { baseClientConfig, type AwsOptions } from '../aws/config.js';
+
+export function createControlS3Client(aws: AwsOptions): S3Client {
+  // Same rule as the storage layer: a custom endpoint is almost always MinIO-like, so path-style.
+  const customEndpoint = aws.endpointUrl ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+  return new S3Client({
+    ...baseClientConfig(aws),
+    forcePathStyle: aws.forcePathStyle ?? Boolean(customEndpoint),
+    // setup and doctor touch two buckets that may sit outside --region; a 301 is retried in the right one.
+    followRegionRedirects: true,
+  });
+}
+
+/**
+ * A bucket's region from GetBucketLocation: S3 answers an empty constraint for us-east-1 and the
+ * legacy `EU` for eu-west-1.
+ */
+export async function bucketRegion(client: S3Client, bucket: string, expectedBucketOwner?: string): Promise<string> {
+  const out = await client.send(new GetBucketLocationCommand({ Bucket: bucket, ...(expectedBucketOwner ? { ExpectedBucketOwner: expectedBucketOwner } : {}) }));
+  const constraint = out.LocationConstraint as string | undefined;
+  if (!constraint) return 'us-east-1';
+  return constraint === 'EU' ? 'eu-west-1' : constraint;
+}
+
+/** The S3 error code of an SDK error (`NoSuchBucketPolicy`, `AccessDenied`, ...). */
+export function s3ErrorName(error: unknown): string {
+  return (error as { name?: string } | null)?.name ?? 'Error';
+}
+
+/** Runs a GET that S3 answers with a 404 code when the configuration does not exist. */
+export async function getOrNone<T>(call: () => Promise<T>, missing: string): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    if (s3ErrorName(error) === missing) return undefined;
+    throw error;
+  }
+}

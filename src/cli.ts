@@ -19,6 +19,8 @@ const COMMANDS: Record<string, () => Promise<{ run: Command; help?: string }>> =
   convert: async () => ({ run: (await import('./commands/convert.js')).runConvert }),
   commit: async () => ({ run: (await import('./commands/commit.js')).runCommit }),
   demo: async () => ({ run: (await import('./commands/demo.js')).runDemo }),
+  nightly: async () => ({ run: async (argv) => (await (await import('./jobs/nightly.js')).runNightly(argv)).exitCode }),
+  backfill: async () => ({ run: async (argv) => (await (await import('./jobs/backfill.js')).runBackfill(argv)).exitCode }),
   ddl: async () => ({ run: (await import('./commands/ddl.js')).runDdl }),
   setup: async () => {
     const m = await import('./commands/setup.js');

@@ -62,7 +62,30 @@ Kubernetes Indexed Job with \`--shards N\`) once every shard has staged its part
 finish normally does this itself; run it as a separate step if your scheduler prefers.
 `;
 
-export const COMMAND_HELP: Record<string, string> = { convert: CONVERT_HELP, demo: DEMO_HELP, ddl: DDL_HELP, commit: COMMIT_HELP };
+const JOB_SETTINGS_HELP = `Settings come from flags, S3LOGS_* environment variables (--source is S3LOGS_SOURCE, --lag-days is
+S3LOGS_LAG_DAYS) or a JSON file (--config file.json or S3LOGS_CONFIG; keys are the flag names);
+flags win over the environment, which wins over the file. Unknown keys are errors. Every convert
+option except --date/--to applies. Key dates already converted with the same inputs and schema version
+are skipped (--force converts them again). On a terminal progress is one live line; otherwise JSON log
+lines go to stderr (one per key date, and progress every --progress-seconds, default 30).
+Exit codes: 0 all good, 1 some key dates failed, 2 bad usage or config, 130/143 interrupted.`;
+
+const NIGHTLY_HELP = `s3logs nightly --source <uri> --dest <uri> [--lag-days 1] [--lookback-days 3] [convert options]
+
+Converts yesterday's key date (UTC; --lag-days), then re-checks the --lookback-days key dates before it
+and reprocesses only those whose raw objects changed since they were converted (late delivery).
+
+${JOB_SETTINGS_HELP}
+`;
+
+const BACKFILL_HELP = `s3logs backfill --source <uri> --dest <uri> --from YYYY-MM-DD --to YYYY-MM-DD [--parallel-dates 2] [--force] [convert options]
+
+Converts every key date of the range, --parallel-dates at a time; resumable.
+
+${JOB_SETTINGS_HELP}
+`;
+
+export const COMMAND_HELP: Record<string, string> = { convert: CONVERT_HELP, demo: DEMO_HELP, ddl: DDL_HELP, commit: COMMIT_HELP, nightly: NIGHTLY_HELP, backfill: BACKFILL_HELP };
 
 export const HELP = `s3logs — S3 server access logs → typed, Hive-partitioned Parquet, registered in a catalog
 
@@ -70,6 +93,8 @@ Usage: s3logs <command> [options]
 
 Commands:
   convert   convert the raw logs of a key date (or range) to Parquet and register the partitions
+  nightly   yesterday's key date plus a re-check of recent ones (for schedulers)
+  backfill  every key date of a range, resumable, a few at a time
   commit    publish a key date converted by several shards
   setup     enable S3 server access logging safely (policy, logging, raw-log lifecycle)
   doctor    check logging, policy, lifecycle, access and the Glue table; ✓/✗ with fixes

@@ -1,9 +1,11 @@
 /**
- * fetch: object bodies, fetched concurrently (p-limit) but handed on in listing order, so the files a
- * key date produces do not depend on which GET finished first (re-runs give identical files). At most
- * `window` bodies are held ahead of the consumer, which bounds memory by object size, not by the day.
+ * fetch: object bodies, fetched concurrently but handed on in listing order, so the files a key date
+ * produces do not depend on which GET finished first (re-runs give identical files).
+ *
+ * `concurrency` requests stay in flight whenever there is room, not only when the consumer moves on:
+ * one slow object at the head must not starve the pipe. Bodies that arrived ahead of the consumer are
+ * bounded by `maxBufferedBytes` (and a count), which bounds memory by object size, never by the day.
  */
-import pLimit from 'p-limit';
 import type { ObjectInfo, Storage } from '../storage/Storage.js';
 
 export interface FetchedObject {
@@ -11,26 +13,65 @@ export interface FetchedObject {
   readonly body: Uint8Array;
 }
 
-export async function* fetchInOrder(storage: Storage, objects: readonly ObjectInfo[], concurrency: number): AsyncGenerator<FetchedObject> {
-  const limit = pLimit(concurrency);
-  const window = Math.max(2, concurrency * 2);
-  const pending: Array<Promise<FetchedObject>> = [];
-  let next = 0;
-  const start = () => {
-    const info = objects[next++]!;
-    const promise = limit(async () => ({ info, body: await storage.get(info.key) }));
-    // Failures surface when the consumer reaches this object; until then keep them from being unhandled.
-    promise.catch(() => undefined);
-    pending.push(promise);
+export async function* fetchInOrder(
+  storage: Storage,
+  objects: readonly ObjectInfo[],
+  concurrency: number,
+  maxBufferedBytes = 64 * 1024 * 1024,
+): AsyncGenerator<FetchedObject> {
+  const results = new Map<number, { body?: Uint8Array; error?: unknown }>();
+  const maxAhead = Math.max(2, concurrency * 8);
+  let nextToStart = 0;
+  let nextToYield = 0;
+  let inFlight = 0;
+  let bufferedBytes = 0;
+  let wake: (() => void) | undefined;
+  let stopped = false;
+
+  const pump = () => {
+    while (
+      !stopped &&
+      inFlight < concurrency &&
+      nextToStart < objects.length &&
+      nextToStart - nextToYield < maxAhead &&
+      // Always allow the object the consumer waits for, whatever is buffered.
+      (bufferedBytes + objects[nextToStart]!.size <= maxBufferedBytes || nextToStart === nextToYield)
+    ) {
+      const index = nextToStart++;
+      const info = objects[index]!;
+      inFlight++;
+      bufferedBytes += info.size;
+      storage.get(info.key).then(
+        (body) => finish(index, { body }),
+        (error: unknown) => finish(index, { error }),
+      );
+    }
   };
+  const finish = (index: number, result: { body?: Uint8Array; error?: unknown }) => {
+    inFlight--;
+    results.set(index, result);
+    wake?.();
+    pump();
+  };
+
   try {
-    while (next < objects.length && pending.length < window) start();
-    while (pending.length) {
-      const fetched = await pending.shift()!;
-      if (next < objects.length) start();
-      yield fetched;
+    pump();
+    while (nextToYield < objects.length) {
+      while (!results.has(nextToYield)) {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+      const result = results.get(nextToYield)!;
+      results.delete(nextToYield);
+      const info = objects[nextToYield]!;
+      nextToYield++;
+      if (result.error !== undefined) throw result.error;
+      yield { info, body: result.body! };
+      bufferedBytes -= info.size;
+      pump();
     }
   } finally {
-    limit.clearQueue();
+    // Abandoned (a failure or an interrupt): start nothing new; requests in flight just complete.
+    stopped = true;
   }
 }

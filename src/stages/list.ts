@@ -23,10 +23,6 @@ const YEAR = /^\d{4}\/$/;
 export async function listKeyDate(storage: Storage, prefix: string, keyDate: string, layout: KeyLayout = 'auto', parallel = 16): Promise<KeyDateListing> {
   const limit = pLimit(parallel);
   let requests = 0;
-  const list = (p: string) => {
-    requests++;
-    return limit(() => storage.list(p));
-  };
   const found: ObjectInfo[] = [];
   const layouts: Array<'simple' | 'date-based'> = [];
 
@@ -48,9 +44,8 @@ export async function listKeyDate(storage: Storage, prefix: string, keyDate: str
     let children = page.commonPrefixes.map((cp) => cp.slice(p.length));
     if (children.length === 0 && page.objects === 0) {
       // Some S3-compatible stores omit "directories" that hold only deeper keys; on AWS this is one
-      // extra request for an empty prefix. Derive the level below from a full listing instead.
-      const deep = await list(p);
-      children = [...new Set(deep.objects.map((o) => o.key.slice(p.length)).filter((k) => k.includes('/')).map((k) => k.slice(0, k.indexOf('/') + 1)))];
+      // extra request for an empty prefix. Find the level below by skipping from child to child.
+      children = await skipScan(p);
     }
     if (children.some((c) => YEAR.test(c))) {
       await bucketLevel(p);
@@ -81,6 +76,26 @@ export async function listKeyDate(storage: Storage, prefix: string, keyDate: str
       const year = /^\d{4}-/.exec(last.slice(p.length));
       // U+FFFF encodes above every ASCII byte, so this skips exactly the names starting with `YYYY-`.
       startAfter = year ? p + year[0] + '\uffff' : last;
+    }
+  };
+
+  /** The "directories" under p, one single-key request per child: jump past each child's keys. */
+  const skipScan = async (p: string): Promise<string[]> => {
+    const children: string[] = [];
+    let startAfter: string | undefined;
+    for (;;) {
+      requests++;
+      const page = await limit(() => storage.list(p, { maxKeys: 1, ...(startAfter ? { startAfter } : {}) }));
+      const first = page.objects[0]?.key;
+      if (first === undefined) return children;
+      const rest = first.slice(p.length);
+      const slash = rest.indexOf('/');
+      if (slash === -1) {
+        startAfter = first;
+        continue;
+      }
+      children.push(rest.slice(0, slash + 1));
+      startAfter = p + rest.slice(0, slash + 1) + '\uffff';
     }
   };
 

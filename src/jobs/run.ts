@@ -1,0 +1,110 @@
+/**
+ * Runs a scheduled job's key dates: skipping those already converted with the same inputs (unless
+ * --force), with bounded parallelism, reporting progress across the whole range — a live line on a
+ * terminal, structured JSON log lines (pino) otherwise — and a final summary.
+ */
+import { randomBytes } from 'node:crypto';
+import { pino, type Logger } from 'pino';
+import { convert, formatSummary, type RunSummary } from '../commands/convert.js';
+import type { KeyDateSummary, ProgressEvent } from '../pipeline.js';
+import { withShutdownSignals } from '../signals.js';
+import type { JobSettings } from './settings.js';
+
+export interface JobOptions {
+  readonly job: 'nightly' | 'backfill';
+  readonly parallelDates: number;
+  readonly force: boolean;
+  /** Seconds between progress log lines when stderr is not a terminal. */
+  readonly progressSeconds: number;
+  readonly json: boolean;
+  readonly quiet: boolean;
+}
+
+export interface Progress {
+  datesDone: number;
+  datesLeft: number;
+  rows: number;
+  bytesIn: number;
+  mibPerSecond: number;
+  etaSeconds: number | null;
+}
+
+export interface JobResult {
+  readonly exitCode: number;
+  readonly summary?: RunSummary;
+}
+
+export function jobLogger(job: string, runId: string, quiet: boolean): Logger {
+  return pino({ base: { job, runId }, level: quiet ? 'silent' : 'info', timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
+}
+
+export async function runJob(settings: JobSettings, options: JobOptions): Promise<JobResult> {
+  const runId = `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
+  const config = settings.convert;
+  const terminal = Boolean(process.stderr.isTTY) && !options.quiet;
+  const log = jobLogger(options.job, runId, options.quiet || terminal);
+  const total = config.keyDates.length;
+  const started = performance.now();
+  let done = 0;
+  let rows = 0;
+  let bytes = 0;
+  const bytesByDate = new Map<string, number>();
+  const rowsByDate = new Map<string, number>();
+
+  const progress = (): Progress => {
+    const seconds = (performance.now() - started) / 1000;
+    const live = [...bytesByDate.values()].reduce((a, b) => a + b, 0);
+    const liveRows = [...rowsByDate.values()].reduce((a, b) => a + b, 0);
+    const eta = done > 0 ? (seconds / done) * (total - done) : undefined;
+    return { datesDone: done, datesLeft: total - done, rows: rows + liveRows, bytesIn: bytes + live, mibPerSecond: +((bytes + live) / 1048576 / Math.max(seconds, 0.001)).toFixed(1), etaSeconds: eta === undefined ? null : Math.round(eta) };
+  };
+  const onProgress = (event: ProgressEvent) => {
+    if (event.type === 'object') {
+      bytesByDate.set(event.keyDate, event.bytes);
+      rowsByDate.set(event.keyDate, event.rows);
+    }
+    if (terminal) drawLine(progress());
+  };
+  const onKeyDate = (s: KeyDateSummary) => {
+    done++;
+    bytesByDate.delete(s.keyDate);
+    rowsByDate.delete(s.keyDate);
+    rows += s.rows;
+    bytes += s.bytesIn;
+    const fields = { keyDate: s.keyDate, status: s.status, objects: s.objects, lines: s.lines, rows: s.rows, rejects: s.rejects, filesWritten: s.filesWritten, seconds: +s.seconds.toFixed(2), stageSeconds: s.stageSeconds };
+    if (s.status === 'failed') log.error({ ...fields, stage: s.error?.stage, err: s.error?.message }, 'key date failed');
+    else log.info(fields, 'key date done');
+    if (terminal) drawLine(progress());
+  };
+
+  log.info({ keyDates: total, from: config.keyDates[0], to: config.keyDates[total - 1], source: config.source, dest: config.dest, catalog: config.catalog, force: options.force, parallelDates: options.parallelDates, shard: config.shard ?? null }, 'job started');
+  const ticker = terminal ? undefined : setInterval(() => log.info({ type: 'progress', ...progress() }, 'progress'), options.progressSeconds * 1000);
+  ticker?.unref();
+  let summary: RunSummary | undefined;
+  const exitCode = await withShutdownSignals(async (signal) => {
+    try {
+      summary = await convert(config, onProgress, { skipUnchanged: !options.force, signal, parallelDates: options.parallelDates, onKeyDate });
+    } finally {
+      if (ticker) clearInterval(ticker);
+      if (terminal) process.stderr.write('\n');
+    }
+    return summary.ok ? 0 : 1;
+  });
+  if (summary) {
+    const statuses = summary.keyDates.reduce<Record<string, number>>((acc, s) => ({ ...acc, [s.status]: (acc[s.status] ?? 0) + 1 }), {});
+    log.info({ ...withoutKeyDates(summary), statuses, exitCode }, 'job finished');
+    if (options.json) process.stdout.write(JSON.stringify(summary) + '\n');
+    if (terminal) process.stderr.write(formatSummary(summary, config));
+  }
+  return { exitCode, ...(summary ? { summary } : {}) };
+}
+
+function withoutKeyDates(summary: RunSummary): Omit<RunSummary, 'keyDates'> {
+  const { keyDates: _omit, ...rest } = summary;
+  return rest;
+}
+
+function drawLine(p: Progress): void {
+  const eta = p.etaSeconds === null ? '?' : p.etaSeconds >= 3600 ? `${(p.etaSeconds / 3600).toFixed(1)} h` : `${Math.ceil(p.etaSeconds / 60)} min`;
+  process.stderr.write(`\r\x1b[2K${p.datesDone}/${p.datesDone + p.datesLeft} key dates, ${p.rows.toLocaleString('en-US')} rows, ${(p.bytesIn / 1048576).toFixed(1)} MiB, ${p.mibPerSecond} MiB/s, ETA ${eta}`);
+}

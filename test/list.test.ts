@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listKeyDate } from '../src/stages/list.js';
+import { listKeyDate, rangeBoundaries } from '../src/stages/list.js';
 import { LocalStorage } from '../src/storage/local.js';
 import type { ListOptions } from '../src/storage/Storage.js';
 
@@ -47,7 +47,8 @@ describe('listKeyDate', () => {
     const listing = await listKeyDate(storage, 'logs/', '2024-01-29', 'simple');
     expect(listing.objects.map((o) => o.key)).toEqual([...keys].sort());
     expect(listing.layouts).toEqual(['simple']);
-    expect(storage.calls.filter((c) => c.startAfter !== undefined).length).toBeGreaterThan(10);
+    // First page, then the rest as several key ranges listed in parallel.
+    expect(storage.calls.filter((c) => c.startAfter !== undefined).length).toBeGreaterThan(1);
   });
 
   it('a small day is one request per place', async () => {
@@ -72,5 +73,19 @@ describe('listKeyDate', () => {
     // Root: first page, a jump past 2022-…, one past 2023-…, then the account directory.
     const rootPages = storage.calls.filter((c) => c.delimiter === '/' && (c.startAfter === undefined || c.startAfter.startsWith('logs/')));
     expect(rootPages.length).toBeLessThanOrEqual(8);
+  });
+
+  it('sizes the key ranges from how far the first page reached, in order and past the first page', () => {
+    for (const last of ['l/2024-01-29-00-00-00-0FFF3A', 'l/2024-01-29-00-00-00-8000', 'l/2024-01-29-02-00-00-AB', 'l/2024-01-29-23-59-58-AB']) {
+      const bounds = rangeBoundaries('l/2024-01-29', last);
+      expect([...bounds].sort()).toEqual(bounds);
+      expect(bounds.every((b) => b > last)).toBe(true);
+      expect(bounds.length).toBeLessThan(64);
+    }
+    // 1/16 of the hex space in the first page: about 15 more pages' worth of ranges.
+    expect(rangeBoundaries('l/2024-01-29', 'l/2024-01-29-00-00-00-0FFF3A').length).toBeGreaterThan(12);
+    // Two hours of delivery-time names in the first page: the rest of the day in about 14 ranges.
+    expect(rangeBoundaries('l/2024-01-29', 'l/2024-01-29-01-59-59-AB').length).toBeGreaterThan(10);
+    expect(rangeBoundaries('l/2024-01-29', 'l/2024-01-29-not-a-time')).toEqual([]);
   });
 });

@@ -109,15 +109,36 @@ export async function listKeyDate(storage: Storage, prefix: string, keyDate: str
   return { objects: found, layouts, listRequests: requests };
 }
 
+const PAGE = 1000;
+const MAX_RANGES = 64;
+
 /**
- * Where one key date's names (`<base>-hh-mm-ss-UNIQUE`) are split into ranges listed in parallel: every
- * hour (delivery-time keys spread over the day) and, within `-00-00-00-`, every hex digit of the unique
- * string (event-time keys all carry 00-00-00). The ranges are contiguous, so whatever the names, every
- * key falls in exactly one.
+ * Where the rest of a key date's names (`<base>-hh-mm-ss-UNIQUE`) after the first page is split into
+ * ranges listed in parallel. The first page tells how dense the names are: delivery-time names spread
+ * over the day (estimate from the time reached), event-time names all carry 00-00-00 and a uniformly
+ * random hex unique string (estimate from the hex value reached). About one range per expected page,
+ * so a store that charges per request sees no more requests than a sequential listing. Ranges are
+ * contiguous and the last is open-ended, so every key falls in exactly one whatever the estimate.
  */
-function rangeBoundaries(base: string): string[] {
-  const boundaries = [...'123456789ABCDEF'].map((hex) => `${base}-00-00-00-${hex}`);
-  for (let hour = 1; hour < 24; hour++) boundaries.push(`${base}-${String(hour).padStart(2, '0')}`);
+export function rangeBoundaries(base: string, lastKey: string): string[] {
+  const m = /^-(\d{2})-(\d{2})-(\d{2})-([0-9A-F]{4})?/.exec(lastKey.slice(base.length));
+  if (!m) return [];
+  const [, hh, mm, ss, hex] = m;
+  const seconds = Number(hh) * 3600 + Number(mm) * 60 + Number(ss);
+  const eventTime = seconds === 0 && hex !== undefined;
+  const reached = eventTime ? (parseInt(hex!, 16) + 1) / 0x10000 : (seconds + 1) / 86_400;
+  const ranges = Math.min(MAX_RANGES, Math.ceil((1 / reached - 1) * 1.25));
+  const boundaries: string[] = [];
+  for (let i = 1; i < ranges; i++) {
+    const at = reached + ((1 - reached) * i) / ranges;
+    if (eventTime) {
+      boundaries.push(`${base}-00-00-00-${Math.floor(at * 0x10000).toString(16).toUpperCase().padStart(4, '0')}`);
+    } else {
+      const t = Math.floor(at * 86_400);
+      const pad = (n: number) => String(n).padStart(2, '0');
+      boundaries.push(`${base}-${pad(Math.floor(t / 3600))}-${pad(Math.floor(t / 60) % 60)}-${pad(t % 60)}`);
+    }
+  }
   return boundaries;
 }
 
@@ -128,10 +149,10 @@ function rangeBoundaries(base: string): string[] {
 async function listDateNames(storage: Storage, base: string, limit: LimitFunction, count: () => void): Promise<ObjectInfo[]> {
   const keep = (objects: ObjectInfo[]) => objects.filter((o) => TIME_SUFFIX.test(o.key.slice(base.length)));
   count();
-  const first = await limit(() => storage.list(base, { maxKeys: 1000 }));
+  const first = await limit(() => storage.list(base, { maxKeys: PAGE }));
   if (!first.truncated) return keep(first.objects);
   const last = first.objects[first.objects.length - 1]!.key;
-  const bounds = [last, ...rangeBoundaries(base).filter((b) => b > last)];
+  const bounds = [last, ...rangeBoundaries(base, last).filter((b) => b > last)];
   const ranges = await Promise.all(
     bounds.map((startAfter, i) => {
       count();

@@ -1,0 +1,77 @@
+/** Parquet output: footer row count checked independently, time-sorted, zstd, bounded row groups, types. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as pw from 'parquet-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyDate } from '../scripts/genLogs.js';
+import { RowBatch } from '../src/stages/build.js';
+import { footerRowCount } from '../src/stages/footer.js';
+import { LineSpans, parseLogObject } from '../src/stages/parse.js';
+import { encodeParquet } from '../src/stages/write.js';
+import { query } from './helpers/duck.js';
+
+function batchOf(seed: number, objects: number): RowBatch {
+  const batch = new RowBatch();
+  const spans = new LineSpans();
+  for (const o of generateKeyDate({ seed, keyDate: '2024-04-04', layout: 'simple', objects, maxObjectBytes: 64 * 1024 })) {
+    parseLogObject(o.body, { row: (buf, s) => batch.appendRow(buf, s), reject: () => undefined }, spans);
+  }
+  return batch;
+}
+
+describe('encodeParquet', () => {
+  let dir: string;
+  let file: string;
+  let rows: number;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 's3logs-write-'));
+    const batch = batchOf(3, 12);
+    rows = batch.length;
+    const encoded = await encodeParquet(batch, { compression: 'zstd', rowGroupRows: 1000, createdBy: 's3logs test' });
+    expect(encoded.rows).toBe(rows);
+    file = join(dir, 'f.parquet');
+    await writeFile(file, encoded.bytes);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads the footer row count itself, agreeing with the Parquet library', async () => {
+    for (const [seed, objects] of [[1, 1], [2, 5], [4, 20]] as const) {
+      const batch = batchOf(seed, objects);
+      const { bytes } = await encodeParquet(batch, { compression: 'snappy', rowGroupRows: 500, createdBy: 'test' });
+      const parquetFile = await pw.ParquetFile.fromFile(new Blob([bytes]));
+      const metadata = parquetFile.metadata();
+      const fileMetadata = metadata.fileMetadata();
+      expect(footerRowCount(bytes)).toBe(fileMetadata.numRows());
+      expect(footerRowCount(bytes)).toBe(batch.length);
+      fileMetadata.free();
+      metadata.free();
+      parquetFile.free();
+    }
+    expect(() => footerRowCount(new Uint8Array(20))).toThrow(/PAR1/);
+  });
+
+  it('sorts rows by requestdatetime, uses zstd and row groups of at most the configured size', async () => {
+    const times = await query(`SELECT epoch_ms(requestdatetime) AS t FROM read_parquet('${file}')`);
+    const values = times.map((r) => Number(r.t));
+    expect(values).toEqual([...values].sort((a, b) => a - b));
+    const meta = await query(`SELECT row_group_id, row_group_num_rows AS n, compression FROM parquet_metadata('${file}')`);
+    expect(new Set(meta.map((m) => m.compression))).toEqual(new Set(['ZSTD']));
+    const groups = new Map(meta.map((m) => [m.row_group_id, Number(m.n)]));
+    expect([...groups.values()].every((n) => n <= 1000)).toBe(true);
+    expect([...groups.values()].reduce((a, b) => a + b, 0)).toBe(rows);
+  });
+
+  it('writes the declared physical and logical types', async () => {
+    const schema = await query(`SELECT name, type, logical_type FROM parquet_schema('${file}')`);
+    const of = (name: string) => schema.find((s) => s.name === name)!;
+    expect(of('requestdatetime').type).toBe('INT64');
+    expect(String(of('requestdatetime').logical_type)).toMatch(/TimestampType\(isAdjustedToUTC=1, unit=TimeUnit\(MILLIS/);
+    expect(of('bytessent').type).toBe('INT64');
+    expect(of('httpstatus').type).toBe('INT32');
+    expect(of('aclrequired').type).toBe('BOOLEAN');
+    expect(of('key').type).toBe('BYTE_ARRAY');
+  });
+});

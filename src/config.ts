@@ -2,6 +2,7 @@
  * Flags → validated config, purely (no filesystem, network or credentials here). Every problem is a
  * ConfigError that names the flag and the fix; the CLI turns it into exit code 2.
  */
+import { availableParallelism } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from './errors.js';
 import type { AwsOptions } from './aws/config.js';
@@ -22,6 +23,8 @@ export interface ConvertConfig {
   readonly projection: boolean;
   readonly layout: KeyLayout;
   readonly concurrency: number;
+  /** Parse/write worker threads (0: on the main thread). */
+  readonly workers: number;
   readonly compression: Compression;
   readonly memoryBudget: number;
   readonly maxFileRows: number;
@@ -65,6 +68,7 @@ export const CONVERT_FLAGS = {
   projection: { type: 'boolean' },
   layout: { type: 'string' },
   concurrency: { type: 'string' },
+  workers: { type: 'string' },
   compression: { type: 'string' },
   'memory-mb': { type: 'string' },
   'file-rows': { type: 'string' },
@@ -198,6 +202,7 @@ export function parseConvertConfig(argv: string[], env: NodeJS.ProcessEnv = proc
     projection: values.projection ?? false,
     layout: oneOf(values.layout, '--layout', ['auto', 'simple', 'date-based'] as const, 'auto'),
     concurrency,
+    workers: values.workers === '0' ? 0 : positiveInt(values.workers, '--workers', Math.min(4, availableParallelism()), 64),
     compression: oneOf(values.compression, '--compression', COMPRESSIONS, 'zstd'),
     memoryBudget: positiveInt(values['memory-mb'], '--memory-mb', 64, 65536) * 1024 * 1024,
     maxFileRows: positiveInt(values['file-rows'], '--file-rows', 1_000_000),

@@ -28,6 +28,7 @@ dt partition of their own requestdatetime. Re-running a key date replaces exactl
   --projection            with --catalog glue: Athena partition projection instead of partitions
   --layout auto|simple|date-based   source key layout (default auto)
   --concurrency <n>       concurrent object fetches (default 16)
+  --workers <n>           threads that parse and write Parquet (default: cores, at most 4; 0 = main thread)
   --compression zstd|snappy|gzip|brotli|lz4|none   Parquet codec (default zstd)
   --memory-mb <n>         buffered column data before a file is written (default 64)
   --file-rows <n>         most rows per Parquet file (default 1000000)

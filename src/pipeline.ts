@@ -27,8 +27,8 @@ import {
 } from './stages/commit.js';
 import { fetchInOrder } from './stages/fetch.js';
 import { listKeyDate, type KeyLayout } from './stages/list.js';
-import { LineSpans, parseLogObject } from './stages/parse.js';
-import { objectSink, PartitionWriter, RejectWriter, type StagedFile } from './stages/partition.js';
+import { inThreadParser, workerParser, workersAvailable, type ParserHandlers } from './stages/objectParser.js';
+import { RejectWriter, type StagedFile } from './stages/partition.js';
 import { registerKeyDate } from './stages/register.js';
 import type { Compression } from './stages/write.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
@@ -51,6 +51,8 @@ export interface ConvertSettings {
   readonly memoryBudget: number;
   readonly maxFileRows: number;
   readonly rowGroupRows: number;
+  /** Worker threads that parse and write Parquet; 0 parses on the main thread. */
+  readonly workers?: number;
   /** Convert only this shard of each key date's objects; the last shard to finish commits. */
   readonly shard?: ShardSpec;
   /** Skip a key date whose manifest records the same inputs and schema version (resumable jobs). */
@@ -175,54 +177,69 @@ async function runKeyDate(settings: ConvertSettings, keyDate: string, summary: K
   try {
     await clearStaging(dest, `${stagingRoot(keyDate)}${tag}/`);
     const staging = `${stagingRoot(keyDate)}${tag}/${runId}/`;
-    const writer = new PartitionWriter(dest, {
+    const rejects = new RejectWriter(dest, keyDate, staging, settings.shard ? `${tag}-` : '');
+    const staged: StagedFile[] = [];
+    const objects = selectShard(listing.objects, settings.shard);
+    let done = 0;
+    const handlers: ParserHandlers = {
+      async onFile(file) {
+        // Staged names must not end in .parquet: `<dest>/**/*.parquet` has to see table files only.
+        const stagingKey = `${staging}${file.key}.staged`;
+        await dest.put(stagingKey, file.bytes, { contentType: 'application/vnd.apache.parquet' });
+        staged.push({ key: file.key, stagingKey, partition: file.partition, rows: file.rows, bytes: file.bytes.length });
+        failpoint('staged');
+      },
+      onParsed(result) {
+        failpoint('parsed');
+        summary.objects++;
+        summary.bytesIn += objects[result.seq]!.size;
+        summary.lines += result.lines;
+        summary.rows += result.rows;
+        summary.rejects += result.rejects;
+        summary.repairedUtf8 += result.repairedUtf8;
+        rejects.addLines(result.rejectText, result.rejects);
+        settings.onProgress?.({ type: 'object', keyDate, done: ++done, total: objects.length, bytes: summary.bytesIn, rows: summary.rows });
+      },
+    };
+    const writerOptions = {
       keyDate,
-      stagingPrefix: staging,
       filePrefix: settings.shard ? `part-${keyDate}-${tag}-` : `part-${keyDate}-`,
       memoryBudget: settings.memoryBudget,
       maxFileRows: settings.maxFileRows,
       compression: settings.compression,
       rowGroupRows: settings.rowGroupRows,
       createdBy: `${TOOL_NAME} ${TOOL_VERSION}`,
-    });
-    const rejects = new RejectWriter(dest, keyDate, staging, settings.shard ? `${tag}-` : '');
-    const spans = new LineSpans();
-    const objects = selectShard(listing.objects, settings.shard);
-
-    at('fetch');
-    let done = 0;
-    for await (const { info, body } of fetchInOrder(source.storage, objects, settings.concurrency)) {
-      interrupted();
-      at('parse');
-      const counts = parseLogObject(body, objectSink(writer, rejects, source.storage.uri + info.key), spans);
-      failpoint('parsed');
-      summary.objects++;
-      summary.bytesIn += body.length;
-      summary.lines += counts.lines;
-      summary.rows += counts.rows;
-      summary.rejects += counts.rejects;
-      summary.repairedUtf8 += counts.repairedUtf8;
-      at('write');
-      await writer.flushFull();
-      if (rejects.shouldSpill()) await rejects.spill();
-      if (writer.staged.length) failpoint('staged');
-      settings.onProgress?.({ type: 'object', keyDate, done: ++done, total: objects.length, bytes: summary.bytesIn, rows: summary.rows });
+    };
+    const workers = Math.min(settings.workers ?? 0, objects.length);
+    const parser = workers > 0 && workersAvailable() ? workerParser(workers, writerOptions, handlers) : inThreadParser(writerOptions, handlers);
+    try {
       at('fetch');
+      let seq = 0;
+      for await (const { info, body } of fetchInOrder(source.storage, objects, settings.concurrency)) {
+        interrupted();
+        at('parse');
+        await parser.submit(seq++, source.storage.uri + info.key, body);
+        if (rejects.shouldSpill()) await rejects.spill();
+        at('fetch');
+      }
+      interrupted();
+      at('write');
+      await parser.finish();
+    } finally {
+      await parser.close();
     }
-    interrupted();
-    at('write');
-    await writer.flushAll();
     await rejects.spill();
-    failpoint('staged');
     if (summary.lines !== summary.rows + summary.rejects) {
       throw new KeyDateError(`line count does not reconcile: ${summary.lines} lines, ${summary.rows} rows, ${summary.rejects} rejects`, keyDate, 'parse');
     }
-    const writtenRows = writer.staged.reduce((sum, f) => sum + f.rows, 0);
+    const writtenRows = staged.reduce((sum, f) => sum + f.rows, 0);
     if (writtenRows !== summary.rows) throw new KeyDateError(`wrote ${writtenRows} rows to Parquet but parsed ${summary.rows}`, keyDate, 'write');
+    // Files arrive from workers in any order; the manifest lists them in key order.
+    staged.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     interrupted();
 
     at('commit');
-    const parts = { files: writer.staged, rejects: rejects.staged, counts: countsOf(summary) };
+    const parts = { files: staged, rejects: rejects.staged, counts: countsOf(summary) };
     if (settings.shard) {
       await lock.verify();
       await writeShardManifest(dest, keyDate, settings.shard, { runId, inputsFingerprint: fingerprint, objects: listing.objects, ...parts });

@@ -82,6 +82,7 @@ export async function openRun(
       ...(config.table ? { table: config.table } : {}),
       layout: config.layout,
       concurrency: config.concurrency,
+      workers: config.workers,
       compression: config.compression,
       memoryBudget: config.memoryBudget,
       maxFileRows: config.maxFileRows,

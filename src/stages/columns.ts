@@ -20,7 +20,8 @@ class Validity {
   nulls = 0;
 
   set(index: number, valid: boolean): void {
-    this.bits = grow(this.bits, (index >> 3) + 1);
+    // The length check inline: this runs once per value, and a call per value measured ~5% of a run.
+    if (index >> 3 >= this.bits.length) this.bits = grow(this.bits, (index >> 3) + 1);
     if (valid) this.bits[index >> 3]! |= 1 << (index & 7);
     else {
       this.bits[index >> 3]! &= ~(1 << (index & 7));
@@ -57,7 +58,7 @@ export class Utf8Column implements Column {
 
   append(buf: Uint8Array, start: number, end: number): void {
     const len = end - start;
-    this.data = grow(this.data, this.bytes + len);
+    if (this.bytes + len > this.data.length) this.data = grow(this.data, this.bytes + len);
     // Short fields dominate; a plain loop beats subarray()+set() for them.
     if (len < 32) for (let i = 0; i < len; i++) this.data[this.bytes + i] = buf[start + i]!;
     else this.data.set(buf.subarray(start, end), this.bytes);
@@ -72,7 +73,7 @@ export class Utf8Column implements Column {
   private push(valid: boolean): void {
     this.validity.set(this.length, valid);
     this.length++;
-    this.offsets = grow(this.offsets, this.length + 1);
+    if (this.length + 1 > this.offsets.length) this.offsets = grow(this.offsets, this.length + 1);
     this.offsets[this.length] = this.bytes;
   }
 
@@ -110,7 +111,7 @@ export class Int32Column implements Column {
   values = new Int32Array(256);
 
   append(value: number): void {
-    this.values = grow(this.values, this.length + 1);
+    if (this.length >= this.values.length) this.values = grow(this.values, this.length + 1);
     this.values[this.length] = value;
     this.validity.set(this.length++, true);
   }
@@ -150,7 +151,7 @@ export class Int64Column implements Column {
   words = new Int32Array(512);
 
   append(value: number): void {
-    this.words = grow(this.words, (this.length + 1) * 2);
+    if ((this.length + 1) * 2 > this.words.length) this.words = grow(this.words, (this.length + 1) * 2);
     // Two's complement split that also holds for negative values (times before 1970).
     const hi = Math.floor(value / 0x1_0000_0000);
     this.words[this.length * 2] = (value - hi * 0x1_0000_0000) | 0;

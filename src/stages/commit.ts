@@ -122,6 +122,8 @@ export async function previousOutputs(storage: Storage, keyDate: string): Promis
 
 /** Removes staging under a prefix (a run's own, or a key date's after commit). */
 export async function clearStaging(storage: Storage, prefix: string): Promise<void> {
+  // A crash can leave half-written temp files that listings do not show; drop the whole directory.
+  if (storage.deletePrefix) return storage.deletePrefix(prefix);
   const page = await storage.list(prefix);
   if (page.objects.length) await storage.delete(page.objects.map((o) => o.key));
 }

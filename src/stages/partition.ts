@@ -1,7 +1,8 @@
 /**
  * Routes parsed rows to their partition (bucket_name, UTC date of requestdatetime) and turns full
- * partition buffers into staged Parquet files. Memory is bounded by `memoryBudget` over all open
- * partitions (the largest is flushed first), never by the size of the day.
+ * partition buffers into Parquet files handed to a sink (staging, on the main thread or through a
+ * worker's message port). Memory is bounded by `memoryBudget` over all open partitions (the largest is
+ * flushed first), never by the size of the day.
  */
 import { partitionPath, type PartitionValues } from '../catalog/Catalog.js';
 import type { Storage } from '../storage/Storage.js';
@@ -19,10 +20,19 @@ export interface StagedFile {
   readonly bytes: number;
 }
 
+/** A written Parquet file, not yet staged. */
+export interface EncodedPartitionFile {
+  /** Final key, `bucket=<b>/dt=<d>/<filePrefix><nnnnn>.parquet`. */
+  readonly key: string;
+  readonly partition: PartitionValues;
+  readonly rows: number;
+  readonly bytes: Uint8Array;
+}
+
+export type FileSink = (file: EncodedPartitionFile) => Promise<void>;
+
 export interface PartitionWriterOptions extends WriteOptions {
   keyDate: string;
-  /** Prefix of this run's staging area inside the destination. */
-  stagingPrefix: string;
   /** Start of every file name, e.g. `part-2024-01-29-` (shards add their tag). */
   filePrefix: string;
   /** Column bytes held over all partitions before the largest is written out. */
@@ -46,10 +56,9 @@ const SLOT_BUCKET = 1;
 export class PartitionWriter {
   private readonly partitions = new Map<string, PartitionBuffer>();
   private last: PartitionBuffer | undefined;
-  readonly staged: StagedFile[] = [];
 
   constructor(
-    private readonly dest: Storage,
+    private readonly sink: FileSink,
     private readonly options: PartitionWriterOptions,
   ) {}
 
@@ -119,11 +128,7 @@ export class PartitionWriter {
     p.batch = new RowBatch();
     const encoded = await encodeParquet(batch, this.options);
     const name = `${this.options.filePrefix}${String(p.files++).padStart(5, '0')}.parquet`;
-    const key = partitionPath(p.values) + name;
-    // Staged names must not end in .parquet: `<dest>/**/*.parquet` has to see table files only.
-    const stagingKey = `${this.options.stagingPrefix}${key}.staged`;
-    await this.dest.put(stagingKey, encoded.bytes, { contentType: 'application/vnd.apache.parquet' });
-    this.staged.push({ key, stagingKey, partition: p.values, rows: encoded.rows, bytes: encoded.bytes.length });
+    await this.sink({ key: partitionPath(p.values) + name, partition: p.values, rows: encoded.rows, bytes: encoded.bytes });
   }
 }
 
@@ -131,14 +136,21 @@ function comparePartitions(a: PartitionBuffer, b: PartitionBuffer): number {
   return a.values.bucket < b.values.bucket ? -1 : a.values.bucket > b.values.bucket ? 1 : a.day - b.day;
 }
 
+/** One reject record as a JSON line (the raw bytes kept as base64 when the text had to replace them). */
+export function rejectLine(keyDate: string, sourceKey: string, line: number, reason: RejectReason, detail: string, raw: Uint8Array): string {
+  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+  const record: Record<string, unknown> = { key_date: keyDate, source_key: sourceKey, line, reason, detail, raw: text };
+  if (Buffer.byteLength(text) !== raw.byteLength || text.includes('\uFFFD')) record.raw_base64 = Buffer.from(raw).toString('base64');
+  return JSON.stringify(record) + '\n';
+}
+
 /** Reject records as JSON Lines, spilled to staged part files so a garbage object cannot exhaust memory. */
 export class RejectWriter {
   private chunks: string[] = [];
   private size = 0;
   private parts = 0;
-  count = 0;
-  readonly staged: Array<{ key: string; stagingKey: string; rejects: number }> = [];
   private partRejects = 0;
+  readonly staged: Array<{ key: string; stagingKey: string; rejects: number }> = [];
 
   constructor(
     private readonly dest: Storage,
@@ -150,15 +162,15 @@ export class RejectWriter {
   ) {}
 
   add(sourceKey: string, line: number, reason: RejectReason, detail: string, raw: Uint8Array): void {
-    const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
-    const record: Record<string, unknown> = { key_date: this.keyDate, source_key: sourceKey, line, reason, detail, raw: text };
-    // Keep the exact bytes when the text form had to replace invalid UTF-8.
-    if (Buffer.byteLength(text) !== raw.byteLength || text.includes('\uFFFD')) record.raw_base64 = Buffer.from(raw).toString('base64');
-    const json = JSON.stringify(record) + '\n';
-    this.chunks.push(json);
-    this.size += json.length;
-    this.count++;
-    this.partRejects++;
+    this.addLines(rejectLine(this.keyDate, sourceKey, line, reason, detail, raw), 1);
+  }
+
+  /** JSON lines made elsewhere (a parse worker), in object order. */
+  addLines(text: string, count: number): void {
+    if (count === 0) return;
+    this.chunks.push(text);
+    this.size += text.length;
+    this.partRejects += count;
   }
 
   shouldSpill(): boolean {
@@ -178,9 +190,6 @@ export class RejectWriter {
 }
 
 /** Parse sink that feeds one object's rows and rejects into the writers. */
-export function objectSink(writer: PartitionWriter, rejects: RejectWriter, sourceKey: string): ParseSink {
-  return {
-    row: (buf, spans) => writer.appendRow(buf, spans),
-    reject: (line, reason, detail, raw) => rejects.add(sourceKey, line, reason, detail, raw),
-  };
+export function objectSink(writer: PartitionWriter, onReject: (line: number, reason: RejectReason, detail: string, raw: Uint8Array) => void): ParseSink {
+  return { row: (buf, spans) => writer.appendRow(buf, spans), reject: onReject };
 }

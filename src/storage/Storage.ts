@@ -56,6 +56,11 @@ export interface Storage {
   putIfAbsent(key: string, body: Uint8Array): Promise<boolean>;
   /** Atomic move within the store, used to publish staged files (rename locally, copy+delete on S3). */
   move?(fromKey: string, toKey: string): Promise<void>;
+  /**
+   * Deletes everything under a `/`-terminated prefix, including what list() does not show (a local
+   * store's temp files from a crashed write). Optional: stores without it are cleared by list + delete.
+   */
+  deletePrefix?(prefix: string): Promise<void>;
   /** Deletes keys (missing keys are not an error). */
   delete(keys: readonly string[]): Promise<void>;
   /** Counters for the run summary (retries and the like); optional. */

@@ -138,6 +138,14 @@ export class LocalStorage implements Storage {
     await this.pruneEmpty(dirname(this.path(fromKey)));
   }
 
+  async deletePrefix(prefix: string): Promise<void> {
+    if (!prefix.endsWith('/')) throw new StorageError(`deletePrefix needs a directory prefix ending in /, got ${prefix}`, 'io', prefix);
+    this.counters.requests++;
+    const dir = this.path(prefix.slice(0, -1));
+    await rm(dir, { recursive: true, force: true });
+    await this.pruneEmpty(dirname(dir));
+  }
+
   async delete(keys: readonly string[]): Promise<void> {
     const dirs = new Set<string>();
     for (const key of keys) {

@@ -1,0 +1,48 @@
+/** Parse workers: any worker count gives exactly the rows of the main-thread parser, deterministically. */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeKeyDateToDirectory } from '../scripts/genLogs.js';
+import { runCli } from './helpers/cli.js';
+import { localBackend, type Backend } from './helpers/backends.js';
+import { readTable, rowKey } from './helpers/duck.js';
+
+const KEY_DATE = '2024-12-01';
+
+describe('--workers', () => {
+  let work: string;
+  let backend: Backend;
+  const convert = (dest: string, workers: number) =>
+    runCli(['convert', '--source', join(work, 'raw', 'logs/'), '--dest', backend.destUri(dest), '--date', KEY_DATE, '--workers', String(workers), '--memory-mb', '1', '--json', '--quiet']);
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 's3logs-workers-'));
+    backend = await localBackend();
+    await writeKeyDateToDirectory(join(work, 'raw'), { seed: 9, keyDate: KEY_DATE, layout: 'simple', prefix: 'logs/', objects: 40, maxObjectBytes: 128 * 1024, lateFraction: 0.05, rejectFraction: 0.002 });
+  });
+  afterAll(async () => {
+    await backend?.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('0, 1 and 3 workers give the same rows and rejects; a worker count gives the same files every run', async () => {
+    const results = [];
+    for (const [dest, workers] of [['w0', 0], ['w1', 1], ['w3', 3], ['w3again', 3]] as const) {
+      const result = await convert(dest, workers);
+      expect(result.code, result.stderr).toBe(0);
+      results.push(JSON.parse(result.stdout));
+    }
+    for (const r of results) expect([r.lines, r.rows, r.rejects]).toEqual([results[0].lines, results[0].rows, results[0].rejects]);
+    const rows = async (dest: string) => (await readTable((await backend.snapshot(dest)).dir)).map(rowKey).sort();
+    const base = await rows('w0');
+    expect(await rows('w1')).toEqual(base);
+    expect(await rows('w3')).toEqual(base);
+    const data = async (dest: string) => [...(await backend.snapshot(dest)).files].filter(([k]) => k.endsWith('.parquet') || k.endsWith('.jsonl')).sort();
+    // One worker writes what the main thread writes, byte for byte; three workers name files per worker.
+    expect(await data('w1')).toEqual(await data('w0'));
+    expect(await data('w3again')).toEqual(await data('w3'));
+    expect((await data('w3')).some(([k]) => k.includes('-w3-'))).toBe(true);
+    const rejectsOf = async (dest: string) => (await readdir(join((await backend.snapshot(dest)).dir, '_s3logs', 'rejects', `keydate=${KEY_DATE}`))).length;
+    expect(await rejectsOf('w3')).toBe(await rejectsOf('w0'));
+  });
+});

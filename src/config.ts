@@ -28,6 +28,7 @@ export interface ConvertConfig {
   readonly compression: Compression;
   readonly memoryBudget: number;
   readonly maxFileRows: number;
+  readonly maxFileBytes: number;
   readonly rowGroupRows: number;
   readonly json: boolean;
   readonly quiet: boolean;
@@ -72,6 +73,7 @@ export const CONVERT_FLAGS = {
   compression: { type: 'string' },
   'memory-mb': { type: 'string' },
   'file-rows': { type: 'string' },
+  'file-mb': { type: 'string' },
   'row-group-rows': { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -202,10 +204,12 @@ export function parseConvertConfig(argv: string[], env: NodeJS.ProcessEnv = proc
     projection: values.projection ?? false,
     layout: oneOf(values.layout, '--layout', ['auto', 'simple', 'date-based'] as const, 'auto'),
     concurrency,
-    workers: values.workers === '0' ? 0 : positiveInt(values.workers, '--workers', Math.min(4, availableParallelism()), 64),
+    // Parsing stays on the main thread; the other cores encode Parquet.
+    workers: values.workers === '0' ? 0 : positiveInt(values.workers, '--workers', Math.max(1, Math.min(4, availableParallelism() - 1)), 64),
     compression: oneOf(values.compression, '--compression', COMPRESSIONS, 'zstd'),
     memoryBudget: positiveInt(values['memory-mb'], '--memory-mb', 64, 65536) * 1024 * 1024,
     maxFileRows: positiveInt(values['file-rows'], '--file-rows', 1_000_000),
+    maxFileBytes: positiveInt(values['file-mb'], '--file-mb', 24, 4096) * 1024 * 1024,
     rowGroupRows: positiveInt(values['row-group-rows'], '--row-group-rows', 250_000),
     json: values.json ?? false,
     quiet: values.quiet ?? false,

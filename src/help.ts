@@ -28,10 +28,12 @@ dt partition of their own requestdatetime. Re-running a key date replaces exactl
   --projection            with --catalog glue: Athena partition projection instead of partitions
   --layout auto|simple|date-based   source key layout (default auto)
   --concurrency <n>       concurrent object fetches (default 16)
-  --workers <n>           threads that parse and write Parquet (default: cores, at most 4; 0 = main thread)
+  --workers <n>           threads that encode Parquet while the main thread parses (default: cores - 1,
+                          at least 1, at most 4; 0 = all on the main thread)
   --compression zstd|snappy|gzip|brotli|lz4|none   Parquet codec (default zstd)
   --memory-mb <n>         buffered column data before a file is written (default 64)
   --file-rows <n>         most rows per Parquet file (default 1000000)
+  --file-mb <n>           column data per Parquet file before it is written (default 24; ~6 MiB of zstd Parquet)
   --row-group-rows <n>    most rows per row group (default 250000)
   --json                  print a JSON summary on stdout
   --quiet                 no human output on stderr

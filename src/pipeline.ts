@@ -27,8 +27,9 @@ import {
 } from './stages/commit.js';
 import { fetchInOrder } from './stages/fetch.js';
 import { listKeyDate, type KeyLayout } from './stages/list.js';
-import { inThreadParser, workerParser, workersAvailable, type ParserHandlers } from './stages/objectParser.js';
-import { RejectWriter, type StagedFile } from './stages/partition.js';
+import { inThreadEncoder, workerEncoder, workersAvailable } from './stages/encoder.js';
+import { LineSpans, parseLogObject } from './stages/parse.js';
+import { objectSink, PartitionWriter, RejectWriter, type EncodedPartitionFile, type StagedFile } from './stages/partition.js';
 import { registerKeyDate } from './stages/register.js';
 import type { Compression } from './stages/write.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
@@ -50,8 +51,10 @@ export interface ConvertSettings {
   readonly compression: Compression;
   readonly memoryBudget: number;
   readonly maxFileRows: number;
+  /** Column bytes that make a partition buffer a file (bounds encode memory). */
+  readonly maxFileBytes?: number;
   readonly rowGroupRows: number;
-  /** Worker threads that parse and write Parquet; 0 parses on the main thread. */
+  /** Worker threads that encode Parquet while the main thread parses; 0 encodes on the main thread. */
   readonly workers?: number;
   /** Convert only this shard of each key date's objects; the last shard to finish commits. */
   readonly shard?: ShardSpec;
@@ -181,52 +184,49 @@ async function runKeyDate(settings: ConvertSettings, keyDate: string, summary: K
     const staged: StagedFile[] = [];
     const objects = selectShard(listing.objects, settings.shard);
     let done = 0;
-    const handlers: ParserHandlers = {
-      async onFile(file) {
-        // Staged names must not end in .parquet: `<dest>/**/*.parquet` has to see table files only.
-        const stagingKey = `${staging}${file.key}.staged`;
-        await dest.put(stagingKey, file.bytes, { contentType: 'application/vnd.apache.parquet' });
-        staged.push({ key: file.key, stagingKey, partition: file.partition, rows: file.rows, bytes: file.bytes.length });
-        failpoint('staged');
-      },
-      onParsed(result) {
-        failpoint('parsed');
-        summary.objects++;
-        summary.bytesIn += objects[result.seq]!.size;
-        summary.lines += result.lines;
-        summary.rows += result.rows;
-        summary.rejects += result.rejects;
-        summary.repairedUtf8 += result.repairedUtf8;
-        rejects.addLines(result.rejectText, result.rejects);
-        settings.onProgress?.({ type: 'object', keyDate, done: ++done, total: objects.length, bytes: summary.bytesIn, rows: summary.rows });
-      },
+    const sink = async (file: EncodedPartitionFile) => {
+      // Staged names must not end in .parquet: `<dest>/**/*.parquet` has to see table files only.
+      const stagingKey = `${staging}${file.key}.staged`;
+      await dest.put(stagingKey, file.bytes, { contentType: 'application/vnd.apache.parquet' });
+      staged.push({ key: file.key, stagingKey, partition: file.partition, rows: file.rows, bytes: file.bytes.length });
+      failpoint('staged');
     };
-    const writerOptions = {
-      keyDate,
-      filePrefix: settings.shard ? `part-${keyDate}-${tag}-` : `part-${keyDate}-`,
-      memoryBudget: settings.memoryBudget,
-      maxFileRows: settings.maxFileRows,
-      compression: settings.compression,
-      rowGroupRows: settings.rowGroupRows,
-      createdBy: `${TOOL_NAME} ${TOOL_VERSION}`,
-    };
-    const workers = Math.min(settings.workers ?? 0, objects.length);
-    const parser = workers > 0 && workersAvailable() ? workerParser(workers, writerOptions, handlers) : inThreadParser(writerOptions, handlers);
+    const writeOptions = { compression: settings.compression, rowGroupRows: settings.rowGroupRows, createdBy: `${TOOL_NAME} ${TOOL_VERSION}` };
+    const workers = settings.workers ?? 0;
+    const encoder = workers > 0 && workersAvailable() ? workerEncoder(workers, writeOptions) : inThreadEncoder(writeOptions);
+    const writer = new PartitionWriter(
+      sink,
+      { ...writeOptions, keyDate, filePrefix: settings.shard ? `part-${keyDate}-${tag}-` : `part-${keyDate}-`, memoryBudget: settings.memoryBudget, maxFileRows: settings.maxFileRows, maxFileBytes: settings.maxFileBytes ?? 24 * 1024 * 1024 },
+      encoder,
+      // One file queued behind each worker's keeps it busy; more would only hold more memory.
+      Math.max(1, workers + 1),
+    );
+    const spans = new LineSpans();
     try {
       at('fetch');
-      let seq = 0;
       for await (const { info, body } of fetchInOrder(source.storage, objects, settings.concurrency)) {
         interrupted();
         at('parse');
-        await parser.submit(seq++, source.storage.uri + info.key, body);
+        const sourceKey = source.storage.uri + info.key;
+        const counts = parseLogObject(body, objectSink(writer, (line, reason, detail, raw) => rejects.add(sourceKey, line, reason, detail, raw)), spans);
+        failpoint('parsed');
+        summary.objects++;
+        summary.bytesIn += body.length;
+        summary.lines += counts.lines;
+        summary.rows += counts.rows;
+        summary.rejects += counts.rejects;
+        summary.repairedUtf8 += counts.repairedUtf8;
+        at('write');
+        await writer.flushFull();
         if (rejects.shouldSpill()) await rejects.spill();
+        settings.onProgress?.({ type: 'object', keyDate, done: ++done, total: objects.length, bytes: summary.bytesIn, rows: summary.rows });
         at('fetch');
       }
       interrupted();
       at('write');
-      await parser.finish();
+      await writer.flushAll();
     } finally {
-      await parser.close();
+      await encoder.close();
     }
     await rejects.spill();
     if (summary.lines !== summary.rows + summary.rejects) {

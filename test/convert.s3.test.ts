@@ -146,7 +146,7 @@ describe('convert over S3', () => {
     const proxy = await startFaultProxy(server.endpoint, { seed: 1 });
     let result;
     try {
-      result = await convert('s3://raw-logs/big/', 's3://lake/big-out/', day, proxy.endpoint, ['--multipart-threshold-mb', '5', '--multipart-chunksize-mb', '5', '--memory-mb', '1024', '--workers', '1']);
+      result = await convert('s3://raw-logs/big/', 's3://lake/big-out/', day, proxy.endpoint, ['--multipart-threshold-mb', '5', '--multipart-chunksize-mb', '5', '--memory-mb', '1024', '--file-mb', '1024', '--workers', '1']);
     } finally {
       await proxy.close();
     }

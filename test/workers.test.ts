@@ -1,4 +1,4 @@
-/** Parse workers: any worker count gives exactly the rows of the main-thread parser, deterministically. */
+/** Encode workers: any worker count writes byte for byte what the main thread alone writes. */
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ describe('--workers', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  it('0, 1 and 3 workers give the same rows and rejects; a worker count gives the same files every run', async () => {
+  it('0, 1 and 3 workers write the same files, rows and rejects', async () => {
     const results = [];
     for (const [dest, workers] of [['w0', 0], ['w1', 1], ['w3', 3], ['w3again', 3]] as const) {
       const result = await convert(dest, workers);
@@ -38,10 +38,11 @@ describe('--workers', () => {
     expect(await rows('w1')).toEqual(base);
     expect(await rows('w3')).toEqual(base);
     const data = async (dest: string) => [...(await backend.snapshot(dest)).files].filter(([k]) => k.endsWith('.parquet') || k.endsWith('.jsonl')).sort();
-    // One worker writes what the main thread writes, byte for byte; three workers name files per worker.
+    // Files are cut and named on the parsing thread: which worker encodes one does not matter.
     expect(await data('w1')).toEqual(await data('w0'));
-    expect(await data('w3again')).toEqual(await data('w3'));
-    expect((await data('w3')).some(([k]) => k.includes('-w3-'))).toBe(true);
+    expect(await data('w3')).toEqual(await data('w0'));
+    expect(await data('w3again')).toEqual(await data('w0'));
+    expect((await data('w0')).filter(([k]) => k.endsWith('.parquet')).length).toBeGreaterThan(3);
     const rejectsOf = async (dest: string) => (await readdir(join((await backend.snapshot(dest)).dir, '_s3logs', 'rejects', `keydate=${KEY_DATE}`))).length;
     expect(await rejectsOf('w3')).toBe(await rejectsOf('w0'));
   });

@@ -86,6 +86,7 @@ export async function openRun(
       compression: config.compression,
       memoryBudget: config.memoryBudget,
       maxFileRows: config.maxFileRows,
+      maxFileBytes: config.maxFileBytes,
       rowGroupRows: config.rowGroupRows,
       ...(config.shard ? { shard: config.shard } : {}),
       ...(options.skipUnchanged ? { skipUnchanged: true } : {}),

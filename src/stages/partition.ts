@@ -9,7 +9,8 @@ import type { Storage } from '../storage/Storage.js';
 import { RowBatch } from './build.js';
 import type { LineSpans, ParseSink, RejectReason } from './parse.js';
 import { formatDay, utcDay } from './time.js';
-import { encodeParquet, type WriteOptions } from './write.js';
+import { inThreadEncoder, type Encoder } from './encoder.js';
+import type { WriteOptions } from './write.js';
 
 export interface StagedFile {
   /** Final key, `bucket=<b>/dt=<d>/part-<keyDate>-<nnnnn>.parquet`. */
@@ -39,6 +40,11 @@ export interface PartitionWriterOptions extends WriteOptions {
   memoryBudget: number;
   /** A partition buffer is written as a file once it holds this many rows. */
   maxFileRows: number;
+  /**
+   * ... or this many bytes of column data: bounds the memory one file takes to encode (parquet-wasm
+   * holds several copies), and keeps files flowing to the encoders while parsing goes on.
+   */
+  maxFileBytes: number;
 }
 
 class PartitionBuffer {
@@ -57,9 +63,15 @@ export class PartitionWriter {
   private readonly partitions = new Map<string, PartitionBuffer>();
   private last: PartitionBuffer | undefined;
 
+  /** Files being encoded (on workers) and then handed to the sink. */
+  private readonly inFlight: Array<Promise<void>> = [];
+
   constructor(
     private readonly sink: FileSink,
     private readonly options: PartitionWriterOptions,
+    private readonly encoder: Encoder = inThreadEncoder(options),
+    /** Files encoded at once; more overlap parsing with encoding, each holds one file's memory. */
+    private readonly maxInFlight = 1,
   ) {}
 
   appendRow(buf: Uint8Array, spans: LineSpans): void {
@@ -69,7 +81,7 @@ export class PartitionWriter {
   /** Called between objects: writes out buffers at the file size, then the largest until under budget. */
   async flushFull(): Promise<void> {
     for (const p of this.partitions.values()) {
-      if (p.batch.length >= this.options.maxFileRows) await this.writeFile(p);
+      if (p.batch.length >= this.options.maxFileRows || p.batch.byteSize() >= this.options.maxFileBytes) await this.writeFile(p, true);
     }
     for (;;) {
       let largest: PartitionBuffer | undefined;
@@ -88,11 +100,12 @@ export class PartitionWriter {
     }
   }
 
-  /** Writes out everything left. */
+  /** Writes out everything left and waits for every file to reach the sink. */
   async flushAll(): Promise<void> {
     for (const p of [...this.partitions.values()].sort(comparePartitions)) {
       if (p.batch.length > 0) await this.writeFile(p);
     }
+    await Promise.all(this.inFlight.splice(0));
   }
 
   private route(buf: Uint8Array, spans: LineSpans): PartitionBuffer {
@@ -123,12 +136,18 @@ export class PartitionWriter {
     return target;
   }
 
-  private async writeFile(p: PartitionBuffer): Promise<void> {
+  /** @param busy the partition filled a whole file and will likely fill another: reuse its buffer sizes. */
+  private async writeFile(p: PartitionBuffer, busy = false): Promise<void> {
     const batch = p.batch;
-    p.batch = new RowBatch();
-    const encoded = await encodeParquet(batch, this.options);
+    p.batch = busy ? batch.emptyLike() : new RowBatch();
+    // The name is fixed here, on the parsing side, so which worker encodes the file changes nothing.
     const name = `${this.options.filePrefix}${String(p.files++).padStart(5, '0')}.parquet`;
-    await this.sink({ key: partitionPath(p.values) + name, partition: p.values, rows: encoded.rows, bytes: encoded.bytes });
+    const key = partitionPath(p.values) + name;
+    const done = this.encoder.encode(batch).then((encoded) => this.sink({ key, partition: p.values, rows: encoded.rows, bytes: encoded.bytes }));
+    // Failures surface when the file is awaited below or in flushAll().
+    done.catch(() => undefined);
+    this.inFlight.push(done);
+    while (this.inFlight.length > this.maxInFlight) await this.inFlight.shift();
   }
 }
 

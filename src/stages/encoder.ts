@@ -1,0 +1,87 @@
+/**
+ * Encoding Parquet (sort, Arrow IPC, parquet-wasm) is the heavier half of the work, so it runs on
+ * worker threads (src/stages/encodeWorker.ts) while the main thread keeps parsing. A batch's column
+ * buffers are transferred, not copied; the Parquet bytes come back the same way. Files and their
+ * names are decided by the main thread, so the output is the same whatever the number of workers.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { RowBatch } from './build.js';
+import type { ColumnState } from './columns.js';
+import { encodeParquet, type EncodedFile, type WriteOptions } from './write.js';
+
+export interface Encoder {
+  encode(batch: RowBatch): Promise<EncodedFile>;
+  close(): Promise<void>;
+}
+
+export function inThreadEncoder(options: WriteOptions): Encoder {
+  return { encode: (batch) => encodeParquet(batch, options), close: async () => undefined };
+}
+
+const WORKER_SCRIPT = new URL('./encodeWorker.js', import.meta.url);
+
+/** Worker threads need the compiled script; when running from TypeScript sources there is none. */
+export function workersAvailable(): boolean {
+  return existsSync(fileURLToPath(WORKER_SCRIPT));
+}
+
+export interface EncodeRequest {
+  readonly id: number;
+  readonly columns: ColumnState[];
+}
+
+export type EncodeReply = { id: number; rows: number; bytes: Uint8Array } | { id: number; error: string };
+
+function transferList(columns: ColumnState[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const c of columns) {
+    for (const view of [c.validity, c.values, c.offsets]) if (view) buffers.add(view.buffer as ArrayBuffer);
+  }
+  return [...buffers];
+}
+
+export function workerEncoder(count: number, options: WriteOptions): Encoder {
+  const pending = new Map<number, { resolve: (file: EncodedFile) => void; reject: (error: Error) => void }>();
+  const load = new Array<number>(count).fill(0);
+  let nextId = 0;
+  let failure: Error | undefined;
+  const fail = (error: Error) => {
+    failure ??= error;
+    for (const p of pending.values()) p.reject(failure);
+    pending.clear();
+  };
+  const workers = Array.from({ length: count }, (_, index) => {
+    const worker = new Worker(WORKER_SCRIPT, { workerData: options });
+    worker.on('message', (reply: EncodeReply) => {
+      load[index]!--;
+      const waiter = pending.get(reply.id);
+      pending.delete(reply.id);
+      if ('error' in reply) waiter?.reject(new Error(reply.error));
+      else waiter?.resolve({ rows: reply.rows, bytes: reply.bytes });
+    });
+    worker.on('error', (error) => fail(error));
+    worker.on('exit', (code) => {
+      if (code !== 0) fail(new Error(`Parquet encode worker ${index + 1} exited with code ${code}`));
+    });
+    return worker;
+  });
+  return {
+    encode(batch) {
+      if (failure) return Promise.reject(failure);
+      // The least busy worker: which one encodes a file does not change its bytes.
+      const index = load.indexOf(Math.min(...load));
+      load[index]!++;
+      const id = nextId++;
+      const columns = batch.columns.map((c) => c.state());
+      return new Promise<EncodedFile>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        workers[index]!.postMessage({ id, columns } satisfies EncodeRequest, transferList(columns));
+      });
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}

@@ -22,6 +22,10 @@ const COMMANDS: Record<string, () => Promise<{ run: Command; help?: string }>> =
   nightly: async () => ({ run: async (argv) => (await (await import('./jobs/nightly.js')).runNightly(argv)).exitCode }),
   backfill: async () => ({ run: async (argv) => (await (await import('./jobs/backfill.js')).runBackfill(argv)).exitCode }),
   ddl: async () => ({ run: (await import('./commands/ddl.js')).runDdl }),
+  report: async () => {
+    const m = await import('./commands/report.js');
+    return { run: m.runReport, help: m.REPORT_HELP };
+  },
   setup: async () => {
     const m = await import('./commands/setup.js');
     return { run: m.runSetup, help: m.SETUP_HELP };

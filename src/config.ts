@@ -207,9 +207,9 @@ export function parseConvertConfig(argv: string[], env: NodeJS.ProcessEnv = proc
     // Parsing stays on the main thread; the other cores encode Parquet.
     workers: values.workers === '0' ? 0 : positiveInt(values.workers, '--workers', Math.max(1, Math.min(4, availableParallelism() - 1)), 64),
     compression: oneOf(values.compression, '--compression', COMPRESSIONS, 'zstd'),
-    memoryBudget: positiveInt(values['memory-mb'], '--memory-mb', 64, 65536) * 1024 * 1024,
+    memoryBudget: positiveInt(values['memory-mb'], '--memory-mb', 40, 65536) * 1024 * 1024,
     maxFileRows: positiveInt(values['file-rows'], '--file-rows', 1_000_000),
-    maxFileBytes: positiveInt(values['file-mb'], '--file-mb', 24, 4096) * 1024 * 1024,
+    maxFileBytes: positiveInt(values['file-mb'], '--file-mb', 20, 4096) * 1024 * 1024,
     rowGroupRows: positiveInt(values['row-group-rows'], '--row-group-rows', 250_000),
     json: values.json ?? false,
     quiet: values.quiet ?? false,

@@ -31,9 +31,9 @@ dt partition of their own requestdatetime. Re-running a key date replaces exactl
   --workers <n>           threads that encode Parquet while the main thread parses (default: cores - 1,
                           at least 1, at most 4; 0 = all on the main thread)
   --compression zstd|snappy|gzip|brotli|lz4|none   Parquet codec (default zstd)
-  --memory-mb <n>         buffered column data before a file is written (default 64)
+  --memory-mb <n>         column buffers allocated before the largest partition is written out (default 40)
   --file-rows <n>         most rows per Parquet file (default 1000000)
-  --file-mb <n>           column data per Parquet file before it is written (default 24; ~6 MiB of zstd Parquet)
+  --file-mb <n>           column data per Parquet file before it is written (default 20; ~5 MiB of zstd Parquet)
   --row-group-rows <n>    most rows per row group (default 250000)
   --json                  print a JSON summary on stdout
   --quiet                 no human output on stderr
@@ -101,6 +101,7 @@ Commands:
   commit    publish a key date converted by several shards
   setup     enable S3 server access logging safely (policy, logging, raw-log lifecycle)
   doctor    check logging, policy, lifecycle, access and the Glue table; ✓/✗ with fixes
+  report    security, usage, cost and operations report (HTML/JSON/Markdown) or its Athena SQL
   ddl       print the Athena table DDL or a DuckDB view for the output
   demo      convert a generated sample on the local store (what \`npm start\` runs)
 

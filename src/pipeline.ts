@@ -196,7 +196,7 @@ async function runKeyDate(settings: ConvertSettings, keyDate: string, summary: K
     const encoder = workers > 0 && workersAvailable() ? workerEncoder(workers, writeOptions) : inThreadEncoder(writeOptions);
     const writer = new PartitionWriter(
       sink,
-      { ...writeOptions, keyDate, filePrefix: settings.shard ? `part-${keyDate}-${tag}-` : `part-${keyDate}-`, memoryBudget: settings.memoryBudget, maxFileRows: settings.maxFileRows, maxFileBytes: settings.maxFileBytes ?? 24 * 1024 * 1024 },
+      { ...writeOptions, keyDate, filePrefix: settings.shard ? `part-${keyDate}-${tag}-` : `part-${keyDate}-`, memoryBudget: settings.memoryBudget, maxFileRows: settings.maxFileRows, maxFileBytes: settings.maxFileBytes ?? 20 * 1024 * 1024 },
       encoder,
       // One file queued behind each worker's keeps it busy; more would only hold more memory.
       Math.max(1, workers + 1),

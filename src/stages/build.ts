@@ -100,6 +100,12 @@ export class RowBatch {
     return size;
   }
 
+  allocated(): number {
+    let size = 0;
+    for (const column of this.columns) size += column.allocated();
+    return size;
+  }
+
   appendRow(buf: Uint8Array, spans: LineSpans): void {
     const cols = this.columns;
     const present = Math.min(spans.count, KNOWN_FIELD_COUNT);

@@ -80,8 +80,10 @@ export interface Column {
   /** An empty column with room for as many values as this one holds (the next file of a busy partition). */
   emptyLike(): Column;
   appendNull(): void;
-  /** Bytes held, for the memory budget. */
+  /** Bytes of values held (what a file's size is cut on). */
   byteSize(): number;
+  /** Bytes allocated, growth slack included (what the memory budget counts). */
+  allocated(): number;
   toData(type: DataType): Data;
   /** New column holding rows in `order` (used to sort a file by time). */
   gather(order: Uint32Array): Column;
@@ -117,6 +119,10 @@ export class Utf8Column implements Column {
 
   byteSize(): number {
     return this.bytes + this.length * 4;
+  }
+
+  allocated(): number {
+    return this.data.byteLength + this.offsets.byteLength + this.validity.bits.byteLength;
   }
 
   emptyLike(): Utf8Column {
@@ -193,6 +199,10 @@ export class Int32Column implements Column {
     return this.length * 4;
   }
 
+  allocated(): number {
+    return this.values.byteLength + this.validity.bits.byteLength;
+  }
+
   emptyLike(): Int32Column {
     const c = new Int32Column();
     c.values = new Int32Array(Math.max(256, this.length));
@@ -252,6 +262,10 @@ export class Int64Column implements Column {
     return this.length * 8;
   }
 
+  allocated(): number {
+    return this.words.byteLength + this.validity.bits.byteLength;
+  }
+
   emptyLike(): Int64Column {
     const c = new Int64Column();
     c.words = new Int32Array(Math.max(512, this.length * 2));
@@ -302,6 +316,10 @@ export class BoolColumn implements Column {
 
   byteSize(): number {
     return this.length >> 3;
+  }
+
+  allocated(): number {
+    return this.bits.byteLength + this.validity.bits.byteLength;
   }
 
   emptyLike(): BoolColumn {

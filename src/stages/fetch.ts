@@ -17,7 +17,7 @@ export async function* fetchInOrder(
   storage: Storage,
   objects: readonly ObjectInfo[],
   concurrency: number,
-  maxBufferedBytes = 64 * 1024 * 1024,
+  maxBufferedBytes = 32 * 1024 * 1024,
 ): AsyncGenerator<FetchedObject> {
   const results = new Map<number, { body?: Uint8Array; error?: unknown }>();
   const maxAhead = Math.max(2, concurrency * 8);

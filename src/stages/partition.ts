@@ -88,7 +88,8 @@ export class PartitionWriter {
       let largestSize = 0;
       let held = 0;
       for (const p of this.partitions.values()) {
-        const size = p.batch.byteSize();
+        // Allocated, not used: growth slack is memory too.
+        const size = p.batch.allocated();
         held += size;
         if (size > largestSize) {
           largest = p;

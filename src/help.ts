@@ -70,7 +70,8 @@ S3LOGS_LAG_DAYS) or a JSON file (--config file.json or S3LOGS_CONFIG; keys are t
 flags win over the environment, which wins over the file. Unknown keys are errors. Every convert
 option except --date/--to applies. Key dates already converted with the same inputs and schema version
 are skipped (--force converts them again). On a terminal progress is one live line; otherwise JSON log
-lines go to stderr (one per key date, and progress every --progress-seconds, default 30).
+lines go to stderr (one per key date, and progress every --progress-seconds, default 30; with
+--log-level debug also one per raw object, with its key and counts).
 Exit codes: 0 all good, 1 some key dates failed, 2 bad usage or config, 130/143 interrupted.`;
 
 const NIGHTLY_HELP = `s3logs nightly --source <uri> --dest <uri> [--lag-days 1] [--lookback-days 3] [convert options]

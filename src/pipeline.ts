@@ -28,7 +28,7 @@ import {
 import { fetchInOrder } from './stages/fetch.js';
 import { listKeyDate, type KeyLayout } from './stages/list.js';
 import { inThreadEncoder, workerEncoder, workersAvailable } from './stages/encoder.js';
-import { LineSpans, parseLogObject } from './stages/parse.js';
+import { LineSpans, parseLogObject, type ParseCounts } from './stages/parse.js';
 import { objectSink, PartitionWriter, RejectWriter, type EncodedPartitionFile, type StagedFile } from './stages/partition.js';
 import { registerKeyDate } from './stages/register.js';
 import type { Compression } from './stages/write.js';
@@ -67,7 +67,7 @@ export interface ConvertSettings {
 
 export type ProgressEvent =
   | { type: 'listed'; keyDate: string; objects: number; bytes: number }
-  | { type: 'object'; keyDate: string; done: number; total: number; bytes: number; rows: number }
+  | { type: 'object'; keyDate: string; done: number; total: number; bytes: number; rows: number; objectKey: string; object: ParseCounts }
   | { type: 'committed'; keyDate: string };
 
 export type KeyDateStatus = 'converted' | 'unchanged' | 'empty' | 'staged' | 'failed';
@@ -219,7 +219,7 @@ async function runKeyDate(settings: ConvertSettings, keyDate: string, summary: K
         at('write');
         await writer.flushFull();
         if (rejects.shouldSpill()) await rejects.spill();
-        settings.onProgress?.({ type: 'object', keyDate, done: ++done, total: objects.length, bytes: summary.bytesIn, rows: summary.rows });
+        settings.onProgress?.({ type: 'object', keyDate, done: ++done, total: objects.length, bytes: summary.bytesIn, rows: summary.rows, objectKey: sourceKey, object: counts });
         at('fetch');
       }
       interrupted();

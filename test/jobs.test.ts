@@ -119,6 +119,11 @@ describe('backfill', () => {
     expect(records.filter((r) => r.msg === 'key date done').map((r) => r.keyDate).sort()).toEqual(days.slice(0, 2));
     expect(records[1].stageSeconds.parse).toBeGreaterThan(0);
     expect(records[3]).toMatchObject({ ok: true, exitCode: 0, statuses: { converted: 2 } });
+
+    const debug = await runCli(['backfill', '--source', join(raw, 'logs/'), '--dest', join(work, 'backfill-debug'), '--from', days[0]!, '--to', days[0]!, '--log-level', 'debug']);
+    const objects = debug.stderr.trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.msg === 'object parsed');
+    expect(objects.length).toBe(4);
+    for (const o of objects) expect(o).toMatchObject({ keyDate: days[0], stage: 'parse', objectKey: expect.stringContaining('logs/2024-06-01-'), lines: expect.any(Number), rows: expect.any(Number) });
   });
 
   it('on SIGTERM stops taking new dates, publishes nothing half-done and exits 143; a re-run completes', async () => {

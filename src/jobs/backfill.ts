@@ -5,7 +5,7 @@
  */
 import { dateRange } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { runJob, type JobResult } from './run.js';
+import { logLevel, runJob, type JobResult } from './run.js';
 import { loadJobSettings } from './settings.js';
 
 export const BACKFILL_FLAGS = {
@@ -14,6 +14,7 @@ export const BACKFILL_FLAGS = {
   'parallel-dates': { type: 'string' },
   force: { type: 'boolean' },
   'progress-seconds': { type: 'string' },
+  'log-level': { type: 'string' },
 } as const;
 
 function bounded(value: string | boolean | undefined, flag: string, fallback: number, max: number): number {
@@ -37,5 +38,6 @@ export async function runBackfill(argv: string[], env: NodeJS.ProcessEnv = proce
     progressSeconds: bounded(settings.job['progress-seconds'], 'progress-seconds', 30, 3600),
     json: settings.convert.json,
     quiet: settings.convert.quiet,
+    logLevel: logLevel(settings.job['log-level']),
   });
 }

@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../errors.js';
 import { formatDay, utcDay } from '../stages/time.js';
-import { runJob, type JobResult } from './run.js';
+import { logLevel, runJob, type JobResult } from './run.js';
 import { loadJobSettings } from './settings.js';
 
 export const NIGHTLY_FLAGS = {
@@ -13,6 +13,7 @@ export const NIGHTLY_FLAGS = {
   'lookback-days': { type: 'string' },
   force: { type: 'boolean' },
   'progress-seconds': { type: 'string' },
+  'log-level': { type: 'string' },
 } as const;
 
 /** The key date `lagDays` before `now`'s UTC date. */
@@ -43,5 +44,6 @@ export async function runNightly(argv: string[], env: NodeJS.ProcessEnv = proces
     progressSeconds: Math.max(1, wholeNumber(settings.job['progress-seconds'], 'progress-seconds', 30, 3600)),
     json: settings.convert.json,
     quiet: settings.convert.quiet,
+    logLevel: logLevel(settings.job['log-level']),
   });
 }

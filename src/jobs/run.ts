@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { convert, formatSummary, type RunSummary } from '../commands/convert.js';
 import type { KeyDateSummary, ProgressEvent } from '../pipeline.js';
+import { ConfigError } from '../errors.js';
 import { withShutdownSignals } from '../signals.js';
 import type { JobSettings } from './settings.js';
 
@@ -18,6 +19,8 @@ export interface JobOptions {
   readonly progressSeconds: number;
   readonly json: boolean;
   readonly quiet: boolean;
+  /** pino level: debug adds one line per raw object. */
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
 export interface Progress {
@@ -34,15 +37,21 @@ export interface JobResult {
   readonly summary?: RunSummary;
 }
 
-export function jobLogger(job: string, runId: string, quiet: boolean): Logger {
-  return pino({ base: { job, runId }, level: quiet ? 'silent' : 'info', timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
+export function logLevel(value: string | boolean | undefined): JobOptions['logLevel'] {
+  if (value === undefined) return 'info';
+  if (value === 'debug' || value === 'info' || value === 'warn' || value === 'error') return value;
+  throw new ConfigError(`--log-level must be debug, info, warn or error, got ${JSON.stringify(value)}`, '--log-level');
+}
+
+export function jobLogger(job: string, runId: string, level: JobOptions['logLevel'] | 'silent'): Logger {
+  return pino({ base: { job, runId }, level, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
 }
 
 export async function runJob(settings: JobSettings, options: JobOptions): Promise<JobResult> {
   const runId = `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
   const config = settings.convert;
   const terminal = Boolean(process.stderr.isTTY) && !options.quiet;
-  const log = jobLogger(options.job, runId, options.quiet || terminal);
+  const log = jobLogger(options.job, runId, options.quiet || terminal ? 'silent' : options.logLevel);
   const total = config.keyDates.length;
   const started = performance.now();
   let done = 0;
@@ -62,6 +71,7 @@ export async function runJob(settings: JobSettings, options: JobOptions): Promis
     if (event.type === 'object') {
       bytesByDate.set(event.keyDate, event.bytes);
       rowsByDate.set(event.keyDate, event.rows);
+      log.debug({ keyDate: event.keyDate, stage: 'parse', objectKey: event.objectKey, ...event.object }, 'object parsed');
     }
     if (terminal) drawLine(progress());
   };

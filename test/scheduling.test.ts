@@ -400,7 +400,7 @@ describe('jobs/k8s', () => {
   const cronJob = byKind('CronJob');
   const indexed = yamlDocuments(text(FILES.indexed));
 
-  it('cronjob.yaml: ConfigMap, ServiceAccount and a Forbid CronJob at 02:30 UTC running the nightly in 512Mi', () => {
+  it('cronjob.yaml: ConfigMap, ServiceAccount and a Forbid CronJob at 02:30 UTC running the nightly in 768Mi', () => {
     expectCleanYaml(FILES.cronjob);
     expect(cronDocs.map((d) => [scalar(d, 'apiVersion'), scalar(d, 'kind')])).toEqual([['v1', 'ConfigMap'], ['v1', 'ServiceAccount'], ['batch/v1', 'CronJob']]);
     expect(scalar(cronJob, 'schedule')).toBe('"30 2 * * *"');
@@ -409,8 +409,8 @@ describe('jobs/k8s', () => {
     expect(scalar(cronJob, 'restartPolicy')).toBe('Never');
     expect(scalar(cronJob, 'enableServiceLinks')).toBe('false');
     expect(flowArray(cronJob, 'command')).toEqual(['node', 'dist/src/cli.js', 'nightly']);
-    expect(mapping(cronJob, 'requests')).toMatchObject({ memory: '512Mi' });
-    expect(mapping(cronJob, 'limits')).toEqual({ memory: '512Mi' });
+    expect(mapping(cronJob, 'requests')).toMatchObject({ memory: '768Mi' });
+    expect(mapping(cronJob, 'limits')).toEqual({ memory: '768Mi' });
     expectImagePlaceholder(cronJob, FILES.cronjob);
     // References resolve within the file.
     expect(cronJob).toMatch(new RegExp(`configMapRef:\\s*\\n\\s*name: ${scalar(configMap, 'name')}\\n`));

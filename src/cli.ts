@@ -84,6 +84,11 @@ function quietNodeVersionWarning(): void {
 /** Entry point of the `s3logs` bin. */
 export function run(): void {
   quietNodeVersionWarning();
+  // `s3logs … --json | head`: a reader that went away is not an error worth a stack trace.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

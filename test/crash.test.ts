@@ -74,4 +74,18 @@ describe('SIGKILL at any point, then re-run', () => {
     expect(after.leftovers).toEqual([]);
     expect(after.partitions).toEqual(baseline.partitions);
   });
+
+  it('two runs of the same key date at once do not interleave: the second fails clearly or finds it done', async () => {
+    const dest = 'concurrent';
+    const run = () => runCli(['convert', '--source', full(), '--dest', backend.destUri(dest), '--date', KEY_DATE, '--json', '--quiet']);
+    const [a, b] = await Promise.all([run(), run()]);
+    const codes = [a.code, b.code].sort();
+    expect(codes[0]).toBe(0);
+    for (const r of [a, b]) {
+      if (r.code !== 0) expect(JSON.parse(r.stdout).keyDates[0].error.message).toMatch(/has been converting this since .*wait for it/);
+    }
+    const after = await state(backend, dest);
+    expect(after.data).toEqual(baseline.data);
+    expect(after.leftovers).toEqual([]);
+  });
 });

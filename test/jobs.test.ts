@@ -115,10 +115,10 @@ describe('backfill', () => {
     const records = result.stderr.trim().split('\n').map((l) => JSON.parse(l));
     const runIds = new Set(records.map((r) => r.runId));
     expect(runIds.size).toBe(1);
-    expect(records.map((r) => r.msg)).toEqual(['job started', 'key date done', 'key date done', 'job finished']);
+    expect(records.map((r) => r.msg)).toEqual(['job started', 'key date done', 'key date done', 'progress', 'job finished']);
     expect(records.filter((r) => r.msg === 'key date done').map((r) => r.keyDate).sort()).toEqual(days.slice(0, 2));
     expect(records[1].stageSeconds.parse).toBeGreaterThan(0);
-    expect(records[3]).toMatchObject({ ok: true, exitCode: 0, statuses: { converted: 2 } });
+    expect(records[4]).toMatchObject({ ok: true, exitCode: 0, statuses: { converted: 2 } });
 
     const debug = await runCli(['backfill', '--source', join(raw, 'logs/'), '--dest', join(work, 'backfill-debug'), '--from', days[0]!, '--to', days[0]!, '--log-level', 'debug']);
     const objects = debug.stderr.trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.msg === 'object parsed');
@@ -152,5 +152,38 @@ describe('backfill', () => {
     const statuses = JSON.parse(rerun.stdout).keyDates.map((k: { status: string }) => k.status);
     expect(statuses.filter((s: string) => s === 'unchanged').length).toBeGreaterThanOrEqual(1);
     expect((await readTable(lake)).length).toBe(range.reduce((n, d, i) => n + [...generateKeyDate({ ...opts(d, 40 + i), objects: 12 })].reduce((m, o) => m + o.rows.length, 0), 0));
+  });
+
+  it('reports progress across the range: periodic JSON lines off a terminal, one live line on a terminal', async () => {
+    const many = join(work, 'backfill-many');
+    const range = Array.from({ length: 8 }, (_, i) => `2024-07-0${i + 1}`);
+    const json = await runCli(['backfill', '--source', join(many, 'logs/'), '--dest', join(work, 'backfill-progress'), '--from', range[0]!, '--to', range[7]!, '--parallel-dates', '1', '--progress-seconds', '1', '--force']);
+    expect(json.code).toBe(0);
+    const progress = json.stderr.trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'progress');
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    expect(progress[progress.length - 1]).toMatchObject({ datesDone: 8, datesLeft: 0, etaSeconds: 0 });
+    for (const p of progress) {
+      expect(p.datesDone + p.datesLeft).toBe(8);
+      expect(p).toMatchObject({ rows: expect.any(Number), bytesIn: expect.any(Number), mibPerSecond: expect.any(Number) });
+    }
+
+    // On a terminal: one line redrawn in place with dates, rows, MiB, MiB/s and ETA, then the summary.
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
+    process.stderr.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      const result = await runBackfill(['--source', join(many, 'logs/'), '--dest', join(work, 'backfill-tty'), '--from', range[0]!, '--to', range[1]!], {});
+      expect(result.exitCode).toBe(0);
+    } finally {
+      process.stderr.write = write;
+      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+    const text = written.join('');
+    expect(text).toMatch(/\r\x1b\[2K2\/2 key dates, [\d,]+ rows, [\d.]+ MiB, [\d.]+ MiB\/s, ETA/);
+    expect(text).toContain('total: ');
+    expect(text).not.toContain('"msg"');
   });
 });

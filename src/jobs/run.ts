@@ -95,7 +95,11 @@ export async function runJob(settings: JobSettings, options: JobOptions): Promis
     try {
       summary = await convert(config, onProgress, { skipUnchanged: !options.force, signal, parallelDates: options.parallelDates, onKeyDate });
     } finally {
-      if (ticker) clearInterval(ticker);
+      if (ticker) {
+        clearInterval(ticker);
+        // A last progress line, so even a run shorter than the interval reports one.
+        log.info({ type: 'progress', ...progress() }, 'progress');
+      }
       if (terminal) process.stderr.write('\n');
     }
     return summary.ok ? 0 : 1;

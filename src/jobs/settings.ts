@@ -19,7 +19,7 @@ export interface JobSettings {
 }
 
 /** Environment variables s3logs reads that are not job settings. */
-const INTERNAL_ENV = new Set(['S3LOGS_CONFIG', 'S3LOGS_FAILPOINT']);
+const INTERNAL_ENV = new Set(['S3LOGS_CONFIG', 'S3LOGS_FAILPOINT', 'S3LOGS_TEST_VENDORED_CORPUS']);
 
 /** Convert flags that make no sense in a scheduled job (dates come from the job). */
 const NOT_FOR_JOBS = new Set(['date', 'to', 'help']);

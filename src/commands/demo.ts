@@ -22,6 +22,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   const glob = join(lake, '**', '*.parquet');
   const query = `SELECT requester, remoteip, count(*) AS denied FROM read_parquet('${glob}', hive_partitioning = true) WHERE httpstatus = 403 AND dt = DATE '${DEMO_DATE}' GROUP BY ALL ORDER BY denied DESC LIMIT 5`;
   process.stderr.write(`\nTry it with DuckDB (who got 403s that day):\n  duckdb -c "${query}"\n`);
+  process.stderr.write(`Or a report (security, usage, cost, operations):\n  npx s3logs report --dest ${lake} --from ${DEMO_DATE} --out ${join(out, 'report.html')}\n`);
   await showWithDuckDb(query);
   return summary.ok ? 0 : 1;
 }

@@ -8,6 +8,7 @@ import { ConfigError } from './errors.js';
 import type { AwsOptions } from './aws/config.js';
 import { parseShard, type ShardSpec } from './shards.js';
 import type { KeyLayout } from './stages/list.js';
+import { DEFAULT_FILE_BYTES } from './stages/partition.js';
 import { formatDay, parseDay } from './stages/time.js';
 import { COMPRESSIONS, type Compression } from './stages/write.js';
 
@@ -209,7 +210,7 @@ export function parseConvertConfig(argv: string[], env: NodeJS.ProcessEnv = proc
     compression: oneOf(values.compression, '--compression', COMPRESSIONS, 'zstd'),
     memoryBudget: positiveInt(values['memory-mb'], '--memory-mb', 40, 65536) * 1024 * 1024,
     maxFileRows: positiveInt(values['file-rows'], '--file-rows', 1_000_000),
-    maxFileBytes: positiveInt(values['file-mb'], '--file-mb', 20, 4096) * 1024 * 1024,
+    maxFileBytes: positiveInt(values['file-mb'], '--file-mb', DEFAULT_FILE_BYTES / 1024 / 1024, 4096) * 1024 * 1024,
     rowGroupRows: positiveInt(values['row-group-rows'], '--row-group-rows', 250_000),
     json: values.json ?? false,
     quiet: values.quiet ?? false,

@@ -29,7 +29,7 @@ import { fetchInOrder } from './stages/fetch.js';
 import { listKeyDate, type KeyLayout } from './stages/list.js';
 import { inThreadEncoder, workerEncoder, workersAvailable } from './stages/encoder.js';
 import { LineSpans, parseLogObject, type ParseCounts } from './stages/parse.js';
-import { objectSink, PartitionWriter, RejectWriter, type EncodedPartitionFile, type StagedFile } from './stages/partition.js';
+import { DEFAULT_FILE_BYTES, objectSink, PartitionWriter, RejectWriter, type EncodedPartitionFile, type StagedFile } from './stages/partition.js';
 import { registerKeyDate } from './stages/register.js';
 import type { Compression } from './stages/write.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
@@ -196,7 +196,7 @@ async function runKeyDate(settings: ConvertSettings, keyDate: string, summary: K
     const encoder = workers > 0 && workersAvailable() ? workerEncoder(workers, writeOptions) : inThreadEncoder(writeOptions);
     const writer = new PartitionWriter(
       sink,
-      { ...writeOptions, keyDate, filePrefix: settings.shard ? `part-${keyDate}-${tag}-` : `part-${keyDate}-`, memoryBudget: settings.memoryBudget, maxFileRows: settings.maxFileRows, maxFileBytes: settings.maxFileBytes ?? 20 * 1024 * 1024 },
+      { ...writeOptions, keyDate, filePrefix: settings.shard ? `part-${keyDate}-${tag}-` : `part-${keyDate}-`, memoryBudget: settings.memoryBudget, maxFileRows: settings.maxFileRows, maxFileBytes: settings.maxFileBytes ?? DEFAULT_FILE_BYTES },
       encoder,
       // One file queued behind each worker's keeps it busy; more would only hold more memory.
       Math.max(1, workers + 1),

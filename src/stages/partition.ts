@@ -32,6 +32,9 @@ export interface EncodedPartitionFile {
 
 export type FileSink = (file: EncodedPartitionFile) => Promise<void>;
 
+/** Column data that makes a partition buffer a file, by default (--file-mb). */
+export const DEFAULT_FILE_BYTES = 20 * 1024 * 1024;
+
 export interface PartitionWriterOptions extends WriteOptions {
   keyDate: string;
   /** Start of every file name, e.g. `part-2024-01-29-` (shards add their tag). */

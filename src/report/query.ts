@@ -55,13 +55,8 @@ export interface ReportQuery {
 
 export type Row = Record<string, string | number | boolean | null>;
 
-export interface QueryResult {
-  readonly id: string;
-  readonly section: SectionId;
-  readonly title: string;
-  readonly description: string;
-  readonly columns: readonly QueryColumn[];
-  readonly chart?: ChartSpec;
+/** A query's description and its rows (everything of the query but its SQL). */
+export interface QueryResult extends Omit<ReportQuery, 'sql'> {
   readonly rows: Row[];
 }
 

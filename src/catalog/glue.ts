@@ -24,7 +24,8 @@ import {
   type TableInput,
 } from '@aws-sdk/client-glue';
 import { baseClientConfig, type AwsOptions } from '../aws/config.js';
-import { CatalogError, errorMessage } from '../errors.js';
+import { CatalogError } from '../errors.js';
+import { GlueRetry, type RetryOptions } from './glueRetry.js';
 import { checkPartitionKeys, projectionParameters, reconcileColumns, withSlash } from '../schema/ddl.js';
 import {
   partitionName,
@@ -37,13 +38,6 @@ import {
   type RegisterResult,
   type TableDefinition,
 } from './Catalog.js';
-
-export interface RetryOptions {
-  /** Attempts per call at our level, including the first (each may include the SDK's own retries). */
-  readonly maxAttempts?: number;
-  readonly baseDelayMs?: number;
-  readonly maxDelayMs?: number;
-}
 
 export interface GlueCatalogOptions {
   readonly database: string;
@@ -313,102 +307,5 @@ export class GlueCatalog implements Catalog {
       code === 'AccessDeniedException' ? 'access_denied' : code === 'EntityNotFoundException' ? 'not_found' : code.includes('Throttl') ? 'throttled' : 'invalid',
       name,
     );
-  }
-}
-
-/** Another writer kept changing the table between our GetTable and UpdateTable. */
-class TableConflict extends CatalogError {}
-
-const RETRIABLE = new Set(['ThrottlingException', 'ConcurrentModificationException', 'InternalServiceException', 'OperationTimeoutException']);
-
-/**
- * Retries at our level with exponential backoff and full jitter: the SDK retries throttling a few
- * times, but not ConcurrentModificationException, and a large backfill can outlast its attempts.
- */
-class GlueRetry {
-  private retries = 0;
-  private calls = 0;
-  private readonly maxAttempts: number;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
-
-  constructor(private readonly where: string, options: RetryOptions = {}) {
-    this.maxAttempts = options.maxAttempts ?? 8;
-    this.baseDelayMs = options.baseDelayMs ?? 250;
-    this.maxDelayMs = options.maxDelayMs ?? 20_000;
-  }
-
-  stats(): { retries: number; calls: number } {
-    return { retries: this.retries, calls: this.calls };
-  }
-
-  /** One Glue call; `tolerate` names an error that means "answer undefined" (e.g. EntityNotFoundException on a Get). */
-  async call<T extends { $metadata?: { attempts?: number } }>(
-    operation: string,
-    send: () => Promise<T>,
-    opts: { tolerate?: string; conflictsAreFinal?: boolean } = {},
-  ): Promise<T | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      this.calls++;
-      try {
-        const out = await send();
-        this.retries += Math.max(0, (out.$metadata?.attempts ?? 1) - 1);
-        return out;
-      } catch (error) {
-        const e = error as { name?: string; message?: string; $metadata?: { attempts?: number } };
-        this.retries += Math.max(0, (e.$metadata?.attempts ?? 1) - 1);
-        if (opts.tolerate && e.name === opts.tolerate) return undefined;
-        const conflict = e.name === 'ConcurrentModificationException';
-        if (conflict && opts.conflictsAreFinal) {
-          throw new TableConflict(`glue:${operation} on ${this.where}: the table changed concurrently (${e.message}); re-run if this persists`, 'throttled', undefined, { cause: error });
-        }
-        if (RETRIABLE.has(e.name ?? '') && attempt < this.maxAttempts) {
-          this.retries++;
-          await this.pause(attempt);
-          continue;
-        }
-        throw this.toCatalogError(operation, e, attempt, error);
-      }
-    }
-  }
-
-  /** Re-runs a read-modify-write of the table when UpdateTable lost a race (stale VersionId). */
-  async conflicts<T>(work: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        if (!(error instanceof TableConflict) || attempt >= this.maxAttempts) throw error;
-        this.retries++;
-        await this.pause(attempt);
-      }
-    }
-  }
-
-  pause(attempt: number): Promise<void> {
-    const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
-    return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
-  }
-
-  private toCatalogError(operation: string, e: { name?: string; message?: string }, attempts: number, cause: unknown): CatalogError {
-    const what = `glue:${operation} on ${this.where}`;
-    switch (e.name) {
-      case 'AccessDeniedException':
-        return new CatalogError(
-          `${what} was denied (${e.message}). Grant glue:${operation} on the catalog, database and table ARNs ` +
-            `(arn:aws:glue:<region>:<account>:catalog, database/<db>, table/<db>/<table>; policy in docs/catalog.md).`,
-          'access_denied', undefined, { cause },
-        );
-      case 'EntityNotFoundException':
-        return new CatalogError(`${what}: ${e.message}. Check --database/--table and --region; the CLI creates them on the next run.`, 'not_found', undefined, { cause });
-      case 'ThrottlingException':
-      case 'ConcurrentModificationException':
-        return new CatalogError(`${what} still failed with ${e.name} after ${attempts} attempts (${e.message}). Re-run later or with lower concurrency; registration is idempotent.`, 'throttled', undefined, { cause });
-      case 'InvalidInputException':
-      case 'ValidationException':
-        return new CatalogError(`${what} was rejected as invalid: ${e.message}`, 'invalid', undefined, { cause });
-      default:
-        return new CatalogError(`${what} failed: ${e.name ?? 'Error'}: ${errorMessage(cause)}`, 'io', undefined, { cause });
-    }
   }
 }

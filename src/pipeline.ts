@@ -26,7 +26,7 @@ import {
   type ManifestFile,
 } from './stages/commit.js';
 import { fetchInOrder } from './stages/fetch.js';
-import { listKeyDate, type KeyLayout } from './stages/list.js';
+import { listKeyDate, ObjectFeed, type KeyLayout } from './stages/list.js';
 import { inThreadEncoder, workerEncoder, workersAvailable } from './stages/encoder.js';
 import { LineSpans, parseLogObject, type ParseCounts } from './stages/parse.js';
 import { DEFAULT_FILE_BYTES, objectSink, PartitionWriter, RejectWriter, type EncodedPartitionFile, type StagedFile } from './stages/partition.js';
@@ -67,7 +67,8 @@ export interface ConvertSettings {
 
 export type ProgressEvent =
   | { type: 'listed'; keyDate: string; objects: number; bytes: number }
-  | { type: 'object'; keyDate: string; done: number; total: number; bytes: number; rows: number; objectKey: string; object: ParseCounts }
+  /** total: objects listed so far; listing: more may follow (the listing is still going on). */
+  | { type: 'object'; keyDate: string; done: number; total: number; listing: boolean; bytes: number; rows: number; objectKey: string; object: ParseCounts }
   | { type: 'committed'; keyDate: string };
 
 export type KeyDateStatus = 'converted' | 'unchanged' | 'empty' | 'staged' | 'failed';
@@ -152,19 +153,31 @@ async function runKeyDate(settings: ConvertSettings, keyDate: string, summary: K
     if (settings.signal?.aborted) throw new KeyDateError(`interrupted (${String(settings.signal.reason ?? 'signal')}); nothing of ${keyDate} was published`, keyDate, 'fetch');
   };
   at('list');
-  const listing = await listKeyDate(source.storage, source.prefix, keyDate, settings.layout, settings.concurrency);
-  failpoint('listed');
-  const bytesIn = listing.objects.reduce((sum, o) => sum + o.size, 0);
-  settings.onProgress?.({ type: 'listed', keyDate, objects: listing.objects.length, bytes: bytesIn });
-  if (listing.objects.length === 0) {
+  const feed = new ObjectFeed();
+  const listed = listKeyDate(source.storage, source.prefix, keyDate, settings.layout, settings.concurrency, feed);
+  // Failures also reach the feed, which the fetch loop reads; the promise is awaited once fetching is done.
+  listed.catch(() => undefined);
+  const announce = (objects: readonly ObjectInfo[]) => {
+    failpoint('listed');
+    settings.onProgress?.({ type: 'listed', keyDate, objects: objects.length, bytes: objects.reduce((sum, o) => sum + o.size, 0) });
+  };
+  // Fetching starts with the first listed page, unless the whole listing decides what to do (a
+  // fingerprint to compare, or a shard's slice of it).
+  const streaming = !settings.skipUnchanged && !settings.shard;
+  if (streaming) await feed.ready();
+  if (streaming && !feed.done) {
+    listed.then((listing) => announce(listing.objects), () => undefined);
+  } else {
+    announce((await listed).objects);
+  }
+  if (feed.objects.length === 0) {
     // Raw logs may have expired: never retire earlier output because the source is empty now.
     summary.status = 'empty';
     return;
   }
-  const fingerprint = inputsFingerprint(listing.objects);
   if (settings.skipUnchanged) {
     const manifest = await readManifest(dest, keyDate);
-    if (manifest?.inputsFingerprint === fingerprint && manifest.schemaVersion === SCHEMA_VERSION) {
+    if (manifest?.inputsFingerprint === inputsFingerprint(feed.objects) && manifest.schemaVersion === SCHEMA_VERSION) {
       summary.status = 'unchanged';
       at('register');
       const catalog = await registerIfMissing(settings, manifest);
@@ -182,7 +195,7 @@ async function runKeyDate(settings: ConvertSettings, keyDate: string, summary: K
     const staging = `${stagingRoot(keyDate)}${tag}/${runId}/`;
     const rejects = new RejectWriter(dest, keyDate, staging, settings.shard ? `${tag}-` : '');
     const staged: StagedFile[] = [];
-    const objects = selectShard(listing.objects, settings.shard);
+    const objects = settings.shard ? selectShard(feed.objects, settings.shard) : feed;
     let done = 0;
     const sink = async (file: EncodedPartitionFile) => {
       // Staged names must not end in .parquet: `<dest>/**/*.parquet` has to see table files only.
@@ -219,12 +232,19 @@ async function runKeyDate(settings: ConvertSettings, keyDate: string, summary: K
         at('write');
         await writer.flushFull();
         if (rejects.shouldSpill()) await rejects.spill();
-        settings.onProgress?.({ type: 'object', keyDate, done: ++done, total: objects.length, bytes: summary.bytesIn, rows: summary.rows, objectKey: sourceKey, object: counts });
+        const total = objects instanceof ObjectFeed ? objects.objects.length : objects.length;
+        settings.onProgress?.({ type: 'object', keyDate, done: ++done, total, listing: objects instanceof ObjectFeed && !objects.done, bytes: summary.bytesIn, rows: summary.rows, objectKey: sourceKey, object: counts });
         at('fetch');
       }
       interrupted();
       at('write');
       await writer.flushAll();
+      // Every object was fetched, so the listing is complete; this only surfaces its own result.
+      await listed;
+    } catch (error) {
+      // A listing that failed half-way surfaces in the fetch loop; report it where it happened.
+      if (error === feed.error) at('list');
+      throw error;
     } finally {
       await encoder.close();
     }
@@ -242,7 +262,7 @@ async function runKeyDate(settings: ConvertSettings, keyDate: string, summary: K
     const parts = { files: staged, rejects: rejects.staged, counts: countsOf(summary) };
     if (settings.shard) {
       await lock.verify();
-      await writeShardManifest(dest, keyDate, settings.shard, { runId, inputsFingerprint: fingerprint, objects: listing.objects, ...parts });
+      await writeShardManifest(dest, keyDate, settings.shard, { runId, inputsFingerprint: inputsFingerprint(feed.objects), objects: feed.objects, ...parts });
       await lock.release();
       const committed = await commitShards(settings, keyDate, settings.shard.count);
       if (!committed) {
@@ -253,7 +273,7 @@ async function runKeyDate(settings: ConvertSettings, keyDate: string, summary: K
       return;
     }
     await lock.verify();
-    const outcome = await publish(settings, keyDate, runId, { inputsFingerprint: fingerprint, objects: listing.objects, shards: 1, ...parts }, at);
+    const outcome = await publish(settings, keyDate, runId, { inputsFingerprint: inputsFingerprint(feed.objects), objects: feed.objects, shards: 1, ...parts }, at);
     Object.assign(summary, outcome);
   } finally {
     await lock.release();

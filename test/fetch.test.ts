@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../scripts/random.js';
 import { fetchInOrder } from '../src/stages/fetch.js';
+import { ObjectFeed } from '../src/stages/list.js';
 import type { ObjectInfo } from '../src/storage/Storage.js';
 import { MemoryStorage } from './helpers/memoryStorage.js';
 
@@ -71,5 +72,43 @@ describe('fetchInOrder', () => {
       })(),
     ).rejects.toThrow('cannot read broken');
     expect(seen).toEqual(objects.slice(0, 10).map((o) => o.key));
+  });
+
+  it('starts on a feed that is still being listed and fetches what arrives later, in order', async () => {
+    const { storage, objects } = await setup(60, 4);
+    const feed = new ObjectFeed();
+    feed.append(objects.slice(0, 10));
+    const seen: string[] = [];
+    const consumer = (async () => {
+      for await (const { info } of fetchInOrder(storage, feed, 4)) seen.push(info.key);
+    })();
+    await new Promise((r) => setTimeout(r, 120));
+    // The first part was fetched while the listing had not delivered the rest.
+    expect(seen).toEqual(objects.slice(0, 10).map((o) => o.key));
+    feed.append(objects.slice(10, 35));
+    await new Promise((r) => setTimeout(r, 5));
+    feed.append(objects.slice(35));
+    feed.finish();
+    await consumer;
+    expect(seen).toEqual(objects.map((o) => o.key));
+  });
+
+  it('fails when the listing behind the feed fails, and ends on an empty finished feed', async () => {
+    const { storage, objects } = await setup(10, 5);
+    const feed = new ObjectFeed();
+    feed.append(objects.slice(0, 3));
+    const consumer = (async () => {
+      for await (const _ of fetchInOrder(storage, feed, 2)) {
+        // keep going until the feed fails
+      }
+    })();
+    setTimeout(() => feed.fail(new Error('listing page 2 denied')), 30);
+    await expect(consumer).rejects.toThrow('listing page 2 denied');
+
+    const empty = new ObjectFeed();
+    empty.finish();
+    let count = 0;
+    for await (const _ of fetchInOrder(storage, empty, 2)) count++;
+    expect(count).toBe(0);
   });
 });

@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listKeyDate, rangeBoundaries } from '../src/stages/list.js';
+import { listKeyDate, ObjectFeed, rangeBoundaries } from '../src/stages/list.js';
 import { LocalStorage } from '../src/storage/local.js';
 import type { ListOptions } from '../src/storage/Storage.js';
 
@@ -25,10 +25,8 @@ afterEach(async () => {
 });
 
 async function touch(keys: string[]): Promise<void> {
-  for (const key of keys) {
-    await mkdir(dirname(join(dir, key)), { recursive: true });
-    await writeFile(join(dir, key), '');
-  }
+  for (const parent of new Set(keys.map((key) => dirname(join(dir, key))))) await mkdir(parent, { recursive: true });
+  for (let i = 0; i < keys.length; i += 256) await Promise.all(keys.slice(i, i + 256).map((key) => writeFile(join(dir, key), '')));
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
@@ -73,6 +71,57 @@ describe('listKeyDate', () => {
     // Root: first page, a jump past 2022-…, one past 2023-…, then the account directory.
     const rootPages = storage.calls.filter((c) => c.delimiter === '/' && (c.startAfter === undefined || c.startAfter.startsWith('logs/')));
     expect(rootPages.length).toBeLessThanOrEqual(8);
+  });
+
+  it('hands objects to a feed in final key order while the listing goes on, across layouts and buckets', async () => {
+    dir = await mkdtemp(join(tmpdir(), 's3logs-list-'));
+    const keys: string[] = [];
+    for (let i = 0; i < 2200; i++) keys.push(`logs/2024-01-29-${pad(Math.floor(i / 120) % 24)}-${pad(i % 60)}-00-${pad(i, 6)}`);
+    for (const bucket of ['zeta', 'alpha', 'mid']) {
+      for (let i = 0; i < 300; i++) keys.push(`logs/123456789012/us-east-1/${bucket}/2024/01/29/2024-01-29-${pad(i % 24)}-${pad(i % 60)}-00-${pad(i, 6)}`);
+    }
+    await touch(keys);
+    const releasedBeforeEnd: number[] = [];
+    let ended = false;
+    // Later range requests are slow: the first page of the first group must be released before they end.
+    class SlowRanges extends LocalStorage {
+      override async list(prefix: string, options: ListOptions = {}) {
+        if (options.startAfter !== undefined && options.delimiter === undefined) await new Promise((r) => setTimeout(r, 40));
+        return super.list(prefix, options);
+      }
+    }
+    const feed = new ObjectFeed();
+    feed.subscribe(() => {
+      if (!ended) releasedBeforeEnd.push(feed.objects.length);
+    });
+    const listing = await listKeyDate(new SlowRanges(dir), 'logs/', '2024-01-29', 'auto', 4, feed);
+    ended = true;
+    const sorted = [...keys].sort();
+    expect(listing.objects.map((o) => o.key)).toEqual(sorted);
+    expect(feed.objects.map((o) => o.key)).toEqual(sorted);
+    expect(feed.done).toBe(true);
+    expect(listing.layouts.sort()).toEqual(['date-based', 'simple']);
+    // Released in several steps, the first well before the end.
+    expect(releasedBeforeEnd.length).toBeGreaterThan(3);
+    expect(releasedBeforeEnd[0]).toBeLessThan(keys.length / 2);
+  });
+
+  it('fails the feed when a listing request fails', async () => {
+    dir = await mkdtemp(join(tmpdir(), 's3logs-list-'));
+    const keys: string[] = [];
+    for (let i = 0; i < 1500; i++) keys.push(`logs/2024-01-29-${pad(i % 24)}-00-00-${pad(i, 6)}`);
+    await touch(keys);
+    class FailingRange extends LocalStorage {
+      override async list(prefix: string, options: ListOptions = {}) {
+        if (options.startAfter !== undefined) throw new Error('AccessDenied on the second page');
+        return super.list(prefix, options);
+      }
+    }
+    const feed = new ObjectFeed();
+    await expect(listKeyDate(new FailingRange(dir), 'logs/', '2024-01-29', 'simple', 4, feed)).rejects.toThrow('AccessDenied');
+    expect(feed.done).toBe(true);
+    await expect(feed.ready()).rejects.toThrow('AccessDenied');
+    await expect(feed.changed()).rejects.toThrow('AccessDenied');
   });
 
   it('sizes the key ranges from how far the first page reached, in order and past the first page', () => {

@@ -175,13 +175,13 @@ function progressPrinter(): ((event: ProgressEvent) => void) | undefined {
   let last = 0;
   return (event) => {
     const now = performance.now();
-    if (event.type === 'object' && now - last < 200 && event.done !== event.total) return;
+    if (event.type === 'object' && now - last < 200 && (event.done !== event.total || event.listing)) return;
     last = now;
     const text =
       event.type === 'listed'
         ? `${event.keyDate}: ${event.objects} objects, ${mib(event.bytes)} to convert`
         : event.type === 'object'
-          ? `${event.keyDate}: ${event.done}/${event.total} objects, ${mib(event.bytes)}, ${event.rows.toLocaleString('en-US')} rows`
+          ? `${event.keyDate}: ${event.done}/${event.total}${event.listing ? '+ (listing)' : ''} objects, ${mib(event.bytes)}, ${event.rows.toLocaleString('en-US')} rows`
           : `${event.keyDate}: committed`;
     process.stderr.write(`\r\x1b[2K${text}`);
     if (event.type === 'committed') process.stderr.write('\n');

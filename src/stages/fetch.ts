@@ -5,8 +5,10 @@
  * `concurrency` requests stay in flight whenever there is room, not only when the consumer moves on:
  * one slow object at the head must not starve the pipe. Bodies that arrived ahead of the consumer are
  * bounded by `maxBufferedBytes` (and a count), which bounds memory by object size, never by the day.
+ * The objects may still be arriving from the listing (an ObjectFeed): fetching starts with the first.
  */
 import type { ObjectInfo, Storage } from '../storage/Storage.js';
+import { ObjectFeed } from './list.js';
 
 export interface FetchedObject {
   readonly info: ObjectInfo;
@@ -15,10 +17,13 @@ export interface FetchedObject {
 
 export async function* fetchInOrder(
   storage: Storage,
-  objects: readonly ObjectInfo[],
+  source: readonly ObjectInfo[] | ObjectFeed,
   concurrency: number,
   maxBufferedBytes = 32 * 1024 * 1024,
 ): AsyncGenerator<FetchedObject> {
+  const feed = source instanceof ObjectFeed ? source : ObjectFeed.of(source);
+  // Grows while the listing goes on.
+  const objects = feed.objects;
   const results = new Map<number, { body?: Uint8Array; error?: unknown }>();
   const maxAhead = Math.max(2, concurrency * 8);
   let nextToStart = 0;
@@ -54,9 +59,20 @@ export async function* fetchInOrder(
     pump();
   };
 
+  const unsubscribe = feed.subscribe(() => {
+    pump();
+    wake?.();
+  });
   try {
     pump();
-    while (nextToYield < objects.length) {
+    for (;;) {
+      // A failed listing fails the key date; what was released of it is not worth fetching.
+      if (feed.error !== undefined) throw feed.error;
+      if (nextToYield >= objects.length) {
+        if (feed.done) break;
+        await feed.changed();
+        continue;
+      }
       while (!results.has(nextToYield)) {
         await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
@@ -73,5 +89,6 @@ export async function* fetchInOrder(
   } finally {
     // Abandoned (a failure or an interrupt): start nothing new; requests in flight just complete.
     stopped = true;
+    unsubscribe();
   }
 }

@@ -4,8 +4,13 @@
  *   date-based  <prefix><account>/<region>/<bucket>/YYYY/MM/DD/YYYY-MM-DD-hh-mm-ss-UNIQUE
  * The layout is detected: the simple form is one prefix listing; the date-based form is discovered
  * level by level (account → region → bucket), listing subtrees in parallel.
+ *
+ * Objects can be handed on while the listing goes on (an ObjectFeed), always in their final key order:
+ * a listed range is released once every range before it is complete, so fetching starts after the first
+ * page instead of after the last, and what is fetched first never depends on which request finished first.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
+import { StorageError } from '../errors.js';
 import type { ObjectInfo, Storage } from '../storage/Storage.js';
 
 export type KeyLayout = 'auto' | 'simple' | 'date-based';
@@ -20,23 +25,165 @@ export interface KeyDateListing {
 const TIME_SUFFIX = /^-\d{2}-\d{2}-\d{2}-[^/]+$/;
 const YEAR = /^\d{4}\/$/;
 
-export async function listKeyDate(storage: Storage, prefix: string, keyDate: string, layout: KeyLayout = 'auto', parallel = 16): Promise<KeyDateListing> {
+/**
+ * A key date's objects in key order, appended while the listing goes on. `done` once the listing is
+ * complete; a listing failure is kept in `error` and thrown by `ready()` / `changed()`.
+ */
+export class ObjectFeed {
+  readonly objects: ObjectInfo[] = [];
+  done = false;
+  error: unknown = undefined;
+  private listeners: Array<() => void> = [];
+
+  /** A feed that is complete from the start. */
+  static of(objects: readonly ObjectInfo[]): ObjectFeed {
+    const feed = new ObjectFeed();
+    feed.objects.push(...objects);
+    feed.done = true;
+    return feed;
+  }
+
+  append(objects: readonly ObjectInfo[]): void {
+    if (objects.length === 0) return;
+    for (const o of objects) this.objects.push(o);
+    this.notify();
+  }
+
+  finish(): void {
+    this.done = true;
+    this.notify();
+  }
+
+  fail(error: unknown): void {
+    this.error = error;
+    this.done = true;
+    this.notify();
+  }
+
+  /** Calls `listener` on every append and at the end; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** Resolves on the next append or at the end; throws a listing failure. */
+  async changed(): Promise<void> {
+    this.throwIfFailed();
+    if (this.done) return;
+    await new Promise<void>((resolve) => {
+      const off = this.subscribe(() => {
+        off();
+        resolve();
+      });
+    });
+    this.throwIfFailed();
+  }
+
+  /** Resolves once there is an object or the listing is complete (possibly empty). */
+  async ready(): Promise<void> {
+    while (this.objects.length === 0 && !this.done) await this.changed();
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.error !== undefined) throw this.error;
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
+/**
+ * Releases the ranges of several disjoint name groups (one per `<base>`) into a feed in key order. Base
+ * names never prefix one another, so every key of a group sorts wholly before or after another group's:
+ * group order is base order, and inside a group the ranges are contiguous. Groups can be added until
+ * discovery is complete; nothing is released before that, as a late group may sort first.
+ */
+class OrderedRelease {
+  private readonly groups: Array<{ base: string; ranges: Map<number, ObjectInfo[]>; count?: number; next: number }> = [];
+  private discovering = true;
+  private current = 0;
+
+  constructor(private readonly feed: ObjectFeed | undefined) {}
+
+  addGroup(base: string): (index: number, objects: ObjectInfo[], count: number) => void {
+    const group = { base, ranges: new Map<number, ObjectInfo[]>(), next: 0 } as (typeof this.groups)[number];
+    this.groups.push(group);
+    return (index, objects, count) => {
+      group.ranges.set(index, objects);
+      group.count = count;
+      this.release();
+    };
+  }
+
+  discovered(): void {
+    this.discovering = false;
+    this.groups.sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
+    this.release();
+  }
+
+  /** Every object in release order (the listing's result). */
+  all(): ObjectInfo[] {
+    return this.released;
+  }
+
+  private readonly released: ObjectInfo[] = [];
+
+  private release(): void {
+    if (this.discovering) return;
+    while (this.current < this.groups.length) {
+      const group = this.groups[this.current]!;
+      for (let objects = group.ranges.get(group.next); objects !== undefined; objects = group.ranges.get(group.next)) {
+        group.ranges.delete(group.next++);
+        for (const o of objects) this.released.push(o);
+        this.feed?.append(objects);
+      }
+      if (group.count === undefined || group.next < group.count) return;
+      this.current++;
+    }
+  }
+}
+
+export async function listKeyDate(
+  storage: Storage,
+  prefix: string,
+  keyDate: string,
+  layout: KeyLayout = 'auto',
+  parallel = 16,
+  /** Receives the objects in key order while the listing goes on; finished or failed at the end. */
+  feed?: ObjectFeed,
+): Promise<KeyDateListing> {
+  try {
+    const listing = await listAll(storage, prefix, keyDate, layout, parallel, feed);
+    feed?.finish();
+    return listing;
+  } catch (error) {
+    feed?.fail(error);
+    throw error;
+  }
+}
+
+async function listAll(storage: Storage, prefix: string, keyDate: string, layout: KeyLayout, parallel: number, feed: ObjectFeed | undefined): Promise<KeyDateListing> {
   const limit = pLimit(parallel);
   let requests = 0;
-  const found: ObjectInfo[] = [];
   const layouts: Array<'simple' | 'date-based'> = [];
+  const release = new OrderedRelease(feed);
 
   const simple = async () => {
-    const matches = await listDateNames(storage, prefix + keyDate, limit, () => requests++);
-    if (matches.length) layouts.push('simple');
-    found.push(...matches);
+    const base = prefix + keyDate;
+    const found = await listDateNames(storage, base, limit, () => requests++, release.addGroup(base));
+    if (found) layouts.push('simple');
   };
 
   const [y, m, d] = keyDate.split('-');
   const datePath = `${y}/${m}/${d}/`;
-  const dateBased: ObjectInfo[] = [];
+  let dateBasedFound = false;
   const bucketLevel = async (bucketPrefix: string) => {
-    dateBased.push(...(await listDateNames(storage, bucketPrefix + datePath + keyDate, limit, () => requests++)));
+    const base = bucketPrefix + datePath + keyDate;
+    if (await listDateNames(storage, base, limit, () => requests++, release.addGroup(base))) dateBasedFound = true;
   };
   // depth 0 = the source prefix; up to three levels (account/region/bucket) above the year directories.
   const explore = async (p: string, depth: number): Promise<void> => {
@@ -48,13 +195,17 @@ export async function listKeyDate(storage: Storage, prefix: string, keyDate: str
       children = await skipScan(p);
     }
     if (children.some((c) => YEAR.test(c))) {
-      await bucketLevel(p);
+      const listed = bucketLevel(p);
+      // Awaited below; if discovery fails first, its failure is the one reported.
+      listed.catch(() => undefined);
+      bucketLevels.push(listed);
       return;
     }
     // Account → region → bucket: three levels at most above the year directories.
     if (depth >= 3) return;
     await Promise.all(children.map((c) => explore(p + c, depth + 1)));
   };
+  const bucketLevels: Array<Promise<void>> = [];
 
   /**
    * One level of "directories" under p. A simple-layout prefix can hold millions of objects beside them;
@@ -101,12 +252,23 @@ export async function listKeyDate(storage: Storage, prefix: string, keyDate: str
 
   const jobs: Promise<void>[] = [];
   if (layout !== 'date-based') jobs.push(simple());
-  if (layout !== 'simple') jobs.push(explore(prefix, 0));
-  await Promise.all(jobs);
-  if (dateBased.length) layouts.push('date-based');
-  found.push(...dateBased);
-  found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { objects: found, layouts, listRequests: requests };
+  for (const job of jobs) job.catch(() => undefined);
+  try {
+    // Discovery only finds the bucket subtrees; their listings run on while the objects are released.
+    if (layout !== 'simple') await explore(prefix, 0);
+  } finally {
+    release.discovered();
+  }
+  await Promise.all([...jobs, ...bucketLevels]);
+  if (dateBasedFound) layouts.push('date-based');
+  const objects = release.all();
+  for (let i = 1; i < objects.length; i++) {
+    if (!(objects[i - 1]!.key < objects[i]!.key)) {
+      // Ranges overlap only if the store ignores StartAfter as S3 defines it.
+      throw new StorageError(`listing ${storage.uri}${prefix} returned ${objects[i]!.key} twice or out of key order; the store does not page as S3 does`, 'io', prefix);
+    }
+  }
+  return { objects, layouts, listRequests: requests };
 }
 
 const PAGE = 1000;
@@ -143,22 +305,35 @@ export function rangeBoundaries(base: string, lastKey: string): string[] {
 }
 
 /**
- * The objects named `<base>-hh-mm-ss-UNIQUE`. A small day is one request; when the first page is full,
- * the rest is listed as key ranges in parallel instead of one long sequential pagination.
+ * The objects named `<base>-hh-mm-ss-UNIQUE`, handed to `onRange` range by range (range 0 is the first
+ * page; `count` ranges in all). A small day is one request; when the first page is full, the rest is
+ * listed as key ranges in parallel instead of one long sequential pagination. True if any matched.
  */
-async function listDateNames(storage: Storage, base: string, limit: LimitFunction, count: () => void): Promise<ObjectInfo[]> {
-  const keep = (objects: ObjectInfo[]) => objects.filter((o) => TIME_SUFFIX.test(o.key.slice(base.length)));
+async function listDateNames(storage: Storage, base: string, limit: LimitFunction, count: () => void, onRange: (index: number, objects: ObjectInfo[], count: number) => void): Promise<boolean> {
+  let found = false;
+  const keep = (objects: ObjectInfo[]) => {
+    const kept = objects.filter((o) => TIME_SUFFIX.test(o.key.slice(base.length)));
+    // S3 returns pages in key order; a store that does not is still read in key order.
+    kept.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    if (kept.length) found = true;
+    return kept;
+  };
   count();
   const first = await limit(() => storage.list(base, { maxKeys: PAGE }));
-  if (!first.truncated) return keep(first.objects);
+  if (!first.truncated) {
+    onRange(0, keep(first.objects), 1);
+    return found;
+  }
   const last = first.objects[first.objects.length - 1]!.key;
   const bounds = [last, ...rangeBoundaries(base, last).filter((b) => b > last)];
-  const ranges = await Promise.all(
-    bounds.map((startAfter, i) => {
+  onRange(0, keep(first.objects), bounds.length + 1);
+  await Promise.all(
+    bounds.map(async (startAfter, i) => {
       count();
       const endAt = bounds[i + 1];
-      return limit(() => storage.list(base, endAt === undefined ? { startAfter } : { startAfter, endAt }));
+      const page = await limit(() => storage.list(base, endAt === undefined ? { startAfter } : { startAfter, endAt }));
+      onRange(i + 1, keep(page.objects), bounds.length + 1);
     }),
   );
-  return keep([...first.objects, ...ranges.flatMap((r) => r.objects)]);
+  return found;
 }

@@ -74,4 +74,16 @@ describe('encodeParquet', () => {
     expect(of('aclrequired').type).toBe('BOOLEAN');
     expect(of('key').type).toBe('BYTE_ARRAY');
   });
+
+  it('writes random ids without a dictionary and keeps dictionaries where values repeat', async () => {
+    const meta = await query(`SELECT path_in_schema AS col, encodings, dictionary_page_offset FROM parquet_metadata('${file}')`);
+    const encodings = (col: string) => meta.filter((m) => m.col === col).map((m) => String(m.encodings));
+    for (const col of ['hostid', 'requestid']) {
+      expect(encodings(col).length).toBeGreaterThan(0);
+      for (const e of encodings(col)) expect(e).not.toMatch(/DICTIONARY/);
+    }
+    for (const col of ['operation', 'bucket_name', 'key']) {
+      for (const e of encodings(col)) expect(e).toMatch(/RLE_DICTIONARY/);
+    }
+  });
 });

@@ -153,17 +153,22 @@ async function runKeyDate(settings: ConvertSettings, keyDate: string, summary: K
     if (settings.signal?.aborted) throw new KeyDateError(`interrupted (${String(settings.signal.reason ?? 'signal')}); nothing of ${keyDate} was published`, keyDate, 'fetch');
   };
   at('list');
+  // Fetching starts with the first listed page, unless the whole listing decides what to do (a
+  // fingerprint to compare, or a shard's slice of it).
+  const streaming = !settings.skipUnchanged && !settings.shard;
   const feed = new ObjectFeed();
-  const listed = listKeyDate(source.storage, source.prefix, keyDate, settings.layout, settings.concurrency, feed);
+  const listed = listKeyDate(source.storage, source.prefix, keyDate, settings.layout, {
+    parallel: settings.concurrency,
+    // Beside a running fetch the listing only has to stay ahead of the GETs.
+    ...(streaming ? { rangeParallel: Math.min(2, settings.concurrency) } : {}),
+    feed,
+  });
   // Failures also reach the feed, which the fetch loop reads; the promise is awaited once fetching is done.
   listed.catch(() => undefined);
   const announce = (objects: readonly ObjectInfo[]) => {
     failpoint('listed');
     settings.onProgress?.({ type: 'listed', keyDate, objects: objects.length, bytes: objects.reduce((sum, o) => sum + o.size, 0) });
   };
-  // Fetching starts with the first listed page, unless the whole listing decides what to do (a
-  // fingerprint to compare, or a shard's slice of it).
-  const streaming = !settings.skipUnchanged && !settings.shard;
   if (streaming) await feed.ready();
   if (streaming && !feed.done) {
     listed.then((listing) => announce(listing.objects), () => undefined);

@@ -84,17 +84,26 @@ describe('listKeyDate', () => {
     const releasedBeforeEnd: number[] = [];
     let ended = false;
     // Later range requests are slow: the first page of the first group must be released before they end.
+    let rangesInFlight = 0;
+    let maxRangesInFlight = 0;
     class SlowRanges extends LocalStorage {
       override async list(prefix: string, options: ListOptions = {}) {
-        if (options.startAfter !== undefined && options.delimiter === undefined) await new Promise((r) => setTimeout(r, 40));
-        return super.list(prefix, options);
+        const range = options.startAfter !== undefined && options.delimiter === undefined && options.maxKeys === undefined;
+        if (!range) return super.list(prefix, options);
+        maxRangesInFlight = Math.max(maxRangesInFlight, ++rangesInFlight);
+        try {
+          await new Promise((r) => setTimeout(r, 40));
+          return await super.list(prefix, options);
+        } finally {
+          rangesInFlight--;
+        }
       }
     }
     const feed = new ObjectFeed();
     feed.subscribe(() => {
       if (!ended) releasedBeforeEnd.push(feed.objects.length);
     });
-    const listing = await listKeyDate(new SlowRanges(dir), 'logs/', '2024-01-29', 'auto', 4, feed);
+    const listing = await listKeyDate(new SlowRanges(dir), 'logs/', '2024-01-29', 'auto', { parallel: 4, rangeParallel: 2, feed });
     ended = true;
     const sorted = [...keys].sort();
     expect(listing.objects.map((o) => o.key)).toEqual(sorted);
@@ -104,6 +113,8 @@ describe('listKeyDate', () => {
     // Released in several steps, the first well before the end.
     expect(releasedBeforeEnd.length).toBeGreaterThan(3);
     expect(releasedBeforeEnd[0]).toBeLessThan(keys.length / 2);
+    // Key ranges after a first page are held to rangeParallel, below the discovery's parallelism.
+    expect(maxRangesInFlight).toBe(2);
   });
 
   it('fails the feed when a listing request fails', async () => {
@@ -118,7 +129,7 @@ describe('listKeyDate', () => {
       }
     }
     const feed = new ObjectFeed();
-    await expect(listKeyDate(new FailingRange(dir), 'logs/', '2024-01-29', 'simple', 4, feed)).rejects.toThrow('AccessDenied');
+    await expect(listKeyDate(new FailingRange(dir), 'logs/', '2024-01-29', 'simple', { parallel: 4, feed })).rejects.toThrow('AccessDenied');
     expect(feed.done).toBe(true);
     await expect(feed.ready()).rejects.toThrow('AccessDenied');
     await expect(feed.changed()).rejects.toThrow('AccessDenied');

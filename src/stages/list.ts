@@ -147,17 +147,23 @@ class OrderedRelease {
   }
 }
 
-export async function listKeyDate(
-  storage: Storage,
-  prefix: string,
-  keyDate: string,
-  layout: KeyLayout = 'auto',
-  parallel = 16,
+export interface ListKeyDateOptions {
+  /** List requests in flight (discovery and first pages). */
+  readonly parallel?: number;
+  /**
+   * Key-range requests in flight after a first page. Fewer when a fetch runs beside the listing: it
+   * only has to stay ahead of the GETs, and a server that answers lists slowly (s3rver stats every
+   * key it returns) then still answers the GETs and the lock.
+   */
+  readonly rangeParallel?: number;
   /** Receives the objects in key order while the listing goes on; finished or failed at the end. */
-  feed?: ObjectFeed,
-): Promise<KeyDateListing> {
+  readonly feed?: ObjectFeed;
+}
+
+export async function listKeyDate(storage: Storage, prefix: string, keyDate: string, layout: KeyLayout = 'auto', options: ListKeyDateOptions = {}): Promise<KeyDateListing> {
+  const { feed } = options;
   try {
-    const listing = await listAll(storage, prefix, keyDate, layout, parallel, feed);
+    const listing = await listAll(storage, prefix, keyDate, layout, options);
     feed?.finish();
     return listing;
   } catch (error) {
@@ -166,15 +172,18 @@ export async function listKeyDate(
   }
 }
 
-async function listAll(storage: Storage, prefix: string, keyDate: string, layout: KeyLayout, parallel: number, feed: ObjectFeed | undefined): Promise<KeyDateListing> {
+async function listAll(storage: Storage, prefix: string, keyDate: string, layout: KeyLayout, options: ListKeyDateOptions): Promise<KeyDateListing> {
+  const parallel = options.parallel ?? 16;
   const limit = pLimit(parallel);
+  const rangeLimit = options.rangeParallel === undefined || options.rangeParallel >= parallel ? limit : pLimit(options.rangeParallel);
+  const feed = options.feed;
   let requests = 0;
   const layouts: Array<'simple' | 'date-based'> = [];
   const release = new OrderedRelease(feed);
 
   const simple = async () => {
     const base = prefix + keyDate;
-    const found = await listDateNames(storage, base, limit, () => requests++, release.addGroup(base));
+    const found = await listDateNames(storage, base, limit, rangeLimit, () => requests++, release.addGroup(base));
     if (found) layouts.push('simple');
   };
 
@@ -183,7 +192,7 @@ async function listAll(storage: Storage, prefix: string, keyDate: string, layout
   let dateBasedFound = false;
   const bucketLevel = async (bucketPrefix: string) => {
     const base = bucketPrefix + datePath + keyDate;
-    if (await listDateNames(storage, base, limit, () => requests++, release.addGroup(base))) dateBasedFound = true;
+    if (await listDateNames(storage, base, limit, rangeLimit, () => requests++, release.addGroup(base))) dateBasedFound = true;
   };
   // depth 0 = the source prefix; up to three levels (account/region/bucket) above the year directories.
   const explore = async (p: string, depth: number): Promise<void> => {
@@ -309,7 +318,7 @@ export function rangeBoundaries(base: string, lastKey: string): string[] {
  * page; `count` ranges in all). A small day is one request; when the first page is full, the rest is
  * listed as key ranges in parallel instead of one long sequential pagination. True if any matched.
  */
-async function listDateNames(storage: Storage, base: string, limit: LimitFunction, count: () => void, onRange: (index: number, objects: ObjectInfo[], count: number) => void): Promise<boolean> {
+async function listDateNames(storage: Storage, base: string, limit: LimitFunction, rangeLimit: LimitFunction, count: () => void, onRange: (index: number, objects: ObjectInfo[], count: number) => void): Promise<boolean> {
   let found = false;
   const keep = (objects: ObjectInfo[]) => {
     const kept = objects.filter((o) => TIME_SUFFIX.test(o.key.slice(base.length)));
@@ -331,7 +340,7 @@ async function listDateNames(storage: Storage, base: string, limit: LimitFunctio
     bounds.map(async (startAfter, i) => {
       count();
       const endAt = bounds[i + 1];
-      const page = await limit(() => storage.list(base, endAt === undefined ? { startAfter } : { startAfter, endAt }));
+      const page = await rangeLimit(() => storage.list(base, endAt === undefined ? { startAfter } : { startAfter, endAt }));
       onRange(i + 1, keep(page.objects), bounds.length + 1);
     }),
   );

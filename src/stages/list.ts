@@ -38,7 +38,7 @@ export class ObjectFeed {
   /** A feed that is complete from the start. */
   static of(objects: readonly ObjectInfo[]): ObjectFeed {
     const feed = new ObjectFeed();
-    feed.objects.push(...objects);
+    feed.append(objects);
     feed.done = true;
     return feed;
   }
@@ -102,15 +102,25 @@ export class ObjectFeed {
  * group order is base order, and inside a group the ranges are contiguous. Groups can be added until
  * discovery is complete; nothing is released before that, as a late group may sort first.
  */
+interface NameGroup {
+  readonly base: string;
+  /** Listed ranges not yet released, by index. */
+  readonly ranges: Map<number, ObjectInfo[]>;
+  /** Number of ranges, known once the first page is in. */
+  count?: number;
+  /** Next range to release. */
+  next: number;
+}
+
 class OrderedRelease {
-  private readonly groups: Array<{ base: string; ranges: Map<number, ObjectInfo[]>; count?: number; next: number }> = [];
+  private readonly groups: NameGroup[] = [];
   private discovering = true;
   private current = 0;
 
-  constructor(private readonly feed: ObjectFeed | undefined) {}
+  constructor(private readonly feed: ObjectFeed) {}
 
   addGroup(base: string): (index: number, objects: ObjectInfo[], count: number) => void {
-    const group = { base, ranges: new Map<number, ObjectInfo[]>(), next: 0 } as (typeof this.groups)[number];
+    const group: NameGroup = { base, ranges: new Map(), next: 0 };
     this.groups.push(group);
     return (index, objects, count) => {
       group.ranges.set(index, objects);
@@ -125,21 +135,13 @@ class OrderedRelease {
     this.release();
   }
 
-  /** Every object in release order (the listing's result). */
-  all(): ObjectInfo[] {
-    return this.released;
-  }
-
-  private readonly released: ObjectInfo[] = [];
-
   private release(): void {
     if (this.discovering) return;
     while (this.current < this.groups.length) {
       const group = this.groups[this.current]!;
       for (let objects = group.ranges.get(group.next); objects !== undefined; objects = group.ranges.get(group.next)) {
         group.ranges.delete(group.next++);
-        for (const o of objects) this.released.push(o);
-        this.feed?.append(objects);
+        this.feed.append(objects);
       }
       if (group.count === undefined || group.next < group.count) return;
       this.current++;
@@ -161,22 +163,21 @@ export interface ListKeyDateOptions {
 }
 
 export async function listKeyDate(storage: Storage, prefix: string, keyDate: string, layout: KeyLayout = 'auto', options: ListKeyDateOptions = {}): Promise<KeyDateListing> {
-  const { feed } = options;
+  const feed = options.feed ?? new ObjectFeed();
   try {
-    const listing = await listAll(storage, prefix, keyDate, layout, options);
-    feed?.finish();
+    const listing = await listAll(storage, prefix, keyDate, layout, options, feed);
+    feed.finish();
     return listing;
   } catch (error) {
-    feed?.fail(error);
+    feed.fail(error);
     throw error;
   }
 }
 
-async function listAll(storage: Storage, prefix: string, keyDate: string, layout: KeyLayout, options: ListKeyDateOptions): Promise<KeyDateListing> {
+async function listAll(storage: Storage, prefix: string, keyDate: string, layout: KeyLayout, options: ListKeyDateOptions, feed: ObjectFeed): Promise<KeyDateListing> {
   const parallel = options.parallel ?? 16;
   const limit = pLimit(parallel);
   const rangeLimit = options.rangeParallel === undefined || options.rangeParallel >= parallel ? limit : pLimit(options.rangeParallel);
-  const feed = options.feed;
   let requests = 0;
   const layouts: Array<'simple' | 'date-based'> = [];
   const release = new OrderedRelease(feed);
@@ -270,7 +271,7 @@ async function listAll(storage: Storage, prefix: string, keyDate: string, layout
   }
   await Promise.all([...jobs, ...bucketLevels]);
   if (dateBasedFound) layouts.push('date-based');
-  const objects = release.all();
+  const objects = feed.objects;
   for (let i = 1; i < objects.length; i++) {
     if (!(objects[i - 1]!.key < objects[i]!.key)) {
       // Ranges overlap only if the store ignores StartAfter as S3 defines it.

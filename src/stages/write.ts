@@ -44,6 +44,18 @@ export async function encodeParquet(batch: RowBatch, options: WriteOptions): Pro
   const sorted = batch.sortedByTime();
   const ipc = tableToIPC(sorted.toArrowTable(), 'stream');
   const wasmTable = pw.Table.fromIPCStream(ipc);
+  const props = writerProperties(options);
+  // writeParquet consumes (frees) both the table and the properties.
+  const bytes = pw.writeParquet(wasmTable, props);
+  const written = footerRowCount(bytes);
+  if (written !== sorted.length) {
+    throw new ParquetWriteError(`Parquet writer wrote ${written} rows but was given ${sorted.length}; the file was not published`);
+  }
+  return { bytes, rows: written };
+}
+
+/** The writer's settings for a file, from the schema's hints (schemas/accessLog.ts). */
+export function writerProperties(options: WriteOptions): pw.WriterProperties {
   let builder = new pw.WriterPropertiesBuilder()
     .setCompression(CODEC[options.compression])
     // Chunk (row-group) statistics everywhere; page statistics where queries filter (schemas/).
@@ -54,16 +66,9 @@ export async function encodeParquet(batch: RowBatch, options: WriteOptions): Pro
     if ('filtered' in column && column.filtered) builder = builder.setColumnStatisticsEnabled(column.name, pw.EnabledStatistics.Page);
     if ('unique' in column && column.unique) builder = builder.setColumnDictionaryEnabled(column.name, false);
   }
-  const props = builder
+  return builder
     .setMaxRowGroupSize(options.rowGroupRows)
     .setCreatedBy(options.createdBy)
     .setKeyValueMetadata(new Map([['s3logs.schema_version', String(SCHEMA_VERSION)]]))
     .build();
-  // writeParquet consumes (frees) both the table and the properties.
-  const bytes = pw.writeParquet(wasmTable, props);
-  const written = footerRowCount(bytes);
-  if (written !== sorted.length) {
-    throw new ParquetWriteError(`Parquet writer wrote ${written} rows but was given ${sorted.length}; the file was not published`);
-  }
-  return { bytes, rows: written };
 }

@@ -181,7 +181,7 @@ function progressPrinter(): ((event: ProgressEvent) => void) | undefined {
       event.type === 'listed'
         ? `${event.keyDate}: ${event.objects} objects, ${mib(event.bytes)} to convert`
         : event.type === 'object'
-          ? `${event.keyDate}: ${event.done}/${event.total}${event.listing ? '+ (listing)' : ''} objects, ${mib(event.bytes)}, ${event.rows.toLocaleString('en-US')} rows`
+          ? `${event.keyDate}: ${event.done}/${event.total}${event.listing ? '+' : ''} objects${event.listing ? ' (still listing)' : ''}, ${mib(event.bytes)}, ${event.rows.toLocaleString('en-US')} rows`
           : `${event.keyDate}: committed`;
     process.stderr.write(`\r\x1b[2K${text}`);
     if (event.type === 'committed') process.stderr.write('\n');

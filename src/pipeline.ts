@@ -26,7 +26,7 @@ import {
   type ManifestFile,
 } from './stages/commit.js';
 import { fetchInOrder } from './stages/fetch.js';
-import { listKeyDate, ObjectFeed, type KeyLayout } from './stages/list.js';
+import { listKeyDate, ObjectFeed, type KeyDateListing, type KeyLayout } from './stages/list.js';
 import { inThreadEncoder, workerEncoder, workersAvailable } from './stages/encoder.js';
 import { LineSpans, parseLogObject, type ParseCounts } from './stages/parse.js';
 import { DEFAULT_FILE_BYTES, objectSink, PartitionWriter, RejectWriter, type EncodedPartitionFile, type StagedFile } from './stages/partition.js';
@@ -148,23 +148,42 @@ function selectShard(objects: readonly ObjectInfo[], shard: ShardSpec | undefine
 }
 
 async function runKeyDate(settings: ConvertSettings, keyDate: string, summary: KeyDateSummary, at: (stage: Stage) => void): Promise<void> {
-  const { source, dest } = settings;
-  const interrupted = () => {
-    if (settings.signal?.aborted) throw new KeyDateError(`interrupted (${String(settings.signal.reason ?? 'signal')}); nothing of ${keyDate} was published`, keyDate, 'fetch');
-  };
+  const { source } = settings;
   at('list');
   // Fetching starts with the first listed page, unless the whole listing decides what to do (a
   // fingerprint to compare, or a shard's slice of it).
   const streaming = !settings.skipUnchanged && !settings.shard;
   const feed = new ObjectFeed();
+  const listing = new AbortController();
   const listed = listKeyDate(source.storage, source.prefix, keyDate, settings.layout, {
     parallel: settings.concurrency,
     // Beside a running fetch the listing only has to stay ahead of the GETs.
     ...(streaming ? { rangeParallel: Math.min(2, settings.concurrency) } : {}),
     feed,
+    signal: listing.signal,
   });
   // Failures also reach the feed, which the fetch loop reads; the promise is awaited once fetching is done.
   listed.catch(() => undefined);
+  try {
+    await convertListed(settings, keyDate, summary, at, { feed, listed, streaming });
+  } finally {
+    // A key date that failed (or was skipped) while the listing went on sends no more list requests.
+    listing.abort(new Error(`${keyDate}: listing stopped, the key date ended`));
+  }
+}
+
+interface Listing {
+  readonly feed: ObjectFeed;
+  readonly listed: Promise<KeyDateListing>;
+  /** The fetch runs beside the listing (no fingerprint or shard slice needed first). */
+  readonly streaming: boolean;
+}
+
+async function convertListed(settings: ConvertSettings, keyDate: string, summary: KeyDateSummary, at: (stage: Stage) => void, { feed, listed, streaming }: Listing): Promise<void> {
+  const { source, dest } = settings;
+  const interrupted = () => {
+    if (settings.signal?.aborted) throw new KeyDateError(`interrupted (${String(settings.signal.reason ?? 'signal')}); nothing of ${keyDate} was published`, keyDate, 'fetch');
+  };
   const announce = (objects: readonly ObjectInfo[]) => {
     failpoint('listed');
     settings.onProgress?.({ type: 'listed', keyDate, objects: objects.length, bytes: objects.reduce((sum, o) => sum + o.size, 0) });

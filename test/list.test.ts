@@ -117,6 +117,39 @@ describe('listKeyDate', () => {
     expect(maxRangesInFlight).toBe(2);
   });
 
+  it('stops sending list requests once aborted', async () => {
+    dir = await mkdtemp(join(tmpdir(), 's3logs-list-'));
+    const keys: string[] = [];
+    // Event-time names (all 00-00-00, hex unique strings): a dense first page within 1/16 of the hex
+    // space, then a sparse rest, which the listing splits into many small key ranges.
+    for (let i = 0; i < 1000; i++) keys.push(`logs/2024-01-29-00-00-00-0${(i * 4).toString(16).toUpperCase().padStart(4, '0')}`);
+    for (let i = 1; i < 400; i++) keys.push(`logs/2024-01-29-00-00-00-${(0x1000 + i * 150).toString(16).toUpperCase().padStart(4, '0')}0`);
+    await touch(keys);
+    let ranges = 0;
+    class SlowRanges extends LocalStorage {
+      override async list(prefix: string, options: ListOptions = {}) {
+        if (options.startAfter !== undefined) {
+          ranges++;
+          await new Promise((r) => setTimeout(r, 30));
+        }
+        return super.list(prefix, options);
+      }
+    }
+    const complete = await listKeyDate(new SlowRanges(dir), 'logs/', '2024-01-29', 'simple', { parallel: 4, rangeParallel: 1 });
+    expect(complete.objects).toHaveLength(keys.length);
+    const allRanges = ranges;
+    expect(allRanges).toBeGreaterThan(4);
+
+    ranges = 0;
+    const stop = new AbortController();
+    const feed = new ObjectFeed();
+    feed.subscribe(() => stop.abort(new Error('key date failed')));
+    await expect(listKeyDate(new SlowRanges(dir), 'logs/', '2024-01-29', 'simple', { parallel: 4, rangeParallel: 1, feed, signal: stop.signal })).rejects.toThrow('key date failed');
+    await new Promise((r) => setTimeout(r, 100));
+    // The range already sent when the first page was released, and no more.
+    expect(ranges).toBeLessThanOrEqual(1);
+  });
+
   it('fails the feed when a listing request fails', async () => {
     dir = await mkdtemp(join(tmpdir(), 's3logs-list-'));
     const keys: string[] = [];

@@ -160,7 +160,11 @@ export interface ListKeyDateOptions {
   readonly rangeParallel?: number;
   /** Receives the objects in key order while the listing goes on; finished or failed at the end. */
   readonly feed?: ObjectFeed;
+  /** Stops the listing before its next request (the key date failed while the listing went on). */
+  readonly signal?: AbortSignal;
 }
+
+type Lister = Pick<Storage, 'list'>;
 
 export async function listKeyDate(storage: Storage, prefix: string, keyDate: string, layout: KeyLayout = 'auto', options: ListKeyDateOptions = {}): Promise<KeyDateListing> {
   const feed = options.feed ?? new ObjectFeed();
@@ -174,7 +178,14 @@ export async function listKeyDate(storage: Storage, prefix: string, keyDate: str
   }
 }
 
-async function listAll(storage: Storage, prefix: string, keyDate: string, layout: KeyLayout, options: ListKeyDateOptions, feed: ObjectFeed): Promise<KeyDateListing> {
+async function listAll(store: Storage, prefix: string, keyDate: string, layout: KeyLayout, options: ListKeyDateOptions, feed: ObjectFeed): Promise<KeyDateListing> {
+  const { signal } = options;
+  const storage: Lister = {
+    list: (p, o) => {
+      signal?.throwIfAborted();
+      return store.list(p, o);
+    },
+  };
   const parallel = options.parallel ?? 16;
   const limit = pLimit(parallel);
   const rangeLimit = options.rangeParallel === undefined || options.rangeParallel >= parallel ? limit : pLimit(options.rangeParallel);
@@ -275,7 +286,7 @@ async function listAll(storage: Storage, prefix: string, keyDate: string, layout
   for (let i = 1; i < objects.length; i++) {
     if (!(objects[i - 1]!.key < objects[i]!.key)) {
       // Ranges overlap only if the store ignores StartAfter as S3 defines it.
-      throw new StorageError(`listing ${storage.uri}${prefix} returned ${objects[i]!.key} twice or out of key order; the store does not page as S3 does`, 'io', prefix);
+      throw new StorageError(`listing ${store.uri}${prefix} returned ${objects[i]!.key} twice or out of key order; the store does not page as S3 does`, 'io', prefix);
     }
   }
   return { objects, layouts, listRequests: requests };
@@ -319,7 +330,7 @@ export function rangeBoundaries(base: string, lastKey: string): string[] {
  * page; `count` ranges in all). A small day is one request; when the first page is full, the rest is
  * listed as key ranges in parallel instead of one long sequential pagination. True if any matched.
  */
-async function listDateNames(storage: Storage, base: string, limit: LimitFunction, rangeLimit: LimitFunction, count: () => void, onRange: (index: number, objects: ObjectInfo[], count: number) => void): Promise<boolean> {
+async function listDateNames(storage: Lister, base: string, limit: LimitFunction, rangeLimit: LimitFunction, count: () => void, onRange: (index: number, objects: ObjectInfo[], count: number) => void): Promise<boolean> {
   let found = false;
   const keep = (objects: ObjectInfo[]) => {
     const kept = objects.filter((o) => TIME_SUFFIX.test(o.key.slice(base.length)));

@@ -60,7 +60,7 @@ async function ensureCorpus(mb: number, seed: number): Promise<Corpus> {
   const truth = join(dir, 'truth.duckdb');
   // A changed generator must not reuse a stale corpus: the stamp carries a hash of its code.
   const generator = createHash('sha256');
-  for (const file of ['genLogs.js', 'random.js']) generator.update(await readFile(join(HERE, file)));
+  for (const file of ['genLogs.js', 'genLogs/world.js', 'genLogs/records.js', 'genLogs/format.js', 'random.js']) generator.update(await readFile(join(HERE, file)));
   const options: GenerateOptions = { seed, keyDate: KEY_DATE, layout: 'simple', targetBytes: mb * MIB };
   const want = { options, generator: generator.digest('hex') };
   const stampPath = join(dir, 'stamp.json');

@@ -10,7 +10,7 @@ import { parseShard, type ShardSpec } from './shards.js';
 import type { KeyLayout } from './stages/list.js';
 import { DEFAULT_FILE_BYTES } from './stages/partition.js';
 import { formatDay, parseDay } from './stages/time.js';
-import { COMPRESSIONS, type Compression } from './stages/write.js';
+import { COMPRESSIONS, type Compression } from './stages/writeOptions.js';
 
 export type CatalogKind = 'local' | 'glue' | 'none';
 

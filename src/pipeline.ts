@@ -31,7 +31,7 @@ import { inThreadEncoder, workerEncoder, workersAvailable } from './stages/encod
 import { LineSpans, parseLogObject, type ParseCounts } from './stages/parse.js';
 import { DEFAULT_FILE_BYTES, objectSink, PartitionWriter, RejectWriter, type EncodedPartitionFile, type StagedFile } from './stages/partition.js';
 import { registerKeyDate } from './stages/register.js';
-import type { Compression } from './stages/write.js';
+import type { Compression } from './stages/writeOptions.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
 
 export interface SourceLocation {

@@ -111,7 +111,7 @@ describe.each([
   it('re-running a key date gives the same files and no duplicate rows', async () => {
     const before = await backend.snapshot('lake');
     const result = await convert(KEY_DATE, lake(), ['--quiet']);
-    expect(result.code).toBe(0);
+    expect(result.code, `signal ${result.signal}: ${result.stderr}`).toBe(0);
     const after = await backend.snapshot('lake');
     const data = (m: Map<string, string>) => [...m.entries()].filter(([k]) => k.endsWith('.parquet') || k.endsWith('.jsonl')).sort();
     expect(data(after.files)).toEqual(data(before.files));
@@ -121,7 +121,7 @@ describe.each([
 
   it('a second key date adds its own files, also in partitions the first one wrote to', async () => {
     const result = await convert(NEXT_DATE);
-    expect(result.code).toBe(0);
+    expect(result.code, `signal ${result.signal}: ${result.stderr}`).toBe(0);
     const got = (await table()).map(rowKey).sort();
     expect(got).toEqual([...day1.rows, ...day2.rows].map(rowKey).sort());
     // Re-running the first key date must not touch the second one's files.
@@ -139,7 +139,7 @@ describe.each([
     const holders = objects1.filter((o) => o.rows.some((r) => dtOf(r.requestdatetime) === oldest));
     for (const o of holders) await backend.deleteRaw(o.key);
     const result = await convert(KEY_DATE);
-    expect(result.code).toBe(0);
+    expect(result.code, `signal ${result.signal}: ${result.stderr}`).toBe(0);
     const remaining = objects1.filter((o) => !holders.includes(o)).flatMap((o) => o.rows);
     expect((await table()).length).toBe(remaining.length + day2.rows.length);
     const dtRows = await table(`dt = DATE '${oldest}'`);
@@ -150,7 +150,7 @@ describe.each([
 
   it('a key date with no objects exits 0, says so and writes nothing', async () => {
     const result = await convert('2020-01-01', backend.destUri('empty'), []);
-    expect(result.code).toBe(0);
+    expect(result.code, `signal ${result.signal}: ${result.stderr}`).toBe(0);
     expect(result.stderr).toContain('no log objects found');
     expect((await backend.snapshot('empty')).files.size).toBe(0);
   });

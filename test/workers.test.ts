@@ -1,5 +1,5 @@
 /** Encode workers: any worker count writes byte for byte what the main thread alone writes. */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,8 +13,8 @@ const KEY_DATE = '2024-12-01';
 describe('--workers', () => {
   let work: string;
   let backend: Backend;
-  const convert = (dest: string, workers: number) =>
-    runCli(['convert', '--source', join(work, 'raw', 'logs/'), '--dest', backend.destUri(dest), '--date', KEY_DATE, '--workers', String(workers), '--memory-mb', '1', '--json', '--quiet']);
+  const convert = (dest: string, workers: number, env: NodeJS.ProcessEnv = {}) =>
+    runCli(['convert', '--source', join(work, 'raw', 'logs/'), '--dest', backend.destUri(dest), '--date', KEY_DATE, '--workers', String(workers), '--memory-mb', '1', '--json', '--quiet'], env);
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 's3logs-workers-'));
     backend = await localBackend();
@@ -45,5 +45,26 @@ describe('--workers', () => {
     expect((await data('w0')).filter(([k]) => k.endsWith('.parquet')).length).toBeGreaterThan(3);
     const rejectsOf = async (dest: string) => (await readdir(join((await backend.snapshot(dest)).dir, '_s3logs', 'rejects', `keydate=${KEY_DATE}`))).length;
     expect(await rejectsOf('w3')).toBe(await rejectsOf('w0'));
+  });
+
+  it('with encode workers the main thread never loads parquet-wasm (only the threads that encode compile it)', async () => {
+    // Preloaded in every thread; reports from the main thread which CommonJS modules it loaded.
+    const probe = join(work, 'probe.cjs');
+    await writeFile(
+      probe,
+      `const { isMainThread } = require('node:worker_threads');
+if (isMainThread) process.on('exit', () => {
+  const loaded = Object.keys(require('node:module')._cache).some((file) => file.includes('parquet-wasm'));
+  process.stderr.write('\\nparquet-wasm on main thread: ' + loaded + '\\n');
+});`,
+    );
+    const env = { NODE_OPTIONS: `--require ${probe}` };
+    const withWorker = await convert('probe-w1', 1, env);
+    expect(withWorker.code, withWorker.stderr).toBe(0);
+    expect(withWorker.stderr).toContain('parquet-wasm on main thread: false');
+    // The probe sees it when the main thread encodes.
+    const inThread = await convert('probe-w0', 0, env);
+    expect(inThread.code, inThread.stderr).toBe(0);
+    expect(inThread.stderr).toContain('parquet-wasm on main thread: true');
   });
 });

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RowBatch } from './build.js';
 import type { ColumnState } from './columns.js';
-import { encodeParquet, type EncodedFile, type WriteOptions } from './write.js';
+import type { EncodedFile, WriteOptions } from './writeOptions.js';
 
 export interface Encoder {
   encode(batch: RowBatch): Promise<EncodedFile>;
@@ -17,7 +17,8 @@ export interface Encoder {
 }
 
 export function inThreadEncoder(options: WriteOptions): Encoder {
-  return { encode: (batch) => encodeParquet(batch, options), close: async () => undefined };
+  // Loaded on first use: with encode workers, the main thread never compiles parquet-wasm.
+  return { encode: async (batch) => (await import('./write.js')).encodeParquet(batch, options), close: async () => undefined };
 }
 
 const WORKER_SCRIPT = new URL('./encodeWorker.js', import.meta.url);

@@ -10,7 +10,7 @@ import { RowBatch } from './build.js';
 import type { LineSpans, ParseSink, RejectReason } from './parse.js';
 import { formatDay, utcDay } from './time.js';
 import { inThreadEncoder, type Encoder } from './encoder.js';
-import type { WriteOptions } from './write.js';
+import type { WriteOptions } from './writeOptions.js';
 
 export interface StagedFile {
   /** Final key, `bucket=<b>/dt=<d>/part-<keyDate>-<nnnnn>.parquet`. */

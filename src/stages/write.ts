@@ -9,10 +9,9 @@ import * as pw from 'parquet-wasm';
 import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION } from '../../schemas/accessLog.js';
 import { footerRowCount } from './footer.js';
 import type { RowBatch } from './build.js';
+import type { Compression, EncodedFile, WriteOptions } from './writeOptions.js';
 
-export type Compression = 'zstd' | 'snappy' | 'gzip' | 'brotli' | 'lz4' | 'none';
-
-export const COMPRESSIONS: readonly Compression[] = ['zstd', 'snappy', 'gzip', 'brotli', 'lz4', 'none'];
+export type { Compression, EncodedFile, WriteOptions } from './writeOptions.js';
 
 const CODEC: Record<Compression, pw.Compression> = {
   zstd: pw.Compression.ZSTD,
@@ -23,21 +22,8 @@ const CODEC: Record<Compression, pw.Compression> = {
   none: pw.Compression.UNCOMPRESSED,
 };
 
-export interface WriteOptions {
-  compression: Compression;
-  /** Rows per row group: large enough to scan fast, small enough to prune by statistics. */
-  rowGroupRows: number;
-  /** Recorded in the file's created_by. */
-  createdBy: string;
-}
-
 export class ParquetWriteError extends Error {
   override readonly name = 'ParquetWriteError';
-}
-
-export interface EncodedFile {
-  bytes: Uint8Array;
-  rows: number;
 }
 
 export async function encodeParquet(batch: RowBatch, options: WriteOptions): Promise<EncodedFile> {

@@ -154,8 +154,8 @@ export interface ListKeyDateOptions {
   readonly parallel?: number;
   /**
    * Key-range requests in flight after a first page. Fewer when a fetch runs beside the listing: it
-   * only has to stay ahead of the GETs, and a server that answers lists slowly (s3rver stats every
-   * key it returns) then still answers the GETs and the lock.
+   * only has to stay ahead of the GETs, and a server that answers lists slowly (s3rver reads every
+   * listed key's metadata file) then still answers the GETs and the lock.
    */
   readonly rangeParallel?: number;
   /** Receives the objects in key order while the listing goes on; finished or failed at the end. */

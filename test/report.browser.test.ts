@@ -1,5 +1,6 @@
 /**
- * The HTML report in a real browser (Debian's Chromium, driven by playwright-core, offline): every
+ * The HTML report in a real browser (a system Chromium, or the one @sparticuz/chromium ships in its npm
+ * package, driven by playwright-core, offline): every
  * section and query card is there, every chart is a non-empty rendered SVG, nothing is fetched from
  * the network, no console errors, no horizontal scrolling on a laptop screen. The screenshot is kept
  * in test-artifacts/report.png (git-ignored).
@@ -14,6 +15,7 @@ import { writeKeyDateToDirectory } from '../scripts/genLogs.js';
 import { runReport } from '../src/commands/report.js';
 import { REPORT_QUERIES } from '../src/report/queries.js';
 import { SECTIONS } from '../src/report/query.js';
+import { findChromium } from './helpers/browser.js';
 import { runCli } from './helpers/cli.js';
 
 const ARTIFACTS = join(import.meta.dirname, '..', 'test-artifacts');
@@ -30,10 +32,11 @@ beforeAll(async () => {
   expect(converted.code, converted.stderr).toBe(0);
   html = join(work, 'report.html');
   expect(await runReport(['--dest', join(work, 'lake'), '--from', '2024-02-10', '--to', '2024-02-11', '--out', html])).toBe(0);
+  const executable = await findChromium();
   browser = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
-    executablePath: '/usr/bin/chromium',
+    executablePath: executable.path,
     viewport: { width: 1366, height: 768 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [...executable.args, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
 }, 120_000);
 

@@ -12,6 +12,11 @@ export interface ObjectInfo {
   readonly lastModified?: Date;
 }
 
+export interface VersionedObject {
+  readonly body: Uint8Array;
+  readonly version: string;
+}
+
 export interface ListPage {
   readonly objects: ObjectInfo[];
   /** With a delimiter: the "directories" one level down, each ending with the delimiter. */
@@ -51,9 +56,21 @@ export interface Storage {
   /**
    * Creates the object only if no object has that key (a conditional write); false when one exists.
    * Used for locks. S3 honours If-None-Match: * (since 2024); some S3-compatible servers ignore it,
-   * so callers also read the object back.
+   * so callers also read the object back. A retry after a lost answer can find its own write and
+   * answer false: callers compare what they read back with what they wrote.
    */
   putIfAbsent(key: string, body: Uint8Array): Promise<boolean>;
+  /**
+   * Body and version of an object as one consistent pair (the version is what putIfMatch compares:
+   * S3's ETag, a content hash locally), or undefined when the key does not exist.
+   */
+  getVersioned(key: string): Promise<VersionedObject | undefined>;
+  /**
+   * Replaces the object only if its version is still `version` (S3 If-Match); false when it changed or
+   * is gone. Used for lock leases and the key date manifest, the publish's commit point. Same caveats
+   * as putIfAbsent: servers that ignore the condition, and lost answers, are caught by reading back.
+   */
+  putIfMatch(key: string, body: Uint8Array, version: string): Promise<boolean>;
   /** Atomic move within the store, used to publish staged files (rename locally, copy+delete on S3). */
   move?(fromKey: string, toKey: string): Promise<void>;
   /**

@@ -2,12 +2,24 @@
  * Local filesystem store: the embedded default, so `npm start` works with no AWS account. Keys map to
  * paths under the root directory. Writes go to a hidden temp file in the target directory and are
  * renamed into place, so a crash never leaves a half-written file where readers look.
+ *
+ * Conditional writes: putIfAbsent creates the name with link(), which fails on an existing name.
+ * putIfMatch compares and replaces under a per-key mutex file (`.<name>.s3logs-cas`, created with
+ * O_EXCL), so it is atomic against every other putIfMatch on this host, in any process. Unconditional
+ * put/delete do not take the mutex (a crash there must never block later writes); callers that
+ * compare-and-swap a key write it with conditional writes only.
  */
-import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, sep } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, sep } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { StorageError } from '../errors.js';
-import type { ListOptions, ListPage, ObjectInfo, PutOptions, Storage, StorageStats } from './Storage.js';
+import type { ListOptions, ListPage, ObjectInfo, PutOptions, Storage, StorageStats, VersionedObject } from './Storage.js';
+
+/** A CAS mutex older than this was left by a crashed process (a holder keeps it for milliseconds). */
+const CAS_STALE_MS = 10_000;
+/** Longer than CAS_STALE_MS, so a crashed holder's mutex delays a later CAS but never fails it. */
+const CAS_WAIT_MS = 15_000;
 
 export class LocalStorage implements Storage {
   readonly uri: string;
@@ -90,20 +102,11 @@ export class LocalStorage implements Storage {
   async put(key: string, body: Uint8Array, _options?: PutOptions): Promise<void> {
     this.counters.requests++;
     const target = this.path(key);
-    const temp = join(dirname(target), `.${randomBytes(6).toString('hex')}.s3logs-tmp`);
     try {
       await mkdir(dirname(target), { recursive: true });
-      const handle = await open(temp, 'w');
-      try {
-        await handle.writeFile(body);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, target);
+      await writeAtomic(target, body);
       this.counters.bytesWritten += body.length;
     } catch (error) {
-      await rm(temp, { force: true });
       throw this.wrap(error, key, 'write');
     }
   }
@@ -123,6 +126,46 @@ export class LocalStorage implements Storage {
       throw this.wrap(error, key, 'write');
     } finally {
       await rm(temp, { force: true });
+    }
+  }
+
+  async getVersioned(key: string): Promise<VersionedObject | undefined> {
+    this.counters.requests++;
+    let body: Buffer;
+    try {
+      // One read, hashed: the version always describes exactly these bytes.
+      body = await readFile(this.path(key));
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw this.wrap(error, key, 'read');
+    }
+    this.counters.bytesRead += body.length;
+    return { body, version: contentVersion(body) };
+  }
+
+  async putIfMatch(key: string, body: Uint8Array, version: string): Promise<boolean> {
+    this.counters.requests++;
+    const target = this.path(key);
+    let mutex: string | undefined;
+    try {
+      mutex = await acquireCasMutex(target);
+      // No directory, hence no object: nothing to match.
+      if (mutex === undefined) return false;
+      let current: Buffer;
+      try {
+        current = await readFile(target);
+      } catch (error) {
+        if (isMissing(error)) return false;
+        throw error;
+      }
+      if (contentVersion(current) !== version) return false;
+      await writeAtomic(target, body);
+      this.counters.bytesWritten += body.length;
+      return true;
+    } catch (error) {
+      throw this.wrap(error, key, 'write');
+    } finally {
+      if (mutex !== undefined) await rm(mutex, { force: true });
     }
   }
 
@@ -187,6 +230,85 @@ export class LocalStorage implements Storage {
   }
 }
 
+/** Hidden from list(): temp files of writes in flight (or crashed) and CAS mutexes. */
 function isTempName(name: string): boolean {
-  return name.startsWith('.') && name.endsWith('.s3logs-tmp');
+  return name.startsWith('.') && (name.endsWith('.s3logs-tmp') || name.endsWith('.s3logs-cas'));
+}
+
+function isMissing(error: unknown): boolean {
+  // ENOTDIR: a parent "directory" is a file; EISDIR: the key names a directory. Neither is an object.
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+}
+
+/** A content hash, not size+mtime: two writes of the same size within one mtime tick must differ. */
+function contentVersion(body: Uint8Array): string {
+  return createHash('sha256').update(body).digest('hex');
+}
+
+/** Temp file in the target's directory, fsync, rename: readers see the old file or the new one. */
+async function writeAtomic(target: string, body: Uint8Array): Promise<void> {
+  const temp = join(dirname(target), `.${randomBytes(6).toString('hex')}.s3logs-tmp`);
+  try {
+    const handle = await open(temp, 'w');
+    try {
+      await handle.writeFile(body);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Takes the CAS mutex of `target` (O_EXCL create of `.<name>.s3logs-cas` beside it) and returns its
+ * path, or undefined when the target's directory does not exist. Waits while another holder has it.
+ */
+async function acquireCasMutex(target: string): Promise<string | undefined> {
+  const mutex = join(dirname(target), `.${basename(target)}.s3logs-cas`);
+  const deadline = Date.now() + CAS_WAIT_MS;
+  for (;;) {
+    try {
+      const handle = await open(mutex, 'wx');
+      await handle.close();
+      return mutex;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      if (code !== 'EEXIST') throw error;
+    }
+    await breakStaleMutex(mutex);
+    if (Date.now() >= deadline) {
+      throw new Error(`the compare-and-swap mutex ${mutex} stayed taken for ${CAS_WAIT_MS / 1000} s; ` +
+        `if no s3logs process is running, remove it`);
+    }
+    // Jittered, so waiting processes do not retry in lockstep.
+    await sleep(5 + Math.random() * 15);
+  }
+}
+
+/**
+ * Removes a mutex older than CAS_STALE_MS. It is first renamed aside and judged again there: between
+ * our stat and the rename another waiter may have broken it and a new holder taken the name, and a
+ * fresh mutex caught that way is linked back instead of deleted.
+ */
+async function breakStaleMutex(mutex: string): Promise<void> {
+  const old = await stat(mutex).catch(() => undefined);
+  if (!old || Date.now() - old.mtimeMs < CAS_STALE_MS) return;
+  const aside = join(dirname(mutex), `.${randomBytes(6).toString('hex')}.s3logs-cas`);
+  try {
+    await rename(mutex, aside);
+  } catch {
+    return; // Gone already: another waiter broke it.
+  }
+  try {
+    const moved = await stat(aside);
+    if (Date.now() - moved.mtimeMs < CAS_STALE_MS) await link(aside, mutex).catch(() => undefined);
+  } finally {
+    await unlink(aside).catch(() => undefined);
+  }
 }

@@ -23,7 +23,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { baseClientConfig, type AwsOptions } from '../aws/config.js';
 import { ConfigError, StorageError, errorMessage } from '../errors.js';
-import type { ListOptions, ListPage, ObjectInfo, PutOptions, Storage, StorageStats } from './Storage.js';
+import type { ListOptions, ListPage, ObjectInfo, PutOptions, Storage, StorageStats, VersionedObject } from './Storage.js';
 import {
   TruncatedBodyError,
   bucketOwnerMismatch,
@@ -182,7 +182,8 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
     await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(20_000, step)));
   }
 
-  async function readBody(key: string): Promise<Uint8Array> {
+  /** Body and ETag of one GetObject response: the pair getVersioned promises is never from two reads. */
+  async function readObject(key: string): Promise<{ body: Uint8Array; etag: string | undefined }> {
     const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: s3Key(key), ...ownerParam }));
     const expected = out.ContentLength;
     const chunks: Uint8Array[] = [];
@@ -198,7 +199,7 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
       body.set(chunk, offset);
       offset += chunk.byteLength;
     }
-    return body;
+    return { body, etag: out.ETag };
   }
 
   async function uploadMultipart(params: PutObjectCommandInput, key: string): Promise<void> {
@@ -268,9 +269,27 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
     },
 
     async get(key: string): Promise<Uint8Array> {
-      const body = await withRetry('get', key, () => readBody(key));
+      const { body } = await withRetry('get', key, () => readObject(key));
       counters.bytesRead += body.byteLength;
       return body;
+    },
+
+    async getVersioned(key: string): Promise<VersionedObject | undefined> {
+      let read;
+      try {
+        read = await withRetry('get', key, () => readObject(key));
+      } catch (error) {
+        // not_found only: NoSuchBucket keeps its own code and stays an error (a wrong URI is not "absent").
+        if (error instanceof StorageError && error.code === 'not_found') return undefined;
+        throw error;
+      }
+      counters.bytesRead += read.body.byteLength;
+      const version = unquote(read.etag);
+      // An empty version would turn the caller's later putIfMatch into an unconditional-looking request.
+      if (version === '') {
+        throw new StorageError(`S3 GetObject s3://${bucket}/${s3Key(key)} returned no ETag; the endpoint is not S3-compatible here`, 'io', key);
+      }
+      return { body: read.body, version };
     },
 
     async head(key: string): Promise<ObjectInfo | undefined> {
@@ -313,6 +332,25 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
         // 412: the key exists; 409 ConditionalRequestConflict: a concurrent conditional write won.
         const status = classifyS3Error(error).status;
         if (status === 412 || status === 409) return false;
+        throw error;
+      }
+    },
+
+    async putIfMatch(key: string, body: Uint8Array, version: string): Promise<boolean> {
+      // One PutObject whatever the size (S3 takes up to 5 GiB): a multipart upload would need the condition
+      // on CompleteMultipartUpload instead, and these bodies (lock leases, manifests) are small anyway.
+      // The ETag goes quoted, as RFC 7232 and S3's own ETag header spell it.
+      try {
+        await withRetry('put', key, () =>
+          client.send(new PutObjectCommand({ Bucket: bucket, Key: s3Key(key), Body: body, ContentLength: body.byteLength, IfMatch: `"${unquote(version)}"`, ...sseParams, ...ownerParam })),
+        );
+        counters.bytesWritten += body.byteLength;
+        return true;
+      } catch (error) {
+        // 412: the ETag changed; 409 ConditionalRequestConflict: a concurrent conditional write won; 404
+        // NoSuchKey: the object is gone (a missing bucket is no_such_bucket and stays an error).
+        const c = classifyS3Error(error);
+        if (c.status === 412 || c.status === 409 || c.code === 'not_found') return false;
         throw error;
       }
     },

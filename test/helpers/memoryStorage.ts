@@ -3,7 +3,7 @@
  * folding, `not_found` StorageError on get), plus counters so tests can assert request counts.
  */
 import { StorageError } from '../../src/errors.js';
-import type { ListPage, ObjectInfo, Storage, StorageStats } from '../../src/storage/Storage.js';
+import type { ListPage, ObjectInfo, Storage, StorageStats, VersionedObject } from '../../src/storage/Storage.js';
 
 export class MemoryStorage implements Storage {
   readonly uri = 'memory://test/';
@@ -49,10 +49,26 @@ export class MemoryStorage implements Storage {
     return true;
   }
 
+  async getVersioned(key: string): Promise<VersionedObject | undefined> {
+    this.counts.get++;
+    const object = this.objects.get(key);
+    if (!object) return undefined;
+    this.bytesRead += object.body.byteLength;
+    return { body: object.body.slice(), version: object.etag };
+  }
+
+  /** Check and write happen in one synchronous step (no await between), hence atomic like S3's If-Match. */
+  async putIfMatch(key: string, body: Uint8Array, version: string): Promise<boolean> {
+    if (this.objects.get(key)?.etag !== version) return false;
+    await this.put(key, body);
+    return true;
+  }
+
   async put(key: string, body: Uint8Array): Promise<void> {
     this.counts.put++;
     this.bytesWritten += body.byteLength;
-    // Copy so a caller reusing its buffer cannot change what was "written".
+    // Copy so a caller reusing its buffer cannot change what was "written". A new etag per write, even
+    // of the same bytes (stricter than S3's MD5 ETag), so a putIfMatch with an older version always fails.
     this.objects.set(key, { body: body.slice(), etag: `v${++this.version}`, lastModified: new Date() });
   }
 

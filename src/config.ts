@@ -6,11 +6,10 @@ import { availableParallelism } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from './errors.js';
 import type { AwsOptions } from './aws/config.js';
-import { parseShard, type ShardSpec } from './shards.js';
+import type { ShardSpec } from './records.js';
 import type { KeyLayout } from './stages/list.js';
-import { DEFAULT_FILE_BYTES } from './stages/partition.js';
 import { formatDay, parseDay } from './stages/time.js';
-import { COMPRESSIONS, type Compression } from './stages/writeOptions.js';
+import { COMPRESSIONS, DEFAULT_FILE_BYTES, type Compression } from './stages/writeOptions.js';
 
 export type CatalogKind = 'local' | 'glue' | 'none';
 
@@ -38,6 +37,8 @@ export interface ConvertConfig {
   readonly shard?: ShardSpec;
   /** Tag each raw object s3logs-converted=true once its key date is committed (safe lifecycle expiry). */
   readonly tagConverted: boolean;
+  /** Objects gone from the source lose their rows in the lake (default: their rows are kept). */
+  readonly deleteVanished: boolean;
   readonly aws: AwsOptions;
   readonly sse?: 'AES256' | 'aws:kms';
   readonly sseKmsKeyId?: string;
@@ -82,6 +83,7 @@ export const CONVERT_FLAGS = {
   shard: { type: 'string' },
   shards: { type: 'string' },
   'tag-converted': { type: 'boolean' },
+  'delete-vanished': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...AWS_FLAGS,
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
@@ -176,6 +178,27 @@ export function parseAwsFlags(
   };
 }
 
+/**
+ * `--shard i/N` (1-based i), or the array index schedulers set: AWS Batch array jobs
+ * (AWS_BATCH_JOB_ARRAY_INDEX) and Kubernetes Indexed Jobs (JOB_COMPLETION_INDEX), both 0-based, with N
+ * from `--shards N`.
+ */
+export function parseShard(flag: string | undefined, shards: string | undefined, env: NodeJS.ProcessEnv): ShardSpec | undefined {
+  if (flag !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(flag);
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new ConfigError(`--shard must be i/N with 1 <= i <= N, e.g. --shard 2/8, got ${JSON.stringify(flag)}`, '--shard');
+    return Number(m[2]) === 1 ? undefined : { index: Number(m[1]) - 1, count: Number(m[2]) };
+  }
+  const fromEnv = env.AWS_BATCH_JOB_ARRAY_INDEX ?? env.JOB_COMPLETION_INDEX;
+  if (shards === undefined) return undefined;
+  if (!/^\d+$/.test(shards) || Number(shards) < 1) throw new ConfigError(`--shards must be a whole number >= 1, got ${JSON.stringify(shards)}`, '--shards');
+  if (fromEnv === undefined) throw new ConfigError('--shards needs the shard index: pass --shard i/N, or run as an AWS Batch array job / Kubernetes Indexed Job', '--shards');
+  if (!/^\d+$/.test(fromEnv) || Number(fromEnv) >= Number(shards)) {
+    throw new ConfigError(`the scheduler's array index ${fromEnv} is not below --shards ${shards}; make the array size equal to --shards`, '--shards');
+  }
+  return Number(shards) === 1 ? undefined : { index: Number(fromEnv), count: Number(shards) };
+}
+
 export function parseConvertConfig(argv: string[], env: NodeJS.ProcessEnv = process.env, command = 'convert'): ConvertConfig {
   const values = parseFlags(argv, CONVERT_FLAGS, command);
   const source = required(values.source, '--source', 's3://my-log-bucket/logs/ or ./raw-logs');
@@ -217,6 +240,7 @@ export function parseConvertConfig(argv: string[], env: NodeJS.ProcessEnv = proc
     allowOverlap: values['allow-overlap'] ?? false,
     ...(shard ? { shard } : {}),
     tagConverted: values['tag-converted'] ?? false,
+    deleteVanished: values['delete-vanished'] ?? false,
     ...aws,
     // Enough keep-alive sockets for every concurrent fetch plus the writes running beside them.
     aws: { ...aws.aws, maxSockets: Math.max(50, concurrency * 2) },

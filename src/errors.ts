@@ -2,7 +2,7 @@
  * Typed errors: callers act on `code`; messages say where (object, line, partition) and what to do.
  */
 
-export type Stage = 'config' | 'list' | 'fetch' | 'parse' | 'build' | 'write' | 'commit' | 'register';
+export type Stage = 'config' | 'list' | 'lock' | 'fetch' | 'parse' | 'build' | 'write' | 'commit' | 'register' | 'tag';
 
 /** A flag, config value or argument is wrong. The CLI prints the message and exits with 2. */
 export class ConfigError extends Error {
@@ -70,6 +70,11 @@ export class KeyDateError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** SIGINT/SIGTERM stopped the run before it published anything of the key date. */
+export class InterruptedError extends Error {
+  override readonly name = 'InterruptedError';
 }
 
 export function errorMessage(error: unknown): string {

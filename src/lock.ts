@@ -1,27 +1,36 @@
 /**
- * One run per key date (per shard) at a time: a lock object created with a conditional write, with an
- * expiry that a live holder keeps pushing forward. A lock whose holder is gone — expired, or held by a
- * process on this host that no longer exists (a SIGKILLed run) — is taken over. Because some
- * S3-compatible servers ignore conditional writes, the holder reads the lock back after taking it and
- * again before it publishes anything, and fails clearly if another run holds it.
+ * A lease lock on an object in the destination store, for one publisher of a key date (or one shard)
+ * at a time, across hosts.
+ *
+ * - Taken with a conditional create (If-None-Match: *). Every acquisition has a random token, so a
+ *   holder recognises its own lock when it reads it back — also when the answer to its PUT was lost
+ *   and the retried PUT found the object its first attempt had created.
+ * - The lease is short (LEASE_MS, 60 s by default) and renewed every quarter of it while the holder
+ *   works, with a conditional replace (If-Match on the version the holder last saw): a renewal never
+ *   overwrites a lock another run took over, and a holder that finds its lock gone or taken knows it
+ *   lost it. `verify()` renews at once; callers verify before every step others would see.
+ * - A lock whose lease ran out is taken over by any host with a conditional replace of exactly the
+ *   expired version. A lock of a process on this host that no longer exists is taken over at once.
+ * Clocks of the hosts are assumed to agree within a few seconds (NTP); the lease is what makes a dead
+ * holder's lock free for every other host, whatever its pid meant.
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { StorageError } from './errors.js';
+import { readVersionedRecord, recordBody, type LockRecord } from './records.js';
 import type { Storage } from './storage/Storage.js';
 
-export interface LockRecord {
-  readonly runId: string;
-  readonly host: string;
-  readonly pid: number;
-  readonly acquiredAt: string;
-  readonly expiresAt: string;
+/** Lease length; S3LOGS_LOCK_LEASE_SECONDS overrides it (tests, or stores with slow writes). */
+export function leaseMs(): number {
+  const seconds = Number(process.env.S3LOGS_LOCK_LEASE_SECONDS);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 60_000;
 }
 
 export class LockedError extends Error {
   override readonly name = 'LockedError';
   constructor(
     message: string,
-    readonly holder: LockRecord,
+    readonly lockUri: string,
+    readonly holder: LockRecord | undefined,
   ) {
     super(message);
   }
@@ -36,90 +45,177 @@ function alive(pid: number): boolean {
   }
 }
 
-function isStale(record: LockRecord, now: number): boolean {
-  if (Date.parse(record.expiresAt) <= now) return true;
+function isFree(record: LockRecord | undefined, now: number): boolean {
+  if (!record || record.kind !== 's3logs/lock' || !(Date.parse(record.expiresAt) > now)) return true;
+  // Same host: a pid that no longer exists is a holder that died (a SIGKILLed run).
   return record.host === hostname() && record.pid !== process.pid && !alive(record.pid);
 }
 
-async function read(storage: Storage, key: string): Promise<LockRecord | undefined> {
+export function describeHolder(record: LockRecord): string {
+  return `run ${record.runId} (${record.purpose}) on ${record.host}, pid ${record.pid}, since ${record.acquiredAt}; its lease runs to ${record.expiresAt}`;
+}
+
+async function readLock(storage: Storage, key: string): Promise<{ record: LockRecord | undefined; version: string } | undefined> {
   try {
-    return JSON.parse(Buffer.from(await storage.get(key)).toString('utf8')) as LockRecord;
+    const found = await readVersionedRecord<LockRecord>(storage, key);
+    return found && { record: found.record, version: found.version };
   } catch (error) {
-    if (error instanceof StorageError && error.code === 'not_found') return undefined;
-    if (error instanceof SyntaxError) return undefined;
+    // A damaged lock object is nobody's lock: it can be replaced conditionally like an expired one.
+    const found = await storage.getVersioned(key);
+    if (found) return { record: undefined, version: found.version };
     throw error;
   }
 }
 
-export class KeyDateLock {
+export interface LockOwner {
+  readonly runId: string;
+  readonly purpose: string;
+}
+
+export interface AcquireOptions {
+  /** Keep trying this long while a live holder has the lock (0: fail at once). */
+  readonly waitMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export class LeaseLock {
   private timer: NodeJS.Timeout | undefined;
+  private lost: LockRecord | 'gone' | undefined;
+  private readonly acquiredAt = new Date().toISOString();
+  private renewing: Promise<void> | undefined;
 
   private constructor(
     private readonly storage: Storage,
     readonly key: string,
-    readonly runId: string,
-    private readonly ttlMs: number,
+    private readonly owner: LockOwner,
+    private readonly token: string,
+    private readonly lease: number,
+    private version: string,
   ) {}
 
-  /** Takes the lock or throws LockedError naming the holder. */
-  static async acquire(storage: Storage, key: string, runId: string, ttlMs = 15 * 60_000): Promise<KeyDateLock> {
-    const lock = new KeyDateLock(storage, key, runId, ttlMs);
-    for (let attempt = 0; attempt < 3; attempt++) {
-      if (await storage.putIfAbsent(key, lock.body())) {
-        await lock.verify();
-        lock.timer = setInterval(() => void lock.refresh(), Math.max(1000, ttlMs / 3));
-        lock.timer.unref();
-        return lock;
-      }
-      const holder = await read(storage, key);
-      if (holder && !isStale(holder, Date.now())) {
-        throw new LockedError(
-          `run ${holder.runId} on ${holder.host} (pid ${holder.pid}) has been converting this since ${holder.acquiredAt}; ` +
-            `wait for it, or if that run is gone delete ${storage.uri}${key} (it expires at ${holder.expiresAt})`,
-          holder,
-        );
-      }
-      // The holder is gone: remove its lock and try to take it again.
-      await storage.delete([key]);
-    }
-    throw new LockedError(`could not take ${storage.uri}${key}: other runs keep taking it`, { runId: '?', host: '?', pid: 0, acquiredAt: '?', expiresAt: '?' });
+  get uri(): string {
+    return this.storage.uri + this.key;
   }
 
-  private body(): Buffer {
+  /** Takes the lock, or throws LockedError naming the holder (after waiting up to `waitMs`). */
+  static async acquire(storage: Storage, key: string, owner: LockOwner, options: AcquireOptions = {}): Promise<LeaseLock> {
+    const lease = leaseMs();
+    const token = randomBytes(12).toString('hex');
+    const deadline = Date.now() + (options.waitMs ?? 0);
+    const body = () => LeaseLock.body(owner, token, lease, new Date().toISOString());
+    for (let contended = 0; ; ) {
+      options.signal?.throwIfAborted();
+      await storage.putIfAbsent(key, body());
+      const current = await readLock(storage, key);
+      // Ours: created now, or by an earlier attempt whose answer was lost (the retry then found it).
+      if (current?.record?.token === token) return LeaseLock.start(storage, key, owner, token, lease, current.version);
+      if (!current || isFree(current.record, Date.now())) {
+        // Released meanwhile, or its holder is gone: replace exactly the version we judged.
+        if (current) await storage.putIfMatch(key, body(), current.version);
+        const after = await readLock(storage, key);
+        if (after?.record?.token === token) return LeaseLock.start(storage, key, owner, token, lease, after.version);
+        if (++contended >= 5) throw LeaseLock.lockedError(storage, key, after?.record);
+        continue;
+      }
+      const holder = current.record!;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw LeaseLock.lockedError(storage, key, holder);
+      const untilExpiry = Date.parse(holder.expiresAt) - Date.now();
+      await sleep(Math.max(200, Math.min(remaining, 2_000, untilExpiry + 50)), options.signal);
+    }
+  }
+
+  private static lockedError(storage: Storage, key: string, holder: LockRecord | undefined): LockedError {
+    const uri = storage.uri + key;
+    return new LockedError(
+      holder
+        ? `${uri} is held by ${describeHolder(holder)} (renewed while it works). Wait for it and re-run; if that run died, any run takes the lock over once the lease ends`
+        : `${uri} could not be taken: other runs kept taking it; re-run`,
+      uri,
+      holder,
+    );
+  }
+
+  private static body(owner: LockOwner, token: string, lease: number, acquiredAt: string): Buffer {
     const now = Date.now();
     const record: LockRecord = {
-      runId: this.runId,
+      kind: 's3logs/lock',
+      token,
+      runId: owner.runId,
+      purpose: owner.purpose,
       host: hostname(),
       pid: process.pid,
-      acquiredAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + this.ttlMs).toISOString(),
+      acquiredAt,
+      renewedAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + lease).toISOString(),
     };
-    return Buffer.from(JSON.stringify(record));
+    return recordBody(record);
   }
 
-  /** Throws when another run holds the lock now (it was taken over, or the conditional write was ignored). */
-  async verify(): Promise<void> {
-    const holder = await read(this.storage, this.key);
-    if (holder?.runId !== this.runId) {
-      throw new LockedError(
-        `another run (${holder ? `${holder.runId} on ${holder.host}` : 'unknown'}) took ${this.storage.uri}${this.key}; this run stops without publishing`,
-        holder ?? { runId: '?', host: '?', pid: 0, acquiredAt: '?', expiresAt: '?' },
-      );
+  private static start(storage: Storage, key: string, owner: LockOwner, token: string, lease: number, version: string): LeaseLock {
+    const lock = new LeaseLock(storage, key, owner, token, lease, version);
+    lock.timer = setInterval(() => void lock.renew().catch(() => undefined), Math.max(250, lease / 4));
+    lock.timer.unref();
+    return lock;
+  }
+
+  /** One renewal at a time; a renewal that fails for a storage error leaves the lease to run on. */
+  private renew(): Promise<void> {
+    this.renewing ??= this.renewOnce().finally(() => (this.renewing = undefined));
+    return this.renewing;
+  }
+
+  private async renewOnce(): Promise<void> {
+    if (this.lost) return;
+    const body = LeaseLock.body(this.owner, this.token, this.lease, this.acquiredAt);
+    const replaced = await this.storage.putIfMatch(this.key, body, this.version);
+    const current = await readLock(this.storage, this.key);
+    if (current?.record?.token === this.token) {
+      // Renewed (or the replace's answer was lost and it happened anyway).
+      this.version = current.version;
+      return;
     }
+    if (!current && !replaced && (await this.storage.putIfAbsent(this.key, body))) {
+      // Deleted under us (a release racing a takeover): ours again if nobody else took it meanwhile.
+      const again = await readLock(this.storage, this.key);
+      if (again?.record?.token === this.token) {
+        this.version = again.version;
+        return;
+      }
+    }
+    this.lost = current?.record ?? 'gone';
+    if (this.timer) clearInterval(this.timer);
   }
 
-  private async refresh(): Promise<void> {
-    try {
-      const holder = await read(this.storage, this.key);
-      if (holder?.runId === this.runId) await this.storage.put(this.key, this.body());
-    } catch {
-      // A missed refresh only shortens the lock; verify() before publishing decides.
+  /** Renews the lease now; throws LockedError when another run took the lock (this run must stop). */
+  async verify(): Promise<void> {
+    await this.renew();
+    if (this.lost) {
+      const holder = this.lost === 'gone' ? undefined : this.lost;
+      throw new LockedError(
+        `this run lost ${this.uri}${holder ? ` to ${describeHolder(holder)}` : ''} (its lease ran out while it was stalled); it stopped before changing anything more. Re-run the key date`,
+        this.uri,
+        holder,
+      );
     }
   }
 
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    const holder = await read(this.storage, this.key).catch(() => undefined);
-    if (holder?.runId === this.runId) await this.storage.delete([this.key]);
+    await this.renewing?.catch(() => undefined);
+    if (this.lost) return;
+    const current = await readLock(this.storage, this.key).catch(() => undefined);
+    if (current?.record?.token === this.token) await this.storage.delete([this.key]);
+    this.lost = 'gone';
   }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
 }

@@ -1,38 +1,32 @@
 /**
- * The one place the stages are chained, per key date:
- *   list → fetch → parse → build Arrow → write Parquet (staged) → commit → register.
- * The pipeline sees only the Storage and Catalog interfaces.
+ * The one place the stages are chained. A key date's run:
+ *   list → skip if unchanged → lock → stream (fetch → parse → build → write, staged) → reconcile
+ *        → stage (a shard) or publish → register → tag
+ * The pipeline sees only the Storage and Catalog interfaces; what the lake holds and how a publish
+ * keeps every raw object's rows exactly once is the commit stage's (src/stages/commit.ts).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { SCHEMA_VERSION } from '../schemas/accessLog.js';
 import type { Catalog } from './catalog/Catalog.js';
-import { errorMessage, KeyDateError, type Stage } from './errors.js';
+import { InterruptedError, KeyDateError, type Stage } from './errors.js';
 import { failpoint } from './failpoints.js';
-import { KeyDateLock } from './lock.js';
+import { LeaseLock } from './lock.js';
+import { lakeKeys, objectName, readManifest, readRecord, writeRecord, type KeyDateManifest, type ListingScope, type ObjectRecord, type RegisteredMarker, type StagedFileRecord, type StagedPart } from './records.js';
 import { tableDefinition } from './schema/table.js';
-import { commitShards, shardTag, writeShardManifest, type ShardSpec } from './shards.js';
+import { listShardManifests, readShardRound, shardLabel, shardTag, writeShardManifest, type ShardSpec } from './shards.js';
 import type { ObjectInfo, Storage } from './storage/Storage.js';
-import {
-  clearStaging,
-  commitKeyDate,
-  inputsFingerprint,
-  lockKey,
-  previousOutputs,
-  registeredKey,
-  readManifest,
-  stagingRoot,
-  type KeyDateCounts,
-  type KeyDateManifest,
-  type ManifestFile,
-} from './stages/commit.js';
+import { clearPrefix, inScope, publish, recoverPublishes, shardOf, type PublishOutcome } from './stages/commit.js';
+import { inThreadEncoder, workerEncoder, workersAvailable } from './stages/encoder.js';
 import { fetchInOrder } from './stages/fetch.js';
 import { listKeyDate, ObjectFeed, type KeyDateListing, type KeyLayout } from './stages/list.js';
-import { inThreadEncoder, workerEncoder, workersAvailable } from './stages/encoder.js';
-import { LineSpans, parseLogObject, type ParseCounts } from './stages/parse.js';
-import { DEFAULT_FILE_BYTES, objectSink, PartitionWriter, RejectWriter, type EncodedPartitionFile, type StagedFile } from './stages/partition.js';
+import { LineSpans, parseLogObject } from './stages/parse.js';
+import { DEFAULT_FILE_BYTES, objectSink, PartitionWriter, RejectWriter, type EncodedPartitionFile } from './stages/partition.js';
 import { registerKeyDate } from './stages/register.js';
-import type { Compression } from './stages/writeOptions.js';
+import type { Compression, WriteOptions } from './stages/writeOptions.js';
+import { failSummary, newSummary, type KeyDateSummary, type ProgressEvent } from './summary.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
+
+export type { KeyDateSummary, ProgressEvent } from './summary.js';
 
 export interface SourceLocation {
   readonly storage: Storage;
@@ -58,56 +52,21 @@ export interface ConvertSettings {
   readonly workers?: number;
   /** Convert only this shard of each key date's objects; the last shard to finish commits. */
   readonly shard?: ShardSpec;
-  /** Skip a key date whose manifest records the same inputs and schema version (resumable jobs). */
+  /** Skip a key date whose manifest already holds every listed object as it is now (resumable jobs). */
   readonly skipUnchanged?: boolean;
+  /** Objects of the key date that are gone from the source lose their rows (default: kept). */
+  readonly deleteVanished?: boolean;
+  /** How long the last shard (or `s3logs commit`) waits for a publish lock another publisher holds. */
+  readonly lockWaitMs?: number;
+  /** Tags the raw objects a publish covered (--tag-converted); keys relative to the source store. */
+  readonly tagObjects?: (keys: string[]) => Promise<void>;
   /** Stop taking new objects when aborted (SIGINT/SIGTERM); nothing of the key date is published. */
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: ProgressEvent) => void;
 }
 
-export type ProgressEvent =
-  | { type: 'listed'; keyDate: string; objects: number; bytes: number }
-  /** total: objects listed so far; listing: more may follow (the listing is still going on). */
-  | { type: 'object'; keyDate: string; done: number; total: number; listing: boolean; bytes: number; rows: number; objectKey: string; object: ParseCounts }
-  | { type: 'committed'; keyDate: string };
-
-export type KeyDateStatus = 'converted' | 'unchanged' | 'empty' | 'staged' | 'failed';
-
-export interface KeyDateSummary extends KeyDateCounts {
-  keyDate: string;
-  /** converted; unchanged (skipped: same inputs); empty (no objects); staged (a shard waiting for the others); failed. */
-  status: KeyDateStatus;
-  filesWritten: number;
-  bytesOut: number;
-  partitions: number;
-  rejectFiles: string[];
-  staleFilesDeleted: number;
-  catalog: { created: number; updated: number; unchanged: number; removed: number };
-  seconds: number;
-  /** Where the time went, per stage (fetch = waiting for object bodies). */
-  stageSeconds: Partial<Record<Stage, number>>;
-  error?: { stage: Stage; message: string };
-}
-
-function emptyCounts(): KeyDateCounts {
-  return { objects: 0, bytesIn: 0, lines: 0, rows: 0, rejects: 0, repairedUtf8: 0 };
-}
-
-export function newSummary(keyDate: string): KeyDateSummary {
-  return {
-    keyDate,
-    status: 'converted',
-    ...emptyCounts(),
-    filesWritten: 0,
-    bytesOut: 0,
-    partitions: 0,
-    rejectFiles: [],
-    staleFilesDeleted: 0,
-    catalog: { created: 0, updated: 0, unchanged: 0, removed: 0 },
-    seconds: 0,
-    stageSeconds: {},
-  };
-}
+/** Default wait of a last shard for the publish lock: a few leases of another shard's commit. */
+const LOCK_WAIT_MS = 10 * 60_000;
 
 function newRunId(): string {
   return `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
@@ -115,266 +74,446 @@ function newRunId(): string {
 
 /** Converts one key date; never throws for data or storage problems — a failure is in the summary. */
 export async function convertKeyDate(settings: ConvertSettings, keyDate: string): Promise<KeyDateSummary> {
-  const started = performance.now();
-  const summary = newSummary(keyDate);
-  let stage: Stage = 'list';
-  let since = started;
-  const at = (next: Stage) => {
-    const now = performance.now();
-    summary.stageSeconds[stage] = (summary.stageSeconds[stage] ?? 0) + (now - since) / 1000;
-    stage = next;
-    since = now;
-  };
-  const tag = shardTag(settings.shard);
+  const run = new KeyDateRun(settings, keyDate);
   try {
-    await runKeyDate(settings, keyDate, summary, at);
-    at(stage);
+    await runKeyDate(run);
+    run.done();
   } catch (error) {
-    summary.status = 'failed';
-    summary.error = { stage, message: errorMessage(error) };
-    // Nothing of this run is published before commit; drop what it staged.
-    await clearStaging(settings.dest, `${stagingRoot(keyDate)}${tag}/`).catch(() => undefined);
+    await run.fail(error);
   }
-  summary.seconds = (performance.now() - started) / 1000;
-  return summary;
+  return run.summary;
 }
 
-function selectShard(objects: readonly ObjectInfo[], shard: ShardSpec | undefined): ObjectInfo[] {
-  if (!shard) return [...objects];
-  // Contiguous slices of the sorted listing: deterministic, and each shard's files stay in key order.
-  const from = Math.floor((objects.length * shard.index) / shard.count);
-  const to = Math.floor((objects.length * (shard.index + 1)) / shard.count);
-  return objects.slice(from, to);
-}
-
-async function runKeyDate(settings: ConvertSettings, keyDate: string, summary: KeyDateSummary, at: (stage: Stage) => void): Promise<void> {
-  const { source } = settings;
-  at('list');
-  // Fetching starts with the first listed page, unless the whole listing decides what to do (a
-  // fingerprint to compare, or a shard's slice of it).
-  const streaming = !settings.skipUnchanged && !settings.shard;
-  const feed = new ObjectFeed();
-  const listing = new AbortController();
-  const listed = listKeyDate(source.storage, source.prefix, keyDate, settings.layout, {
-    parallel: settings.concurrency,
-    // Beside a running fetch the listing only has to stay ahead of the GETs.
-    ...(streaming ? { rangeParallel: Math.min(2, settings.concurrency) } : {}),
-    feed,
-    signal: listing.signal,
-  });
-  // Failures also reach the feed, which the fetch loop reads; the promise is awaited once fetching is done.
-  listed.catch(() => undefined);
+async function runKeyDate(run: KeyDateRun): Promise<void> {
+  const listing = run.list();
   try {
-    await convertListed(settings, keyDate, summary, at, { feed, listed, streaming });
+    if (await run.skipIfUnchanged(listing)) return;
+    const lock = await run.lock();
+    try {
+      const part = await run.stream(listing);
+      if (!part) return;
+      run.reconcile(part);
+      await run.stageOrPublish(part, lock);
+    } finally {
+      await lock.release();
+    }
   } finally {
-    // A key date that failed (or was skipped) while the listing went on sends no more list requests.
-    listing.abort(new Error(`${keyDate}: listing stopped, the key date ended`));
+    listing.stop.abort(new Error(`${run.keyDate}: listing stopped, the key date ended`));
   }
+}
+
+/** `s3logs commit`: publishes a round of `count` shards that have all staged. */
+export async function commitKeyDate(settings: ConvertSettings, keyDate: string, count: number): Promise<KeyDateSummary> {
+  const run = new KeyDateRun(settings, keyDate);
+  try {
+    await run.commitRound(count);
+    run.done();
+  } catch (error) {
+    await run.fail(error);
+  }
+  return run.summary;
 }
 
 interface Listing {
   readonly feed: ObjectFeed;
   readonly listed: Promise<KeyDateListing>;
-  /** The fetch runs beside the listing (no fingerprint or shard slice needed first). */
+  /** The fetch runs beside the listing (no decision needs the whole listing first). */
   readonly streaming: boolean;
+  readonly stop: AbortController;
 }
 
-async function convertListed(settings: ConvertSettings, keyDate: string, summary: KeyDateSummary, at: (stage: Stage) => void, { feed, listed, streaming }: Listing): Promise<void> {
-  const { source, dest } = settings;
-  const interrupted = () => {
-    if (settings.signal?.aborted) throw new KeyDateError(`interrupted (${String(settings.signal.reason ?? 'signal')}); nothing of ${keyDate} was published`, keyDate, 'fetch');
-  };
-  const announce = (objects: readonly ObjectInfo[]) => {
-    failpoint('listed');
-    settings.onProgress?.({ type: 'listed', keyDate, objects: objects.length, bytes: objects.reduce((sum, o) => sum + o.size, 0) });
-  };
-  if (streaming) await feed.ready();
-  if (streaming && !feed.done) {
-    listed.then((listing) => announce(listing.objects), () => undefined);
-  } else {
-    announce((await listed).objects);
-  }
-  if (feed.objects.length === 0) {
-    // Raw logs may have expired: never retire earlier output because the source is empty now.
-    summary.status = 'empty';
-    return;
-  }
-  if (settings.skipUnchanged) {
-    const manifest = await readManifest(dest, keyDate);
-    if (manifest?.inputsFingerprint === inputsFingerprint(feed.objects) && manifest.schemaVersion === SCHEMA_VERSION) {
-      summary.status = 'unchanged';
-      at('register');
-      const catalog = await registerIfMissing(settings, manifest);
-      if (catalog) summary.catalog = catalog;
-      return;
-    }
-  }
-  interrupted();
+class KeyDateRun {
+  readonly summary: KeyDateSummary;
+  readonly runId = newRunId();
+  private stage: Stage = 'list';
+  private since = performance.now();
+  private readonly started = this.since;
+  /** A shard manifest or publish journal refers to this run's staging: a failure must leave it. */
+  private stagingInUse = false;
 
-  const tag = shardTag(settings.shard);
-  const runId = newRunId();
-  const lock = await KeyDateLock.acquire(dest, lockKey(keyDate, tag), runId);
-  try {
-    await clearStaging(dest, `${stagingRoot(keyDate)}${tag}/`);
-    const staging = `${stagingRoot(keyDate)}${tag}/${runId}/`;
-    const rejects = new RejectWriter(dest, keyDate, staging, settings.shard ? `${tag}-` : '');
-    const staged: StagedFile[] = [];
-    const objects = settings.shard ? selectShard(feed.objects, settings.shard) : feed;
-    let done = 0;
+  constructor(
+    readonly settings: ConvertSettings,
+    readonly keyDate: string,
+  ) {
+    this.summary = newSummary(keyDate);
+  }
+
+  private at(next: Stage): void {
+    const now = performance.now();
+    this.summary.stageSeconds[this.stage] = (this.summary.stageSeconds[this.stage] ?? 0) + (now - this.since) / 1000;
+    this.stage = next;
+    this.since = now;
+  }
+
+  private get dest(): Storage {
+    return this.settings.dest;
+  }
+
+  private get scope(): ListingScope {
+    const { source, layout } = this.settings;
+    return { storageUri: source.storage.uri, prefix: source.prefix, layout };
+  }
+
+  private get writeOptions(): WriteOptions {
+    return { compression: this.settings.compression, rowGroupRows: this.settings.rowGroupRows, createdBy: `${TOOL_NAME} ${TOOL_VERSION}` };
+  }
+
+  private interrupted(): void {
+    const signal = this.settings.signal;
+    if (signal?.aborted) throw new InterruptedError(`interrupted (${String(signal.reason ?? 'signal')}) before anything of ${this.keyDate} was published; re-run it`);
+  }
+
+  done(): void {
+    this.at(this.stage);
+    this.summary.seconds = (performance.now() - this.started) / 1000;
+  }
+
+  async fail(error: unknown): Promise<void> {
+    failSummary(this.summary, this.stage, error);
+    this.done();
+    // Staging nobody refers to is this run's alone; what a journal or shard manifest names stays.
+    if (!this.stagingInUse) await clearPrefix(this.dest, lakeKeys.staging(this.keyDate, this.runId)).catch(() => undefined);
+  }
+
+  // ── list ─────────────────────────────────────────────────────────────────────────────────────
+  list(): Listing {
+    const { source, layout, concurrency } = this.settings;
+    this.at('list');
+    // Fetching starts with the first listed page, unless the whole listing decides whether to run.
+    const streaming = !this.settings.skipUnchanged;
+    const feed = new ObjectFeed();
+    const stop = new AbortController();
+    const listed = listKeyDate(source.storage, source.prefix, this.keyDate, layout, {
+      parallel: concurrency,
+      // Beside a running fetch the listing only has to stay ahead of the GETs.
+      ...(streaming ? { rangeParallel: Math.min(2, concurrency) } : {}),
+      feed,
+      signal: stop.signal,
+    });
+    // Failures also reach the feed, which the fetch loop reads; the promise is awaited when fetching is done.
+    listed.catch(() => undefined);
+    listed.then((l) => {
+      failpoint('listed');
+      this.settings.onProgress?.({ type: 'listed', keyDate: this.keyDate, objects: l.objects.length, bytes: l.objects.reduce((sum, o) => sum + o.size, 0) });
+    }, () => undefined);
+    return { feed, listed, streaming, stop };
+  }
+
+  // ── skip if unchanged ────────────────────────────────────────────────────────────────────────
+  /** Jobs: nothing to do when the lake already holds every listed object as it is now. */
+  async skipIfUnchanged(listing: Listing): Promise<boolean> {
+    if (!this.settings.skipUnchanged) return false;
+    const { objects } = await listing.listed;
+    const state = await readManifest(this.dest, this.keyDate);
+    const diff = compareWithLake(state?.manifest, objects, { keyDate: this.keyDate, scope: this.scope });
+    this.summary.gone = { objects: diff.gone.objects, rows: diff.gone.rows, removed: false };
+    if (diff.fresh > 0 || (diff.gone.objects > 0 && this.settings.deleteVanished) || (state && state.manifest.schemaVersion !== SCHEMA_VERSION && diff.held > 0)) return false;
+    // A publish a crash interrupted is finished before the key date counts as done.
+    if ((await this.dest.list(lakeKeys.journalPrefix(this.keyDate))).objects.length > 0) return false;
+    this.summary.status = objects.length === 0 && diff.gone.objects === 0 ? 'empty' : 'unchanged';
+    if (state && diff.held > 0) {
+      this.at('register');
+      await this.registerIfBehind(state.manifest);
+      this.at('tag');
+      await this.tag(objects.map((o) => o.key));
+    }
+    return true;
+  }
+
+  // ── lock ─────────────────────────────────────────────────────────────────────────────────────
+  /** The publish lock for a whole key date; a shard's own lock for a shard (it publishes later). */
+  async lock(): Promise<LeaseLock> {
+    this.at('lock');
+    const { shard } = this.settings;
+    const key = shard ? lakeKeys.shardLock(this.keyDate, shardTag(shard)) : lakeKeys.publishLock(this.keyDate);
+    const signal = this.settings.signal;
+    return LeaseLock.acquire(this.dest, key, { runId: this.runId, purpose: shard ? shardLabel(shard) : 'convert' }, signal ? { signal } : {});
+  }
+
+  // ── stream: fetch → parse → build → write (staged) ───────────────────────────────────────────
+  /** Converts the listed objects (a shard: its own) into staged files; undefined when there is nothing to do. */
+  async stream(listing: Listing): Promise<StagedPart | undefined> {
+    const { source, dest, shard } = this.settings;
+    this.at('list');
+    await listing.feed.ready();
+    if (listing.feed.objects.length === 0 && !(await this.nothingListed())) return undefined;
+    this.interrupted();
+    const feed = shard ? ObjectFeed.filtered(listing.feed, (o) => shardOf(objectName(o.key), shard.count) === shard.index) : listing.feed;
+    const staging = lakeKeys.staging(this.keyDate, this.runId);
+    const rejects = new RejectWriter(dest, this.keyDate, staging);
+    const files: StagedFileRecord[] = [];
+    const objects: ObjectRecord[] = [];
+    const names = new Set<string>();
     const sink = async (file: EncodedPartitionFile) => {
       // Staged names must not end in .parquet: `<dest>/**/*.parquet` has to see table files only.
       const stagingKey = `${staging}${file.key}.staged`;
       await dest.put(stagingKey, file.bytes, { contentType: 'application/vnd.apache.parquet' });
-      staged.push({ key: file.key, stagingKey, partition: file.partition, rows: file.rows, bytes: file.bytes.length });
+      files.push({ key: file.key, stagingKey, bucket: file.partition.bucket, dt: file.partition.dt, rows: file.rows, bytes: file.bytes.length, runs: file.runs });
       failpoint('staged');
     };
-    const writeOptions = { compression: settings.compression, rowGroupRows: settings.rowGroupRows, createdBy: `${TOOL_NAME} ${TOOL_VERSION}` };
-    const workers = settings.workers ?? 0;
-    const encoder = workers > 0 && workersAvailable() ? workerEncoder(workers, writeOptions) : inThreadEncoder(writeOptions);
+    const workers = this.settings.workers ?? 0;
+    const encoder = workers > 0 && workersAvailable() ? workerEncoder(workers, this.writeOptions) : inThreadEncoder(this.writeOptions);
     const writer = new PartitionWriter(
       sink,
-      { ...writeOptions, keyDate, filePrefix: settings.shard ? `part-${keyDate}-${tag}-` : `part-${keyDate}-`, memoryBudget: settings.memoryBudget, maxFileRows: settings.maxFileRows, maxFileBytes: settings.maxFileBytes ?? DEFAULT_FILE_BYTES },
+      { ...this.writeOptions, keyDate: this.keyDate, filePrefix: 'part-', memoryBudget: this.settings.memoryBudget, maxFileRows: this.settings.maxFileRows, maxFileBytes: this.settings.maxFileBytes ?? DEFAULT_FILE_BYTES },
       encoder,
       // One file queued behind each worker's keeps it busy; more would only hold more memory.
       Math.max(1, workers + 1),
     );
     const spans = new LineSpans();
+    const s = this.summary;
     try {
-      at('fetch');
-      for await (const { info, body } of fetchInOrder(source.storage, objects, settings.concurrency)) {
-        interrupted();
-        at('parse');
-        const sourceKey = source.storage.uri + info.key;
-        const counts = parseLogObject(body, objectSink(writer, (line, reason, detail, raw) => rejects.add(sourceKey, line, reason, detail, raw)), spans);
+      this.at('fetch');
+      for await (const { info, body } of fetchInOrder(source.storage, feed, this.settings.concurrency)) {
+        this.interrupted();
+        this.at('parse');
+        const uri = source.storage.uri + info.key;
+        const name = objectName(info.key);
+        if (names.has(name)) throw new KeyDateError(`two raw objects of ${this.keyDate} are named ${name} (${uri} and another); s3logs tells raw objects apart by name, so they cannot both be converted`, this.keyDate, 'list');
+        names.add(name);
+        const index = objects.length;
+        writer.beginObject(index);
+        rejects.beginObject(index);
+        const counts = parseLogObject(body, objectSink(writer, (line, reason, detail, raw) => rejects.add(uri, line, reason, detail, raw)), spans);
         failpoint('parsed');
-        summary.objects++;
-        summary.bytesIn += body.length;
-        summary.lines += counts.lines;
-        summary.rows += counts.rows;
-        summary.rejects += counts.rejects;
-        summary.repairedUtf8 += counts.repairedUtf8;
-        at('write');
+        objects.push({ name, uri, etag: info.etag, size: info.size, lines: counts.lines, rows: counts.rows, rejects: counts.rejects, repairedUtf8: counts.repairedUtf8 });
+        s.objects++;
+        s.bytesIn += body.length;
+        s.lines += counts.lines;
+        s.rows += counts.rows;
+        s.rejects += counts.rejects;
+        s.repairedUtf8 += counts.repairedUtf8;
+        this.at('write');
         await writer.flushFull();
         if (rejects.shouldSpill()) await rejects.spill();
-        const total = objects instanceof ObjectFeed ? objects.objects.length : objects.length;
-        settings.onProgress?.({ type: 'object', keyDate, done: ++done, total, listing: objects instanceof ObjectFeed && !objects.done, bytes: summary.bytesIn, rows: summary.rows, objectKey: sourceKey, object: counts });
-        at('fetch');
+        this.settings.onProgress?.({ type: 'object', keyDate: this.keyDate, done: objects.length, total: feed.objects.length, listing: !feed.done, bytes: s.bytesIn, rows: s.rows, objectKey: uri, object: counts });
+        this.at('fetch');
       }
-      interrupted();
-      at('write');
+      this.interrupted();
+      this.at('write');
       await writer.flushAll();
       // Every object was fetched, so the listing is complete; this only surfaces its own result.
-      await listed;
+      await listing.listed;
     } catch (error) {
       // A listing that failed half-way surfaces in the fetch loop; report it where it happened.
-      if (error === feed.error) at('list');
+      if (error === listing.feed.error) this.at('list');
       throw error;
     } finally {
       await encoder.close();
     }
     await rejects.spill();
-    if (summary.lines !== summary.rows + summary.rejects) {
-      throw new KeyDateError(`line count does not reconcile: ${summary.lines} lines, ${summary.rows} rows, ${summary.rejects} rejects`, keyDate, 'parse');
-    }
-    const writtenRows = staged.reduce((sum, f) => sum + f.rows, 0);
-    if (writtenRows !== summary.rows) throw new KeyDateError(`wrote ${writtenRows} rows to Parquet but parsed ${summary.rows}`, keyDate, 'write');
-    // Files arrive from workers in any order; the manifest lists them in key order.
-    staged.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
-    interrupted();
+    return finalNames({ keyDate: this.keyDate, runId: this.runId, ...(shard ? { shard } : {}), scope: this.scope, deleteVanished: this.settings.deleteVanished ?? false, objects, files, rejectFiles: rejects.staged });
+  }
 
-    at('commit');
-    const parts = { files: staged, rejects: rejects.staged, counts: countsOf(summary) };
-    if (settings.shard) {
-      await lock.verify();
-      await writeShardManifest(dest, keyDate, settings.shard, { runId, inputsFingerprint: inputsFingerprint(feed.objects), objects: feed.objects, ...parts });
-      await lock.release();
-      const committed = await commitShards(settings, keyDate, settings.shard.count);
-      if (!committed) {
-        summary.status = 'staged';
-        return;
-      }
-      Object.assign(summary, committed.outcome);
+  /** An empty listing: only a removal of vanished objects (asked for) is left to do. */
+  private async nothingListed(): Promise<boolean> {
+    const state = await readManifest(this.dest, this.keyDate);
+    const diff = compareWithLake(state?.manifest, [], { keyDate: this.keyDate, scope: this.scope });
+    this.summary.gone = { objects: diff.gone.objects, rows: diff.gone.rows, removed: false };
+    if (diff.gone.objects > 0 && this.settings.deleteVanished && !this.settings.shard) return true;
+    // Raw logs may have expired: an empty source never retires earlier output on its own.
+    this.summary.status = diff.gone.objects > 0 ? 'unchanged' : 'empty';
+    return false;
+  }
+
+  // ── reconcile ────────────────────────────────────────────────────────────────────────────────
+  /** Counts must add up before anything is staged for publishing: lines = rows + rejects, per object and file. */
+  reconcile(part: StagedPart): void {
+    const s = this.summary;
+    if (s.lines !== s.rows + s.rejects) {
+      throw new KeyDateError(`line count does not reconcile: ${s.lines} lines, ${s.rows} rows, ${s.rejects} rejects`, this.keyDate, 'parse');
+    }
+    const rows = new Map<number, number>();
+    for (const f of part.files) for (let i = 0; i < f.runs.length; i += 2) rows.set(f.runs[i]!, (rows.get(f.runs[i]!) ?? 0) + f.runs[i + 1]!);
+    part.objects.forEach((o, i) => {
+      if ((rows.get(i) ?? 0) !== o.rows) throw new KeyDateError(`wrote ${rows.get(i) ?? 0} rows of ${o.uri} to Parquet but parsed ${o.rows}`, this.keyDate, 'write');
+    });
+    this.interrupted();
+  }
+
+  // ── stage (a shard) or publish ───────────────────────────────────────────────────────────────
+  async stageOrPublish(part: StagedPart, lock: LeaseLock): Promise<void> {
+    this.at('commit');
+    const { shard } = this.settings;
+    if (!shard) {
+      // A whole key date supersedes shards staged for it: they read the same objects.
+      await this.publishAndRegister(lock, [part], await listShardManifests(this.dest, this.keyDate));
       return;
     }
     await lock.verify();
-    const outcome = await publish(settings, keyDate, runId, { inputsFingerprint: inputsFingerprint(feed.objects), objects: feed.objects, shards: 1, ...parts }, at);
-    Object.assign(summary, outcome);
-  } finally {
+    this.stagingInUse = true;
+    await writeShardManifest(this.dest, { ...part, shard });
     await lock.release();
+    await this.commitRound(shard.count);
+  }
+
+  /** Publishes the round of `count` shards when every one has staged; otherwise says which are missing. */
+  async commitRound(count: number): Promise<void> {
+    this.at('commit');
+    const round = await readShardRound(this.dest, this.keyDate, count);
+    if (round.missing.length > 0) return this.notCommitted(round.missing, count);
+    const lock = await LeaseLock.acquire(this.dest, lakeKeys.publishLock(this.keyDate), { runId: this.runId, purpose: `commit of ${count} shards` }, {
+      waitMs: this.settings.lockWaitMs ?? LOCK_WAIT_MS,
+      ...(this.settings.signal ? { signal: this.settings.signal } : {}),
+    });
+    try {
+      // Read again under the lock: another shard may have committed the round meanwhile.
+      const now = await readShardRound(this.dest, this.keyDate, count);
+      if (now.missing.length > 0) {
+        // Whoever committed it may have died half-way: finish that before saying so.
+        await recoverPublishes(this.dest, this.keyDate, lock, this.settings.concurrency);
+        return this.notCommitted(now.missing, count);
+      }
+      if (!this.settings.shard) Object.assign(this.summary, countsOfParts(now.present));
+      await this.publishAndRegister(lock, now.present, now.present.map((m) => ({ key: lakeKeys.shardManifest(this.keyDate, shardTag(m.shard)), runId: m.runId })));
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Some shards have not staged — or none has, because the round was published already. */
+  private async notCommitted(missing: number[], count: number): Promise<void> {
+    const state = missing.length === count ? await readManifest(this.dest, this.keyDate) : undefined;
+    if (state) {
+      // The round was consumed (or superseded by a whole-key-date run that read the same objects).
+      const by = `run ${state.manifest.runId} (${state.manifest.publishedBy}) at ${state.manifest.createdAt}`;
+      this.summary.status = this.settings.shard ? 'converted' : 'unchanged';
+      this.summary.published = Boolean(this.settings.shard);
+      this.summary.note = this.settings.shard ? `published with the other shards by ${by}` : `nothing to commit: the key date was published by ${by}`;
+      return;
+    }
+    this.summary.status = 'staged';
+    this.summary.waitingFor = missing;
+  }
+
+  private async publishAndRegister(lock: LeaseLock, parts: readonly StagedPart[], shardManifests: ReadonlyArray<{ key: string; runId: string }>): Promise<void> {
+    const outcome = await publish(this.dest, lock, {
+      keyDate: this.keyDate,
+      runId: this.runId,
+      publishedBy: this.settings.shard || parts.some((p) => p.shard) ? 'commit' : 'convert',
+      parts,
+      shardManifests,
+      writeOptions: this.writeOptions,
+      concurrency: this.settings.concurrency,
+      onJournal: () => {
+        this.stagingInUse = true;
+        this.summary.published = true;
+      },
+    });
+    this.settings.onProgress?.({ type: 'committed', keyDate: this.keyDate });
+    const s = this.summary;
+    s.filesWritten = outcome.filesWritten;
+    s.bytesOut = outcome.bytesOut;
+    s.partitions = outcome.partitions;
+    s.rejectFiles = [...outcome.rejectFiles];
+    s.staleFilesDeleted = outcome.staleFilesDeleted;
+    s.carriedFiles = outcome.carriedFiles;
+    s.gone = outcome.gone;
+    s.status = 'converted';
+    await this.register(outcome);
+    this.at('tag');
+    await this.tag(parts.flatMap((p) => p.objects.map((o) => o.uri)).filter((uri) => uri.startsWith(this.settings.source.storage.uri)).map((uri) => uri.slice(this.settings.source.storage.uri.length)));
+  }
+
+  // ── register ─────────────────────────────────────────────────────────────────────────────────
+  private async register(outcome: PublishOutcome): Promise<void> {
+    this.at('register');
+    failpoint('before-register');
+    this.summary.catalogBehind = true;
+    this.summary.catalog = await this.registerManifest(outcome.manifest, outcome.previous);
+    this.summary.catalogBehind = false;
+  }
+
+  private async registerManifest(manifest: KeyDateManifest, previous: KeyDateManifest | undefined): Promise<KeyDateSummary['catalog']> {
+    const { catalog, dest } = this.settings;
+    if (catalog.kind === 'none') return { created: 0, updated: 0, unchanged: 0, removed: 0 };
+    await catalog.ensureTable(tableDefinition(dest.uri, this.settings.database, this.settings.table));
+    const result = await registerKeyDate(catalog, dest, this.keyDate, manifest.files, previous?.files ?? []);
+    const marker: RegisteredMarker = { runId: manifest.runId, catalog: catalog.kind, registeredAt: new Date().toISOString() };
+    await writeRecord(dest, lakeKeys.registered(this.keyDate), marker);
+    return result;
+  }
+
+  /** A skipped key date whose last publish died before registering (or was registered elsewhere) is registered now. */
+  private async registerIfBehind(manifest: KeyDateManifest): Promise<void> {
+    if (this.settings.catalog.kind === 'none') return;
+    const marker = await readRecord<RegisteredMarker>(this.dest, lakeKeys.registered(this.keyDate)).catch(() => undefined);
+    if (marker?.runId === manifest.runId && marker.catalog === this.settings.catalog.kind) return;
+    this.summary.catalogBehind = true;
+    this.summary.catalog = await this.registerManifest(manifest, undefined);
+    this.summary.catalogBehind = false;
+  }
+
+  // ── tag ──────────────────────────────────────────────────────────────────────────────────────
+  private async tag(keys: string[]): Promise<void> {
+    if (!this.settings.tagObjects || keys.length === 0) return;
+    await this.settings.tagObjects(keys);
   }
 }
 
-function countsOf(summary: KeyDateSummary): KeyDateCounts {
-  const { objects, bytesIn, lines, rows, rejects, repairedUtf8 } = summary;
-  return { objects, bytesIn, lines, rows, rejects, repairedUtf8 };
-}
-
-export interface StagedKeyDate {
-  inputsFingerprint: string;
-  objects: readonly ObjectInfo[];
-  shards: number;
-  files: readonly StagedFile[];
-  rejects: ReadonlyArray<{ key: string; stagingKey: string; rejects: number }>;
-  counts: KeyDateCounts;
-}
-
-export type PublishOutcome = Pick<KeyDateSummary, 'filesWritten' | 'bytesOut' | 'partitions' | 'rejectFiles' | 'staleFilesDeleted' | 'catalog'>;
-
-/** Commit (publish staged files, retire stale ones, manifest last), then register the partitions. */
-export async function publish(settings: ConvertSettings, keyDate: string, runId: string, staged: StagedKeyDate, at: (stage: Stage) => void = () => undefined): Promise<PublishOutcome> {
-  const { dest } = settings;
-  const previousManifest = await readManifest(dest, keyDate);
-  const previous = await previousOutputs(dest, keyDate);
-  const files: ManifestFile[] = staged.files.map((f) => ({ key: f.key, bucket: f.partition.bucket, dt: f.partition.dt, rows: f.rows, bytes: f.bytes }));
-  const manifest: KeyDateManifest = {
-    kind: 's3logs/keydate-manifest',
-    manifestVersion: 1,
-    keyDate,
-    runId,
-    tool: { name: TOOL_NAME, version: TOOL_VERSION },
-    schemaVersion: SCHEMA_VERSION,
-    createdAt: new Date().toISOString(),
-    source: settings.source.storage.uri + settings.source.prefix,
-    inputsFingerprint: staged.inputsFingerprint,
-    shards: staged.shards,
-    objects: staged.objects.map((o) => ({ key: o.key, size: o.size, etag: o.etag })),
-    files,
-    rejectFiles: staged.rejects.map((r) => ({ key: r.key, rejects: r.rejects })),
-    counts: staged.counts,
-  };
-  const committed = await commitKeyDate(dest, manifest, [...staged.files, ...staged.rejects], previous);
-  settings.onProgress?.({ type: 'committed', keyDate });
-  const outcome: PublishOutcome = {
-    filesWritten: files.length,
-    bytesOut: files.reduce((sum, f) => sum + f.bytes, 0),
-    partitions: new Set(files.map((f) => `${f.bucket}/${f.dt}`)).size,
-    rejectFiles: staged.rejects.map((r) => dest.uri + r.key),
-    staleFilesDeleted: committed.deletedStale.length,
-    catalog: { created: 0, updated: 0, unchanged: 0, removed: 0 },
-  };
-  at('register');
-  failpoint('before-register');
-  outcome.catalog = await register(settings, keyDate, runId, files, previousManifest?.files ?? []);
-  return outcome;
-}
-
-async function register(settings: ConvertSettings, keyDate: string, runId: string, files: readonly ManifestFile[], previousFiles: readonly ManifestFile[]): Promise<PublishOutcome['catalog']> {
-  if (settings.catalog.kind === 'none') return { created: 0, updated: 0, unchanged: 0, removed: 0 };
-  await settings.catalog.ensureTable(tableDefinition(settings.dest.uri, settings.database, settings.table));
-  const result = await registerKeyDate(settings.catalog, settings.dest, keyDate, files, previousFiles);
-  await settings.dest.put(registeredKey(keyDate), Buffer.from(JSON.stringify({ runId, catalog: settings.catalog.kind })));
-  return result;
-}
-
-/** A skipped key date whose last run died before registering (or was registered elsewhere) is registered now. */
-async function registerIfMissing(settings: ConvertSettings, manifest: KeyDateManifest): Promise<PublishOutcome['catalog'] | undefined> {
-  if (settings.catalog.kind === 'none') return undefined;
-  let marker: { runId?: string; catalog?: string } | undefined;
-  try {
-    marker = JSON.parse(Buffer.from(await settings.dest.get(registeredKey(manifest.keyDate))).toString('utf8'));
-  } catch {
-    marker = undefined;
+/** Sums of the parts a commit publishes (what `s3logs commit` reports). */
+function countsOfParts(parts: readonly StagedPart[]): Pick<KeyDateSummary, 'objects' | 'bytesIn' | 'lines' | 'rows' | 'rejects' | 'repairedUtf8'> {
+  const out = { objects: 0, bytesIn: 0, lines: 0, rows: 0, rejects: 0, repairedUtf8: 0 };
+  for (const o of parts.flatMap((p) => p.objects)) {
+    out.objects++;
+    out.bytesIn += o.size;
+    out.lines += o.lines;
+    out.rows += o.rows;
+    out.rejects += o.rejects;
+    out.repairedUtf8 += o.repairedUtf8;
   }
-  if (marker?.runId === manifest.runId && marker.catalog === settings.catalog.kind) return undefined;
-  return register(settings, manifest.keyDate, manifest.runId, manifest.files, []);
+  return out;
+}
+
+/**
+ * How a listing compares with what the lake holds for its scope: objects new or changed (other ETag or
+ * size), objects the lake holds as listed, and objects of the scope the source no longer lists.
+ */
+export function compareWithLake(
+  manifest: KeyDateManifest | undefined,
+  listed: readonly ObjectInfo[],
+  scope: { keyDate: string; scope: ListingScope },
+): { fresh: number; held: number; gone: { objects: number; rows: number } } {
+  const held = new Map((manifest?.objects ?? []).map((o) => [o.name, o]));
+  let fresh = 0;
+  let same = 0;
+  const seen = new Set<string>();
+  for (const o of listed) {
+    const name = objectName(o.key);
+    seen.add(name);
+    const record = held.get(name);
+    if (record && record.etag === o.etag && record.size === o.size) same++;
+    else fresh++;
+  }
+  let goneObjects = 0;
+  let goneRows = 0;
+  for (const o of manifest?.objects ?? []) {
+    if (!seen.has(o.name) && inScope(scope, o.uri)) {
+      goneObjects++;
+      goneRows += o.rows;
+    }
+  }
+  return { fresh, held: same, gone: { objects: goneObjects, rows: goneRows } };
+}
+
+/**
+ * Final file names, once every object the run read is known: `part-<keyDate>-<tag>-NNNNN.parquet`,
+ * the tag a hash of the objects read (name, ETag, size). The same inputs give the same names — a re-run
+ * after a crash equals an uninterrupted run — and different inputs never overwrite files that hold
+ * other objects' rows.
+ */
+function finalNames(part: StagedPart): StagedPart {
+  const hash = createHash('sha256');
+  for (const o of [...part.objects].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) hash.update(`${o.name}\0${o.etag}\0${o.size}\n`);
+  const tag = hash.digest('hex').slice(0, 8);
+  const rename = (key: string, from: RegExp, to: string) => {
+    const renamed = key.replace(from, to);
+    if (renamed === key) throw new Error(`unexpected staged name ${key}`);
+    return renamed;
+  };
+  return {
+    ...part,
+    files: part.files.map((f) => ({ ...f, key: rename(f.key, /\/part-(\d+)\.parquet$/, `/part-${part.keyDate}-${tag}-$1.parquet`) })),
+    rejectFiles: part.rejectFiles.map((r) => ({ ...r, key: rename(r.key, /\/rejects-(\d+)\.jsonl$/, `/rejects-${tag}-$1.jsonl`) })),
+  };
 }

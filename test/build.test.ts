@@ -1,7 +1,7 @@
-/** Column buffers: time order (linear and fallback), gather with nulls, transfer state round trip. */
+/** Column buffers: transfer state round trip. */
 import { describe, expect, it } from 'vitest';
 import { generateKeyDate } from '../scripts/genLogs.js';
-import { RowBatch, timeOrder } from '../src/stages/build.js';
+import { RowBatch } from '../src/stages/build.js';
 import { columnFrom } from '../src/stages/columns.js';
 import { LineSpans, parseLogObject } from '../src/stages/parse.js';
 
@@ -18,24 +18,6 @@ function batchOf(seed: number): RowBatch {
 }
 
 describe('RowBatch', () => {
-  it('orders by time stably, by counting seconds or (for other times) by comparison', () => {
-    const seconds = Float64Array.from([5000, 1000, 5000, 3000, 1000]);
-    expect([...timeOrder(seconds, 1000, 5000)]).toEqual([1, 4, 3, 0, 2]);
-    const millis = Float64Array.from([5001, 1000, 5001, 3000, 999]);
-    expect([...timeOrder(millis, 999, 5001)]).toEqual([4, 1, 3, 0, 2]);
-  });
-
-  it('sorting keeps every row and value (nulls included), only reordered', () => {
-    const batch = batchOf(5);
-    const before = rowsOf(batch);
-    const sorted = batch.sortedByTime();
-    expect(sorted).not.toBe(batch);
-    const after = rowsOf(sorted);
-    expect([...after].sort()).toEqual([...before].sort());
-    const times = after.map((r) => JSON.parse(r).requestdatetime as number);
-    expect(times).toEqual([...times].sort((a, b) => a - b));
-  });
-
   it('survives the transfer state round trip used by encode workers, and emptyLike starts empty', () => {
     const batch = batchOf(6);
     const before = rowsOf(batch);

@@ -132,20 +132,31 @@ describe.each([
     expect(JSON.stringify(catalog)).toContain(`dt=${NEXT_DATE}`);
   });
 
-  it('removes files a re-run no longer writes when an input object disappears', async () => {
-    // Drop the objects holding the oldest late records: their dt partitions must empty out.
+  it('keeps the rows of raw objects gone from the source and says so; --delete-vanished removes them', async () => {
+    // Drop the objects holding the oldest late records (as lifecycle expiry would): their rows stay.
     const dtOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
     const oldest = objects1.flatMap((o) => o.rows.map((r) => dtOf(r.requestdatetime))).sort()[0]!;
     const holders = objects1.filter((o) => o.rows.some((r) => dtOf(r.requestdatetime) === oldest));
+    const before = (await table()).map(rowKey).sort();
     for (const o of holders) await backend.deleteRaw(o.key);
-    const result = await convert(KEY_DATE);
-    expect(result.code, `signal ${result.signal}: ${result.stderr}`).toBe(0);
+    const goneRows = holders.reduce((sum, o) => sum + o.rows.length, 0);
+
+    const kept = await convert(KEY_DATE, lake(), ['--json']);
+    expect(kept.code, `signal ${kept.signal}: ${kept.stderr}`).toBe(0);
+    expect(JSON.parse(kept.stdout).keyDates[0].gone).toEqual({ objects: holders.length, rows: goneRows, removed: false });
+    expect((await table()).map(rowKey).sort()).toEqual(before);
+    const told = await convert(KEY_DATE, lake(), []);
+    expect(told.stderr).toContain(`${holders.length} object${holders.length === 1 ? ' of this key date is' : 's of this key date are'} gone from the source; ${holders.length === 1 ? 'its' : 'their'} ${goneRows.toLocaleString('en-US')} rows were kept (--delete-vanished removes them)`);
+
+    const removed = await convert(KEY_DATE, lake(), ['--json', '--delete-vanished']);
+    expect(removed.code, `signal ${removed.signal}: ${removed.stderr}`).toBe(0);
+    const summary = JSON.parse(removed.stdout).keyDates[0];
+    expect(summary.gone).toEqual({ objects: holders.length, rows: goneRows, removed: true });
+    expect(summary.staleFilesDeleted).toBeGreaterThan(0);
     const remaining = objects1.filter((o) => !holders.includes(o)).flatMap((o) => o.rows);
     expect((await table()).length).toBe(remaining.length + day2.rows.length);
     const dtRows = await table(`dt = DATE '${oldest}'`);
     expect(dtRows.length).toBe([...remaining, ...day2.rows].filter((r) => dtOf(r.requestdatetime as number) === oldest).length);
-    const summary = JSON.parse(result.stdout);
-    expect(summary.keyDates[0].staleFilesDeleted).toBeGreaterThan(0);
   });
 
   it('a key date with no objects exits 0, says so and writes nothing', async () => {

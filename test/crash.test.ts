@@ -3,7 +3,7 @@
  * destination is identical to an uninterrupted run — same files byte for byte, no duplicate or lost
  * rows, no stale, staged, pending or lock files left, the catalog holding exactly the partitions.
  */
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ const FAILPOINTS = ['listed', 'parsed', 'staged', 'published', 'before-manifest'
 async function state(backend: Backend, name: string) {
   const snap = await backend.snapshot(name);
   const data = [...snap.files].filter(([k]) => k.endsWith('.parquet') || k.endsWith('.jsonl')).sort();
-  const leftovers = [...snap.files.keys()].filter((k) => k.includes('/staging/') || k.endsWith('pending.json') || /lock-[^/]+\.json$/.test(k) || k.endsWith('.staged'));
+  const leftovers = [...snap.files.keys()].filter((k) => k.includes('/staging/') || /publish-[^/]+\.json$/.test(k) || /lock[^/]*\.json$/.test(k) || k.endsWith('.staged') || k.includes('/shards/'));
   const catalog = JSON.parse(await readFile(join(snap.dir, '_s3logs', 'catalog.json'), 'utf8')) as { partitions: Record<string, unknown> };
   return { dir: snap.dir, data, leftovers, partitions: Object.keys(catalog.partitions).sort() };
 }
@@ -30,17 +30,23 @@ describe('SIGKILL at any point, then re-run', () => {
   let work: string;
   let baseline: Awaited<ReturnType<typeof state>>;
   const full = () => join(work, 'full', 'logs/');
-  const partial = () => join(work, 'partial', 'logs/');
+  /** The same source at an earlier moment: its last two objects had not arrived yet (moved aside, mtimes kept). */
+  const earlier = async <T>(run: () => Promise<T>): Promise<T> => {
+    const names = (await readdir(join(work, 'full', 'logs'))).sort().slice(-2);
+    await mkdir(join(work, 'aside'), { recursive: true });
+    for (const name of names) await rename(join(work, 'full', 'logs', name), join(work, 'aside', name));
+    try {
+      return await run();
+    } finally {
+      for (const name of names) await rename(join(work, 'aside', name), join(work, 'full', 'logs', name));
+    }
+  };
   const convert = (source: string, dest: string, env: Record<string, string> = {}) => runCli(['convert', '--source', source, '--dest', backend.destUri(dest), '--date', KEY_DATE, '--quiet'], env);
 
   beforeAll(async () => {
     backend = await localBackend();
     work = await mkdtemp(join(tmpdir(), 's3logs-crash-'));
     await writeKeyDateToDirectory(join(work, 'full'), options);
-    // An earlier state of the inputs: two objects had not arrived yet.
-    await cp(join(work, 'full'), join(work, 'partial'), { recursive: true });
-    const names = (await readdir(join(work, 'partial', 'logs'))).sort();
-    for (const name of names.slice(-2)) await rm(join(work, 'partial', 'logs', name));
     expect((await convert(full(), 'baseline')).code).toBe(0);
     baseline = await state(backend, 'baseline');
     expect(baseline.data.length).toBeGreaterThan(2);
@@ -65,7 +71,7 @@ describe('SIGKILL at any point, then re-run', () => {
 
   it.each(FAILPOINTS)('killed at %s while replacing an earlier run: the re-run equals an uninterrupted run', async (point) => {
     const dest = `rerun-${point}`;
-    expect((await convert(partial(), dest)).code).toBe(0);
+    expect((await earlier(() => convert(full(), dest))).code).toBe(0);
     const killed = await convert(full(), dest, { S3LOGS_FAILPOINT: point });
     expect(killed.signal).toBe('SIGKILL');
     expect((await convert(full(), dest)).code).toBe(0);
@@ -82,7 +88,10 @@ describe('SIGKILL at any point, then re-run', () => {
     const codes = [a.code, b.code].sort();
     expect(codes[0]).toBe(0);
     for (const r of [a, b]) {
-      if (r.code !== 0) expect(JSON.parse(r.stdout).keyDates[0].error.message).toMatch(/has been converting this since .*wait for it/);
+      if (r.code !== 0) {
+        expect(r.code).toBe(75);
+        expect(JSON.parse(r.stdout).keyDates[0].error).toMatchObject({ stage: 'lock', code: 'locked', message: expect.stringMatching(/lock\.json is held by run .* \(convert\) on .*, pid \d+, since .*; its lease runs to .*Wait for it/) });
+      }
     }
     const after = await state(backend, dest);
     expect(after.data).toEqual(baseline.data);

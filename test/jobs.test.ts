@@ -92,14 +92,16 @@ describe('backfill', () => {
   it('goes on past a failing date, reports it, and resumes without redoing finished dates', async () => {
     const lake = join(work, 'backfill-lake');
     // Another host holds the lock of one date: that date fails clearly, the others convert.
-    const lock = join(lake, '_s3logs', 'keydates', '2024-06-03', 'lock-all.json');
+    const lock = join(lake, '_s3logs', 'keydates', '2024-06-03', 'lock.json');
     await mkdir(join(lake, '_s3logs', 'keydates', '2024-06-03'), { recursive: true });
-    await writeFile(lock, JSON.stringify({ runId: 'elsewhere', host: 'other-host', pid: 1, acquiredAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 3_600_000).toISOString() }));
+    const now = new Date().toISOString();
+    await writeFile(lock, JSON.stringify({ kind: 's3logs/lock', token: 't', runId: 'elsewhere', purpose: 'convert', host: 'other-host', pid: 1, acquiredAt: now, renewedAt: now, expiresAt: new Date(Date.now() + 3_600_000).toISOString() }));
     const args = ['--source', join(raw, 'logs/'), '--dest', lake, '--from', days[0]!, '--to', days[3]!, '--parallel-dates', '2', '--quiet'];
     const first = await runBackfill(args, {});
-    expect(first.exitCode).toBe(1);
+    // The only failure is a lock another live run holds: 75, so a scheduler retries later.
+    expect(first.exitCode).toBe(75);
     expect(first.summary!.failedKeyDates).toEqual(['2024-06-03']);
-    expect(first.summary!.keyDates.find((k) => k.keyDate === '2024-06-03')!.error!.message).toMatch(/other-host .* wait for it/);
+    expect(first.summary!.keyDates.find((k) => k.keyDate === '2024-06-03')!.error).toMatchObject({ stage: 'lock', code: 'locked', message: expect.stringMatching(/held by run elsewhere \(convert\) on other-host.*Wait for it/) });
     await rm(lock);
     const second = await runBackfill(args, {});
     expect(second.exitCode).toBe(0);

@@ -17,7 +17,7 @@ import { writeKeyDateToDirectory, type GenerateOptions } from '../scripts/genLog
 import { BACKFILL_FLAGS, runBackfill } from '../src/jobs/backfill.js';
 import { NIGHTLY_FLAGS, nightlyKeyDate } from '../src/jobs/nightly.js';
 import { CONVERT_FLAGS } from '../src/config.js';
-import { lockKey } from '../src/stages/commit.js';
+import { lakeKeys } from '../src/records.js';
 import { handler } from '../jobs/lambda/handler.js';
 import { runCli } from './helpers/cli.js';
 import { query, readTable, rowKey } from './helpers/duck.js';
@@ -686,10 +686,12 @@ describe('jobs/lambda', () => {
     await expect(invoke({ ...lambdaEnv(join(work, 'lambda-bad')), S3LOGS_CATALOG: 'hive' })).rejects.toThrow(/--catalog/);
     // Another live run holds yesterday's lock: that key date fails, the invocation must fail.
     const lake = join(work, 'lambda-locked');
-    const lock = join(lake, ...lockKey(yesterday, 'all').split('/'));
+    const lock = join(lake, ...lakeKeys.publishLock(yesterday).split('/'));
     await mkdir(dirname(lock), { recursive: true });
-    const now = Date.now();
-    await writeFile(lock, JSON.stringify({ runId: 'other-run', host: 'another-host', pid: 1, acquiredAt: new Date(now).toISOString(), expiresAt: new Date(now + 600_000).toISOString() }));
-    await expect(invoke(lambdaEnv(lake))).rejects.toThrow(new RegExp(`exited with 1; failed key dates: ${yesterday} \\(`));
+    const now = new Date().toISOString();
+    const expires = new Date(Date.now() + 600_000).toISOString();
+    await writeFile(lock, JSON.stringify({ kind: 's3logs/lock', token: 't', runId: 'other-run', purpose: 'convert', host: 'another-host', pid: 1, acquiredAt: now, renewedAt: now, expiresAt: expires }));
+    // Only a lock another live run holds: exit 75 (try again later).
+    await expect(invoke(lambdaEnv(lake))).rejects.toThrow(new RegExp(`exited with 75; failed key dates: ${yesterday} \\(`));
   });
 });

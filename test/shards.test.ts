@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeKeyDateToDirectory } from '../scripts/genLogs.js';
-import { parseShard, shardTag } from '../src/shards.js';
+import { parseShard } from '../src/config.js';
+import { shardTag } from '../src/shards.js';
 import { runCli } from './helpers/cli.js';
 import { readTable, rowKey } from './helpers/duck.js';
 

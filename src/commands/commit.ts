@@ -1,13 +1,14 @@
 /**
  * `s3logs commit`: publish a key date converted by N shards (`convert --shard i/N`) once all shards have
  * staged their part. Shards normally do this themselves (the last one to finish commits); this command
- * is for schedulers that run a separate step after the array job.
+ * is for schedulers that run a separate step after the array job, and for finishing a round whose last
+ * shard could not take the publish lock. It also finishes a publish a crash interrupted.
  */
 import { parseConvertConfig } from '../config.js';
-import { ConfigError, errorMessage } from '../errors.js';
-import { newSummary, type KeyDateSummary } from '../pipeline.js';
-import { commitShards } from '../shards.js';
-import { formatSummary, openRun, summarize } from './convert.js';
+import { ConfigError } from '../errors.js';
+import { commitKeyDate } from '../pipeline.js';
+import type { KeyDateSummary } from '../summary.js';
+import { exitCode, formatSummary, openRun, summarize } from './convert.js';
 
 export async function runCommit(argv: string[]): Promise<number> {
   // Here --shards is only the count the shards ran with, not this process's slice.
@@ -20,17 +21,15 @@ export async function runCommit(argv: string[]): Promise<number> {
   const results: KeyDateSummary[] = [];
   try {
     for (const keyDate of config.keyDates) {
-      const summary = newSummary(keyDate);
-      try {
-        const committed = await commitShards(settings, keyDate, shards);
-        if (committed) Object.assign(summary, committed.outcome);
-        else {
-          summary.status = 'failed';
-          summary.error = { stage: 'commit', message: `not all ${shards} shards have staged their part (or it was already committed); run the missing shards` };
-        }
-      } catch (error) {
+      const summary = await commitKeyDate(settings, keyDate, shards);
+      if (summary.status === 'staged') {
+        // A commit that cannot publish has failed: say which shards to run.
         summary.status = 'failed';
-        summary.error = { stage: 'commit', message: errorMessage(error) };
+        summary.error = {
+          stage: 'commit',
+          code: 'data',
+          message: `shard${summary.waitingFor!.length > 1 ? 's' : ''} ${summary.waitingFor!.join(', ')} of ${shards} ha${summary.waitingFor!.length > 1 ? 've' : 's'} not staged ${keyDate}; run ${summary.waitingFor!.map((i) => `\`s3logs convert --shard ${i}/${shards} …\``).join(', ')} (the last one publishes)`,
+        };
       }
       results.push(summary);
     }
@@ -40,5 +39,5 @@ export async function runCommit(argv: string[]): Promise<number> {
   const run = summarize(results, settings, started);
   if (config.json) process.stdout.write(JSON.stringify(run) + '\n');
   if (!config.quiet) process.stderr.write(formatSummary(run, config));
-  return run.ok ? 0 : 1;
+  return exitCode(run);
 }

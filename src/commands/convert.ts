@@ -1,14 +1,16 @@
 /** `s3logs convert`: one key date or a range, with a human summary on stderr and --json on stdout. */
+import pLimit from 'p-limit';
 import { parseConvertConfig, type ConvertConfig } from '../config.js';
-import { errorMessage } from '../errors.js';
 import { checkOverlap, openDest, openSource, parseLocation, type StoreOptions } from '../locations.js';
+import { convertKeyDate, type ConvertSettings } from '../pipeline.js';
 import { createControlS3Client } from '../setup/clients.js';
 import { tagConverted } from '../setup/tagging.js';
-import { readManifest } from '../stages/commit.js';
-import pLimit from 'p-limit';
-import { convertKeyDate, newSummary, type ConvertSettings, type KeyDateSummary, type ProgressEvent } from '../pipeline.js';
 import { withShutdownSignals } from '../signals.js';
+import { newSummary, type KeyDateSummary, type ProgressEvent } from '../summary.js';
 import { openCatalog } from './stores.js';
+
+/** Exit code of a run whose only failures were locks other live runs hold: try again later (EX_TEMPFAIL). */
+export const EXIT_LOCKED = 75;
 
 export interface RunSummary {
   ok: boolean;
@@ -34,8 +36,14 @@ export async function runConvert(argv: string[]): Promise<number> {
     const summary = await convert(config, config.quiet || config.json ? undefined : progressPrinter(), { signal });
     if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');
     if (!config.quiet) process.stderr.write(formatSummary(summary, config));
-    return summary.ok ? 0 : 1;
+    return exitCode(summary);
   });
+}
+
+/** 0 all good; 75 only lock conflicts (retry later); 1 anything else failed. */
+export function exitCode(summary: RunSummary): number {
+  if (summary.ok) return 0;
+  return summary.keyDates.every((s) => s.status !== 'failed' || s.error?.code === 'locked') ? EXIT_LOCKED : 1;
 }
 
 export interface ConvertRunOptions {
@@ -90,6 +98,8 @@ export async function openRun(
       rowGroupRows: config.rowGroupRows,
       ...(config.shard ? { shard: config.shard } : {}),
       ...(options.skipUnchanged ? { skipUnchanged: true } : {}),
+      ...(config.deleteVanished ? { deleteVanished: true } : {}),
+      ...(config.tagConverted ? { tagObjects: tagger(config) } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(onProgress ? { onProgress } : {}),
     };
@@ -111,7 +121,6 @@ export async function convert(config: ConvertConfig, onProgress?: (event: Progre
         limit(async () => {
           // Stop taking new key dates once interrupted; the ones not started are reported as failed.
           const summary = options.signal?.aborted ? interruptedSummary(keyDate) : await convertKeyDate(settings, keyDate);
-          if (config.tagConverted && (summary.status === 'converted' || summary.status === 'unchanged')) await tagKeyDate(config, settings, summary);
           results.set(keyDate, summary);
           options.onKeyDate?.(summary);
         }),
@@ -123,29 +132,25 @@ export async function convert(config: ConvertConfig, onProgress?: (event: Progre
   }
 }
 
-/** Marks the committed key date's raw objects as converted; a tagging failure fails the key date (it is retried next run). */
-async function tagKeyDate(config: ConvertConfig, settings: ConvertSettings, summary: KeyDateSummary): Promise<void> {
-  try {
-    const manifest = await readManifest(settings.dest, summary.keyDate);
+/** Marks raw objects as converted once their rows are published (the safe-expiry lifecycle rule keys on it). */
+function tagger(config: ConvertConfig): (keys: string[]) => Promise<void> {
+  return async (keys) => {
     const location = parseLocation(config.source, '--source');
-    if (!manifest || location.kind !== 's3') return;
+    if (location.kind !== 's3') return;
     const client = createControlS3Client(config.aws);
     try {
-      await tagConverted(client, location.bucket, manifest.objects.map((o) => o.key), {
+      await tagConverted(client, location.bucket, keys, {
         concurrency: config.concurrency,
         ...(config.aws.expectedBucketOwner ? { expectedBucketOwner: config.aws.expectedBucketOwner } : {}),
       });
     } finally {
       client.destroy();
     }
-  } catch (error) {
-    summary.status = 'failed';
-    summary.error = { stage: 'commit', message: `committed, but tagging the raw objects as converted failed: ${errorMessage(error)}` };
-  }
+  };
 }
 
 function interruptedSummary(keyDate: string): KeyDateSummary {
-  return { ...newSummary(keyDate), status: 'failed', error: { stage: 'list', message: 'not started: the run was interrupted' } };
+  return { ...newSummary(keyDate), status: 'failed', error: { stage: 'list', code: 'interrupted', message: 'not started: the run was interrupted' } };
 }
 
 export function summarize(keyDates: KeyDateSummary[], settings: Pick<ConvertSettings, 'source' | 'dest'>, started: number): RunSummary {
@@ -188,24 +193,46 @@ function progressPrinter(): ((event: ProgressEvent) => void) | undefined {
   };
 }
 
+/** What a failed key date left behind, and the one thing to do about it. */
+function afterFailure(s: KeyDateSummary): string {
+  if (s.error?.code === 'locked') return '(nothing changed by this run; try again once the holder is done — exit code 75 lets a scheduler retry)';
+  if (!s.published) return '(nothing published for this key date)';
+  if (s.error?.stage === 'tag') return '(published and registered; re-run the key date to tag its raw objects)';
+  if (s.catalogBehind) {
+    return `(published: the files are in place, but the catalog is behind; re-run the key date with \`s3logs backfill --from ${s.keyDate} --to ${s.keyDate}\` and the same flags, which registers it without converting again)`;
+  }
+  return '(the publish began and was interrupted: queries may see rows of re-read objects twice until the next run of this key date — any convert, backfill, nightly, shard or commit — finishes it)';
+}
+
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 export function formatSummary(summary: RunSummary, config: Pick<ConvertConfig, 'dest'>): string {
   const lines: string[] = [];
+  const n = (value: number) => value.toLocaleString('en-US');
   for (const s of summary.keyDates) {
-    if (s.status === 'empty') lines.push(`${s.keyDate}: no log objects found for this key date; nothing written`);
-    else if (s.status === 'unchanged') lines.push(`${s.keyDate}: already converted with the same inputs and schema; skipped (--force to redo)`);
-    else if (s.status === 'staged') lines.push(`${s.keyDate}: shard staged ${s.rows.toLocaleString('en-US')} rows; the last shard to finish (or s3logs commit) publishes the key date`);
-    else if (s.status === 'failed') lines.push(`${s.keyDate}: FAILED at ${s.error?.stage}: ${s.error?.message} (nothing published for this key date)`);
+    const d = s.keyDate;
+    if (s.status === 'empty') lines.push(`${d}: no log objects found for this key date; nothing written`);
+    else if (s.status === 'unchanged') lines.push(`${d}: ${s.note ?? 'the lake already holds every listed object as it is now; skipped (--force converts again)'}`);
+    else if (s.status === 'staged') {
+      lines.push(`${d}: shard staged ${n(s.rows)} rows; waiting for shard${s.waitingFor && s.waitingFor.length > 1 ? 's' : ''} ${(s.waitingFor ?? []).join(', ')} (the last shard to finish, or s3logs commit, publishes the key date)`);
+    } else if (s.status === 'failed') lines.push(`${d}: FAILED at ${s.error?.stage}: ${s.error?.message} ${afterFailure(s)}`);
     else {
       lines.push(
-        `${s.keyDate}: ${s.objects} objects, ${s.lines.toLocaleString('en-US')} lines → ${s.rows.toLocaleString('en-US')} rows + ${s.rejects} rejects; ` +
+        `${d}: ${s.objects} objects, ${n(s.lines)} lines → ${n(s.rows)} rows + ${n(s.rejects)} rejects; ` +
           `${s.filesWritten} files in ${s.partitions} partitions, ${mib(s.bytesOut)} (${s.seconds.toFixed(1)} s)`,
       );
+      if (s.note) lines.push(`  ${s.note}`);
       if (s.rejects) lines.push(`  rejects: ${s.rejectFiles.join(', ')}`);
       if (s.repairedUtf8) lines.push(`  ${s.repairedUtf8} lines had invalid UTF-8, replaced by U+FFFD`);
+      if (s.carriedFiles) lines.push(`  ${s.carriedFiles} files rewritten to keep the rows of objects this run did not read`);
+    }
+    if (s.gone.objects > 0) {
+      lines.push(
+        `  ${s.gone.objects} object${s.gone.objects === 1 ? '' : 's'} of this key date ${s.gone.objects === 1 ? 'is' : 'are'} gone from the source; ` +
+          `${s.gone.objects === 1 ? 'its' : 'their'} ${n(s.gone.rows)} rows were ${s.gone.removed ? 'removed (--delete-vanished)' : 'kept (--delete-vanished removes them)'}`,
+      );
     }
   }
   const mbps = summary.seconds > 0 ? summary.bytesIn / 1024 / 1024 / summary.seconds : 0;

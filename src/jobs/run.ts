@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import { convert, formatSummary, type RunSummary } from '../commands/convert.js';
-import type { KeyDateSummary, ProgressEvent } from '../pipeline.js';
+import { convert, exitCode as runExitCode, formatSummary, type RunSummary } from '../commands/convert.js';
+import type { KeyDateSummary, ProgressEvent } from '../summary.js';
 import { ConfigError } from '../errors.js';
 import { withShutdownSignals } from '../signals.js';
 import type { JobSettings } from './settings.js';
@@ -81,8 +81,12 @@ export async function runJob(settings: JobSettings, options: JobOptions): Promis
     rowsByDate.delete(s.keyDate);
     rows += s.rows;
     bytes += s.bytesIn;
-    const fields = { keyDate: s.keyDate, status: s.status, objects: s.objects, lines: s.lines, rows: s.rows, rejects: s.rejects, filesWritten: s.filesWritten, seconds: +s.seconds.toFixed(2), stageSeconds: s.stageSeconds };
-    if (s.status === 'failed') log.error({ ...fields, stage: s.error?.stage, err: s.error?.message }, 'key date failed');
+    const fields = {
+      keyDate: s.keyDate, status: s.status, objects: s.objects, lines: s.lines, rows: s.rows, rejects: s.rejects, filesWritten: s.filesWritten,
+      published: s.published, ...(s.gone.objects ? { goneObjects: s.gone.objects, goneRows: s.gone.rows, goneRowsRemoved: s.gone.removed } : {}),
+      seconds: +s.seconds.toFixed(2), stageSeconds: s.stageSeconds,
+    };
+    if (s.status === 'failed') log.error({ ...fields, stage: s.error?.stage, error_code: s.error?.code, catalogBehind: s.catalogBehind, err: s.error?.message }, 'key date failed');
     else log.info(fields, 'key date done');
     if (terminal) drawLine(progress());
   };
@@ -102,7 +106,7 @@ export async function runJob(settings: JobSettings, options: JobOptions): Promis
       }
       if (terminal) process.stderr.write('\n');
     }
-    return summary.ok ? 0 : 1;
+    return runExitCode(summary);
   });
   if (summary) {
     const statuses = summary.keyDates.reduce<Record<string, number>>((acc, s) => ({ ...acc, [s.status]: (acc[s.status] ?? 0) + 1 }), {});

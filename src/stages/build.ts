@@ -46,7 +46,6 @@ function columnIndex(name: string): number {
 const COL_KEY = columnIndex('key');
 const COL_OPERATION = columnIndex('operation');
 const COL_REQUEST_URI = columnIndex('request_uri');
-const COL_TIME = columnIndex('requestdatetime');
 const COL_METHOD = columnIndex('request_method');
 const COL_PATH = columnIndex('request_path');
 const COL_QUERY = columnIndex('request_query');
@@ -187,55 +186,9 @@ export class RowBatch {
     else extra.append(buf, spans.extraStart, spans.extraEnd);
   }
 
-  /** requestdatetime of a row, epoch ms. */
-  timeAt(row: number): number {
-    return (this.columns[COL_TIME] as Int64Column).get(row);
-  }
-
-  /** A copy of this batch with rows ordered by requestdatetime (stable); itself when already ordered. */
-  sortedByTime(): RowBatch {
-    const n = this.length;
-    const time = this.columns[COL_TIME] as Int64Column;
-    const times = new Float64Array(n);
-    let sorted = true;
-    let min = Infinity;
-    let max = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const t = time.get(i);
-      times[i] = t;
-      if (i > 0 && t < times[i - 1]!) sorted = false;
-      if (t < min) min = t;
-      if (t > max) max = t;
-    }
-    if (sorted) return this;
-    const order = timeOrder(times, min, max);
-    return new RowBatch(this.columns.map((c) => c.gather(order)));
-  }
-
   toArrowTable(): Table {
     const children = this.columns.map((column, i) => column.toData(ARROW_SCHEMA.fields[i]!.type));
     const struct = makeData({ type: new Struct(ARROW_SCHEMA.fields), length: this.length, nullCount: 0, children });
     return new Table(ARROW_SCHEMA, [new RecordBatch(ARROW_SCHEMA, struct)]);
   }
-}
-
-/**
- * Stable order of rows by time. Log times are whole seconds and a file holds one UTC day, so a
- * counting sort over seconds is linear; anything else falls back to a comparison sort.
- */
-export function timeOrder(times: Float64Array, min: number, max: number): Uint32Array {
-  const n = times.length;
-  const order = new Uint32Array(n);
-  const buckets = (max - min) / 1000 + 1;
-  let wholeSeconds = Number.isInteger(buckets) && buckets <= 4 * 86_400;
-  for (let i = 0; wholeSeconds && i < n; i++) wholeSeconds = (times[i]! - min) % 1000 === 0;
-  if (!wholeSeconds) {
-    for (let i = 0; i < n; i++) order[i] = i;
-    return order.sort((a, b) => times[a]! - times[b]! || a - b);
-  }
-  const starts = new Uint32Array(buckets + 1);
-  for (let i = 0; i < n; i++) starts[(times[i]! - min) / 1000 + 1]!++;
-  for (let b = 1; b <= buckets; b++) starts[b]! += starts[b - 1]!;
-  for (let i = 0; i < n; i++) order[starts[(times[i]! - min) / 1000]!++] = i;
-  return order;
 }

@@ -36,26 +36,6 @@ class Validity {
     }
   }
 
-  isValid(index: number): boolean {
-    return (this.bits[index >> 3]! & (1 << (index & 7))) !== 0;
-  }
-
-  /** Validity of rows in `order`. */
-  gather(order: Uint32Array): Validity {
-    const bits = new Uint8Array(Math.max(64, (order.length + 7) >> 3));
-    if (this.nulls === 0) {
-      bits.fill(0xff);
-      return Validity.from(bits, 0);
-    }
-    let nulls = 0;
-    for (let i = 0; i < order.length; i++) {
-      const row = order[i]!;
-      if (this.bits[row >> 3]! & (1 << (row & 7))) bits[i >> 3]! |= 1 << (i & 7);
-      else nulls++;
-    }
-    return Validity.from(bits, nulls);
-  }
-
   bitmap(length: number): Uint8Array | undefined {
     return this.nulls === 0 ? undefined : this.bits.subarray(0, (length + 7) >> 3);
   }
@@ -85,8 +65,6 @@ export interface Column {
   /** Bytes allocated, growth slack included (what the memory budget counts). */
   allocated(): number;
   toData(type: DataType): Data;
-  /** New column holding rows in `order` (used to sort a file by time). */
-  gather(order: Uint32Array): Column;
 }
 
 export class Utf8Column implements Column {
@@ -147,34 +125,6 @@ export class Utf8Column implements Column {
       data: this.data.subarray(0, this.bytes),
     } as never);
   }
-
-  gather(order: Uint32Array): Utf8Column {
-    const n = order.length;
-    const src = this.data;
-    const srcOffsets = this.offsets;
-    const offsets = new Int32Array(n + 1);
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      const row = order[i]!;
-      total += srcOffsets[row + 1]! - srcOffsets[row]!;
-      offsets[i + 1] = total;
-    }
-    const data = new Uint8Array(Math.max(total, 1));
-    for (let i = 0; i < n; i++) {
-      const row = order[i]!;
-      const s = srcOffsets[row]!;
-      const e = srcOffsets[row + 1]!;
-      const at = offsets[i]!;
-      if (e - s < 32) for (let k = 0; k < e - s; k++) data[at + k] = src[s + k]!;
-      else data.set(src.subarray(s, e), at);
-    }
-    const out = new Utf8Column(this.validity.gather(order));
-    out.data = data;
-    out.offsets = offsets;
-    out.bytes = total;
-    out.length = n;
-    return out;
-  }
 }
 
 /** int32 values. */
@@ -216,15 +166,6 @@ export class Int32Column implements Column {
 
   toData(type: DataType): Data {
     return makeData({ type, length: this.length, nullCount: this.validity.nulls, nullBitmap: this.validity.bitmap(this.length), data: this.values.subarray(0, this.length) } as never);
-  }
-
-  gather(order: Uint32Array): Int32Column {
-    const values = new Int32Array(Math.max(order.length, 1));
-    for (let i = 0; i < order.length; i++) values[i] = this.values[order[i]!]!;
-    const out = new Int32Column(this.validity.gather(order));
-    out.values = values;
-    out.length = order.length;
-    return out;
   }
 }
 
@@ -281,19 +222,6 @@ export class Int64Column implements Column {
     const view = new BigInt64Array(this.words.buffer, this.words.byteOffset, this.length);
     return makeData({ type, length: this.length, nullCount: this.validity.nulls, nullBitmap: this.validity.bitmap(this.length), data: view } as never);
   }
-
-  gather(order: Uint32Array): Int64Column {
-    const words = new Int32Array(Math.max(order.length * 2, 2));
-    for (let i = 0; i < order.length; i++) {
-      const row = order[i]!;
-      words[i * 2] = this.words[row * 2]!;
-      words[i * 2 + 1] = this.words[row * 2 + 1]!;
-    }
-    const out = new Int64Column(this.validity.gather(order));
-    out.words = words;
-    out.length = order.length;
-    return out;
-  }
 }
 
 export class BoolColumn implements Column {
@@ -335,15 +263,6 @@ export class BoolColumn implements Column {
 
   toData(type: DataType): Data {
     return makeData({ type, length: this.length, nullCount: this.validity.nulls, nullBitmap: this.validity.bitmap(this.length), data: this.bits.subarray(0, (this.length + 7) >> 3) } as never);
-  }
-
-  gather(order: Uint32Array): BoolColumn {
-    const out = new BoolColumn();
-    for (const row of order) {
-      if (!this.validity.isValid(row)) out.appendNull();
-      else out.append((this.bits[row >> 3]! & (1 << (row & 7))) !== 0);
-    }
-    return out;
   }
 }
 

@@ -1,161 +1,499 @@
 /**
- * commit: publish a key date's staged files and retire what an earlier run of the same key date wrote.
+ * commit: publish what a run (or the N shards of a key date) staged, reconciled raw object by raw object
+ * with what the lake already holds, and finish a publish that a crash interrupted.
  *
- * Order matters for crash safety:
- *   1. a pending journal lists every final key this run will publish;
- *   2. staged files are moved into place (each move is atomic);
- *   3. files of earlier runs (their manifest and any pending journal left by a crash) that this run
- *      did not write are deleted;
- *   4. the manifest is written — last, so it only ever describes published files;
- *   5. the journal and the staging area are removed.
- * A crash anywhere leaves enough behind (old manifest, journal) for the next run to clean up.
+ * The lake owns rows by raw object (manifest `objects`, files' `runs`). A publish:
+ *   - replaces the rows of every object it read (new, changed or unchanged alike);
+ *   - keeps the rows of every other object: of other sources, and objects gone from the source (expired
+ *     raw logs) unless the run was asked to delete vanished objects;
+ *   - rewrites a file that holds both ("carries" the kept objects' rows into a new file).
+ * Order, under the key date's publish lock:
+ *   1. earlier journals are finished (or rolled back when another publish got there first);
+ *   2. carried files are written to staging; a journal records the whole publish;
+ *   3. staged files are moved into place (readers may now see old and new rows of re-read objects);
+ *   4. the manifest is replaced conditionally on the version this publish started from (the commit
+ *      point: a run that lost its lock cannot overwrite a newer state);
+ *   5. files of the old state that the new one does not have are deleted; shard manifests, staging and
+ *      the journal go away.
+ * A crash anywhere leaves the journal; the next run of any kind on the key date repeats what is missing.
  */
 import { createHash } from 'node:crypto';
+import pLimit from 'p-limit';
 import { StorageError } from '../errors.js';
 import { failpoint } from '../failpoints.js';
-import type { ObjectInfo, Storage } from '../storage/Storage.js';
+import type { LeaseLock } from '../lock.js';
+import {
+  compareKeys,
+  lakeKeys,
+  readManifest,
+  readRecord,
+  recordBody,
+  writeRecord,
+  type FileRecord,
+  type KeyDateManifest,
+  type LockRecord,
+  type ObjectRecord,
+  type PublishJournal,
+  type RejectFileRecord,
+  type Runs,
+  type ShardManifest,
+  type StagedPart,
+} from '../records.js';
+import type { Storage } from '../storage/Storage.js';
+import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import { SCHEMA_VERSION } from '../../schemas/accessLog.js';
+import { listsKey } from './list.js';
+import type { WriteOptions } from './writeOptions.js';
 
-export const CONTROL_PREFIX = '_s3logs/';
-
-export function manifestKey(keyDate: string): string {
-  return `${CONTROL_PREFIX}keydates/${keyDate}/manifest.json`;
+/** A publish found the manifest changed under it: another run published while this one's lock lapsed. */
+export class PublishConflictError extends Error {
+  override readonly name = 'PublishConflictError';
 }
 
-function pendingKey(keyDate: string): string {
-  return `${CONTROL_PREFIX}keydates/${keyDate}/pending.json`;
-}
-
-export function stagingRoot(keyDate: string): string {
-  return `${CONTROL_PREFIX}staging/${keyDate}/`;
-}
-
-/** Written after the catalog took a key date's partitions, so a crash before that is re-registered. */
-export function registeredKey(keyDate: string): string {
-  return `${CONTROL_PREFIX}keydates/${keyDate}/registered.json`;
-}
-
-export function lockKey(keyDate: string, tag: string): string {
-  return `${CONTROL_PREFIX}keydates/${keyDate}/lock-${tag}.json`;
-}
-
-export function shardManifestPrefix(keyDate: string): string {
-  return `${CONTROL_PREFIX}keydates/${keyDate}/shards/`;
-}
-
-/** Identity of a key date's inputs: every raw object's key, ETag and size. */
-export function inputsFingerprint(objects: ReadonlyArray<Pick<ObjectInfo, 'key' | 'size' | 'etag'>>): string {
-  const hash = createHash('sha256');
-  for (const o of [...objects].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) hash.update(`${o.key}\0${o.etag}\0${o.size}\n`);
-  return hash.digest('hex');
-}
-
-export interface ManifestFile {
-  readonly key: string;
-  readonly bucket: string;
-  readonly dt: string;
-  readonly rows: number;
-  readonly bytes: number;
-}
-
-export interface KeyDateCounts {
-  objects: number;
-  bytesIn: number;
-  lines: number;
-  rows: number;
-  rejects: number;
-  repairedUtf8: number;
-}
-
-export interface KeyDateManifest {
-  readonly kind: 's3logs/keydate-manifest';
-  readonly manifestVersion: 1;
+export interface PublishRequest {
   readonly keyDate: string;
   readonly runId: string;
-  readonly tool: { name: string; version: string };
-  readonly schemaVersion: number;
-  readonly createdAt: string;
-  readonly source: string;
-  /** inputsFingerprint(objects): what "already processed with the same inputs" compares. */
-  readonly inputsFingerprint: string;
-  /** Number of shards the key date was converted in (1 when not sharded). */
-  readonly shards: number;
-  readonly objects: ReadonlyArray<Pick<ObjectInfo, 'key' | 'size' | 'etag'>>;
-  readonly files: readonly ManifestFile[];
-  readonly rejectFiles: ReadonlyArray<{ key: string; rejects: number }>;
-  readonly counts: KeyDateCounts;
+  readonly publishedBy: 'convert' | 'commit';
+  /** One part for a whole-key-date run; one per shard for a commit. */
+  readonly parts: readonly StagedPart[];
+  /** Shard manifests this publish consumes (a commit) or supersedes (a whole-key-date run: all of them). */
+  readonly shardManifests: ReadonlyArray<{ readonly key: string; readonly runId: string }>;
+  /** For carried files: written like new ones. */
+  readonly writeOptions: WriteOptions;
+  /** Moves and carries in flight. */
+  readonly concurrency: number;
+  /** Called once the journal is written: from here on the publish is finished by whoever runs next. */
+  readonly onJournal?: () => void;
 }
 
-interface PendingJournal {
-  readonly runId: string;
-  readonly keys: readonly string[];
+export interface PublishOutcome {
+  readonly manifest: KeyDateManifest;
+  readonly previous: KeyDateManifest | undefined;
+  /** Files this publish put in place (new and carried). */
+  readonly filesWritten: number;
+  readonly bytesOut: number;
+  readonly partitions: number;
+  readonly rejectFiles: readonly string[];
+  readonly staleFilesDeleted: number;
+  readonly carriedFiles: number;
+  /** Objects of the listed scope that are gone from the source. */
+  readonly gone: GoneObjects;
+  /** Objects of other sources (or shards' scopes) whose rows stay as they were. */
+  readonly otherObjects: number;
 }
 
-async function readJson<T>(storage: Storage, key: string): Promise<T | undefined> {
-  let body: Uint8Array;
+export interface GoneObjects {
+  readonly objects: number;
+  readonly rows: number;
+  readonly removed: boolean;
+}
+
+type Status = 'replaced' | 'kept' | 'removed';
+
+interface Carry {
+  readonly kind: 'data' | 'rejects';
+  readonly from: FileRecord | RejectFileRecord;
+  /** Row (or reject line) ranges of kept objects, half-open, in file order. */
+  readonly ranges: Array<[number, number]>;
+  /** Kept runs with their objects (remapped to the new manifest's indices later). */
+  readonly runs: Array<[ObjectRecord, number]>;
+}
+
+interface Plan {
+  readonly objects: ObjectRecord[];
+  /** Files of the old state that keep all their rows (runs still index the old objects). */
+  readonly keptFiles: FileRecord[];
+  readonly keptRejects: RejectFileRecord[];
+  readonly carries: Carry[];
+  readonly deletes: string[];
+  readonly gone: GoneObjects;
+  readonly otherObjects: number;
+}
+
+/** Which shard (of `count`) converts an object: by its name, so every listing agrees. */
+export function shardOf(name: string, count: number): number {
+  return createHash('sha256').update(name).digest().readUInt32BE(0) % count;
+}
+
+/** The part whose listing was responsible for an object (the shard of its class), if any. */
+function responsiblePart(parts: readonly StagedPart[], name: string): StagedPart | undefined {
+  for (const part of parts) {
+    if (!part.shard || shardOf(name, part.shard.count) === part.shard.index) return part;
+  }
+  return undefined;
+}
+
+/** Whether a part's listing would have listed this object: same store, prefix, key date and layout. */
+export function inScope(part: Pick<StagedPart, 'scope' | 'keyDate'>, uri: string): boolean {
+  const { storageUri, prefix, layout } = part.scope;
+  return uri.startsWith(storageUri) && listsKey(uri.slice(storageUri.length), prefix, part.keyDate, layout);
+}
+
+/** The kept objects of a file's runs as ranges and runs; undefined when it keeps all or nothing. */
+function split(runs: Runs, objects: readonly ObjectRecord[], status: readonly Status[]): { all: boolean; none: boolean; ranges: Array<[number, number]>; kept: Array<[ObjectRecord, number]> } {
+  const ranges: Array<[number, number]> = [];
+  const kept: Array<[ObjectRecord, number]> = [];
+  let offset = 0;
+  let all = true;
+  let none = true;
+  for (let i = 0; i < runs.length; i += 2) {
+    const object = runs[i]!;
+    const rows = runs[i + 1]!;
+    if (status[object] === 'kept') {
+      none = false;
+      const last = ranges[ranges.length - 1];
+      if (last && last[1] === offset) last[1] += rows;
+      else ranges.push([offset, offset + rows]);
+      kept.push([objects[object]!, rows]);
+    } else {
+      all = false;
+    }
+    offset += rows;
+  }
+  return { all, none, ranges, kept };
+}
+
+/** What the new state holds, from the old state and what the parts read. Pure: no storage calls. */
+export function reconcile(previous: KeyDateManifest | undefined, parts: readonly StagedPart[]): Plan {
+  const read = new Map<string, ObjectRecord>();
+  for (const part of parts) {
+    for (const o of part.objects) {
+      const twin = read.get(o.name);
+      if (twin) throw new StorageError(`${twin.uri} and ${o.uri} have the same log object name; s3logs tells raw objects apart by name and cannot convert both into one lake`, 'io');
+      read.set(o.name, o);
+    }
+  }
+  const old = previous?.objects ?? [];
+  const status: Status[] = [];
+  let goneObjects = 0;
+  let goneRows = 0;
+  let removedAny = false;
+  let otherObjects = 0;
+  for (const o of old) {
+    if (read.has(o.name)) {
+      status.push('replaced');
+      continue;
+    }
+    const part = responsiblePart(parts, o.name);
+    if (part && inScope(part, o.uri)) {
+      goneObjects++;
+      goneRows += o.rows;
+      status.push(part.deleteVanished ? 'removed' : 'kept');
+      removedAny ||= part.deleteVanished;
+    } else {
+      otherObjects++;
+      status.push('kept');
+    }
+  }
+  const objects = [...read.values(), ...old.filter((_, i) => status[i] === 'kept')].sort((a, b) => compareKeys(a.name, b.name));
+
+  const keptFiles: FileRecord[] = [];
+  const keptRejects: RejectFileRecord[] = [];
+  const carries: Carry[] = [];
+  const dropped: string[] = [];
+  for (const f of previous?.files ?? []) {
+    const s = split(f.runs, old, status);
+    if (s.all) keptFiles.push(f);
+    else if (s.none) dropped.push(f.key);
+    else {
+      carries.push({ kind: 'data', from: f, ranges: s.ranges, runs: s.kept });
+      dropped.push(f.key);
+    }
+  }
+  for (const r of previous?.rejectFiles ?? []) {
+    const s = split(r.runs, old, status);
+    if (s.all) keptRejects.push(r);
+    else if (s.none) dropped.push(r.key);
+    else {
+      carries.push({ kind: 'rejects', from: r, ranges: s.ranges, runs: s.kept });
+      dropped.push(r.key);
+    }
+  }
+  const published = new Set(parts.flatMap((p) => [...p.files.map((f) => f.key), ...p.rejectFiles.map((r) => r.key)]));
+  for (const f of keptFiles) {
+    if (published.has(f.key)) throw new StorageError(`${f.key} would replace a file that keeps other objects' rows; refusing (file name collision)`, 'io', f.key);
+  }
+  return {
+    objects,
+    keptFiles,
+    keptRejects,
+    carries,
+    deletes: dropped.filter((key) => !published.has(key)).sort(),
+    gone: { objects: goneObjects, rows: goneRows, removed: removedAny },
+    otherObjects,
+  };
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 8);
+}
+
+function remap(runs: ReadonlyArray<readonly [ObjectRecord, number]>, index: Map<string, number>): number[] {
+  const out: number[] = [];
+  for (const [object, rows] of runs) out.push(index.get(object.name)!, rows);
+  return out;
+}
+
+function pairs(runs: Runs, objects: readonly ObjectRecord[]): Array<[ObjectRecord, number]> {
+  const out: Array<[ObjectRecord, number]> = [];
+  for (let i = 0; i < runs.length; i += 2) out.push([objects[runs[i]!]!, runs[i + 1]!]);
+  return out;
+}
+
+/** Rewrites a file that keeps some objects' rows into staging; the new name is a hash of what it keeps. */
+async function carryFile(dest: Storage, carry: Carry, staging: string, writeOptions: WriteOptions): Promise<{ key: string; stagingKey: string; bytes: number; count: number }> {
+  const { keepRowRanges, keepRejectLines } = await import('./rewrite.js');
+  const body = await dest.get(carry.from.key);
+  const name = shortHash(carry.from.key + '\n' + carry.runs.map(([o]) => o.name).join('\n'));
+  const dir = carry.from.key.slice(0, carry.from.key.lastIndexOf('/') + 1);
+  let bytes: Uint8Array;
+  let count: number;
+  let key: string;
+  if (carry.kind === 'data') {
+    const file = carry.from as FileRecord;
+    key = `${dir}part-${keyDateOfFile(file.key)}c${name}.parquet`;
+    const written = await keepRowRanges(body, carry.ranges, writeOptions);
+    bytes = written.bytes;
+    count = written.rows;
+  } else {
+    key = `${dir}rejects-c${name}.jsonl`;
+    // Reject lines name the object where it was read: the record's uri.
+    const keep = new Set(carry.runs.map(([o]) => o.uri));
+    const kept = keepRejectLines(body, (uri) => keep.has(uri));
+    bytes = kept.bytes;
+    count = kept.lines;
+  }
+  const expected = carry.runs.reduce((sum, [, rows]) => sum + rows, 0);
+  if (count !== expected) throw new StorageError(`carrying ${expected} kept rows out of ${dest.uri}${carry.from.key} gave ${count}; the file does not match its manifest`, 'io', carry.from.key);
+  const stagingKey = `${staging}${key}.staged`;
+  await dest.put(stagingKey, bytes);
+  return { key, stagingKey, bytes: bytes.length, count };
+}
+
+/** `bucket=b/dt=d/part-2024-01-29-…` → `2024-01-29-` (carried files keep the key date in their name). */
+function keyDateOfFile(key: string): string {
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  const m = /^part-(\d{4}-\d{2}-\d{2}-)/.exec(name);
+  return m ? m[1]! : '';
+}
+
+/** Publishes under `lock` (which the caller holds); finishes earlier interrupted publishes first. */
+export async function publish(dest: Storage, lock: LeaseLock, request: PublishRequest): Promise<PublishOutcome> {
+  const { keyDate, runId } = request;
+  const ownStaging = [...new Set([...request.parts.map((p) => lakeKeys.staging(keyDate, p.runId)), ...request.shardManifests.map((m) => lakeKeys.staging(keyDate, m.runId))])];
+  await recoverPublishes(dest, keyDate, lock, request.concurrency, ownStaging);
+  const current = await readManifest(dest, keyDate);
+  const plan = reconcile(current?.manifest, request.parts);
+  const staging = lakeKeys.staging(keyDate, runId);
+  const limit = pLimit(Math.max(1, Math.min(request.concurrency, 8)));
+  const carried = await Promise.all(plan.carries.map((c) => limit(() => carryFile(dest, c, staging, request.writeOptions))));
+
+  const index = new Map(plan.objects.map((o, i) => [o.name, i]));
+  const files: FileRecord[] = [];
+  const rejectFiles: RejectFileRecord[] = [];
+  for (const f of plan.keptFiles) files.push({ key: f.key, bucket: f.bucket, dt: f.dt, rows: f.rows, bytes: f.bytes, runs: remap(pairs(f.runs, current!.manifest.objects), index) });
+  for (const r of plan.keptRejects) rejectFiles.push({ key: r.key, rejects: r.rejects, runs: remap(pairs(r.runs, current!.manifest.objects), index) });
+  const moves: Array<[string, string]> = [];
+  for (const part of request.parts) {
+    for (const f of part.files) {
+      files.push({ key: f.key, bucket: f.bucket, dt: f.dt, rows: f.rows, bytes: f.bytes, runs: remap(pairs(f.runs, part.objects), index) });
+      moves.push([f.stagingKey, f.key]);
+    }
+    for (const r of part.rejectFiles) {
+      rejectFiles.push({ key: r.key, rejects: r.rejects, runs: remap(pairs(r.runs, part.objects), index) });
+      moves.push([r.stagingKey, r.key]);
+    }
+  }
+  plan.carries.forEach((c, i) => {
+    const out = carried[i]!;
+    moves.push([out.stagingKey, out.key]);
+    if (c.kind === 'data') {
+      const from = c.from as FileRecord;
+      files.push({ key: out.key, bucket: from.bucket, dt: from.dt, rows: out.count, bytes: out.bytes, runs: remap(c.runs, index) });
+    } else {
+      rejectFiles.push({ key: out.key, rejects: out.count, runs: remap(c.runs, index) });
+    }
+  });
+  files.sort((a, b) => compareKeys(a.key, b.key));
+  rejectFiles.sort((a, b) => compareKeys(a.key, b.key));
+
+  const sources = new Set(current?.manifest.sources ?? []);
+  for (const part of request.parts) sources.add(part.scope.storageUri + part.scope.prefix);
+  const manifest: KeyDateManifest = {
+    kind: 's3logs/keydate-manifest',
+    manifestVersion: 2,
+    keyDate,
+    runId,
+    publishedBy: request.publishedBy,
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    schemaVersion: SCHEMA_VERSION,
+    createdAt: new Date().toISOString(),
+    sources: [...sources].sort(),
+    objects: plan.objects,
+    files,
+    rejectFiles,
+  };
+  checkManifest(manifest);
+  const journal: PublishJournal = {
+    kind: 's3logs/publish-journal',
+    keyDate,
+    runId,
+    createdAt: manifest.createdAt,
+    baseVersion: current?.version ?? null,
+    manifest,
+    moves,
+    deletes: plan.deletes,
+    shardManifests: request.shardManifests.map((m) => m.key),
+    staging: [...new Set([staging, ...ownStaging])],
+  };
+  await lock.verify();
+  await writeRecord(dest, lakeKeys.journal(keyDate, runId), journal);
+  request.onJournal?.();
+  await finishJournal(dest, journal, lock, request.concurrency);
+
+  const written = [...request.parts.flatMap((p) => p.files.map((f) => ({ key: f.key, bytes: f.bytes }))), ...plan.carries.flatMap((c, i) => (c.kind === 'data' ? [{ key: carried[i]!.key, bytes: carried[i]!.bytes }] : []))];
+  return {
+    manifest,
+    previous: current?.manifest,
+    filesWritten: written.length,
+    bytesOut: written.reduce((sum, f) => sum + f.bytes, 0),
+    partitions: new Set(files.map((f) => `${f.bucket}/${f.dt}`)).size,
+    rejectFiles: rejectFiles.map((r) => dest.uri + r.key),
+    staleFilesDeleted: plan.deletes.length,
+    carriedFiles: carried.length,
+    gone: plan.gone,
+    otherObjects: plan.otherObjects,
+  };
+}
+
+/** Every file's runs add up to its rows and name a real object; every object's rows are all there. */
+function checkManifest(manifest: KeyDateManifest): void {
+  const rows = new Array<number>(manifest.objects.length).fill(0);
+  const rejects = new Array<number>(manifest.objects.length).fill(0);
+  const tally = (runs: Runs, into: number[], total: number, key: string) => {
+    let sum = 0;
+    for (let i = 0; i < runs.length; i += 2) {
+      into[runs[i]!]! += runs[i + 1]!;
+      sum += runs[i + 1]!;
+    }
+    if (sum !== total) throw new StorageError(`${key}: its runs add up to ${sum} rows, the file has ${total}`, 'io', key);
+  };
+  for (const f of manifest.files) tally(f.runs, rows, f.rows, f.key);
+  for (const r of manifest.rejectFiles) tally(r.runs, rejects, r.rejects, r.key);
+  manifest.objects.forEach((o, i) => {
+    if (rows[i] !== o.rows || rejects[i] !== o.rejects) {
+      throw new StorageError(`${o.uri}: the files of ${manifest.keyDate} hold ${rows[i]} rows and ${rejects[i]} rejects of it, its record says ${o.rows} and ${o.rejects}; nothing was published`, 'io');
+    }
+  });
+}
+
+async function move(storage: Storage, from: string, to: string): Promise<void> {
   try {
-    body = await storage.get(key);
+    if (storage.move) await storage.move(from, to);
+    else {
+      await storage.put(to, await storage.get(from));
+      await storage.delete([from]);
+    }
   } catch (error) {
-    if (error instanceof StorageError && error.code === 'not_found') return undefined;
+    // Moved before a crash (or by another run finishing the same journal): the file is in place.
+    if (error instanceof StorageError && error.code === 'not_found' && (await storage.head(to))) return;
     throw error;
   }
-  try {
-    return JSON.parse(Buffer.from(body).toString('utf8')) as T;
-  } catch {
-    throw new StorageError(`${storage.uri}${key} is not valid JSON; delete it and re-run this key date`, 'io', key);
+}
+
+/** Steps 3–5 of a publish; every step can be repeated, so this also finishes an interrupted publish. */
+async function finishJournal(dest: Storage, journal: PublishJournal, lock: LeaseLock, concurrency: number): Promise<void> {
+  const limit = pLimit(Math.max(1, concurrency));
+  await Promise.all(
+    journal.moves.map(([from, to]) =>
+      limit(async () => {
+        await move(dest, from, to);
+        failpoint('published');
+      }),
+    ),
+  );
+  failpoint('before-manifest');
+  await lock.verify();
+  const key = lakeKeys.manifest(journal.keyDate);
+  const body = recordBody(journal.manifest);
+  const written = journal.baseVersion === null ? await dest.putIfAbsent(key, body) : await dest.putIfMatch(key, body, journal.baseVersion);
+  if (!written) {
+    // A lost answer finds our own manifest; anything else is a newer publish.
+    const now = await readManifest(dest, journal.keyDate);
+    if (now?.manifest.runId !== journal.runId) {
+      throw new PublishConflictError(
+        `the manifest of ${journal.keyDate} changed while run ${journal.runId} was publishing (run ${now?.manifest.runId ?? '?'} published meanwhile); ` +
+          'this run stopped; the next run of the key date rolls its files back',
+      );
+    }
   }
+  await cleanUp(dest, journal, journal.manifest);
 }
 
-export function readManifest(storage: Storage, keyDate: string): Promise<KeyDateManifest | undefined> {
-  return readJson<KeyDateManifest>(storage, manifestKey(keyDate));
+/** After the manifest: old files, consumed shard manifests, staging, the journal. */
+async function cleanUp(dest: Storage, journal: PublishJournal, manifest: KeyDateManifest): Promise<void> {
+  const referenced = new Set([...manifest.files.map((f) => f.key), ...manifest.rejectFiles.map((r) => r.key)]);
+  const stale = journal.deletes.filter((key) => !referenced.has(key));
+  if (stale.length) await dest.delete(stale);
+  if (journal.shardManifests.length) await dest.delete(journal.shardManifests);
+  for (const prefix of journal.staging) await clearPrefix(dest, prefix);
+  await dest.delete([lakeKeys.journal(journal.keyDate, journal.runId)]);
 }
 
-/** Every key an earlier run of this key date may have published (committed or interrupted). */
-export async function previousOutputs(storage: Storage, keyDate: string): Promise<Set<string>> {
-  const keys = new Set<string>();
-  const manifest = await readManifest(storage, keyDate);
-  for (const f of manifest?.files ?? []) keys.add(f.key);
-  for (const r of manifest?.rejectFiles ?? []) keys.add(r.key);
-  const pending = await readJson<PendingJournal>(storage, pendingKey(keyDate));
-  for (const key of pending?.keys ?? []) keys.add(key);
-  return keys;
-}
-
-/** Removes staging under a prefix (a run's own, or a key date's after commit). */
-export async function clearStaging(storage: Storage, prefix: string): Promise<void> {
-  // A crash can leave half-written temp files that listings do not show; drop the whole directory.
+/** Removes everything under a `/`-terminated prefix (also a local store's half-written temp files). */
+export async function clearPrefix(storage: Storage, prefix: string): Promise<void> {
   if (storage.deletePrefix) return storage.deletePrefix(prefix);
   const page = await storage.list(prefix);
   if (page.objects.length) await storage.delete(page.objects.map((o) => o.key));
 }
 
-async function move(storage: Storage, from: string, to: string): Promise<void> {
-  if (storage.move) return storage.move(from, to);
-  await storage.put(to, await storage.get(from));
-  await storage.delete([from]);
-}
-
-export interface CommitResult {
-  readonly deletedStale: string[];
-}
-
-export async function commitKeyDate(
-  storage: Storage,
-  manifest: KeyDateManifest,
-  staged: ReadonlyArray<{ key: string; stagingKey: string }>,
-  previous: Set<string>,
-): Promise<CommitResult> {
-  const keyDate = manifest.keyDate;
-  const published = new Set(staged.map((s) => s.key));
-  await storage.put(pendingKey(keyDate), Buffer.from(JSON.stringify({ runId: manifest.runId, keys: [...published] } satisfies PendingJournal)));
-  for (const s of staged) {
-    await move(storage, s.stagingKey, s.key);
-    failpoint('published');
+/** Publishes a crash left half done: finished when the manifest is still the one they started from, else rolled back. */
+export async function recoverPublishes(dest: Storage, keyDate: string, lock: LeaseLock, concurrency: number, keep: readonly string[] = []): Promise<number> {
+  const listed = await dest.list(lakeKeys.journalPrefix(keyDate));
+  const journals: PublishJournal[] = [];
+  for (const o of listed.objects) {
+    const journal = await readRecord<PublishJournal>(dest, o.key);
+    if (journal) journals.push(journal);
   }
-  const stale = [...previous].filter((key) => !published.has(key)).sort();
-  if (stale.length) await storage.delete(stale);
-  failpoint('before-manifest');
-  await storage.put(manifestKey(keyDate), Buffer.from(JSON.stringify(manifest, null, 1)), { contentType: 'application/json' });
-  await storage.delete([pendingKey(keyDate)]);
-  await clearStaging(storage, stagingRoot(keyDate));
-  return { deletedStale: stale };
+  journals.sort((a, b) => compareKeys(a.createdAt, b.createdAt));
+  for (const journal of journals) {
+    const current = await readManifest(dest, keyDate);
+    if (current?.manifest.runId === journal.runId) await cleanUp(dest, journal, current.manifest);
+    else if ((current?.version ?? null) === journal.baseVersion) await finishJournal(dest, journal, lock, concurrency);
+    else await rollBack(dest, journal, current?.manifest);
+  }
+  await collectStaging(dest, keyDate, keep);
+  return journals.length;
+}
+
+/** Undoes a publish that lost to a newer one: its files that the current state does not have go. */
+async function rollBack(dest: Storage, journal: PublishJournal, manifest: KeyDateManifest | undefined): Promise<void> {
+  const referenced = new Set([...(manifest?.files ?? []).map((f) => f.key), ...(manifest?.rejectFiles ?? []).map((r) => r.key)]);
+  const placed = journal.moves.map(([, to]) => to).filter((key) => !referenced.has(key));
+  if (placed.length) await dest.delete(placed);
+  for (const prefix of journal.staging) await clearPrefix(dest, prefix);
+  await dest.delete([lakeKeys.journal(journal.keyDate, journal.runId)]);
+}
+
+/**
+ * Staging of runs that died: everything under the key date's staging root that no shard manifest, no
+ * journal and no live shard lock still needs. Runs only under the publish lock.
+ */
+async function collectStaging(dest: Storage, keyDate: string, keep: readonly string[]): Promise<void> {
+  const root = lakeKeys.stagingRoot(keyDate);
+  const dirs = (await dest.list(root, { delimiter: '/' })).commonPrefixes;
+  if (dirs.length === 0) return;
+  const needed = new Set<string>(keep);
+  const shardKeys = (await dest.list(lakeKeys.shardPrefix(keyDate))).objects.map((o) => o.key);
+  for (const key of shardKeys) {
+    const name = key.slice(key.lastIndexOf('/') + 1);
+    if (name.startsWith('lock-')) {
+      const lock = await readRecord<LockRecord>(dest, key).catch(() => undefined);
+      if (lock && Date.parse(lock.expiresAt) > Date.now()) needed.add(lakeKeys.staging(keyDate, lock.runId));
+    } else {
+      const shard = await readRecord<ShardManifest>(dest, key).catch(() => undefined);
+      if (shard) needed.add(lakeKeys.staging(keyDate, shard.runId));
+    }
+  }
+  for (const dir of dirs) if (!needed.has(dir)) await clearPrefix(dest, dir);
 }

@@ -43,6 +43,25 @@ export class ObjectFeed {
     return feed;
   }
 
+  /** The objects of `source` that pass `keep`, as they arrive (a shard's slice of a running listing). */
+  static filtered(source: ObjectFeed, keep: (object: ObjectInfo) => boolean): ObjectFeed {
+    const feed = new ObjectFeed();
+    let seen = 0;
+    const pull = () => {
+      const fresh = source.objects.slice(seen).filter(keep);
+      seen = source.objects.length;
+      if (fresh.length) feed.append(fresh);
+      if (source.error !== undefined) feed.fail(source.error);
+      else if (source.done && !feed.done) feed.finish();
+    };
+    const off = source.subscribe(() => {
+      pull();
+      if (source.done) off();
+    });
+    pull();
+    return feed;
+  }
+
   append(objects: readonly ObjectInfo[]): void {
     if (objects.length === 0) return;
     for (const o of objects) this.objects.push(o);
@@ -162,6 +181,23 @@ export interface ListKeyDateOptions {
   readonly feed?: ObjectFeed;
   /** Stops the listing before its next request (the key date failed while the listing went on). */
   readonly signal?: AbortSignal;
+}
+
+/**
+ * Whether listKeyDate(…, prefix, keyDate, layout) lists `key` (relative to the store root): how a run
+ * tells an object that is gone from its source from one it never looked at (another prefix or layout).
+ */
+export function listsKey(key: string, prefix: string, keyDate: string, layout: KeyLayout): boolean {
+  if (!key.startsWith(prefix)) return false;
+  const rest = key.slice(prefix.length);
+  const named = (name: string) => name.startsWith(keyDate) && TIME_SUFFIX.test(name.slice(keyDate.length));
+  if (layout !== 'date-based' && named(rest)) return true;
+  if (layout === 'simple') return false;
+  // <account>/<region>/<bucket>/YYYY/MM/DD/<name>: up to three levels above the year directories.
+  const parts = rest.split('/');
+  const levels = parts.length - 4;
+  const [y, m, d] = keyDate.split('-');
+  return levels >= 0 && levels <= 3 && parts[levels] === y && parts[levels + 1] === m && parts[levels + 2] === d && named(parts[levels + 3]!);
 }
 
 type Lister = Pick<Storage, 'list'>;

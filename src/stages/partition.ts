@@ -5,6 +5,7 @@
  * flushed first), never by the size of the day.
  */
 import { partitionPath, type PartitionValues } from '../catalog/Catalog.js';
+import { lakeKeys, rejectLine, type StagedRejectFileRecord } from '../records.js';
 import type { Storage } from '../storage/Storage.js';
 import { RowBatch } from './build.js';
 import type { LineSpans, ParseSink, RejectReason } from './parse.js';
@@ -12,14 +13,7 @@ import { formatDay, utcDay } from './time.js';
 import { inThreadEncoder, type Encoder } from './encoder.js';
 import type { WriteOptions } from './writeOptions.js';
 
-export interface StagedFile {
-  /** Final key, `bucket=<b>/dt=<d>/part-<keyDate>-<nnnnn>.parquet`. */
-  readonly key: string;
-  readonly stagingKey: string;
-  readonly partition: PartitionValues;
-  readonly rows: number;
-  readonly bytes: number;
-}
+export { DEFAULT_FILE_BYTES } from './writeOptions.js';
 
 /** A written Parquet file, not yet staged. */
 export interface EncodedPartitionFile {
@@ -28,16 +22,16 @@ export interface EncodedPartitionFile {
   readonly partition: PartitionValues;
   readonly rows: number;
   readonly bytes: Uint8Array;
+  /** Rows per raw object in file order (see records.ts `Runs`). */
+  readonly runs: number[];
 }
 
 export type FileSink = (file: EncodedPartitionFile) => Promise<void>;
 
-/** Column data that makes a partition buffer a file, by default (--file-mb). */
-export const DEFAULT_FILE_BYTES = 20 * 1024 * 1024;
 
 export interface PartitionWriterOptions extends WriteOptions {
   keyDate: string;
-  /** Start of every file name, e.g. `part-2024-01-29-` (shards add their tag). */
+  /** Start of every file name (numbered per partition; the run gives final names when it is done). */
   filePrefix: string;
   /** Column bytes held over all partitions before the largest is written out. */
   memoryBudget: number;
@@ -52,6 +46,8 @@ export interface PartitionWriterOptions extends WriteOptions {
 
 class PartitionBuffer {
   batch = new RowBatch();
+  /** Rows per object of the batch: [object, rows, object, rows, …]. */
+  runs: number[] = [];
   files = 0;
   constructor(
     readonly values: PartitionValues,
@@ -79,9 +75,20 @@ export class PartitionWriter {
 
   /** Rows appended since buffer sizes were last added up. */
   private rowsSinceScan = 0;
+  /** Index of the raw object whose rows are being appended (runs in the files record it). */
+  private object = 0;
+
+  /** Rows appended from now on come from this object (indices in the order objects are read). */
+  beginObject(index: number): void {
+    this.object = index;
+  }
 
   appendRow(buf: Uint8Array, spans: LineSpans): void {
-    this.route(buf, spans).batch.appendRow(buf, spans);
+    const target = this.route(buf, spans);
+    target.batch.appendRow(buf, spans);
+    const runs = target.runs;
+    if (runs.length > 0 && runs[runs.length - 2] === this.object) runs[runs.length - 1]!++;
+    else runs.push(this.object, 1);
     this.rowsSinceScan++;
   }
 
@@ -160,11 +167,13 @@ export class PartitionWriter {
   /** @param busy the partition filled a whole file and will likely fill another: reuse its buffer sizes. */
   private async writeFile(p: PartitionBuffer, busy = false): Promise<void> {
     const batch = p.batch;
+    const runs = p.runs;
     p.batch = busy ? batch.emptyLike() : new RowBatch();
+    p.runs = [];
     // The name is fixed here, on the parsing side, so which worker encodes the file changes nothing.
     const name = `${this.options.filePrefix}${String(p.files++).padStart(5, '0')}.parquet`;
     const key = partitionPath(p.values) + name;
-    const done = this.encoder.encode(batch).then((encoded) => this.sink({ key, partition: p.values, rows: encoded.rows, bytes: encoded.bytes }));
+    const done = this.encoder.encode(batch).then((encoded) => this.sink({ key, partition: p.values, rows: encoded.rows, bytes: encoded.bytes, runs }));
     // Failures surface when the file is awaited below or in flushAll().
     done.catch(() => undefined);
     this.inFlight.push(done);
@@ -176,41 +185,39 @@ function comparePartitions(a: PartitionBuffer, b: PartitionBuffer): number {
   return a.values.bucket < b.values.bucket ? -1 : a.values.bucket > b.values.bucket ? 1 : a.day - b.day;
 }
 
-/** One reject record as a JSON line (the raw bytes kept as base64 when the text had to replace them). */
-export function rejectLine(keyDate: string, sourceKey: string, line: number, reason: RejectReason, detail: string, raw: Uint8Array): string {
-  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
-  const record: Record<string, unknown> = { key_date: keyDate, source_key: sourceKey, line, reason, detail, raw: text };
-  if (Buffer.byteLength(text) !== raw.byteLength || text.includes('\uFFFD')) record.raw_base64 = Buffer.from(raw).toString('base64');
-  return JSON.stringify(record) + '\n';
-}
-
 /** Reject records as JSON Lines, spilled to staged part files so a garbage object cannot exhaust memory. */
 export class RejectWriter {
   private chunks: string[] = [];
   private size = 0;
   private parts = 0;
-  private partRejects = 0;
-  readonly staged: Array<{ key: string; stagingKey: string; rejects: number }> = [];
+  private runs: number[] = [];
+  private object = 0;
+  readonly staged: StagedRejectFileRecord[] = [];
 
   constructor(
     private readonly dest: Storage,
     private readonly keyDate: string,
     private readonly stagingPrefix: string,
-    /** Distinguishes the reject files of shards; '' for a whole key date. */
-    private readonly tag = '',
     private readonly spillBytes = 16 * 1024 * 1024,
   ) {}
+
+  /** Rejects added from now on come from this object. */
+  beginObject(index: number): void {
+    this.object = index;
+  }
 
   add(sourceKey: string, line: number, reason: RejectReason, detail: string, raw: Uint8Array): void {
     this.addLines(rejectLine(this.keyDate, sourceKey, line, reason, detail, raw), 1);
   }
 
-  /** JSON lines made elsewhere (a parse worker), in object order. */
+  /** JSON lines made elsewhere, in object order, all of the current object. */
   addLines(text: string, count: number): void {
     if (count === 0) return;
     this.chunks.push(text);
     this.size += text.length;
-    this.partRejects += count;
+    const runs = this.runs;
+    if (runs.length > 0 && runs[runs.length - 2] === this.object) runs[runs.length - 1]! += count;
+    else runs.push(this.object, count);
   }
 
   shouldSpill(): boolean {
@@ -219,13 +226,16 @@ export class RejectWriter {
 
   async spill(): Promise<void> {
     if (this.chunks.length === 0) return;
-    const key = `_s3logs/rejects/keydate=${this.keyDate}/rejects-${this.tag}${String(this.parts++).padStart(5, '0')}.jsonl`;
+    // Numbered only: the run names its files once it knows every object it read (finalNames in pipeline).
+    const key = lakeKeys.rejectFile(this.keyDate, `rejects-${String(this.parts++).padStart(5, '0')}.jsonl`);
     const stagingKey = `${this.stagingPrefix}${key}.staged`;
     await this.dest.put(stagingKey, Buffer.from(this.chunks.join('')), { contentType: 'application/x-ndjson' });
-    this.staged.push({ key, stagingKey, rejects: this.partRejects });
+    let rejects = 0;
+    for (let i = 1; i < this.runs.length; i += 2) rejects += this.runs[i]!;
+    this.staged.push({ key, stagingKey, rejects, runs: this.runs });
     this.chunks = [];
     this.size = 0;
-    this.partRejects = 0;
+    this.runs = [];
   }
 }
 

@@ -5,13 +5,13 @@
  */
 import { partitionPath, type Catalog, type PartitionContribution, type PartitionValues, type RegisterResult } from '../catalog/Catalog.js';
 import type { Storage } from '../storage/Storage.js';
-import type { ManifestFile } from './commit.js';
+import type { FileRecord } from '../records.js';
 
 export interface RegisterOutcome extends RegisterResult {
   readonly removed: number;
 }
 
-export function contributions(dest: Storage, files: readonly ManifestFile[]): PartitionContribution[] {
+export function contributions(dest: Storage, files: readonly FileRecord[]): PartitionContribution[] {
   const byPartition = new Map<string, { bucket: string; dt: string; files: string[]; rows: number }>();
   for (const f of files) {
     const path = partitionPath(f);
@@ -27,8 +27,8 @@ export async function registerKeyDate(
   catalog: Catalog,
   dest: Storage,
   keyDate: string,
-  files: readonly ManifestFile[],
-  previousFiles: readonly ManifestFile[],
+  files: readonly FileRecord[],
+  previousFiles: readonly FileRecord[],
 ): Promise<RegisterOutcome> {
   const parts = contributions(dest, files);
   const result = await catalog.registerPartitions(keyDate, parts);

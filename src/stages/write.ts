@@ -1,6 +1,8 @@
 /**
- * write: a RowBatch → one Parquet file (bytes), sorted by requestdatetime, zstd by default, statistics
- * on. parquet-wasm works on its own wasm-side copies; every wasm object made here is freed or consumed,
+ * write: a RowBatch → one Parquet file (bytes), zstd by default, statistics on. Rows stay in the order
+ * they were parsed (raw object by raw object): the lake records which rows of a file came from which raw
+ * object as runs, so that one object's rows can be replaced without touching its neighbours'. A sort by
+ * time bought no pruning here (one row group per file; measured 1.1–1.4 s of a 512 MiB day). parquet-wasm works on its own wasm-side copies; every wasm object made here is freed or consumed,
  * and the written footer's row count is checked against the rows put in before anyone publishes the
  * file (LIBRARIES.md 3a: parquet-wasm can drop data without an error).
  */
@@ -27,15 +29,14 @@ export class ParquetWriteError extends Error {
 }
 
 export async function encodeParquet(batch: RowBatch, options: WriteOptions): Promise<EncodedFile> {
-  const sorted = batch.sortedByTime();
-  const ipc = tableToIPC(sorted.toArrowTable(), 'stream');
+  const ipc = tableToIPC(batch.toArrowTable(), 'stream');
   const wasmTable = pw.Table.fromIPCStream(ipc);
   const props = writerProperties(options);
   // writeParquet consumes (frees) both the table and the properties.
   const bytes = pw.writeParquet(wasmTable, props);
   const written = footerRowCount(bytes);
-  if (written !== sorted.length) {
-    throw new ParquetWriteError(`Parquet writer wrote ${written} rows but was given ${sorted.length}; the file was not published`);
+  if (written !== batch.length) {
+    throw new ParquetWriteError(`Parquet writer wrote ${written} rows but was given ${batch.length}; the file was not published`);
   }
   return { bytes, rows: written };
 }

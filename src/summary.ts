@@ -1,0 +1,91 @@
+/**
+ * What a key date's run reports: counts that reconcile (lines = rows + rejects), what was published,
+ * what the lake kept for objects gone from the source, and on failure where, why, and the fix.
+ */
+import { CatalogError, ConfigError, InterruptedError, KeyDateError, StorageError, errorMessage, type Stage } from './errors.js';
+import { LockedError } from './lock.js';
+import type { KeyDateCounts } from './records.js';
+import { PublishConflictError } from './stages/commit.js';
+import type { ParseCounts } from './stages/parse.js';
+
+export type KeyDateStatus = 'converted' | 'unchanged' | 'empty' | 'staged' | 'failed';
+
+/** Bounded failure kinds: schedulers and scripts act on these, not on messages. */
+export type ErrorCode = 'locked' | 'conflict' | 'interrupted' | 'storage' | 'catalog' | 'data' | 'config' | 'internal';
+
+export interface KeyDateSummary extends KeyDateCounts {
+  keyDate: string;
+  /**
+   * converted (published); unchanged (skipped: the lake already holds these inputs); empty (no objects
+   * and nothing in the lake); staged (a shard waiting for the others); failed.
+   */
+  status: KeyDateStatus;
+  filesWritten: number;
+  bytesOut: number;
+  partitions: number;
+  rejectFiles: string[];
+  staleFilesDeleted: number;
+  /** Files rewritten to keep the rows of objects this run did not read (gone from the source, other sources). */
+  carriedFiles: number;
+  /** Objects of this key date the lake holds rows of that the source no longer lists, and what became of them. */
+  gone: { objects: number; rows: number; removed: boolean };
+  /** Readers can see this run's files: the publish began (a failure after it is finished by the next run). */
+  published: boolean;
+  /** The catalog does not list the published state yet (registration failed). */
+  catalogBehind: boolean;
+  /** One more thing the reader should know (who published a round this run found done). */
+  note?: string;
+  /** Shards (1-based) that have not staged their part yet (status staged). */
+  waitingFor?: number[];
+  catalog: { created: number; updated: number; unchanged: number; removed: number };
+  seconds: number;
+  /** Where the time went, per stage (fetch = waiting for object bodies). */
+  stageSeconds: Partial<Record<Stage, number>>;
+  error?: { stage: Stage; code: ErrorCode; message: string };
+}
+
+export type ProgressEvent =
+  | { type: 'listed'; keyDate: string; objects: number; bytes: number }
+  /** total: objects listed so far; listing: more may follow (the listing is still going on). */
+  | { type: 'object'; keyDate: string; done: number; total: number; listing: boolean; bytes: number; rows: number; objectKey: string; object: ParseCounts }
+  | { type: 'committed'; keyDate: string };
+
+export function newSummary(keyDate: string): KeyDateSummary {
+  return {
+    keyDate,
+    status: 'converted',
+    objects: 0,
+    bytesIn: 0,
+    lines: 0,
+    rows: 0,
+    rejects: 0,
+    repairedUtf8: 0,
+    filesWritten: 0,
+    bytesOut: 0,
+    partitions: 0,
+    rejectFiles: [],
+    staleFilesDeleted: 0,
+    carriedFiles: 0,
+    gone: { objects: 0, rows: 0, removed: false },
+    published: false,
+    catalogBehind: false,
+    catalog: { created: 0, updated: 0, unchanged: 0, removed: 0 },
+    seconds: 0,
+    stageSeconds: {},
+  };
+}
+
+export function errorCode(error: unknown): ErrorCode {
+  if (error instanceof LockedError) return 'locked';
+  if (error instanceof PublishConflictError) return 'conflict';
+  if (error instanceof CatalogError) return 'catalog';
+  if (error instanceof StorageError) return 'storage';
+  if (error instanceof ConfigError) return 'config';
+  if (error instanceof InterruptedError) return 'interrupted';
+  return error instanceof KeyDateError ? 'data' : 'internal';
+}
+
+export function failSummary(summary: KeyDateSummary, stage: Stage, error: unknown): void {
+  summary.status = 'failed';
+  summary.error = { stage, code: errorCode(error), message: errorMessage(error) };
+}

@@ -39,6 +39,8 @@ export interface ConvertConfig {
   readonly tagConverted: boolean;
   /** Objects gone from the source lose their rows in the lake (default: their rows are kept). */
   readonly deleteVanished: boolean;
+  /** Seconds to wait for a lock another live run holds (default: the run's own lock 0, a commit's 600). */
+  readonly lockWaitSeconds?: number;
   readonly aws: AwsOptions;
   readonly sse?: 'AES256' | 'aws:kms';
   readonly sseKmsKeyId?: string;
@@ -84,6 +86,7 @@ export const CONVERT_FLAGS = {
   shards: { type: 'string' },
   'tag-converted': { type: 'boolean' },
   'delete-vanished': { type: 'boolean' },
+  'lock-wait-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...AWS_FLAGS,
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
@@ -241,6 +244,7 @@ export function parseConvertConfig(argv: string[], env: NodeJS.ProcessEnv = proc
     ...(shard ? { shard } : {}),
     tagConverted: values['tag-converted'] ?? false,
     deleteVanished: values['delete-vanished'] ?? false,
+    ...(values['lock-wait-seconds'] !== undefined ? { lockWaitSeconds: values['lock-wait-seconds'] === '0' ? 0 : positiveInt(values['lock-wait-seconds'], '--lock-wait-seconds', 0, 86_400) } : {}),
     ...aws,
     // Enough keep-alive sockets for every concurrent fetch plus the writes running beside them.
     aws: { ...aws.aws, maxSockets: Math.max(50, concurrency * 2) },

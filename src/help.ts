@@ -15,9 +15,11 @@ const AWS_HELP = `AWS options (S3 and Glue; standard credential chain: env, ~/.a
 const CONVERT_HELP = `s3logs convert --source <uri> --dest <uri> --date YYYY-MM-DD [--to YYYY-MM-DD] [options]
 
 Converts the raw S3 server access log objects of one key date (or each date of a range) into
-Hive-partitioned Parquet: <dest>/bucket=<bucket>/dt=<YYYY-MM-DD>/part-<keydate>-NNNNN.parquet.
+Hive-partitioned Parquet: <dest>/bucket=<bucket>/dt=<YYYY-MM-DD>/part-<keydate>-<hash>-NNNNN.parquet.
 A key date is the date in the log object's key (both S3 key layouts are detected); rows land in the
-dt partition of their own requestdatetime. Re-running a key date replaces exactly its own files.
+dt partition of their own requestdatetime. The lake holds every raw object's rows once: a run replaces
+the rows of the objects it reads and keeps those of objects gone from the source (expired raw logs)
+and of other sources converted into the same --dest.
 
   --source <uri>          raw logs: s3://bucket/prefix/, file:///path, or a directory
   --dest <uri>            Parquet output: s3://bucket/prefix/, file:///path, or a directory
@@ -41,9 +43,14 @@ dt partition of their own requestdatetime. Re-running a key date replaces exactl
   --shard i/N             convert only slice i of N of each key date (see s3logs commit); with
   --shards N              the slice index comes from AWS_BATCH_JOB_ARRAY_INDEX / JOB_COMPLETION_INDEX
   --tag-converted         tag committed raw objects s3logs-converted=true (safe lifecycle expiry)
+  --delete-vanished       remove the rows of this key date's objects that are gone from --source
+                          (default: they are kept, and the summary says how many)
+  --lock-wait-seconds <n> wait this long for a lock another live run holds (default: 0 for the key
+                          date's own run, 600 for the publish a last shard or s3logs commit makes)
 
 ${AWS_HELP}
-Exit codes: 0 all key dates converted (or had no objects), 1 some key dates failed, 2 bad usage.
+Exit codes: 0 all key dates converted (or had no objects), 1 some key dates failed, 2 bad usage,
+75 only locks other live runs hold stopped key dates (retry later).
 `;
 
 const DEMO_HELP = `s3logs demo [--out <dir>] [--mb <n>]
@@ -62,7 +69,8 @@ const COMMIT_HELP = `s3logs commit --source <uri> --dest <uri> --date YYYY-MM-DD
 
 Publishes a key date converted by N workers (\`convert --shard i/N\`, or an AWS Batch array job / a
 Kubernetes Indexed Job with \`--shards N\`) once every shard has staged its part. The last shard to
-finish normally does this itself; run it as a separate step if your scheduler prefers.
+finish normally does this itself; run it as a separate step if your scheduler prefers. It also finishes
+a publish a crash interrupted. Exit 0 also when the round was already published (it says by which run).
 `;
 
 const JOB_SETTINGS_HELP = `Settings come from flags, S3LOGS_* environment variables (--source is S3LOGS_SOURCE, --lag-days is
@@ -72,7 +80,8 @@ option except --date/--to applies. Key dates already converted with the same inp
 are skipped (--force converts them again). On a terminal progress is one live line; otherwise JSON log
 lines go to stderr (one per key date, and progress every --progress-seconds, default 30; with
 --log-level debug also one per raw object, with its key and counts).
-Exit codes: 0 all good, 1 some key dates failed, 2 bad usage or config, 130/143 interrupted.`;
+Exit codes: 0 all good, 1 some key dates failed, 2 bad usage or config, 75 only locks other live runs
+hold stopped key dates (retry later), 130/143 interrupted.`;
 
 const NIGHTLY_HELP = `s3logs nightly --source <uri> --dest <uri> [--lag-days 1] [--lookback-days 3] [convert options]
 

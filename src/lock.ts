@@ -105,23 +105,25 @@ export class LeaseLock {
     const body = () => LeaseLock.body(owner, token, lease, new Date().toISOString());
     for (let contended = 0; ; ) {
       options.signal?.throwIfAborted();
-      await storage.putIfAbsent(key, body());
+      // Read first: a live holder's lock is never written over, even on a store that ignores conditions.
       const current = await readLock(storage, key);
-      // Ours: created now, or by an earlier attempt whose answer was lost (the retry then found it).
+      // Ours: an earlier attempt's write whose answer was lost.
       if (current?.record?.token === token) return LeaseLock.start(storage, key, owner, token, lease, current.version);
-      if (!current || isFree(current.record, Date.now())) {
-        // Released meanwhile, or its holder is gone: replace exactly the version we judged.
-        if (current) await storage.putIfMatch(key, body(), current.version);
-        const after = await readLock(storage, key);
-        if (after?.record?.token === token) return LeaseLock.start(storage, key, owner, token, lease, after.version);
-        if (++contended >= 5) throw LeaseLock.lockedError(storage, key, after?.record);
+      if (current?.record && !isFree(current.record, Date.now())) {
+        const holder = current.record;
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) throw LeaseLock.lockedError(storage, key, holder);
+        const untilExpiry = Date.parse(holder.expiresAt) - Date.now();
+        await sleep(Math.max(200, Math.min(remaining, 2_000, untilExpiry + 50)), options.signal);
         continue;
       }
-      const holder = current.record!;
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw LeaseLock.lockedError(storage, key, holder);
-      const untilExpiry = Date.parse(holder.expiresAt) - Date.now();
-      await sleep(Math.max(200, Math.min(remaining, 2_000, untilExpiry + 50)), options.signal);
+      // Free, or its holder is gone: create it, or replace exactly the version we judged.
+      if (current) await storage.putIfMatch(key, body(), current.version);
+      else await storage.putIfAbsent(key, body());
+      // Read back: ours also when the answer was lost; another run's when it won the race.
+      const after = await readLock(storage, key);
+      if (after?.record?.token === token) return LeaseLock.start(storage, key, owner, token, lease, after.version);
+      if (++contended >= 5) throw LeaseLock.lockedError(storage, key, after?.record);
     }
   }
 

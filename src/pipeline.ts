@@ -10,7 +10,7 @@ import { SCHEMA_VERSION } from '../schemas/accessLog.js';
 import type { Catalog } from './catalog/Catalog.js';
 import { InterruptedError, KeyDateError, type Stage } from './errors.js';
 import { failpoint } from './failpoints.js';
-import { LeaseLock } from './lock.js';
+import { LeaseLock, LockedError } from './lock.js';
 import { lakeKeys, objectName, readManifest, readRecord, writeRecord, type KeyDateManifest, type ListingScope, type ObjectRecord, type RegisteredMarker, type StagedFileRecord, type StagedPart } from './records.js';
 import { tableDefinition } from './schema/table.js';
 import { listShardManifests, readShardRound, shardLabel, shardTag, writeShardManifest, type ShardSpec } from './shards.js';
@@ -56,7 +56,11 @@ export interface ConvertSettings {
   readonly skipUnchanged?: boolean;
   /** Objects of the key date that are gone from the source lose their rows (default: kept). */
   readonly deleteVanished?: boolean;
-  /** How long the last shard (or `s3logs commit`) waits for a publish lock another publisher holds. */
+  /**
+   * How long to wait for a lock another live run holds: the run's own lock (default 0: fail at once,
+   * exit 75) and the publish lock a last shard or `s3logs commit` needs (default 10 minutes: shards that
+   * finish together queue behind each other's commit).
+   */
   readonly lockWaitMs?: number;
   /** Tags the raw objects a publish covered (--tag-converted); keys relative to the source store. */
   readonly tagObjects?: (keys: string[]) => Promise<void>;
@@ -227,7 +231,7 @@ class KeyDateRun {
     const { shard } = this.settings;
     const key = shard ? lakeKeys.shardLock(this.keyDate, shardTag(shard)) : lakeKeys.publishLock(this.keyDate);
     const signal = this.settings.signal;
-    return LeaseLock.acquire(this.dest, key, { runId: this.runId, purpose: shard ? shardLabel(shard) : 'convert' }, signal ? { signal } : {});
+    return LeaseLock.acquire(this.dest, key, { runId: this.runId, purpose: shard ? shardLabel(shard) : 'convert' }, { waitMs: this.settings.lockWaitMs ?? 0, ...(signal ? { signal } : {}) });
   }
 
   // ── stream: fetch → parse → build → write (staged) ───────────────────────────────────────────
@@ -344,7 +348,14 @@ class KeyDateRun {
     this.stagingInUse = true;
     await writeShardManifest(this.dest, { ...part, shard });
     await lock.release();
-    await this.commitRound(shard.count);
+    try {
+      await this.commitRound(shard.count);
+    } catch (error) {
+      if (error instanceof LockedError) {
+        this.summary.note = `${shardLabel(shard)} is staged and the round is complete; \`s3logs commit --shards ${shard.count}\` (or a re-run of any shard) publishes it once the lock is free`;
+      }
+      throw error;
+    }
   }
 
   /** Publishes the round of `count` shards when every one has staged; otherwise says which are missing. */
@@ -357,13 +368,11 @@ class KeyDateRun {
       ...(this.settings.signal ? { signal: this.settings.signal } : {}),
     });
     try {
-      // Read again under the lock: another shard may have committed the round meanwhile.
+      // A commit that died half-way is finished first; then the round is read again under the lock
+      // (another shard may have committed it meanwhile).
+      await recoverPublishes(this.dest, this.keyDate, lock, this.settings.concurrency);
       const now = await readShardRound(this.dest, this.keyDate, count);
-      if (now.missing.length > 0) {
-        // Whoever committed it may have died half-way: finish that before saying so.
-        await recoverPublishes(this.dest, this.keyDate, lock, this.settings.concurrency);
-        return this.notCommitted(now.missing, count);
-      }
+      if (now.missing.length > 0) return this.notCommitted(now.missing, count);
       if (!this.settings.shard) Object.assign(this.summary, countsOfParts(now.present));
       await this.publishAndRegister(lock, now.present, now.present.map((m) => ({ key: lakeKeys.shardManifest(this.keyDate, shardTag(m.shard)), runId: m.runId })));
     } finally {

@@ -99,6 +99,7 @@ export async function openRun(
       ...(config.shard ? { shard: config.shard } : {}),
       ...(options.skipUnchanged ? { skipUnchanged: true } : {}),
       ...(config.deleteVanished ? { deleteVanished: true } : {}),
+      ...(config.lockWaitSeconds !== undefined ? { lockWaitMs: config.lockWaitSeconds * 1000 } : {}),
       ...(config.tagConverted ? { tagObjects: tagger(config) } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(onProgress ? { onProgress } : {}),
@@ -195,7 +196,7 @@ function progressPrinter(): ((event: ProgressEvent) => void) | undefined {
 
 /** What a failed key date left behind, and the one thing to do about it. */
 function afterFailure(s: KeyDateSummary): string {
-  if (s.error?.code === 'locked') return '(nothing changed by this run; try again once the holder is done — exit code 75 lets a scheduler retry)';
+  if (s.error?.code === 'locked') return `(${s.note ?? 'nothing changed by this run; try again once the holder is done'} — exit code 75 lets a scheduler retry)`;
   if (!s.published) return '(nothing published for this key date)';
   if (s.error?.stage === 'tag') return '(published and registered; re-run the key date to tag its raw objects)';
   if (s.catalogBehind) {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
+import { startFaultProxy } from './faultProxy.js';
 import { S3RVER_CREDENTIALS, startS3Server, type S3Server } from './s3Server.js';
 
 export interface Snapshot {
@@ -27,6 +28,8 @@ export interface Backend {
   readonly env: Record<string, string>;
   putRaw(objects: Array<{ key: string; body: Buffer }>): Promise<void>;
   deleteRaw(key: string): Promise<void>;
+  /** Writes an object into a destination (a record another run left, say). */
+  putDest(destName: string, key: string, body: Buffer): Promise<void>;
   snapshot(destName: string): Promise<Snapshot>;
   close(): Promise<void>;
 }
@@ -66,6 +69,11 @@ export async function localBackend(): Promise<Backend> {
       }
     },
     deleteRaw: (key) => rm(join(raw, key)),
+    async putDest(name, key, body) {
+      const path = join(work, name, ...key.split('/'));
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, body);
+    },
     async snapshot(name) {
       return { dir: join(work, name), files: await hashTree(join(work, name)) };
     },
@@ -73,8 +81,10 @@ export async function localBackend(): Promise<Backend> {
   };
 }
 
+/** S3: s3rver behind a proxy that plays S3's conditional writes (s3rver itself ignores them). */
 export async function s3Backend(): Promise<Backend> {
   const server: S3Server = await startS3Server({ buckets: ['raw', 'lake'] });
+  const proxy = await startFaultProxy(server.endpoint, { conditionalWrites: true });
   const client = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
   const work = await mkdtemp(join(tmpdir(), 's3logs-s3snap-'));
   const limit = pLimit(16);
@@ -82,13 +92,16 @@ export async function s3Backend(): Promise<Backend> {
     name: 's3',
     rawUri: 's3://raw/',
     destUri: (name) => `s3://lake/${name}/`,
-    args: ['--endpoint-url', server.endpoint],
+    args: ['--endpoint-url', proxy.endpoint],
     env: { AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' },
     async putRaw(objects) {
       await Promise.all(objects.map((o) => limit(() => client.send(new PutObjectCommand({ Bucket: 'raw', Key: o.key, Body: o.body })))));
     },
     async deleteRaw(key) {
       await client.send(new DeleteObjectCommand({ Bucket: 'raw', Key: key }));
+    },
+    async putDest(name, key, body) {
+      await client.send(new PutObjectCommand({ Bucket: 'lake', Key: `${name}/${key}`, Body: body }));
     },
     async snapshot(name) {
       const dir = await mkdtemp(join(work, `${name}-`));
@@ -113,6 +126,7 @@ export async function s3Backend(): Promise<Backend> {
     },
     async close() {
       client.destroy();
+      await proxy.close();
       await server.close();
       await rm(work, { recursive: true, force: true });
     },

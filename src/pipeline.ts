@@ -362,7 +362,8 @@ class KeyDateRun {
   async commitRound(count: number): Promise<void> {
     this.at('commit');
     const round = await readShardRound(this.dest, this.keyDate, count);
-    if (round.missing.length > 0) return this.notCommitted(round.missing, count);
+    // Some shards still to come: nothing to lock. None there: maybe published, maybe half way (locked below).
+    if (round.missing.length > 0 && round.missing.length < count) return this.notCommitted(round.missing, count);
     const lock = await LeaseLock.acquire(this.dest, lakeKeys.publishLock(this.keyDate), { runId: this.runId, purpose: `commit of ${count} shards` }, {
       waitMs: this.settings.lockWaitMs ?? LOCK_WAIT_MS,
       ...(this.settings.signal ? { signal: this.settings.signal } : {}),
@@ -389,6 +390,9 @@ class KeyDateRun {
       this.summary.status = this.settings.shard ? 'converted' : 'unchanged';
       this.summary.published = Boolean(this.settings.shard);
       this.summary.note = this.settings.shard ? `published with the other shards by ${by}` : `nothing to commit: the key date was published by ${by}`;
+      // That publish may have died before registering (and was just finished here).
+      this.at('register');
+      await this.registerIfBehind(state.manifest);
       return;
     }
     this.summary.status = 'staged';

@@ -3,7 +3,7 @@
  * destination is identical to an uninterrupted run — same files byte for byte, no duplicate or lost
  * rows, no stale, staged, pending or lock files left, the catalog holding exactly the partitions.
  */
-import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,81 @@ describe('SIGKILL at any point, then re-run', () => {
         expect(JSON.parse(r.stdout).keyDates[0].error).toMatchObject({ stage: 'lock', code: 'locked', message: expect.stringMatching(/lock\.json is held by run .* \(convert\) on .*, pid \d+, since .*; its lease runs to .*Wait for it/) });
       }
     }
+    const after = await state(backend, dest);
+    expect(after.data).toEqual(baseline.data);
+    expect(after.leftovers).toEqual([]);
+  });
+});
+
+describe('SIGKILL in the last shard of a round, then s3logs commit or the shard again', () => {
+  let backend: Backend;
+  let work: string;
+  let baseline: Awaited<ReturnType<typeof state>>;
+  const source = () => join(work, 'raw', 'logs/');
+  const shard = (dest: string, i: number, env: Record<string, string> = {}, ...extra: string[]) =>
+    runCli(['convert', '--source', source(), '--dest', backend.destUri(dest), '--date', KEY_DATE, '--shard', `${i}/2`, '--quiet', ...extra], env);
+  const commit = (dest: string) => runCli(['commit', '--source', source(), '--dest', backend.destUri(dest), '--date', KEY_DATE, '--shards', '2', '--quiet']);
+
+  beforeAll(async () => {
+    backend = await localBackend();
+    work = await mkdtemp(join(tmpdir(), 's3logs-crash-shards-'));
+    await writeKeyDateToDirectory(join(work, 'raw'), options);
+    expect((await shard('baseline', 1)).code).toBe(0);
+    expect((await shard('baseline', 2)).code).toBe(0);
+    baseline = await state(backend, 'baseline');
+    expect(baseline.data.length).toBeGreaterThan(2);
+    expect(baseline.leftovers).toEqual([]);
+  });
+  afterAll(async () => {
+    await backend?.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it.each(FAILPOINTS)('killed at %s: s3logs commit (or, before the shard staged, the shard again) equals an uninterrupted round', async (point) => {
+    const dest = `shard-${point}`;
+    expect((await shard(dest, 1)).code).toBe(0);
+    const killed = await shard(dest, 2, { S3LOGS_FAILPOINT: point });
+    expect(killed.signal).toBe('SIGKILL');
+    const committed = await commit(dest);
+    if (committed.code !== 0) {
+      // Killed before its part was staged: commit says which shard to run.
+      expect(['listed', 'parsed', 'staged']).toContain(point);
+      expect(committed.stderr).toMatch(/shard 2 of 2 has not staged .*s3logs convert --shard 2\/2/);
+      expect((await shard(dest, 2)).code).toBe(0);
+    }
+    const after = await state(backend, dest);
+    expect(after.data).toEqual(baseline.data);
+    expect(after.leftovers).toEqual([]);
+    expect(after.partitions).toEqual(baseline.partitions);
+    expect((await readTable(after.dir)).map(rowKey).sort()).toEqual((await readTable(baseline.dir)).map(rowKey).sort());
+  });
+
+  it('killed in its commit, the shard run again finishes the interrupted publish too', async () => {
+    const dest = 'shard-rerun';
+    expect((await shard(dest, 1)).code).toBe(0);
+    expect((await shard(dest, 2, { S3LOGS_FAILPOINT: 'published' })).signal).toBe('SIGKILL');
+    expect((await shard(dest, 2)).code).toBe(0);
+    const after = await state(backend, dest);
+    expect(after.data).toEqual(baseline.data);
+    expect(after.leftovers).toEqual([]);
+  });
+
+  it('a retry on another host takes the lock of a killed run over when its lease ends, not before', async () => {
+    const dest = 'other-host';
+    const lease = { S3LOGS_LOCK_LEASE_SECONDS: '3' };
+    expect((await shard(dest, 1, lease)).code).toBe(0);
+    expect((await shard(dest, 2, { ...lease, S3LOGS_FAILPOINT: 'staged' })).signal).toBe('SIGKILL');
+    // The retry runs elsewhere: this host's pid check cannot tell the holder died.
+    const lockPath = join(backend.destUri(dest), '_s3logs', 'keydates', KEY_DATE, 'shards', 'lock-s02of02.json');
+    const record = JSON.parse(await readFile(lockPath, 'utf8'));
+    await writeFile(lockPath, JSON.stringify({ ...record, host: 'host-that-died' }));
+    const early = await shard(dest, 2, {}, '--json');
+    expect(early.code).toBe(75);
+    expect(JSON.parse(early.stdout).keyDates[0].error.message).toMatch(/lock-s02of02\.json is held by run \S+ \(shard 2\/2\) on host-that-died, pid \d+, since .*; its lease runs to /);
+    const started = Date.now();
+    const retry = await shard(dest, 2, {}, '--lock-wait-seconds', '30');
+    expect(retry.code, retry.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(15_000);
     const after = await state(backend, dest);
     expect(after.data).toEqual(baseline.data);
     expect(after.leftovers).toEqual([]);

@@ -38,6 +38,6 @@ export async function runCommit(argv: string[]): Promise<number> {
   }
   const run = summarize(results, settings, started);
   if (config.json) process.stdout.write(JSON.stringify(run) + '\n');
-  if (!config.quiet) process.stderr.write(formatSummary(run, config));
+  process.stderr.write(formatSummary(run, config, config.quiet));
   return exitCode(run);
 }

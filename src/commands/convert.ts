@@ -35,7 +35,8 @@ export async function runConvert(argv: string[]): Promise<number> {
   return withShutdownSignals(async (signal) => {
     const summary = await convert(config, config.quiet || config.json ? undefined : progressPrinter(), { signal });
     if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');
-    if (!config.quiet) process.stderr.write(formatSummary(summary, config));
+    // --quiet keeps the errors (as the AWS CLI's --only-show-errors): a failed run never ends silent.
+    process.stderr.write(formatSummary(summary, config, config.quiet));
     return exitCode(summary);
   });
 }
@@ -209,10 +210,11 @@ function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-export function formatSummary(summary: RunSummary, config: Pick<ConvertConfig, 'dest'>): string {
+export function formatSummary(summary: RunSummary, config: Pick<ConvertConfig, 'dest'>, onlyErrors = false): string {
   const lines: string[] = [];
   const n = (value: number) => value.toLocaleString('en-US');
   for (const s of summary.keyDates) {
+    if (onlyErrors && s.status !== 'failed') continue;
     const d = s.keyDate;
     if (s.status === 'empty') lines.push(`${d}: no log objects found for this key date; nothing written`);
     else if (s.status === 'unchanged') lines.push(`${d}: ${s.note ?? 'the lake already holds every listed object as it is now; skipped (--force converts again)'}`);
@@ -235,6 +237,10 @@ export function formatSummary(summary: RunSummary, config: Pick<ConvertConfig, '
           `${s.gone.objects === 1 ? 'its' : 'their'} ${n(s.gone.rows)} rows were ${s.gone.removed ? 'removed (--delete-vanished)' : 'kept (--delete-vanished removes them)'}`,
       );
     }
+  }
+  if (onlyErrors) {
+    if (!summary.ok) lines.push(`failed key dates: ${summary.failedKeyDates.join(', ')} — fix the cause above and re-run them`);
+    return lines.length ? lines.join('\n') + '\n' : '';
   }
   const mbps = summary.seconds > 0 ? summary.bytesIn / 1024 / 1024 / summary.seconds : 0;
   lines.push(

@@ -51,7 +51,8 @@ export async function runJob(settings: JobSettings, options: JobOptions): Promis
   const runId = `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
   const config = settings.convert;
   const terminal = Boolean(process.stderr.isTTY) && !options.quiet;
-  const log = jobLogger(options.job, runId, options.quiet || terminal ? 'silent' : options.logLevel);
+  // --quiet keeps error lines: a failed job never ends silent.
+  const log = jobLogger(options.job, runId, options.quiet ? 'error' : terminal ? 'silent' : options.logLevel);
   const total = config.keyDates.length;
   const started = performance.now();
   let done = 0;

@@ -91,6 +91,7 @@ export async function convertKeyDate(settings: ConvertSettings, keyDate: string)
 async function runKeyDate(run: KeyDateRun): Promise<void> {
   const listing = run.list();
   try {
+    await run.recoverIfPending();
     if (await run.skipIfUnchanged(listing)) return;
     const lock = await run.lock();
     try {
@@ -203,6 +204,31 @@ class KeyDateRun {
     return { feed, listed, streaming, stop };
   }
 
+  // ── recover ──────────────────────────────────────────────────────────────────────────────────
+  /**
+   * A publish a crash interrupted is finished by the next run of the key date, whatever it is; a live
+   * holder of the publish lock finishes its own (nothing to do here then).
+   */
+  async recoverIfPending(): Promise<void> {
+    if ((await this.dest.list(lakeKeys.journalPrefix(this.keyDate))).objects.length === 0) return;
+    this.at('commit');
+    let lock: LeaseLock;
+    try {
+      lock = await LeaseLock.acquire(this.dest, lakeKeys.publishLock(this.keyDate), { runId: this.runId, purpose: 'recovery' });
+    } catch (error) {
+      if (error instanceof LockedError) return;
+      throw error;
+    }
+    try {
+      await recoverPublishes(this.dest, this.keyDate, lock, this.settings.concurrency);
+      const state = await readManifest(this.dest, this.keyDate);
+      this.at('register');
+      if (state) await this.registerIfBehind(state.manifest);
+    } finally {
+      await lock.release();
+    }
+  }
+
   // ── skip if unchanged ────────────────────────────────────────────────────────────────────────
   /** Jobs: nothing to do when the lake already holds every listed object as it is now. */
   async skipIfUnchanged(listing: Listing): Promise<boolean> {
@@ -212,8 +238,6 @@ class KeyDateRun {
     const diff = compareWithLake(state?.manifest, objects, { keyDate: this.keyDate, scope: this.scope });
     this.summary.gone = { objects: diff.gone.objects, rows: diff.gone.rows, removed: false };
     if (diff.fresh > 0 || (diff.gone.objects > 0 && this.settings.deleteVanished) || (state && state.manifest.schemaVersion !== SCHEMA_VERSION && diff.held > 0)) return false;
-    // A publish a crash interrupted is finished before the key date counts as done.
-    if ((await this.dest.list(lakeKeys.journalPrefix(this.keyDate))).objects.length > 0) return false;
     this.summary.status = objects.length === 0 && diff.gone.objects === 0 ? 'empty' : 'unchanged';
     if (state && diff.held > 0) {
       this.at('register');

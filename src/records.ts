@@ -13,6 +13,7 @@
  *   _s3logs/staging/D/<run>/…                  files a run wrote and has not published yet
  *   _s3logs/rejects/keydate=D/*.jsonl          reject records (published beside the table)
  *   _s3logs/catalog.json                       the local catalog
+ *   _s3logs/doctor-probe-<random>              doctor's write check (deleted at once)
  */
 import { StorageError } from './errors.js';
 import type { Storage } from './storage/Storage.js';
@@ -35,6 +36,8 @@ export const lakeKeys = {
   staging: (keyDate: string, runId: string) => `${CONTROL_PREFIX}staging/${keyDate}/${runId}/`,
   rejectFile: (keyDate: string, name: string) => `${CONTROL_PREFIX}rejects/keydate=${keyDate}/${name}`,
   catalog: `${CONTROL_PREFIX}catalog.json`,
+  /** doctor's write probe (put, then deleted). */
+  probe: (random: string) => `${CONTROL_PREFIX}doctor-probe-${random}`,
 } as const;
 
 /**

@@ -81,6 +81,18 @@ describe('SIGKILL at any point, then re-run', () => {
     expect(after.partitions).toEqual(baseline.partitions);
   });
 
+  it('killed inside a publish, the next backfill (which finds the inputs unchanged) finishes it', async () => {
+    const dest = 'finish-by-backfill';
+    expect((await convert(full(), dest, { S3LOGS_FAILPOINT: 'published' })).signal).toBe('SIGKILL');
+    const backfill = await runCli(['backfill', '--source', full(), '--dest', backend.destUri(dest), '--from', KEY_DATE, '--to', KEY_DATE, '--json', '--quiet']);
+    expect(backfill.code, backfill.stderr).toBe(0);
+    expect(JSON.parse(backfill.stdout).keyDates[0].status).toBe('unchanged');
+    const after = await state(backend, dest);
+    expect(after.data).toEqual(baseline.data);
+    expect(after.leftovers).toEqual([]);
+    expect(after.partitions).toEqual(baseline.partitions);
+  });
+
   it('two runs of the same key date at once do not interleave: the second fails clearly or finds it done', async () => {
     const dest = 'concurrent';
     const run = () => runCli(['convert', '--source', full(), '--dest', backend.destUri(dest), '--date', KEY_DATE, '--json', '--quiet']);
@@ -142,14 +154,17 @@ describe('SIGKILL in the last shard of a round, then s3logs commit or the shard 
     expect((await readTable(after.dir)).map(rowKey).sort()).toEqual((await readTable(baseline.dir)).map(rowKey).sort());
   });
 
-  it('killed in its commit, the shard run again finishes the interrupted publish too', async () => {
+  it('killed in its commit, the shard run again finishes the interrupted publish first (then stages a new part)', async () => {
     const dest = 'shard-rerun';
     expect((await shard(dest, 1)).code).toBe(0);
     expect((await shard(dest, 2, { S3LOGS_FAILPOINT: 'published' })).signal).toBe('SIGKILL');
-    expect((await shard(dest, 2)).code).toBe(0);
+    const again = await shard(dest, 2, {}, '--json');
+    expect(again.code, again.stderr).toBe(0);
+    // The round it belonged to is published; its new part waits for a new round.
+    expect(JSON.parse(again.stdout).keyDates[0]).toMatchObject({ status: 'staged', waitingFor: [1] });
     const after = await state(backend, dest);
     expect(after.data).toEqual(baseline.data);
-    expect(after.leftovers).toEqual([]);
+    expect(after.leftovers.filter((k) => !k.includes('/staging/') && !k.endsWith('/shards/s02of02.json'))).toEqual([]);
   });
 
   it('a retry on another host takes the lock of a killed run over when its lease ends, not before', async () => {

@@ -4,6 +4,7 @@
  * and rows per partition without listing or reading Parquet.
  */
 import { CatalogError, StorageError, errorMessage } from '../errors.js';
+import { lakeKeys } from '../records.js';
 import type { Storage } from '../storage/Storage.js';
 import { checkPartitionKeys, reconcileColumns } from '../schema/ddl.js';
 import {
@@ -55,7 +56,7 @@ export class LocalCatalog implements Catalog {
 
   constructor(
     private readonly storage: Storage,
-    private readonly key = '_s3logs/catalog.json',
+    private readonly key = lakeKeys.catalog,
   ) {}
 
   ensureTable(def: TableDefinition): Promise<EnsureTableResult> {

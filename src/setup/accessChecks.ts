@@ -9,6 +9,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { baseClientConfig, type AwsOptions } from '../aws/config.js';
 import { StorageError, errorMessage } from '../errors.js';
 import { openDest, openSource } from '../locations.js';
+import { lakeKeys } from '../records.js';
 import { fail, pass, skip, type Check } from './check.js';
 import { s3ErrorName } from './clients.js';
 
@@ -68,7 +69,7 @@ export async function checkSourceAccess(source: string, aws: AwsOptions): Promis
 /** Puts and deletes `_s3logs/doctor-probe-<random>` under --dest: what a convert commit needs. */
 export async function checkDestAccess(dest: string, aws: AwsOptions): Promise<Check[]> {
   const storage = await openDest(dest, { aws });
-  const key = `_s3logs/doctor-probe-${randomBytes(6).toString('hex')}`;
+  const key = lakeKeys.probe(randomBytes(6).toString('hex'));
   const where = `${storage.uri}${storage.uri.endsWith('/') ? '' : '/'}${key}`;
   const arn = storage.uri.startsWith('s3://') ? `arn:aws:s3:::${storage.uri.slice(5)}*` : storage.uri;
   try {

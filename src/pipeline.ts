@@ -446,6 +446,7 @@ class KeyDateRun {
     s.staleFilesDeleted = outcome.staleFilesDeleted;
     s.carriedFiles = outcome.carriedFiles;
     s.gone = outcome.gone;
+    s.publishWindowSeconds = outcome.windowSeconds;
     s.status = 'converted';
     await this.register(outcome);
     this.at('tag');

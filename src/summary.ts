@@ -31,6 +31,8 @@ export interface KeyDateSummary extends KeyDateCounts {
   gone: { objects: number; rows: number; removed: boolean };
   /** Readers can see this run's files: the publish began (a failure after it is finished by the next run). */
   published: boolean;
+  /** How long readers could see old and new copies of re-read objects' rows (first move → last old file deleted). */
+  publishWindowSeconds: number;
   /** The catalog does not list the published state yet (registration failed). */
   catalogBehind: boolean;
   /** One more thing the reader should know (who published a round this run found done). */
@@ -68,6 +70,7 @@ export function newSummary(keyDate: string): KeyDateSummary {
     carriedFiles: 0,
     gone: { objects: 0, rows: 0, removed: false },
     published: false,
+    publishWindowSeconds: 0,
     catalogBehind: false,
     catalog: { created: 0, updated: 0, unchanged: 0, removed: 0 },
     seconds: 0,

@@ -80,6 +80,8 @@ export interface PublishOutcome {
   readonly gone: GoneObjects;
   /** Objects of other sources (or shards' scopes) whose rows stay as they were. */
   readonly otherObjects: number;
+  /** From the first file moved into place to the last old file deleted: readers may see both copies then. */
+  readonly windowSeconds: number;
 }
 
 export interface GoneObjects {
@@ -349,7 +351,9 @@ export async function publish(dest: Storage, lock: LeaseLock, request: PublishRe
   await lock.verify();
   await writeRecord(dest, lakeKeys.journal(keyDate, runId), journal);
   request.onJournal?.();
+  const windowStart = performance.now();
   await finishJournal(dest, journal, lock, request.concurrency);
+  const windowSeconds = (performance.now() - windowStart) / 1000;
 
   const written = [...request.parts.flatMap((p) => p.files.map((f) => ({ key: f.key, bytes: f.bytes }))), ...plan.carries.flatMap((c, i) => (c.kind === 'data' ? [{ key: carried[i]!.key, bytes: carried[i]!.bytes }] : []))];
   return {
@@ -363,6 +367,7 @@ export async function publish(dest: Storage, lock: LeaseLock, request: PublishRe
     carriedFiles: carried.length,
     gone: plan.gone,
     otherObjects: plan.otherObjects,
+    windowSeconds,
   };
 }
 

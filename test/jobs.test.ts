@@ -78,6 +78,16 @@ describe('nightly', () => {
     expect(third.summary!.keyDates.map((k) => k.status)).toEqual(['unchanged', 'unchanged', 'converted', 'empty']);
     const expected = rowsOf('2024-11-19', 10) + rowsOf('2024-11-18', 11) + rowsOf('2024-11-17', 12) + late.rows.length;
     expect((await readTable(lake)).length).toBe(expected);
+
+    // Lifecycle expiry takes two of 2024-11-18's raw objects: the lookback keeps their rows, says so.
+    const expired = [...generateKeyDate(opts('2024-11-18', 11))].slice(0, 2);
+    for (const o of expired) await rm(join(raw, o.key));
+    const fourth = await runNightly(args, {}, NOW);
+    expect(fourth.exitCode).toBe(0);
+    const checked = fourth.summary!.keyDates.find((k) => k.keyDate === '2024-11-18')!;
+    expect(checked.status).toBe('unchanged');
+    expect(checked.gone).toEqual({ objects: 2, rows: expired.reduce((n, o) => n + o.rows.length, 0), removed: false });
+    expect((await readTable(lake)).length).toBe(expected);
   });
 });
 

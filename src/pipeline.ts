@@ -11,7 +11,7 @@ import type { Catalog } from './catalog/Catalog.js';
 import { InterruptedError, KeyDateError, type Stage } from './errors.js';
 import { failpoint } from './failpoints.js';
 import { LeaseLock, LockedError } from './lock.js';
-import { lakeKeys, objectName, readManifest, readRecord, writeRecord, type KeyDateManifest, type ListingScope, type ObjectRecord, type RegisteredMarker, type StagedFileRecord, type StagedPart } from './records.js';
+import { countsOf, lakeKeys, objectName, readManifest, readRecord, writeRecord, type KeyDateManifest, type ListingScope, type ObjectRecord, type RegisteredMarker, type StagedFileRecord, type StagedPart } from './records.js';
 import { tableDefinition } from './schema/table.js';
 import { listShardManifests, readShardRound, shardLabel, shardTag, writeShardManifest, type ShardSpec } from './shards.js';
 import type { ObjectInfo, Storage } from './storage/Storage.js';
@@ -122,8 +122,6 @@ export async function commitKeyDate(settings: ConvertSettings, keyDate: string, 
 interface Listing {
   readonly feed: ObjectFeed;
   readonly listed: Promise<KeyDateListing>;
-  /** The fetch runs beside the listing (no decision needs the whole listing first). */
-  readonly streaming: boolean;
   readonly stop: AbortController;
 }
 
@@ -201,7 +199,7 @@ class KeyDateRun {
       failpoint('listed');
       this.settings.onProgress?.({ type: 'listed', keyDate: this.keyDate, objects: l.objects.length, bytes: l.objects.reduce((sum, o) => sum + o.size, 0) });
     }, () => undefined);
-    return { feed, listed, streaming, stop };
+    return { feed, listed, stop };
   }
 
   // ── recover ──────────────────────────────────────────────────────────────────────────────────
@@ -398,7 +396,8 @@ class KeyDateRun {
       await recoverPublishes(this.dest, this.keyDate, lock, this.settings.concurrency);
       const now = await readShardRound(this.dest, this.keyDate, count);
       if (now.missing.length > 0) return this.notCommitted(now.missing, count);
-      if (!this.settings.shard) Object.assign(this.summary, countsOfParts(now.present));
+      // `s3logs commit` reports what the round read; a last shard reports its own part.
+      if (!this.settings.shard) Object.assign(this.summary, countsOf(now.present.flatMap((p) => p.objects)));
       await this.publishAndRegister(lock, now.present, now.present.map((m) => ({ key: lakeKeys.shardManifest(this.keyDate, shardTag(m.shard)), runId: m.runId })));
     } finally {
       await lock.release();
@@ -489,25 +488,11 @@ class KeyDateRun {
   }
 }
 
-/** Sums of the parts a commit publishes (what `s3logs commit` reports). */
-function countsOfParts(parts: readonly StagedPart[]): Pick<KeyDateSummary, 'objects' | 'bytesIn' | 'lines' | 'rows' | 'rejects' | 'repairedUtf8'> {
-  const out = { objects: 0, bytesIn: 0, lines: 0, rows: 0, rejects: 0, repairedUtf8: 0 };
-  for (const o of parts.flatMap((p) => p.objects)) {
-    out.objects++;
-    out.bytesIn += o.size;
-    out.lines += o.lines;
-    out.rows += o.rows;
-    out.rejects += o.rejects;
-    out.repairedUtf8 += o.repairedUtf8;
-  }
-  return out;
-}
-
 /**
  * How a listing compares with what the lake holds for its scope: objects new or changed (other ETag or
  * size), objects the lake holds as listed, and objects of the scope the source no longer lists.
  */
-export function compareWithLake(
+function compareWithLake(
   manifest: KeyDateManifest | undefined,
   listed: readonly ObjectInfo[],
   scope: { keyDate: string; scope: ListingScope },

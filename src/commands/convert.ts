@@ -3,6 +3,7 @@ import pLimit from 'p-limit';
 import { parseConvertConfig, type ConvertConfig } from '../config.js';
 import { checkOverlap, openDest, openSource, parseLocation, type StoreOptions } from '../locations.js';
 import { convertKeyDate, type ConvertSettings } from '../pipeline.js';
+import type { KeyDateCounts } from '../records.js';
 import { createControlS3Client } from '../setup/clients.js';
 import { tagConverted } from '../setup/tagging.js';
 import { withShutdownSignals } from '../signals.js';
@@ -12,16 +13,10 @@ import { openCatalog } from './stores.js';
 /** Exit code of a run whose only failures were locks other live runs hold: try again later (EX_TEMPFAIL). */
 export const EXIT_LOCKED = 75;
 
-export interface RunSummary {
+export interface RunSummary extends KeyDateCounts {
   ok: boolean;
   keyDates: KeyDateSummary[];
   failedKeyDates: string[];
-  objects: number;
-  bytesIn: number;
-  lines: number;
-  rows: number;
-  rejects: number;
-  repairedUtf8: number;
   filesWritten: number;
   bytesOut: number;
   partitions: number;

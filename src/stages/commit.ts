@@ -189,28 +189,23 @@ export function reconcile(previous: KeyDateManifest | undefined, parts: readonly
   }
   const objects = [...read.values(), ...old.filter((_, i) => status[i] === 'kept')].sort((a, b) => compareKeys(a.name, b.name));
 
-  const keptFiles: FileRecord[] = [];
-  const keptRejects: RejectFileRecord[] = [];
   const carries: Carry[] = [];
   const dropped: string[] = [];
-  for (const f of previous?.files ?? []) {
-    const s = split(f.runs, old, status);
-    if (s.all) keptFiles.push(f);
-    else if (s.none) dropped.push(f.key);
-    else {
-      carries.push({ kind: 'data', from: f, ranges: s.ranges, runs: s.kept });
-      dropped.push(f.key);
+  /** Keeps a file whose objects all stay, drops one whose objects all go, carries the kept runs of the rest. */
+  const sort = <T extends FileRecord | RejectFileRecord>(records: readonly T[], kind: Carry['kind']): T[] => {
+    const kept: T[] = [];
+    for (const record of records) {
+      const s = split(record.runs, old, status);
+      if (s.all) kept.push(record);
+      else {
+        if (!s.none) carries.push({ kind, from: record, ranges: s.ranges, runs: s.kept });
+        dropped.push(record.key);
+      }
     }
-  }
-  for (const r of previous?.rejectFiles ?? []) {
-    const s = split(r.runs, old, status);
-    if (s.all) keptRejects.push(r);
-    else if (s.none) dropped.push(r.key);
-    else {
-      carries.push({ kind: 'rejects', from: r, ranges: s.ranges, runs: s.kept });
-      dropped.push(r.key);
-    }
-  }
+    return kept;
+  };
+  const keptFiles = sort(previous?.files ?? [], 'data');
+  const keptRejects = sort(previous?.rejectFiles ?? [], 'rejects');
   const published = new Set(parts.flatMap((p) => [...p.files.map((f) => f.key), ...p.rejectFiles.map((r) => r.key)]));
   for (const f of keptFiles) {
     if (published.has(f.key)) throw new StorageError(`${f.key} would replace a file that keeps other objects' rows; refusing (file name collision)`, 'io', f.key);
@@ -318,6 +313,7 @@ export async function publish(dest: Storage, lock: LeaseLock, request: PublishRe
   });
   files.sort((a, b) => compareKeys(a.key, b.key));
   rejectFiles.sort((a, b) => compareKeys(a.key, b.key));
+  const placed = new Set(moves.map(([, to]) => to));
 
   const sources = new Set(current?.manifest.sources ?? []);
   for (const part of request.parts) sources.add(part.scope.storageUri + part.scope.prefix);
@@ -344,7 +340,8 @@ export async function publish(dest: Storage, lock: LeaseLock, request: PublishRe
     baseVersion: current?.version ?? null,
     manifest,
     moves,
-    deletes: plan.deletes,
+    // Never a key this publish puts in place (a carried file named like one it replaces).
+    deletes: plan.deletes.filter((key) => !placed.has(key)),
     shardManifests: request.shardManifests.map((m) => m.key),
     staging: [...new Set([staging, ...ownStaging])],
   };

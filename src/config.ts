@@ -41,6 +41,8 @@ export interface ConvertConfig {
   readonly deleteVanished: boolean;
   /** Seconds to wait for a lock another live run holds (default: the run's own lock 0, a commit's 600). */
   readonly lockWaitSeconds?: number;
+  /** A key date whose rejected lines exceed this share of its lines fails (1 turns the check off). */
+  readonly maxRejectRatio: number;
   readonly aws: AwsOptions;
   readonly sse?: 'AES256' | 'aws:kms';
   readonly sseKmsKeyId?: string;
@@ -87,6 +89,7 @@ export const CONVERT_FLAGS = {
   'tag-converted': { type: 'boolean' },
   'delete-vanished': { type: 'boolean' },
   'lock-wait-seconds': { type: 'string' },
+  'max-reject-ratio': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...AWS_FLAGS,
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
@@ -117,6 +120,18 @@ function positiveInt(value: string | undefined, flag: string, fallback: number, 
     throw new ConfigError(`${flag} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`, flag);
   }
   return Number(value);
+}
+
+/** Default share of rejected lines above which a key date fails: a file of garbage is never a green run. */
+export const DEFAULT_MAX_REJECT_RATIO = 0.01;
+
+function ratio(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0 || parsed > 1) {
+    throw new ConfigError(`${flag} must be a number from 0 to 1 (a share of the lines, 1 turns the check off), got ${JSON.stringify(value)}`, flag);
+  }
+  return parsed;
 }
 
 function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], fallback: T): T {
@@ -244,6 +259,7 @@ export function parseConvertConfig(argv: string[], env: NodeJS.ProcessEnv = proc
     ...(shard ? { shard } : {}),
     tagConverted: values['tag-converted'] ?? false,
     deleteVanished: values['delete-vanished'] ?? false,
+    maxRejectRatio: ratio(values['max-reject-ratio'], '--max-reject-ratio', DEFAULT_MAX_REJECT_RATIO),
     ...(values['lock-wait-seconds'] !== undefined ? { lockWaitSeconds: values['lock-wait-seconds'] === '0' ? 0 : positiveInt(values['lock-wait-seconds'], '--lock-wait-seconds', 0, 86_400) } : {}),
     ...aws,
     // Enough keep-alive sockets for every concurrent fetch plus the writes running beside them.

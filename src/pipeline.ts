@@ -56,6 +56,8 @@ export interface ConvertSettings {
   readonly skipUnchanged?: boolean;
   /** Objects of the key date that are gone from the source lose their rows (default: kept). */
   readonly deleteVanished?: boolean;
+  /** A key date (a shard: its part) whose rejected lines exceed this share fails; default 1 (off). */
+  readonly maxRejectRatio?: number;
   /**
    * How long to wait for a lock another live run holds: the run's own lock (default 0: fail at once,
    * exit 75) and the publish lock a last shard or `s3logs commit` needs (default 10 minutes: shards that
@@ -133,6 +135,7 @@ class KeyDateRun {
   private readonly started = this.since;
   /** A shard manifest or publish journal refers to this run's staging: a failure must leave it. */
   private stagingInUse = false;
+  private rejectReasons = new Map<number, Map<string, number>>();
 
   constructor(
     readonly settings: ConvertSettings,
@@ -270,6 +273,8 @@ class KeyDateRun {
     const files: StagedFileRecord[] = [];
     const objects: ObjectRecord[] = [];
     const names = new Set<string>();
+    /** Reject reasons of objects that had rejects, by object index (what the reject guard reports). */
+    const reasons = new Map<number, Map<string, number>>();
     const sink = async (file: EncodedPartitionFile) => {
       // Staged names must not end in .parquet: `<dest>/**/*.parquet` has to see table files only.
       const stagingKey = `${staging}${file.key}.staged`;
@@ -300,7 +305,16 @@ class KeyDateRun {
         const index = objects.length;
         writer.beginObject(index);
         rejects.beginObject(index);
-        const counts = parseLogObject(body, objectSink(writer, (line, reason, detail, raw) => rejects.add(uri, line, reason, detail, raw)), spans);
+        const counts = parseLogObject(
+          body,
+          objectSink(writer, (line, reason, detail, raw) => {
+            rejects.add(uri, line, reason, detail, raw);
+            let tally = reasons.get(index);
+            if (!tally) reasons.set(index, (tally = new Map()));
+            tally.set(reason, (tally.get(reason) ?? 0) + 1);
+          }),
+          spans,
+        );
         failpoint('parsed');
         objects.push({ name, uri, etag: info.etag, size: info.size, lines: counts.lines, rows: counts.rows, rejects: counts.rejects, repairedUtf8: counts.repairedUtf8 });
         s.objects++;
@@ -328,6 +342,7 @@ class KeyDateRun {
       await encoder.close();
     }
     await rejects.spill();
+    this.rejectReasons = reasons;
     return finalNames({ keyDate: this.keyDate, runId: this.runId, ...(shard ? { shard } : {}), scope: this.scope, deleteVanished: this.settings.deleteVanished ?? false, objects, files, rejectFiles: rejects.staged });
   }
 
@@ -354,7 +369,31 @@ class KeyDateRun {
     part.objects.forEach((o, i) => {
       if ((rows.get(i) ?? 0) !== o.rows) throw new KeyDateError(`wrote ${rows.get(i) ?? 0} rows of ${o.uri} to Parquet but parsed ${o.rows}`, this.keyDate, 'write');
     });
+    this.guardRejects(part);
     this.interrupted();
+  }
+
+  /** A key date that is mostly garbage (a wrong file, a compressed or binary object) fails loudly instead of publishing. */
+  private guardRejects(part: StagedPart): void {
+    const limit = this.settings.maxRejectRatio ?? 1;
+    const { lines, rejects } = this.summary;
+    if (limit >= 1 || lines === 0 || rejects / lines <= limit) return;
+    const worst = part.objects
+      .map((o, i) => ({ o, i }))
+      .filter(({ o }) => o.rejects > 0)
+      .sort((a, b) => b.o.rejects - a.o.rejects)
+      .slice(0, 3)
+      .map(({ o, i }) => {
+        const top = [...(this.rejectReasons.get(i) ?? new Map<string, number>())].sort((a, b) => b[1] - a[1]).slice(0, 3);
+        return `${o.uri} (${o.rejects} of ${o.lines} lines: ${top.map(([reason, n]) => `${reason} ×${n}`).join(', ')})`;
+      });
+    const percent = (n: number) => `${(n * 100).toFixed(n < 0.1 ? 2 : 1)}%`;
+    throw new KeyDateError(
+      `${rejects.toLocaleString('en-US')} of ${lines.toLocaleString('en-US')} lines (${percent(rejects / lines)}) are not access log records, above --max-reject-ratio ${limit} (${percent(limit)}); ` +
+        `worst: ${worst.join('; ')}. Check that --source holds S3 server access logs, or raise --max-reject-ratio (1 turns the check off)`,
+      this.keyDate,
+      'parse',
+    );
   }
 
   // ── stage (a shard) or publish ───────────────────────────────────────────────────────────────

@@ -88,7 +88,8 @@ export function errorCode(error: unknown): ErrorCode {
   return error instanceof KeyDateError ? 'data' : 'internal';
 }
 
+/** @param stage where the run was; a KeyDateError says where the problem is itself. */
 export function failSummary(summary: KeyDateSummary, stage: Stage, error: unknown): void {
   summary.status = 'failed';
-  summary.error = { stage, code: errorCode(error), message: errorMessage(error) };
+  summary.error = { stage: error instanceof KeyDateError ? error.stage : stage, code: errorCode(error), message: errorMessage(error) };
 }

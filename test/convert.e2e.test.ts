@@ -167,6 +167,28 @@ describe.each([
   });
 });
 
+describe('the reject guard', () => {
+  it('a key date that is mostly not access log lines fails, names the worst object and its reasons, publishes nothing; --max-reject-ratio 1 lets it through', async () => {
+    const backend = await localBackend();
+    try {
+      const good = [...generateKeyDate({ ...options(KEY_DATE), objects: 3 })];
+      // A binary or foreign file among the logs, named like a log object.
+      const garbage = { key: good[0]!.key.replace(/-[0-9A-F]+$/, '-0000000000000000'), body: Buffer.from(Array.from({ length: 400 }, (_, i) => `line ${i} of something else entirely\n`).join('')) };
+      await backend.putRaw([...good, garbage]);
+      const run = (...extra: string[]) => runCli(['convert', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri('guarded'), '--date', KEY_DATE, ...extra]);
+      const failed = await run();
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/FAILED at parse: [\d,]+ of [\d,]+ lines \([\d.]+%\) are not access log records, above --max-reject-ratio 0\.01 \(1\.00%\); worst: \S+-0000000000000000 \(400 of 400 lines: too_few_fields ×400\).*raise --max-reject-ratio.*\(nothing published for this key date\)/);
+      expect((await backend.snapshot('guarded')).files.size).toBe(0);
+      const allowed = await run('--max-reject-ratio', '1', '--json');
+      expect(allowed.code, allowed.stderr).toBe(0);
+      expect(JSON.parse(allowed.stdout).rejects).toBe(400 + good.reduce((n, o) => n + o.rejects.length, 0));
+    } finally {
+      await backend.close();
+    }
+  });
+});
+
 describe('convert usage errors', () => {
   it.each([
     [['convert', '--dest', 'x', '--date', '2024-01-01'], '--source is required'],

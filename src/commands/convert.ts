@@ -95,6 +95,7 @@ export async function openRun(
       ...(config.shard ? { shard: config.shard } : {}),
       ...(options.skipUnchanged ? { skipUnchanged: true } : {}),
       ...(config.deleteVanished ? { deleteVanished: true } : {}),
+      maxRejectRatio: config.maxRejectRatio,
       ...(config.lockWaitSeconds !== undefined ? { lockWaitMs: config.lockWaitSeconds * 1000 } : {}),
       ...(config.tagConverted ? { tagObjects: tagger(config) } : {}),
       ...(options.signal ? { signal: options.signal } : {}),

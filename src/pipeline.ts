@@ -200,7 +200,8 @@ class KeyDateRun {
     listed.catch(() => undefined);
     listed.then((l) => {
       failpoint('listed');
-      this.settings.onProgress?.({ type: 'listed', keyDate: this.keyDate, objects: l.objects.length, bytes: l.objects.reduce((sum, o) => sum + o.size, 0) });
+      this.summary.listed = { objects: l.objects.length, bytes: l.objects.reduce((sum, o) => sum + o.size, 0) };
+      this.settings.onProgress?.({ type: 'listed', keyDate: this.keyDate, ...this.summary.listed });
     }, () => undefined);
     return { feed, listed, stop };
   }

@@ -20,6 +20,8 @@ export interface KeyDateSummary extends KeyDateCounts {
    * and nothing in the lake); staged (a shard waiting for the others); failed.
    */
   status: KeyDateStatus;
+  /** What the listing found for the key date (a shard: the whole key date); the counts above are what was read. */
+  listed: { objects: number; bytes: number };
   filesWritten: number;
   bytesOut: number;
   partitions: number;
@@ -62,6 +64,7 @@ export function newSummary(keyDate: string): KeyDateSummary {
     rows: 0,
     rejects: 0,
     repairedUtf8: 0,
+    listed: { objects: 0, bytes: 0 },
     filesWritten: 0,
     bytesOut: 0,
     partitions: 0,

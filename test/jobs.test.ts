@@ -70,6 +70,9 @@ describe('nightly', () => {
     ]);
     const second = await runNightly(args, {}, NOW);
     expect(second.summary!.keyDates.map((k) => k.status)).toEqual(['unchanged', 'unchanged', 'unchanged', 'empty']);
+    // A skipped key date says what it checked, not "0 objects".
+    expect(second.summary!.keyDates[0]!.listed).toEqual({ objects: 4, bytes: [...generateKeyDate(opts('2024-11-19', 10))].reduce((n, o) => n + o.body.length, 0) });
+    expect(second.summary!.keyDates[0]!.objects).toBe(0);
     // A log object for 2024-11-17 delivered late, after that date was converted.
     const late = [...generateKeyDate({ ...opts('2024-11-17', 99), objects: 1 })][0]!;
     await mkdir(join(raw, 'logs'), { recursive: true });

@@ -213,7 +213,10 @@ export function formatSummary(summary: RunSummary, config: Pick<ConvertConfig, '
     if (onlyErrors && s.status !== 'failed') continue;
     const d = s.keyDate;
     if (s.status === 'empty') lines.push(`${d}: no log objects found for this key date; nothing written`);
-    else if (s.status === 'unchanged') lines.push(`${d}: ${s.note ?? 'the lake already holds every listed object as it is now; skipped (--force converts again)'}`);
+    else if (s.status === 'unchanged') {
+      const checked = `${s.listed.objects} objects (${mib(s.listed.bytes)}) listed, all in the lake as they are now; skipped (--force converts again)`;
+      lines.push(`${d}: ${s.note ?? (s.listed.objects > 0 ? checked : 'no log objects listed; the lake keeps the rows it holds')}`);
+    }
     else if (s.status === 'staged') {
       lines.push(`${d}: shard staged ${n(s.rows)} rows; waiting for shard${s.waitingFor && s.waitingFor.length > 1 ? 's' : ''} ${(s.waitingFor ?? []).join(', ')} (the last shard to finish, or s3logs commit, publishes the key date)`);
     } else if (s.status === 'failed') lines.push(`${d}: FAILED at ${s.error?.stage}: ${s.error?.message} ${afterFailure(s)}`);

@@ -83,7 +83,8 @@ export async function runJob(settings: JobSettings, options: JobOptions): Promis
     rows += s.rows;
     bytes += s.bytesIn;
     const fields = {
-      keyDate: s.keyDate, status: s.status, objects: s.objects, lines: s.lines, rows: s.rows, rejects: s.rejects, filesWritten: s.filesWritten,
+      keyDate: s.keyDate, status: s.status, listedObjects: s.listed.objects, listedBytes: s.listed.bytes,
+      objects: s.objects, lines: s.lines, rows: s.rows, rejects: s.rejects, filesWritten: s.filesWritten,
       published: s.published, ...(s.gone.objects ? { goneObjects: s.gone.objects, goneRows: s.gone.rows, goneRowsRemoved: s.gone.removed } : {}),
       seconds: +s.seconds.toFixed(2), stageSeconds: s.stageSeconds,
     };

@@ -134,7 +134,7 @@ describe.each([
 
   it('keeps the rows of raw objects gone from the source and says so; --delete-vanished removes them', async () => {
     // Drop the objects holding the oldest late records (as lifecycle expiry would): their rows stay.
-    const dtOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+    const dtOf = (ms: number | null) => new Date(ms!).toISOString().slice(0, 10);
     const oldest = objects1.flatMap((o) => o.rows.map((r) => dtOf(r.requestdatetime))).sort()[0]!;
     const holders = objects1.filter((o) => o.rows.some((r) => dtOf(r.requestdatetime) === oldest));
     const before = (await table()).map(rowKey).sort();

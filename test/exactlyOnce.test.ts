@@ -21,7 +21,7 @@ function generate(seed: number, prefix: string, objects = 10): GeneratedObject[]
 
 /** Rows and reject count the lake must hold for these raw objects. */
 function expected(objects: readonly GeneratedObject[]): { rows: string[]; rejects: number } {
-  const rows = objects.flatMap((o) => o.rows.map((r) => rowKey(r as unknown as Record<string, unknown>))).sort();
+  const rows = objects.flatMap((o) => o.rows.map((r) => rowKey(r))).sort();
   return { rows, rejects: objects.reduce((sum, o) => sum + o.rejects.length, 0) };
 }
 

@@ -17,7 +17,7 @@ import { S3RVER_CREDENTIALS, startS3Server, type S3Server } from './helpers/s3Se
 
 const KEY_DATE = '2024-07-07';
 const objects = [...generateKeyDate({ seed: 61, keyDate: KEY_DATE, layout: 'simple', prefix: 'logs/', objects: 8, maxObjectBytes: 32 * 1024, lateFraction: 0.05, rejectFraction: 0.004 })];
-const truth = objects.flatMap((o) => o.rows.map((r) => rowKey(r as unknown as Record<string, unknown>))).sort();
+const truth = objects.flatMap((o) => o.rows.map((r) => rowKey(r))).sort();
 
 const put = (r: RecordedRequest) => r.method === 'PUT' && r.headers['x-amz-copy-source'] === undefined;
 /** The request whose answer is lost, by what it writes. */

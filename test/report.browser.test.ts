@@ -66,10 +66,11 @@ describe('HTML report in Chromium', () => {
     for (const q of charted) {
       const svg = page.locator(`#q-${q.id} svg.chart`);
       expect(await svg.count(), q.id).toBe(1);
+      // Runs in the page: its DOM types are not the test program's (no "dom" lib), hence the narrow casts.
       const shapes = await svg.evaluate((el) => {
         const box = el.getBoundingClientRect();
         const drawn = [...el.querySelectorAll('rect, polyline')].filter((s) => {
-          const b = (s as SVGGraphicsElement).getBBox();
+          const b = (s as unknown as { getBBox(): { width: number; height: number } }).getBBox();
           return b.width > 0 && b.height > 0;
         });
         return { width: box.width, height: box.height, drawn: drawn.length };
@@ -81,7 +82,7 @@ describe('HTML report in Chromium', () => {
     // Tiles show numbers, not placeholders.
     expect(await page.locator('#q-security_summary .tile .v').first().textContent()).toMatch(/^\d[\d,]*$/);
 
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     expect(problems).toEqual([]);
     expect(requests).toEqual([]);

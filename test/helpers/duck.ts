@@ -26,6 +26,6 @@ export async function readTable(dest: string, where = 'true'): Promise<Array<Rec
 }
 
 /** Order-independent comparison key of a row. */
-export function rowKey(row: Record<string, unknown>): string {
-  return JSON.stringify(ACCESS_LOG_COLUMNS.map((c) => row[c.name] ?? null));
+export function rowKey(row: object): string {
+  return JSON.stringify(ACCESS_LOG_COLUMNS.map((c) => (row as Record<string, unknown>)[c.name] ?? null));
 }

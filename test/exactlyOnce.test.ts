@@ -182,14 +182,17 @@ describe.each([
     await expectLake(dest, a);
   }, 180_000);
 
-  it('one publish lock: a last shard waits for a live whole-key-date run (exit 75 when it may not wait), s3logs commit finishes', async () => {
+  it('one publish lock: a last shard and a whole-key-date run meet a live holder (exit 75), s3logs commit takes over when its lease ends', async () => {
     const dest = 'lock-shared';
     ok(await convert(dest, 'logs/', '--shard', '1/2'));
-    // Another host's run holds the key date's publish lock for 8 more seconds (then it died).
+    // Another host's run holds the key date's publish lock (its lease renewed for a while yet).
     const lockKey = `_s3logs/keydates/${KEY_DATE}/lock.json`;
-    const now = new Date();
-    const record = { kind: 's3logs/lock', token: 'x', runId: 'elsewhere', purpose: 'convert', host: 'other-host', pid: 1, acquiredAt: now.toISOString(), renewedAt: now.toISOString(), expiresAt: new Date(now.getTime() + 8_000).toISOString() };
-    await backend.putDest(dest, lockKey, Buffer.from(JSON.stringify(record)));
+    const holder = (leaseMs: number) => {
+      const now = new Date();
+      const record = { kind: 's3logs/lock', token: 'x', runId: 'elsewhere', purpose: 'convert', host: 'other-host', pid: 1, acquiredAt: now.toISOString(), renewedAt: now.toISOString(), expiresAt: new Date(now.getTime() + leaseMs).toISOString() };
+      return backend.putDest(dest, lockKey, Buffer.from(JSON.stringify(record)));
+    };
+    await holder(300_000);
 
     const blocked = await convert(dest, 'logs/', '--shard', '2/2', '--lock-wait-seconds', '0');
     expect(blocked.code).toBe(75);
@@ -199,7 +202,9 @@ describe.each([
     expect(plain.code).toBe(75);
     expect((await lake(dest)).rows).toEqual([]);
 
-    const commit = await run(['commit', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri(dest), '--date', KEY_DATE, '--shards', '2', '--lock-wait-seconds', '20']);
+    // The holder died: its last lease ends in 2 s; a commit that may wait takes the lock over then.
+    await holder(2_000);
+    const commit = await run(['commit', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri(dest), '--date', KEY_DATE, '--shards', '2', '--lock-wait-seconds', '60']);
     expect(commit.code, commit.stderr).toBe(0);
     await expectLake(dest, a);
   }, 120_000);

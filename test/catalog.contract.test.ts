@@ -225,6 +225,13 @@ describe('LocalCatalog specifics', () => {
     expect(await catalog.listPartitions()).toHaveLength(250);
   });
 
+  it('loses no update when separate processes (one catalog instance each) register into the same file', async () => {
+    const { storage } = await ready();
+    // One instance per key date: nothing is serialised in memory, only the store's compare-and-swap.
+    await Promise.all(DAYS.map((d) => new LocalCatalog(storage).registerPartitions(d, BUCKETS.map((b) => contribution(b, d)))));
+    expect(await new LocalCatalog(storage).listPartitions()).toHaveLength(250);
+  });
+
   it('treats a missing file as an empty catalog and a corrupt one as an io error naming the key', async () => {
     const storage = new MemoryStorage();
     expect(await new LocalCatalog(storage).listPartitions()).toEqual([]);

@@ -181,33 +181,44 @@ export class LocalCatalog implements Catalog {
   }
 
   /** Loads, applies `change`, and writes the document back only when something changed (re-runs write nothing). */
+  /**
+   * Read, change, write back only if nobody wrote in between (a compare-and-swap on the document's
+   * version), else again: shards and parallel jobs in other processes register into the same file.
+   */
   private update<T>(change: (doc: CatalogDocument) => { result: T; changed: boolean }): Promise<T> {
     return this.serial(async () => {
-      const doc = await this.load();
-      const { result, changed } = change(doc);
-      if (changed) await this.save(doc);
-      return result;
+      for (let attempt = 1; ; attempt++) {
+        const { doc, version } = await this.loadVersioned();
+        const { result, changed } = change(doc);
+        if (!changed || (await this.save(doc, version))) return result;
+        if (attempt >= 50) throw new CatalogError(`local catalog ${this.storage.uri}${this.key} kept changing under this run (50 attempts); re-run`, 'io');
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+      }
     });
   }
 
   private async load(): Promise<CatalogDocument> {
-    let bytes: Uint8Array;
+    return (await this.loadVersioned()).doc;
+  }
+
+  private async loadVersioned(): Promise<{ doc: CatalogDocument; version: string | undefined }> {
+    let found;
     try {
-      bytes = await this.storage.get(this.key);
+      found = await this.storage.getVersioned(this.key);
     } catch (error) {
-      if (error instanceof StorageError && error.code === 'not_found') return { format: 1, partitions: {} };
       throw new CatalogError(`cannot read local catalog ${this.storage.uri}${this.key}: ${errorMessage(error)}`, 'io', undefined, { cause: error });
     }
+    if (!found) return { doc: { format: 1, partitions: {} }, version: undefined };
     let doc: unknown;
     try {
-      doc = JSON.parse(new TextDecoder().decode(bytes));
+      doc = JSON.parse(new TextDecoder().decode(found.body));
     } catch (error) {
       throw this.corrupt(`it is not valid JSON (${errorMessage(error)})`, error);
     }
     if (typeof doc !== 'object' || doc === null || (doc as CatalogDocument).format !== 1 || typeof (doc as CatalogDocument).partitions !== 'object') {
       throw this.corrupt('it is not an s3logs catalog document (format 1)');
     }
-    return doc as CatalogDocument;
+    return { doc: doc as CatalogDocument, version: found.version };
   }
 
   private corrupt(why: string, cause?: unknown): CatalogError {
@@ -220,10 +231,15 @@ export class LocalCatalog implements Catalog {
     );
   }
 
-  private async save(doc: CatalogDocument): Promise<void> {
+  /** False when another writer changed the document since `version` was read. */
+  private async save(doc: CatalogDocument, version: string | undefined): Promise<boolean> {
     const body = new TextEncoder().encode(JSON.stringify(doc, null, 1) + '\n');
     try {
-      await this.storage.put(this.key, body, { contentType: 'application/json' });
+      const written = version === undefined ? await this.storage.putIfAbsent(this.key, body) : await this.storage.putIfMatch(this.key, body, version);
+      if (written) return true;
+      // A lost answer: the write happened if the document now is exactly ours.
+      const now = await this.storage.getVersioned(this.key);
+      return now !== undefined && Buffer.from(now.body).equals(Buffer.from(body));
     } catch (error) {
       throw new CatalogError(`cannot write local catalog ${this.storage.uri}${this.key}: ${errorMessage(error)}`, 'io', undefined, { cause: error });
     }

@@ -4,10 +4,12 @@
  * are idempotent; late records land in their own dt; rejects are where README says. S3-only cases
  * (pagination, faults, multipart) are in test/convert.s3.test.ts.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyDate, type GenerateOptions } from '../scripts/genLogs.js';
+import { LocalCatalog } from '../src/catalog/local.js';
+import { LocalStorage } from '../src/storage/local.js';
 import { localBackend, s3Backend, type Backend } from './helpers/backends.js';
 import { runCli } from './helpers/cli.js';
 import { readTable, rowKey } from './helpers/duck.js';
@@ -164,6 +166,30 @@ describe.each([
     expect(result.code, `signal ${result.signal}: ${result.stderr}`).toBe(0);
     expect(result.stderr).toContain('no log objects found');
     expect((await backend.snapshot('empty')).files.size).toBe(0);
+  });
+});
+
+describe('a local lake', () => {
+  it('is relocatable: moved elsewhere, the next convert adds to it and its catalog names the new place', async () => {
+    const backend = await localBackend();
+    try {
+      const small = (keyDate: string) => [...generateKeyDate({ ...options(keyDate), objects: 4 })];
+      await backend.putRaw([...small(KEY_DATE), ...small(NEXT_DATE)]);
+      const convertInto = (dest: string, keyDate: string) => runCli(['convert', '--source', backend.rawUri + 'logs/', '--dest', dest, '--date', keyDate, '--quiet']);
+      expect((await convertInto(backend.destUri('before'), KEY_DATE)).code).toBe(0);
+      await rename(backend.destUri('before'), backend.destUri('after'));
+      const next = await convertInto(backend.destUri('after'), NEXT_DATE);
+      expect(next.code, next.stderr).toBe(0);
+      const catalog = await readFile(join(backend.destUri('after'), '_s3logs', 'catalog.json'), 'utf8');
+      expect(catalog).not.toContain(backend.destUri('before'));
+      const partitions = await new LocalCatalog(new LocalStorage(backend.destUri('after'))).listPartitions();
+      expect(partitions.length).toBeGreaterThan(1);
+      for (const p of partitions) expect(p.location.startsWith(backend.destUri('after') + '/bucket=')).toBe(true);
+      const rows = [...small(KEY_DATE), ...small(NEXT_DATE)].reduce((n, o) => n + o.rows.length, 0);
+      expect((await readTable(backend.destUri('after'))).length).toBe(rows);
+    } finally {
+      await backend.close();
+    }
   });
 });
 

@@ -3,7 +3,8 @@
  * the same semantics as the Glue catalog plus per-key-date contributions, so the CLI can report files
  * and rows per partition without listing or reading Parquet.
  */
-import { CatalogError, StorageError, errorMessage } from '../errors.js';
+import { isAbsolute } from 'node:path';
+import { CatalogError, errorMessage } from '../errors.js';
 import { lakeKeys } from '../records.js';
 import type { Storage } from '../storage/Storage.js';
 import { checkPartitionKeys, reconcileColumns } from '../schema/ddl.js';
@@ -66,7 +67,7 @@ export class LocalCatalog implements Catalog {
         doc.table = {
           database: def.database,
           table: def.table,
-          location: def.location,
+          location: this.stored(def.location),
           columns: def.columns.map((c) => ({ ...c })),
           partitionKeys: def.partitionKeys.map((c) => ({ ...c })),
           schemaVersion: def.schemaVersion,
@@ -74,9 +75,9 @@ export class LocalCatalog implements Catalog {
         return { result: { created: true, columnsAdded: [] }, changed: true };
       }
       const t = doc.table;
-      if (t.database !== def.database || t.table !== def.table || t.location !== def.location) {
+      if (t.database !== def.database || t.table !== def.table || this.resolved(t.location) !== def.location) {
         throw new CatalogError(
-          `${where}: this catalog file already describes ${t.database}.${t.table} at ${t.location}. ` +
+          `${where}: this catalog file already describes ${t.database}.${t.table} at ${this.resolved(t.location)}. ` +
             `One output location holds one table: use the same --database/--table for it, or write to another output.`,
           'invalid',
         );
@@ -108,12 +109,12 @@ export class LocalCatalog implements Catalog {
         const contribution: Contribution = { files: [...p.files].sort(), rows: p.rows };
         const existing = doc.partitions[name];
         if (!existing) {
-          doc.partitions[name] = { bucket: p.bucket, dt: p.dt, location: p.location, contributions: { [keyDate]: contribution } };
+          doc.partitions[name] = { bucket: p.bucket, dt: p.dt, location: this.stored(p.location), contributions: { [keyDate]: contribution } };
           created++;
-        } else if (existing.location === p.location && sameContribution(existing.contributions[keyDate], contribution)) {
+        } else if (this.resolved(existing.location) === p.location && sameContribution(existing.contributions[keyDate], contribution)) {
           unchanged++;
         } else {
-          existing.location = p.location;
+          existing.location = this.stored(p.location);
           existing.contributions[keyDate] = contribution;
           updated++;
         }
@@ -147,13 +148,14 @@ export class LocalCatalog implements Catalog {
 
   async listPartitions(): Promise<PartitionEntry[]> {
     const doc = await this.serial(() => this.load());
-    return sorted(doc).map(({ bucket, dt, location }) => ({ bucket, dt, location }));
+    return sorted(doc).map(({ bucket, dt, location }) => ({ bucket, dt, location: this.resolved(location) }));
   }
 
   /** Every partition with the files and rows its key dates contributed (for run summaries and the README). */
   async partitionStats(): Promise<PartitionStats[]> {
     const doc = await this.serial(() => this.load());
-    return sorted(doc).map(({ bucket, dt, location, contributions }) => {
+    return sorted(doc).map(({ bucket, dt, location: stored, contributions }) => {
+      const location = this.resolved(stored);
       const all = Object.values(contributions);
       return {
         bucket,
@@ -181,6 +183,18 @@ export class LocalCatalog implements Catalog {
   }
 
   /** Loads, applies `change`, and writes the document back only when something changed (re-runs write nothing). */
+  /**
+   * Locations inside the catalog's own store are kept relative to it ('' is the table root), so a
+   * local lake that is copied or moved still describes itself; others (another store) stay absolute.
+   */
+  private stored(location: string): string {
+    return location.startsWith(this.storage.uri) ? location.slice(this.storage.uri.length) : location;
+  }
+
+  private resolved(stored: string): string {
+    return /^[a-z][a-z0-9+.-]*:\/\//i.test(stored) || isAbsolute(stored) ? stored : this.storage.uri + stored;
+  }
+
   /**
    * Read, change, write back only if nobody wrote in between (a compare-and-swap on the document's
    * version), else again: shards and parallel jobs in other processes register into the same file.

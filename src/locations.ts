@@ -2,7 +2,8 @@
  * Where data lives: `s3://bucket/prefix/`, `file:///path` or a plain path → a Storage (+ key prefix for
  * sources), created only here so the pipeline never knows which store it talks to.
  */
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { basename, dirname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AwsOptions } from './aws/config.js';
@@ -46,24 +47,51 @@ async function s3Storage(uri: string, options: StoreOptions): Promise<Storage> {
   });
 }
 
-/** The raw logs: a directory (or directory + file-name prefix such as `logs/emr`) or an S3 prefix. */
+/**
+ * The raw logs: a directory (or directory + file-name prefix such as `logs/emr`) or an S3 prefix. An S3
+ * prefix without its trailing slash is read as the local path is: `s3://b/logs` is the "folder" `logs/`
+ * when keys are under it, otherwise a file-name prefix (`s3://b/logs/emr` for `logs/emr2021-…`).
+ */
 export async function openSource(uri: string, options: StoreOptions): Promise<SourceLocation> {
   const parsed = parseLocation(uri, '--source');
-  if (parsed.kind === 's3') return { storage: await s3Storage(`s3://${parsed.bucket}/`, options), prefix: parsed.prefix };
-  let isDir = false;
-  try {
-    isDir = statSync(parsed.path).isDirectory();
-  } catch {
-    isDir = false;
+  if (parsed.kind === 's3') {
+    const storage = await s3Storage(`s3://${parsed.bucket}/`, options);
+    return { storage, prefix: await s3SourcePrefix(storage, parsed.prefix) };
   }
-  if (isDir) return { storage: new LocalStorage(parsed.path), prefix: '' };
+  let found: Stats | undefined;
   try {
-    if (!statSync(dirname(parsed.path)).isDirectory()) throw new Error('not a directory');
+    found = statSync(parsed.path);
   } catch {
-    throw new ConfigError(`--source ${uri} does not exist; pass the directory (or S3 prefix) that holds the raw access logs`, '--source');
+    found = undefined;
   }
-  // `logs/emr` with objects `logs/emr2021-11-08-…`: a simple-layout prefix without a trailing slash.
-  return { storage: new LocalStorage(dirname(parsed.path)), prefix: basename(parsed.path) };
+  if (found?.isDirectory()) return { storage: new LocalStorage(parsed.path), prefix: '' };
+  const fix = 'pass the directory (or S3 prefix) that holds the raw access logs';
+  // `./raw-logs/`: a directory was meant, not a file-name prefix.
+  if (/[\\/]$/.test(uri)) throw new ConfigError(`--source ${uri} ${found ? 'is not a directory' : 'does not exist'}; ${fix}`, '--source');
+  const parent = dirname(parsed.path);
+  const name = basename(parsed.path);
+  let names: string[];
+  try {
+    names = await readdir(parent);
+  } catch {
+    throw new ConfigError(`--source ${uri} does not exist; ${fix}`, '--source');
+  }
+  // `logs/emr` with objects `logs/emr2021-11-08-…`: a simple-layout prefix without a trailing slash. A name
+  // nothing starts with is a path that does not exist.
+  if (!names.some((n) => n.startsWith(name))) throw new ConfigError(`--source ${uri} does not exist (nothing in ${parent} starts with ${JSON.stringify(name)}); ${fix}`, '--source');
+  return { storage: new LocalStorage(parent), prefix: name };
+}
+
+/** `logs` → `logs/` when keys are under `logs/` (one single-key request), else the file-name prefix as given. */
+async function s3SourcePrefix(storage: Storage, prefix: string): Promise<string> {
+  if (prefix === '' || prefix.endsWith('/')) return prefix;
+  try {
+    const page = await storage.list(`${prefix}/`, { maxKeys: 1 });
+    return page.objects.length > 0 ? `${prefix}/` : prefix;
+  } catch {
+    // The source check and the run list again and report the store's answer.
+    return prefix;
+  }
 }
 
 export async function openDest(uri: string, options: StoreOptions): Promise<Storage> {

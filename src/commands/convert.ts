@@ -3,6 +3,7 @@ import pLimit from 'p-limit';
 import { parseConvertConfig, type ConvertConfig } from '../config.js';
 import { checkOverlap, openDest, openSource, parseLocation, type StoreOptions } from '../locations.js';
 import { convertKeyDate, type ConvertSettings } from '../pipeline.js';
+import { checkSource } from '../preflight.js';
 import type { KeyDateCounts } from '../records.js';
 import { createControlS3Client } from '../setup/clients.js';
 import { tagConverted } from '../setup/tagging.js';
@@ -72,6 +73,8 @@ export async function openRun(
     await dest.close?.();
   };
   try {
+    // Before any key date, and before the catalog: a source with no log objects at all is a usage error.
+    await checkSource(source, config.layout, config.source);
     const catalog = await openCatalog(config.catalog, dest, {
       ...(config.database ? { database: config.database } : {}),
       ...(config.table ? { table: config.table } : {}),

@@ -12,10 +12,15 @@
  * up to three levels above the year), at most MAX_REQUESTS listings in all. A source is only failed when
  * the check saw everything a run could list; whatever the budget leaves undecided passes.
  */
+import { randomBytes } from 'node:crypto';
 import { ConfigError, StorageError } from './errors.js';
+import { lakeKeys } from './records.js';
 import type { SourceLocation } from './pipeline.js';
 import { listsKey, type KeyLayout } from './stages/list.js';
 import type { ListPage, Storage } from './storage/Storage.js';
+
+/** Store errors that are the setup's (bucket, region, credentials, permissions), not one key date's. */
+const SETUP_ERRORS = new Set(['no_such_bucket', 'invalid_region', 'access_denied', 'bucket_owner_mismatch']);
 
 /** List requests one check may make (the S3 key page included). */
 export const MAX_REQUESTS = 16;
@@ -60,7 +65,8 @@ export async function checkSource(source: SourceLocation, layout: KeyLayout, fla
     check = await inspectSource(source.storage, source.prefix, layout, options);
   } catch (error) {
     if (!(error instanceof StorageError)) throw error;
-    if (error.code === 'no_such_bucket') throw new ConfigError(`--source ${flagValue}: ${oneLine(error.message)}`, '--source');
+    // What no key date can get past is configuration: say it once, exit 2.
+    if (SETUP_ERRORS.has(error.code)) throw new ConfigError(`--source ${flagValue}: ${oneLine(error.message)}`, '--source');
     return;
   }
   if (check.found || !check.complete) return;
@@ -269,4 +275,28 @@ function display(flagValue: string, prefix: string, target: string): string {
 /** Keys may hold control characters; the message stays one line. */
 function oneLine(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * The destination takes a write and a delete (what every publish needs): a probe object under
+ * _s3logs/, removed at once. Failures name --dest and the cause, not the store's temp or lock files.
+ */
+export async function checkDest(dest: Storage, flagValue: string): Promise<void> {
+  const key = lakeKeys.probe(randomBytes(6).toString('hex'));
+  try {
+    await dest.put(key, Buffer.from('s3logs write check; safe to delete\n'));
+    await dest.delete([key]);
+  } catch (error) {
+    if (!(error instanceof StorageError)) throw error;
+    throw new ConfigError(`--dest ${flagValue}: ${destProblem(error)}`, '--dest');
+  }
+}
+
+function destProblem(error: StorageError): string {
+  const errno = (error.cause as NodeJS.ErrnoException | undefined)?.code;
+  if (errno === 'ENOTDIR' || errno === 'EEXIST') return 'is a file (or lies under one), not a directory; pass a directory for the Parquet output';
+  if (errno === 'EROFS') return 'is on a read-only file system; pass a writable location';
+  if (errno === 'EACCES' || errno === 'EPERM') return 'cannot be written (permission denied); check its permissions or pass another location';
+  if (errno === 'ENOSPC') return 'has no space left on its device';
+  return `a test write failed: ${oneLine(error.message)}`;
 }

@@ -144,6 +144,11 @@ describe('source checks on a local folder', () => {
     untouched(lake('mid-em'));
   });
 
+  it('a --dest that is a file exits 2 naming it, not the store\'s temp files', async () => {
+    const message = expectUsage(await convert(join(work, 'simple', 'logs/'), join(work, 'file.txt')), `--dest ${join(work, 'file.txt')}: is a file (or lies under one), not a directory`);
+    expect(message).not.toMatch(/s3logs-tmp|_s3logs/);
+  });
+
   it('backfill and nightly stop with the same single line and exit 2, before any key date', async () => {
     const high = join(work, 'out', 'raw-logs') + '/';
     const message = `--source ${high}: no S3 access log object names under ${high} (looked for ${NAMES}); did you mean ${high}logs/?`;
@@ -281,6 +286,25 @@ describe('source checks on S3', () => {
     expectUsage(await run('backfill', 's3://raw/', 'root'), 's3logs backfill: --source s3://raw/: no S3 access log object names under s3://raw/', 'did you mean s3://raw/logs/');
     expectUsage(await run('nightly', 's3://raw/nope/', 'nope', '--quiet'), 's3logs nightly: --source s3://raw/nope/: nothing under s3://raw/nope/');
     for (const dest of ['root', 'nope', 'nobucket']) await untouched(dest);
+  });
+
+  it('no region, no credentials, a destination bucket that does not exist: one line for a month of key dates, exit 2, with the fix', async () => {
+    const month = ['--from', '2024-01-01', '--to', '2024-01-31'];
+    const noRegion = await runCli(['backfill', '--source', 's3://raw/logs/', '--dest', backend.destUri('setup'), ...month, ...backend.args], { AWS_ACCESS_KEY_ID: backend.env.AWS_ACCESS_KEY_ID!, AWS_SECRET_ACCESS_KEY: backend.env.AWS_SECRET_ACCESS_KEY!, AWS_REGION: '' });
+    expectUsage(noRegion, 's3logs backfill: --source s3://raw/logs/: no AWS region is configured', 'pass --region or set AWS_REGION');
+    const noCredentials = await runCli(['backfill', '--source', 's3://raw/logs/', '--dest', backend.destUri('setup'), ...month, ...backend.args], {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_PROFILE: '',
+      AWS_CONFIG_FILE: '/nonexistent/aws-config',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    expectUsage(noCredentials, '--source s3://raw/logs/: no AWS credentials found', 'pass --profile <name>');
+    const noDest = await runCli(['convert', '--source', 's3://raw/logs/', '--dest', 's3://no-such-lake/out/', '--date', KEY_DATE, ...backend.args], backend.env);
+    expectUsage(noDest, 's3logs convert: --dest s3://no-such-lake/out/: ', 'bucket no-such-lake does not exist');
+    await untouched('setup');
   });
 
   it('s3://raw/logs (no slash) converts exactly like s3://raw/logs/', async () => {

@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import { parseConvertConfig, type ConvertConfig } from '../config.js';
 import { checkOverlap, openDest, openSource, parseLocation, type StoreOptions } from '../locations.js';
 import { convertKeyDate, type ConvertSettings } from '../pipeline.js';
-import { checkSource } from '../preflight.js';
+import { checkDest, checkSource } from '../preflight.js';
 import type { KeyDateCounts } from '../records.js';
 import { createControlS3Client } from '../setup/clients.js';
 import { tagConverted } from '../setup/tagging.js';
@@ -73,8 +73,10 @@ export async function openRun(
     await dest.close?.();
   };
   try {
-    // Before any key date, and before the catalog: a source with no log objects at all is a usage error.
+    // Before any key date, and before the catalog: a source with no log objects at all, or a setup no
+    // key date can get past (region, credentials, a destination that cannot be written), is a usage error.
     await checkSource(source, config.layout, config.source);
+    await checkDest(dest, config.dest);
     const catalog = await openCatalog(config.catalog, dest, {
       ...(config.database ? { database: config.database } : {}),
       ...(config.table ? { table: config.table } : {}),

@@ -53,6 +53,8 @@ const RETRYABLE_NODE_CODES = new Set([
 const THROTTLE_NAMES = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException']);
 const REGION_NAMES = new Set(['PermanentRedirect', 'AuthorizationHeaderMalformed', 'IllegalLocationConstraintException']);
 const CREDENTIAL_NAMES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'TokenRefreshRequired']);
+/** The SDK found no credentials anywhere in the chain (env, profile, SSO, container or instance role). */
+const NO_CREDENTIALS = 'CredentialsProviderError';
 
 interface ErrorShape {
   name?: string;
@@ -80,10 +82,10 @@ export function classifyS3Error(error: unknown): S3ErrorClass {
   if (THROTTLE_NAMES.has(name) || status === 503 || status === 429) return { ...base, code: 'throttled', retryable: true };
   if (name === 'NoSuchBucket') return { ...base, code: 'no_such_bucket', retryable: false };
   if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) return { ...base, code: 'not_found', retryable: false };
-  if (REGION_NAMES.has(name) || status === 301 || /Region is missing|Invalid region/i.test(message)) {
+  if (REGION_NAMES.has(name) || status === 301 || /Region is missing|Invalid region|Region not accepted/i.test(message)) {
     return { ...base, code: 'invalid_region', retryable: false };
   }
-  if (name === 'AccessDenied' || CREDENTIAL_NAMES.has(name) || status === 403) return { ...base, code: 'access_denied', retryable: false };
+  if (name === 'AccessDenied' || CREDENTIAL_NAMES.has(name) || name === NO_CREDENTIALS || status === 403) return { ...base, code: 'access_denied', retryable: false };
   // RequestTimeout (400): S3 gave up waiting for our body; a fresh attempt usually succeeds.
   if (name === 'RequestTimeout' || name === 'TimeoutError' || (status !== undefined && status >= 500)) {
     return { ...base, code: status !== undefined && status >= 500 ? 'io' : 'network', retryable: true };
@@ -158,7 +160,9 @@ export function toStorageError(error: unknown, ctx: S3ErrorContext, note?: strin
       text = `${where} does not exist`;
       break;
     case 'access_denied':
-      text = CREDENTIAL_NAMES.has(c.name)
+      text = c.name === NO_CREDENTIALS
+        ? `no AWS credentials found for ${ctx.op} ${where}: pass --profile <name>, set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run with a role (instance profile, IRSA, \`aws sso login\`)`
+        : CREDENTIAL_NAMES.has(c.name)
         ? `S3 rejected the credentials for ${ctx.op} ${where} (${c.name}); check --profile, AWS_* variables or refresh the session`
         : `access denied: ${ctx.op} ${where} needs ${S3_PERMISSION[ctx.op]} on arn:aws:s3:::${ctx.bucket}` +
           `${ctx.op === 'list' ? '' : `/${ctx.s3Key ?? '*'}`}; grant it to the caller's role` +
@@ -166,7 +170,8 @@ export function toStorageError(error: unknown, ctx: S3ErrorContext, note?: strin
       break;
     case 'invalid_region': {
       const hint = bucketRegionHint(e);
-      text = /Region is missing/i.test(e.message ?? '')
+      // Unset, or set to nothing (AWS_REGION=): the SDK says "Region is missing" / region="" not accepted.
+      text = /Region is missing|region=""/i.test(e.message ?? '')
         ? `no AWS region is configured for ${where}; pass --region or set AWS_REGION`
         : `wrong or unknown region${ctx.region ? ` ${ctx.region}` : ''} for bucket ${ctx.bucket}; pass --region ${hint ?? '<the bucket region>'}`;
       break;

@@ -43,6 +43,8 @@ export interface ConvertConfig {
   readonly lockWaitSeconds?: number;
   /** A key date whose rejected lines exceed this share of its lines fails (1 turns the check off). */
   readonly maxRejectRatio: number;
+  /** Check the setup and list what each key date would convert; write nothing. */
+  readonly dryRun: boolean;
   readonly aws: AwsOptions;
   readonly sse?: 'AES256' | 'aws:kms';
   readonly sseKmsKeyId?: string;
@@ -90,6 +92,7 @@ export const CONVERT_FLAGS = {
   'delete-vanished': { type: 'boolean' },
   'lock-wait-seconds': { type: 'string' },
   'max-reject-ratio': { type: 'string' },
+  'dry-run': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   ...AWS_FLAGS,
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
@@ -259,6 +262,7 @@ export function parseConvertConfig(argv: string[], env: NodeJS.ProcessEnv = proc
     ...(shard ? { shard } : {}),
     tagConverted: values['tag-converted'] ?? false,
     deleteVanished: values['delete-vanished'] ?? false,
+    dryRun: values['dry-run'] ?? false,
     maxRejectRatio: ratio(values['max-reject-ratio'], '--max-reject-ratio', DEFAULT_MAX_REJECT_RATIO),
     ...(values['lock-wait-seconds'] !== undefined ? { lockWaitSeconds: values['lock-wait-seconds'] === '0' ? 0 : positiveInt(values['lock-wait-seconds'], '--lock-wait-seconds', 0, 86_400) } : {}),
     ...aws,

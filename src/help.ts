@@ -49,6 +49,8 @@ and of other sources converted into the same --dest.
                           date's own run, 600 for the publish a last shard or s3logs commit makes)
   --max-reject-ratio <r>  a key date whose rejected lines exceed this share fails and publishes nothing
                           (default 0.01; 1 turns the check off)
+  --dry-run               check the setup (source, region, credentials, a test write to --dest) and list
+                          per key date the objects, bytes and layout found and what a run would do
 
 ${AWS_HELP}
 Exit codes: 0 all key dates converted (or had no objects), 1 some key dates failed, 2 bad usage,

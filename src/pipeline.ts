@@ -109,6 +109,18 @@ async function runKeyDate(run: KeyDateRun): Promise<void> {
   }
 }
 
+/** --dry-run: lists the key date and compares it with what the lake holds; writes nothing. */
+export async function planKeyDate(settings: ConvertSettings, keyDate: string): Promise<KeyDateSummary> {
+  const run = new KeyDateRun(settings, keyDate);
+  try {
+    await run.plan();
+    run.done();
+  } catch (error) {
+    await run.fail(error);
+  }
+  return run.summary;
+}
+
 /** `s3logs commit`: publishes a round of `count` shards that have all staged. */
 export async function commitKeyDate(settings: ConvertSettings, keyDate: string, count: number): Promise<KeyDateSummary> {
   const run = new KeyDateRun(settings, keyDate);
@@ -204,6 +216,17 @@ class KeyDateRun {
       this.settings.onProgress?.({ type: 'listed', keyDate: this.keyDate, ...this.summary.listed });
     }, () => undefined);
     return { feed, listed, stop };
+  }
+
+  async plan(): Promise<void> {
+    const { source, layout, concurrency } = this.settings;
+    const listing = await listKeyDate(source.storage, source.prefix, this.keyDate, layout, { parallel: concurrency });
+    this.summary.listed = { objects: listing.objects.length, bytes: listing.objects.reduce((sum, o) => sum + o.size, 0) };
+    const state = await readManifest(this.dest, this.keyDate);
+    const diff = compareWithLake(state?.manifest, listing.objects, { keyDate: this.keyDate, scope: this.scope });
+    this.summary.gone = { objects: diff.gone.objects, rows: diff.gone.rows, removed: Boolean(this.settings.deleteVanished) };
+    this.summary.plan = { layouts: listing.layouts, newOrChanged: diff.fresh, held: diff.held };
+    this.summary.status = 'planned';
   }
 
   // ── recover ──────────────────────────────────────────────────────────────────────────────────

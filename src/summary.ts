@@ -8,7 +8,7 @@ import type { KeyDateCounts } from './records.js';
 import { PublishConflictError } from './stages/commit.js';
 import type { ParseCounts } from './stages/parse.js';
 
-export type KeyDateStatus = 'converted' | 'unchanged' | 'empty' | 'staged' | 'failed';
+export type KeyDateStatus = 'converted' | 'unchanged' | 'empty' | 'staged' | 'failed' | 'planned';
 
 /** Bounded failure kinds: schedulers and scripts act on these, not on messages. */
 export type ErrorCode = 'locked' | 'conflict' | 'interrupted' | 'storage' | 'catalog' | 'data' | 'config' | 'internal';
@@ -17,7 +17,7 @@ export interface KeyDateSummary extends KeyDateCounts {
   keyDate: string;
   /**
    * converted (published); unchanged (skipped: the lake already holds these inputs); empty (no objects
-   * and nothing in the lake); staged (a shard waiting for the others); failed.
+   * and nothing in the lake); staged (a shard waiting for the others); failed; planned (--dry-run).
    */
   status: KeyDateStatus;
   /** What the listing found for the key date (a shard: the whole key date); the counts above are what was read. */
@@ -37,6 +37,8 @@ export interface KeyDateSummary extends KeyDateCounts {
   publishWindowSeconds: number;
   /** The catalog does not list the published state yet (registration failed). */
   catalogBehind: boolean;
+  /** --dry-run: what a run would do. */
+  plan?: { layouts: string[]; newOrChanged: number; held: number };
   /** One more thing the reader should know (who published a round this run found done). */
   note?: string;
   /** Shards (1-based) that have not staged their part yet (status staged). */

@@ -170,6 +170,32 @@ describe.each([
 });
 
 describe('a local lake', () => {
+  it('--dry-run checks the setup and says per key date what a run would do, writing nothing', async () => {
+    const backend = await localBackend();
+    try {
+      const objects = [...generateKeyDate({ ...options(KEY_DATE), objects: 4 })];
+      await backend.putRaw(objects);
+      const dest = backend.destUri('dry');
+      const run = (...extra: string[]) => runCli(['convert', '--source', backend.rawUri + 'logs/', '--dest', dest, '--date', KEY_DATE, '--to', NEXT_DATE, ...extra]);
+      const before = await run('--dry-run', '--json');
+      expect(before.code, before.stderr).toBe(0);
+      const [day, next] = JSON.parse(before.stdout).keyDates;
+      expect(day).toMatchObject({ status: 'planned', listed: { objects: 4 }, plan: { layouts: ['date-based'], newOrChanged: 4, held: 0 } });
+      expect(next).toMatchObject({ status: 'planned', listed: { objects: 0 } });
+      expect(before.stderr).toContain(`${KEY_DATE}: 4 objects`);
+      expect(before.stderr).toContain('4 new or changed, 0 already in the lake as they are');
+      expect(before.stderr).toContain('nothing was converted or written');
+      expect((await backend.snapshot('dry')).files.size).toBe(0);
+      expect((await runCli(['convert', '--source', backend.rawUri + 'logs/', '--dest', dest, '--date', KEY_DATE, '--quiet'])).code).toBe(0);
+      const files = (await backend.snapshot('dry')).files;
+      const after = await run('--dry-run', '--json');
+      expect(JSON.parse(after.stdout).keyDates[0].plan).toEqual({ layouts: ['date-based'], newOrChanged: 0, held: 4 });
+      expect((await backend.snapshot('dry')).files).toEqual(files);
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('is relocatable: moved elsewhere, the next convert adds to it and its catalog names the new place', async () => {
     const backend = await localBackend();
     try {

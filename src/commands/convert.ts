@@ -2,7 +2,7 @@
 import pLimit from 'p-limit';
 import { parseConvertConfig, type ConvertConfig } from '../config.js';
 import { checkOverlap, openDest, openSource, parseLocation, type StoreOptions } from '../locations.js';
-import { convertKeyDate, type ConvertSettings } from '../pipeline.js';
+import { convertKeyDate, planKeyDate, type ConvertSettings } from '../pipeline.js';
 import { checkDest, checkSource } from '../preflight.js';
 import type { KeyDateCounts } from '../records.js';
 import { createControlS3Client } from '../setup/clients.js';
@@ -123,7 +123,7 @@ export async function convert(config: ConvertConfig, onProgress?: (event: Progre
       config.keyDates.map((keyDate) =>
         limit(async () => {
           // Stop taking new key dates once interrupted; the ones not started are reported as failed.
-          const summary = options.signal?.aborted ? interruptedSummary(keyDate) : await convertKeyDate(settings, keyDate);
+          const summary = options.signal?.aborted ? interruptedSummary(keyDate) : config.dryRun ? await planKeyDate(settings, keyDate) : await convertKeyDate(settings, keyDate);
           results.set(keyDate, summary);
           options.onKeyDate?.(summary);
         }),
@@ -218,6 +218,13 @@ export function formatSummary(summary: RunSummary, config: Pick<ConvertConfig, '
     if (onlyErrors && s.status !== 'failed') continue;
     const d = s.keyDate;
     if (s.status === 'empty') lines.push(`${d}: no log objects found for this key date; nothing written`);
+    else if (s.status === 'planned') {
+      const p = s.plan!;
+      lines.push(
+        `${d}: ${s.listed.objects} objects (${mib(s.listed.bytes)}) listed${p.layouts.length ? ` in the ${p.layouts.join(' and ')} layout` : ''}; ` +
+          `${p.newOrChanged} new or changed, ${p.held} already in the lake as they are — a run would ${p.newOrChanged > 0 || (s.gone.objects > 0 && s.gone.removed) ? 'convert' : 'skip (backfill/nightly) or re-read (convert)'} it`,
+      );
+    }
     else if (s.status === 'unchanged') {
       const checked = `${s.listed.objects} objects (${mib(s.listed.bytes)}) listed, all in the lake as they are now; skipped (--force converts again)`;
       lines.push(`${d}: ${s.note ?? (s.listed.objects > 0 ? checked : 'no log objects listed; the lake keeps the rows it holds')}`);
@@ -253,6 +260,7 @@ export function formatSummary(summary: RunSummary, config: Pick<ConvertConfig, '
       (summary.retries ? `, ${summary.retries} retries` : ''),
   );
   if (!summary.ok) lines.push(`failed key dates: ${summary.failedKeyDates.join(', ')} — fix the cause above and re-run them`);
+  else if (summary.keyDates.every((s) => s.status === 'planned')) lines.push(`dry run: the source and ${config.dest} passed the setup checks; nothing was converted or written`);
   else lines.push(`output: ${config.dest}`);
   return lines.join('\n') + '\n';
 }

@@ -170,6 +170,25 @@ describe.each([
 });
 
 describe('a local lake', () => {
+  it('off a terminal, convert logs progress lines a log keeps: listed, every few seconds, published', async () => {
+    const backend = await localBackend();
+    try {
+      await backend.putRaw([...generateKeyDate({ ...options(KEY_DATE), objects: 6 })]);
+      const result = await runCli(['convert', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri('progress'), '--date', KEY_DATE], { S3LOGS_PROGRESS_SECONDS: '0.001' });
+      expect(result.code, result.stderr).toBe(0);
+      const progress = result.stderr.split('\n').filter((l) => l.startsWith('progress: '));
+      expect(progress[0]).toMatch(new RegExp(`^progress: ${KEY_DATE}: 6 objects, [\\d.]+ MiB listed$`));
+      expect(progress.filter((l) => /\d\/6 objects, [\d.]+ MiB, [\d,]+ rows$/.test(l)).length).toBeGreaterThan(0);
+      expect(progress[progress.length - 1]).toBe(`progress: ${KEY_DATE}: published`);
+      expect(result.stderr).not.toContain('\x1b[');
+      // A job with the lease tuned through the environment: not mistaken for an unknown setting.
+      const job = await runCli(['backfill', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri('progress'), '--from', KEY_DATE, '--to', KEY_DATE, '--quiet'], { S3LOGS_LOCK_LEASE_SECONDS: '30' });
+      expect(job.code, job.stderr).toBe(0);
+    } finally {
+      await backend.close();
+    }
+  });
+
   it('--dry-run checks the setup and says per key date what a run would do, writing nothing', async () => {
     const backend = await localBackend();
     try {

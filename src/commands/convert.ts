@@ -178,20 +178,35 @@ export function summarize(keyDates: KeyDateSummary[], settings: Pick<ConvertSett
   };
 }
 
-function progressPrinter(): ((event: ProgressEvent) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
+/** How often progress is logged when stderr is not a terminal (a scheduler's or CI's log). */
+const PROGRESS_SECONDS = 30;
+
+/**
+ * On a terminal, one live line. Otherwise plain lines a log keeps: what each key date listed, where it
+ * is every PROGRESS_SECONDS (S3LOGS_PROGRESS_SECONDS), and when it published.
+ */
+function progressPrinter(): (event: ProgressEvent) => void {
+  const text = (event: ProgressEvent) =>
+    event.type === 'listed'
+      ? `${event.keyDate}: ${event.objects} objects, ${mib(event.bytes)} listed`
+      : event.type === 'object'
+        ? `${event.keyDate}: ${event.done}/${event.total}${event.listing ? '+' : ''} objects${event.listing ? ' (still listing)' : ''}, ${mib(event.bytes)}, ${event.rows.toLocaleString('en-US')} rows`
+        : `${event.keyDate}: published`;
   let last = 0;
+  if (!process.stderr.isTTY) {
+    const every = (Number(process.env.S3LOGS_PROGRESS_SECONDS) || PROGRESS_SECONDS) * 1000;
+    return (event) => {
+      const now = performance.now();
+      if (event.type === 'object' && now - last < every) return;
+      if (event.type === 'object') last = now;
+      process.stderr.write(`progress: ${text(event)}\n`);
+    };
+  }
   return (event) => {
     const now = performance.now();
     if (event.type === 'object' && now - last < 200 && (event.done !== event.total || event.listing)) return;
     last = now;
-    const text =
-      event.type === 'listed'
-        ? `${event.keyDate}: ${event.objects} objects, ${mib(event.bytes)} to convert`
-        : event.type === 'object'
-          ? `${event.keyDate}: ${event.done}/${event.total}${event.listing ? '+' : ''} objects${event.listing ? ' (still listing)' : ''}, ${mib(event.bytes)}, ${event.rows.toLocaleString('en-US')} rows`
-          : `${event.keyDate}: committed`;
-    process.stderr.write(`\r\x1b[2K${text}`);
+    process.stderr.write(`\r\x1b[2K${text(event)}`);
     if (event.type === 'committed') process.stderr.write('\n');
   };
 }

@@ -18,8 +18,8 @@ export interface JobSettings {
   readonly job: Record<string, string | boolean>;
 }
 
-/** Environment variables s3logs reads that are not job settings. */
-const INTERNAL_ENV = new Set(['S3LOGS_CONFIG', 'S3LOGS_FAILPOINT', 'S3LOGS_TEST_VENDORED_CORPUS']);
+/** Environment variables s3logs reads that are not job settings (tuning, tests). */
+const INTERNAL_ENV = new Set(['S3LOGS_CONFIG', 'S3LOGS_FAILPOINT', 'S3LOGS_TEST_VENDORED_CORPUS', 'S3LOGS_LOCK_LEASE_SECONDS', 'S3LOGS_PROGRESS_SECONDS', 'S3LOGS_CHROMIUM']);
 
 /** Convert flags that make no sense in a scheduled job (dates come from the job). */
 const NOT_FOR_JOBS = new Set(['date', 'to', 'help']);

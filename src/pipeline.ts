@@ -17,6 +17,7 @@ import { listShardManifests, readShardRound, shardLabel, shardTag, writeShardMan
 import type { ObjectInfo, Storage } from './storage/Storage.js';
 import { clearPrefix, inScope, publish, recoverPublishes, shardOf, type PublishOutcome } from './stages/commit.js';
 import { inThreadEncoder, workerEncoder, workersAvailable } from './stages/encoder.js';
+import { decompressObject, DecompressError } from './stages/decompress.js';
 import { fetchInOrder } from './stages/fetch.js';
 import { listKeyDate, ObjectFeed, type KeyDateListing, type KeyLayout } from './stages/list.js';
 import { LineSpans, parseLogObject } from './stages/parse.js';
@@ -327,10 +328,11 @@ class KeyDateRun {
         if (names.has(name)) throw new KeyDateError(`two raw objects of ${this.keyDate} are named ${name} (${uri} and another); s3logs tells raw objects apart by name, so they cannot both be converted`, this.keyDate, 'list');
         names.add(name);
         const index = objects.length;
+        const input = await this.decompress(uri, body);
         writer.beginObject(index);
         rejects.beginObject(index);
         const counts = parseLogObject(
-          body,
+          input,
           objectSink(writer, (line, reason, detail, raw) => {
             rejects.add(uri, line, reason, detail, raw);
             let tally = reasons.get(index);
@@ -343,6 +345,7 @@ class KeyDateRun {
         objects.push({ name, uri, etag: info.etag, size: info.size, lines: counts.lines, rows: counts.rows, rejects: counts.rejects, repairedUtf8: counts.repairedUtf8 });
         s.objects++;
         s.bytesIn += body.length;
+        s.bytesParsed += input.length;
         s.lines += counts.lines;
         s.rows += counts.rows;
         s.rejects += counts.rejects;
@@ -368,6 +371,22 @@ class KeyDateRun {
     await rejects.spill();
     this.rejectReasons = reasons;
     return finalNames({ keyDate: this.keyDate, runId: this.runId, ...(shard ? { shard } : {}), scope: this.scope, deleteVanished: this.settings.deleteVanished ?? false, objects, files, rejectFiles: rejects.staged });
+  }
+
+  /**
+   * gzip and zstd objects (archived or copied logs), known by their magic bytes, are parsed as what they
+   * hold. A corrupt or truncated one fails the key date: its rows cannot be trusted, and a re-run
+   * retries it (often it was still being copied).
+   */
+  private async decompress(uri: string, body: Uint8Array): Promise<Uint8Array> {
+    try {
+      const { bytes, compression } = await decompressObject(body);
+      if (compression) this.summary.compressedObjects[compression]++;
+      return bytes;
+    } catch (error) {
+      if (!(error instanceof DecompressError)) throw error;
+      throw new KeyDateError(`${uri}: ${error.message}; nothing of ${this.keyDate} was published (fix or remove the object, then re-run)`, this.keyDate, 'parse', { cause: error });
+    }
   }
 
   /** An empty listing: only a removal of vanished objects (asked for) is left to do. */

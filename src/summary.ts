@@ -20,6 +20,10 @@ export interface KeyDateSummary extends KeyDateCounts {
    * and nothing in the lake); staged (a shard waiting for the others); failed; planned (--dry-run).
    */
   status: KeyDateStatus;
+  /** Bytes parsed: bytesIn (as stored) after gzip and zstd objects were decompressed. */
+  bytesParsed: number;
+  /** Objects that were stored compressed, by format. */
+  compressedObjects: { gzip: number; zstd: number };
   /** What the listing found for the key date (a shard: the whole key date); the counts above are what was read. */
   listed: { objects: number; bytes: number };
   filesWritten: number;
@@ -66,6 +70,8 @@ export function newSummary(keyDate: string): KeyDateSummary {
     rows: 0,
     rejects: 0,
     repairedUtf8: 0,
+    bytesParsed: 0,
+    compressedObjects: { gzip: 0, zstd: 0 },
     listed: { objects: 0, bytes: 0 },
     filesWritten: 0,
     bytesOut: 0,

@@ -5,6 +5,7 @@
  * (pagination, faults, multipart) are in test/convert.s3.test.ts.
  */
 import { readFile, rename } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyDate, type GenerateOptions } from '../scripts/genLogs.js';
@@ -210,6 +211,42 @@ describe('a local lake', () => {
       const after = await run('--dry-run', '--json');
       expect(JSON.parse(after.stdout).keyDates[0].plan).toEqual({ layouts: ['date-based'], newOrChanged: 0, held: 4 });
       expect((await backend.snapshot('dry')).files).toEqual(files);
+    } finally {
+      await backend.close();
+    }
+  });
+
+  it('reads gzip and zstd objects (known by their bytes, not their names) into the rows of the plain ones, and says so', async () => {
+    const backend = await localBackend();
+    try {
+      const objects = [...generateKeyDate({ ...options(KEY_DATE), objects: 3 })];
+      // zstd: a committed fixture (nothing in node_modules encodes zstd) of the vendored AWS docs lines.
+      const plainLines = await readFile(join(import.meta.dirname, 'fixtures', 'corpus', 'aws-docs', 'devguide-2019-06-07-awsexamplebucket-24fields.log'));
+      const zst = await readFile(join(import.meta.dirname, 'fixtures', 'compressed', 'corpus', 'aws-docs', 'devguide-2019-06-07-awsexamplebucket-24fields.log.zst'));
+      const zstKey = objects[0]!.key.replace(/-[0-9A-F]+$/, '-00000000000000AA');
+      await backend.putRaw([...objects.map((o) => ({ key: `plain/${o.key}`, body: o.body })), { key: `plain/${zstKey}`, body: plainLines }]);
+      await backend.putRaw([
+        { key: `packed/${objects[0]!.key}`, body: gzipSync(objects[0]!.body) },
+        ...objects.slice(1).map((o) => ({ key: `packed/${o.key}`, body: o.body })),
+        { key: `packed/${zstKey}`, body: zst },
+      ]);
+      const convert = (from: string) => runCli(['convert', '--source', `${backend.rawUri}${from}/logs/`, '--dest', backend.destUri(from), '--date', KEY_DATE, '--json']);
+      const [plain, packed] = [await convert('plain'), await convert('packed')];
+      for (const r of [plain, packed]) expect(r.code, r.stderr).toBe(0);
+      const [a, b] = [JSON.parse(plain.stdout), JSON.parse(packed.stdout)];
+      expect(b.keyDates[0].compressedObjects).toEqual({ gzip: 1, zstd: 1 });
+      expect(b.bytesParsed).toBe(a.bytesIn);
+      expect(b.bytesIn).toBeLessThan(a.bytesIn);
+      expect(b.rows).toBe(a.rows);
+      expect(packed.stderr).toMatch(/2 compressed objects \(1 gzip, 1 zstd\): [\d.]+ MiB stored, [\d.]+ MiB of logs/);
+      const rows = async (name: string) => (await readTable(backend.destUri(name))).map(rowKey).sort();
+      expect(await rows('packed')).toEqual(await rows('plain'));
+
+      // A cut compressed object fails its key date loudly; nothing is published.
+      await backend.putRaw([{ key: `cut/${objects[0]!.key}`, body: gzipSync(objects[0]!.body).subarray(0, 200) }]);
+      const cut = await convert('cut');
+      expect(cut.code).toBe(1);
+      expect(JSON.parse(cut.stdout).keyDates[0].error).toMatchObject({ stage: 'parse', code: 'data', message: expect.stringMatching(/gzip.*nothing of .* was published/) });
     } finally {
       await backend.close();
     }

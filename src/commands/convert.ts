@@ -15,6 +15,8 @@ import { openCatalog } from './stores.js';
 export const EXIT_LOCKED = 75;
 
 export interface RunSummary extends KeyDateCounts {
+  /** bytesIn after gzip and zstd objects were decompressed. */
+  bytesParsed: number;
   ok: boolean;
   keyDates: KeyDateSummary[];
   failedKeyDates: string[];
@@ -166,6 +168,7 @@ export function summarize(keyDates: KeyDateSummary[], settings: Pick<ConvertSett
     failedKeyDates: failed,
     objects: sum((s) => s.objects),
     bytesIn: sum((s) => s.bytesIn),
+    bytesParsed: sum((s) => s.bytesParsed),
     lines: sum((s) => s.lines),
     rows: sum((s) => s.rows),
     rejects: sum((s) => s.rejects),
@@ -253,6 +256,11 @@ export function formatSummary(summary: RunSummary, config: Pick<ConvertConfig, '
           `${s.filesWritten} files in ${s.partitions} partitions, ${mib(s.bytesOut)} (${s.seconds.toFixed(1)} s)`,
       );
       if (s.note) lines.push(`  ${s.note}`);
+      const compressed = s.compressedObjects.gzip + s.compressedObjects.zstd;
+      if (compressed) {
+        const kinds = (['gzip', 'zstd'] as const).filter((k) => s.compressedObjects[k]).map((k) => `${s.compressedObjects[k]} ${k}`).join(', ');
+        lines.push(`  ${compressed} compressed objects (${kinds}): ${mib(s.bytesIn)} stored, ${mib(s.bytesParsed)} of logs`);
+      }
       if (s.rejects) lines.push(`  rejects: ${s.rejectFiles.join(', ')}`);
       if (s.repairedUtf8) lines.push(`  ${s.repairedUtf8} lines had invalid UTF-8, replaced by U+FFFD`);
       if (s.carriedFiles) lines.push(`  ${s.carriedFiles} files rewritten to keep the rows of objects this run did not read`);

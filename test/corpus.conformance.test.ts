@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { RejectReason } from '../src/stages/parse.js';
+import { LineSpans, parseLogObject, type RejectReason } from '../src/stages/parse.js';
 import { parseRows, type Parsed, type Row } from './helpers/parseRows.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -204,6 +204,105 @@ describe(`corpus conformance (${useShared ? 'shared corpus' : 'vendored fixtures
       else expect(counts).toEqual(typeof fc === 'number' ? rows.map(() => fc) : fc);
       for (const row of rows) expect(typeof row.requestdatetime).toBe('number');
     });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Glued records (EDGE #20, issue #13 point 4): a record cut anywhere and run into the next by a lost
+// newline is a reject, never a row.
+// ---------------------------------------------------------------------------------------------------
+
+describe('glued records built from corpus lines', () => {
+  it('a log object of the AWS doc example records, some glued to the next by a lost newline: exactly those are rejects', () => {
+    // The five records of the 2022 doc example (vendored, CC-BY-SA-4.0), assembled at run time rather than
+    // kept as a fixture file: line 2 is record 1 cut inside its Request-URI + record 2, line 4 record 2 cut
+    // inside its User-Agent + record 3, line 5 record 3 whole (trailing space and all) + record 4, line 6
+    // record 4 cut inside its Bucket Owner + record 5, line 7 record 4 cut inside its Requester + record 5
+    // (NCBI's production case). Before issue #13 only line 7 was a reject: lines 2, 4, 5 and 6 loaded as one
+    // row each, with the second record inside a field.
+    const doc = fileLines('aws-docs/userguide-2022-11-16-DOC-EXAMPLE-BUCKET1-26fields.log');
+    expect(doc).toHaveLength(5);
+    const cutAt = (line: string, text: string, into: number): string => {
+      const i = line.indexOf(text);
+      expect(i, text).toBeGreaterThan(0);
+      return line.slice(0, i + into);
+    };
+    const heads: Array<[number, string]> = [
+      [2, cutAt(doc[0]!, '"GET /DOC-EXAMPLE-BUCKET1?versioning', 12)],
+      [4, cutAt(doc[1]!, '"S3Console/0.4"', 10)],
+      [5, doc[2]!],
+      [6, doc[3]!.slice(0, 20)],
+      [7, cutAt(doc[3]!, ' 7B4A0FABBEXAMPLE ', -34)],
+    ];
+    const lines = [doc[0]!, heads[0]![1] + doc[1]!, doc[1]!, heads[1]![1] + doc[2]!, heads[2]![1] + doc[3]!, heads[3]![1] + doc[4]!, heads[4]![1] + doc[4]!, doc[4]!];
+    const { rows, rowLines, rejects, counts } = parseRows(`${lines.join('\n')}\n`);
+    expect(counts).toMatchObject({ lines: 8, rows: 3, rejects: 5 });
+    expect(rowLines).toEqual([1, 3, 8]);
+    expect(rows.map((r) => [r.requestid, r.field_count])).toEqual([['3E57427F3EXAMPLE', 26], ['891CE47D2EXAMPLE', 26], ['DD6CC733AEXAMPLE', 26]]);
+    // Each reject names where the second record starts: right after the kept head of the first.
+    expect(rejects.map((r) => [r.line, r.reason, r.raw, r.detail.replace(/ \(.*\)$/, '')])).toEqual(
+      heads.map(([line, head]) => [line, 'embedded_record', lines[line - 1], `a second record starts at byte ${head.length}`]),
+    );
+  });
+
+  /**
+   * Records of every width and shape among the licence-permitted files (and a few real ones when the shared
+   * corpus is there). As second records only ones with a canonical 64-hex owner: a record start is that
+   * shape (see findRecordStart in src/stages/parse.ts); the logstash sample's owner `79a5` is a shortened
+   * doc owner, and as a second record it is not recognisable.
+   */
+  const picks: Array<[string, number]> = [
+    ['aws-docs/devguide-2017-12-07-mybucket-18fields.log', 1], // 18 fields
+    ['aws-docs/devguide-2020-05-08-awsexamplebucket1-24fields.log', 5], // 24 fields, PUT with a key
+    ['aws-docs/userguide-2022-11-16-DOC-EXAMPLE-BUCKET1-26fields.log', 3], // 26 fields, ends with `Yes `
+    ['aws-docs/userguide-current-amzn-s3-demo-bucket1-27fields.first2lines.log', 1], // 27 fields
+    ['otel-collector-contrib/too_many_values.log', 1], // 28 fields
+    ['otel-collector-contrib/unknown_request_uri.log', 1], // Request-URI "-"
+    ['lnav/s3_log.json.samples.log', 1], // 17 fields, ends at the User-Agent
+    ['icodeforlove-s3-access-log-parser/matches.test.js.lines.log', 1],
+    ...(useShared
+      ? ([
+          ['elastic-integrations/test-s3-server-access.log', 5], // BATCH.DELETE.OBJECT: bare - Request-URI, Referer, UA
+          ['kdgm-logstash-plugins/s3_access_log_spec.rb.samples.unique.log', 11], // raw quote in the Referer
+          ['ncbi-logging/parser__data__aws_testlines.log', 9], // two-token Host Id
+          ['rotemfogel-s3-access-logs-parser/test-le-logs/emr2021-11-08-13-11-04-06F2E5E44C34EA69', 52], // UA with [hadoop]
+        ] as Array<[string, number]>)
+      : []),
+  ];
+
+  it('every cut point of every ordered pair of corpus records gives an embedded_record reject', () => {
+    const records = picks.map(([rel, n]) => {
+      const line = fileLines(rel)[n - 1]!.replace(/\r$/, '');
+      // Each pick is a row on its own, so only the glueing can make it a reject.
+      expect(parseRows(line).rows, `${rel}:${n}`).toHaveLength(1);
+      return { name: `${rel}:${n}`, line };
+    });
+    const spans = new LineSpans();
+    let glued = 0;
+    for (const first of records) {
+      for (const second of records) {
+        // One object per pair: line c is first[0:c] + second, for every cut c (the last: only the newline lost).
+        const lines: string[] = [];
+        for (let cut = 1; cut <= first.line.length; cut++) lines.push(first.line.slice(0, cut) + second.line);
+        const outcomes = new Map<string, number>();
+        const counts = parseLogObject(
+          Buffer.from(lines.join('\n')),
+          {
+            row: (_buf, _spans, lineNumber) => outcomes.set(`row at cut ${lineNumber}`, 1),
+            reject: (lineNumber, reason, detail) => {
+              // The second record's owner ID starts exactly where the first was cut.
+              const key = `${reason} ${detail.startsWith(`a second record starts at byte ${lineNumber} `) || detail === `a second record starts at byte ${lineNumber}`}`;
+              outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+            },
+          },
+          spans,
+        );
+        expect(counts.rows, `${first.name} + ${second.name}`).toBe(0);
+        expect(Object.fromEntries(outcomes), `${first.name} + ${second.name}`).toEqual({ 'embedded_record true': lines.length });
+        glued += lines.length;
+      }
+    }
+    expect(glued).toBeGreaterThan(records.length ** 2 * 300);
   });
 });
 

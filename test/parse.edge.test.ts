@@ -740,3 +740,113 @@ describe('reject reasons (one defect per line)', () => {
     expect(rejects.map((r) => [r.line, r.reason, r.raw])).toEqual([[2, reason, line]]);
   });
 });
+
+describe('glued records (EDGE #20, issue #13): a record cut anywhere and run into the next one is never a row', () => {
+  // The first record holds text in every quoted field, so a cut can fall inside each of them; the second
+  // is a well-formed record, as the next line of the object would be.
+  const first = rec(
+    {
+      requestId: 'FIRST00000000001', uri: '"GET /photos/2021/cat.jpg?versionId=3HL4kqtJ HTTP/1.1"', referer: '"https://www.example.org/gallery/index.html"',
+      ua: '"Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0"', version: '3HL4kqtJvjVBH40Nrjfkd',
+    },
+    27,
+  );
+  const second = rec({ requestId: 'SECOND0000000002', time: '[03/Mar/2021:04:05:07 +0000]', operation: 'REST.GET.BUCKET', key: '-', uri: '"GET /?list-type=2 HTTP/1.1"' }, 27);
+  const neighbour = rec({ requestId: 'NEIGHBOUR0000003' }, 26);
+
+  /** Byte offset in the first record of `text` (which must occur once), plus `into`. */
+  function at(text: string, into = 0): number {
+    const i = first.indexOf(text);
+    if (i === -1 || first.indexOf(text, i + 1) !== -1) throw new Error(`${text} is not in the first record exactly once`);
+    return i + into;
+  }
+
+  /** Parses neighbour, glued, neighbour: the neighbours load and the glued line is one embedded_record reject. */
+  function expectGluedReject(glued: string): string {
+    const { rows, rowLines, rejects } = parseRows([neighbour, glued, neighbour].join('\n'));
+    expect(rowLines).toEqual([1, 3]);
+    expect(rows.map((r) => r.requestid)).toEqual(['NEIGHBOUR0000003', 'NEIGHBOUR0000003']);
+    expect(rejects.map((r) => [r.line, r.reason, r.raw])).toEqual([[2, 'embedded_record', glued]]);
+    return rejects[0]!.detail;
+  }
+
+  // [cut class, bytes of the first record kept, the field the detail names: only when the second record is
+  // in that field however the line is tokenised, or when the line tokenised as a row]. Before the fix,
+  // every class marked "was a row" loaded as one row: with the second record inside a field (a quoted value
+  // grows to the second record's own closing quote, whose tail then fits), or with its fields as extras.
+  const cases: Array<[string, number, string | null]> = [
+    ['inside the Bucket Owner (was a row: a 74-digit owner, the rest the second record)', 10, 'inside the Bucket Owner'],
+    ['inside the Bucket name (was bad_quoted_field)', at(' example-src ', 5), null],
+    ['inside the Time (was bad_time)', at('[03/Mar/2021:04:05:06', 5), null],
+    ['inside the Requester, as NCBI saw in production (already embedded_record)', at('arn:aws:iam::1111', 5), null],
+    ['inside the Request-URI quote (was a row: Request-URI = the whole second record)', at('"GET /photos', 8), 'inside the Request-URI'],
+    ['just after the closing quote of the Request-URI (was a row: a later quote ends the Request-URI)', at('HTTP/1.1" 200', 10), null],
+    ['inside an integer field, Bytes Sent (was a row)', at(' 1024 1024 ', 3), null],
+    ['inside the Referer quote (was a row)', at('"https://www.example.org', 12), 'inside the Referer'],
+    ['inside the User-Agent quote (was a row)', at('"Mozilla/5.0', 9), 'inside the User-Agent'],
+    ['inside the Version Id, after the quoted fields (was a row)', at(' 3HL4kqtJvjVBH40', 6), 'in field 18'],
+    ['inside the Host Id (was a row)', at(HOST_ID, 20), null],
+    ['inside the TLS version (was a row)', at('TLSv1.2', 4), null],
+    ['just after aclRequired (was a row: Source region = the second owner, the rest extra fields)', at(' us-east-2', 1), 'in field 27'],
+    ['a lost newline only: the whole first record, then the second (was a row)', first.length, 'in field 27'],
+  ];
+
+  it.each(cases)('cut %s', (_what, cut, where) => {
+    const detail = expectGluedReject(first.slice(0, cut) + second);
+    // The second record's owner ID starts exactly where the first record was cut.
+    expect(detail).toBe(`a second record starts at byte ${cut}${where === null ? '' : ` (${where})`}`);
+  });
+
+  it('a lost LF in a CRLF object: the first record, its CR, then the second (was a row)', () => {
+    const detail = expectGluedReject(`${first}\r${second}`);
+    expect(detail).toBe(`a second record starts at byte ${first.length + 1} (in field 27)`);
+  });
+
+  it('every cut point of the first record, also with older, shorter and quote-free second records', () => {
+    const seconds = [
+      second,
+      // 18 fields, the width of records before 2019
+      rec({ requestId: 'SECOND0000000018', operation: 'REST.GET.VERSIONING', key: '-', uri: '"GET /example-src?versioning HTTP/1.1"', ua: '"S3Console/0.4"' }, 18),
+      // BATCH.DELETE.OBJECT: bare - Request-URI (EDGE #1)
+      rec({ requestId: 'SECOND0000000024', operation: 'BATCH.DELETE.OBJECT', uri: '-', status: '204', bytes: '-', referer: '-', ua: '-' }, 24),
+      // copy-GET side: no quote at all (EDGE #15)
+      rec({ requestId: 'SECOND0000000015', operation: 'REST.COPY.OBJECT_GET', uri: '-', status: '200', bytes: '-', total: '-', turnaround: '-', referer: '-', ua: '-' }, 18),
+      // raw quotes in its own Referer and User-Agent (EDGE #9)
+      rec({ requestId: 'SECOND0000000009', referer: '"() { :;}; echo; echo "masked""', ua: '"Mozilla/5.0 "quoted" (X11)"' }, 26),
+    ];
+    for (const next of seconds) {
+      expect(parseOne(next).field_count, next).toBeGreaterThanOrEqual(18);
+      const outcomes = new Map<string, number>();
+      for (let cut = 1; cut <= first.length; cut++) {
+        const { rows, rejects } = parseRows(first.slice(0, cut) + next);
+        const outcome = rows.length > 0 ? 'row' : `${rejects[0]!.reason}: ${rejects[0]!.detail.startsWith(`a second record starts at byte ${cut}`)}`;
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      }
+      expect(Object.fromEntries(outcomes), next).toEqual({ 'embedded_record: true': first.length });
+    }
+  });
+
+  it('a bracketed time, a bucket-like token and hex inside real values is not a record start', () => {
+    // A User-Agent and a Referer may hold any text, even a log timestamp after a hex string: only the
+    // whole shape (64 hex, space, bucket, space, bracketed time) counts, and a value is only searched
+    // when a glued record would have left a raw quote in it (or the row is otherwise out of shape).
+    const lookalikes = [
+      // raw quotes + timestamp + a 63-digit hex owner (one short)
+      rec({ ua: `"curl "x" ${'a'.repeat(63)} bucket [03/Mar/2021:04:05:06 +0000]"` }, 26),
+      // raw quotes + 64 hex + timestamp, but no bucket token between them
+      rec({ referer: `"http://e.org/"q" ${'b'.repeat(64)} [03/Mar/2021:04:05:06 +0000]"` }, 26),
+      // raw quotes + 64 hex + bucket + a time that is not a calendar time (month 13 style: Foo)
+      rec({ ua: `"x"y" ${'c'.repeat(64)} bkt [03/Foo/2021:04:05:06 +0000]"` }, 26),
+      // raw quotes + upper-case hex (canonical IDs are lower case)
+      rec({ ua: `"x"y" ${'C'.repeat(64)} bkt [03/Mar/2021:04:05:06 +0000]"` }, 26),
+      // the whole shape, but in a value without a raw quote (a glued record always brings one)
+      rec({ ua: `"log-shipper/1.0 ${OWNER} example-src [03/Mar/2021:04:05:06 +0000] 198.51.100.7"` }, 26),
+      rec({ uri: `"GET /search?q=${OWNER}+example-src+[03/Mar/2021:04:05:06+%2B0000] HTTP/1.1"` }, 26),
+      // extra fields after the 27th with brackets and hex in them
+      `${rec({}, 27)} [03/Mar/2021:04:05:06 +0000] ${'d'.repeat(64)}`,
+    ];
+    const { rows, rejects } = parseRows(lookalikes.join('\n'));
+    expect(rejects).toEqual([]);
+    expect(rows).toHaveLength(lookalikes.length);
+  });
+});

@@ -5,7 +5,9 @@
  * the bracketed time takes two space tokens, quoted fields end at a `"` followed by a space or the end of
  * the line, and when a quoted field holds raw quotes, the candidate end that leaves a valid tail wins
  * (first under strict checks of the enum fields, then under loose checks). Every line becomes exactly
- * one row (sink.row) or one reject (sink.reject).
+ * one row (sink.row) or one reject (sink.reject). A line that holds the start of a second record (a
+ * truncated record glued to the next one by a lost newline, EDGE_CASES.md #20) is rejected as
+ * `embedded_record`, never loaded: see findRecordStart for what counts and where it is looked for.
  */
 import { isUtf8 } from 'node:buffer';
 import { KNOWN_FIELD_COUNT, MIN_FIELD_COUNT } from '../../schemas/accessLog.js';
@@ -19,6 +21,8 @@ const CR = 0x0d;
 const TAB = 0x09;
 const LBRACKET = 0x5b;
 const RBRACKET = 0x5d;
+/** Bytes of a canonical user ID (the Bucket Owner of every real record): 64 lower-case hex digits. */
+const OWNER_HEX = 64;
 
 /** 0-based slots of the fields that need special tokenising. */
 const SLOT_TIME = 2;
@@ -132,16 +136,35 @@ export function parseLine(buf: Uint8Array, ls: number, le: number, spans: LineSp
   // Trailing CR (CRLF files) and trailing blanks (an AWS doc example ends with a space) are not data.
   while (le > ls && (buf[le - 1] === CR || buf[le - 1] === SP || buf[le - 1] === TAB)) le--;
   if (le === ls) return { reason: 'blank_line', detail: 'empty line' };
+  lineStart = ls;
   failure = undefined;
+  let strict = true;
   if (!scanFields(buf, ls, le, 0, spans, true)) {
+    const strictFailure = failure;
     failure = undefined;
+    strict = false;
     if (!scanFields(buf, ls, le, 0, spans, false)) {
-      return diagnose(buf, ls, le);
+      return diagnose(buf, ls, le, strictFailure);
     }
   }
   const timeMs = parseLogTime(buf, spans.start[SLOT_TIME]!, spans.end[SLOT_TIME]!);
   if (Number.isNaN(timeMs)) {
-    return { reason: 'bad_time', detail: `time field is not [dd/Mon/yyyy:HH:mm:ss ±hhmm]: ${preview(buf, spans.start[SLOT_TIME]! - 1, spans.end[SLOT_TIME]! + 1)}` };
+    // A record cut before its time has the next record's fields in the Time slot.
+    return embeddedRecord(buf, ls, le) ?? { reason: 'bad_time', detail: `time field is not [dd/Mon/yyyy:HH:mm:ss ±hhmm]: ${preview(buf, spans.start[SLOT_TIME]! - 1, spans.end[SLOT_TIME]! + 1)}` };
+  }
+  // Glued records that still tokenise (EDGE #20). Quoted values were checked while scanning (scanQuoted);
+  // the rest costs a comparison or two per row unless the row is already unusual.
+  const ownerLength = spans.end[0]! - spans.start[0]!;
+  if (ownerLength > OWNER_HEX && ownerLength <= 2 * OWNER_HEX && isLowerHex(buf, spans.start[0]!, spans.end[0]!)) {
+    // A record cut inside its owner ID runs into the next record's owner, and the rest of the line is that
+    // record, well formed: only the owner's length (no real owner ID is longer than 64 hex digits) tells.
+    return glued(ownerLength - OWNER_HEX, 'inside the Bucket Owner');
+  }
+  if (spans.count > KNOWN_FIELD_COUNT || !strict) {
+    // A record start in an unquoted field: the second record's fields follow the first one's, so the row
+    // has more than 27 fields, or it only scanned without the enum checks (its tail is out of place).
+    const start = findUnquotedRecordStart(buf, spans.end[SLOT_TIME]! + 1, le, spans);
+    if (start !== -1) return glued(start - ls, slotName(slotAt(spans, start)));
   }
   spans.timeMs = timeMs;
   return true;
@@ -149,15 +172,35 @@ export function parseLine(buf: Uint8Array, ls: number, le: number, spans: LineSp
 
 /** The first reason a scan failed, kept for the reject record. */
 let failure: LineFailure | undefined;
+/** Start of the line being parsed, for byte offsets in reject details. */
+let lineStart = 0;
 
 function fail(reason: RejectReason, detail: string): false {
-  failure ??= { reason, detail };
+  // A glued record explains whatever else failed before it was found.
+  if (failure === undefined || (reason === 'embedded_record' && failure.reason !== reason)) failure = { reason, detail };
   return false;
 }
 
-function diagnose(buf: Uint8Array, ls: number, le: number): LineFailure {
+/** The reject of a glued line; `where` names the field only when no tokenisation could place it elsewhere. */
+function glued(offset: number, where: string | null): LineFailure {
+  return { reason: 'embedded_record', detail: `a second record starts at byte ${offset}${where === null ? '' : ` (${where})`}` };
+}
+
+/** A rejected line that holds a record start after its first byte was two records glued together. */
+function embeddedRecord(buf: Uint8Array, ls: number, le: number): LineFailure | undefined {
+  const at = findRecordStart(buf, ls + 1, le);
+  return at === -1 ? undefined : glued(at - ls, null);
+}
+
+function diagnose(buf: Uint8Array, ls: number, le: number, strictFailure: LineFailure | undefined): LineFailure {
+  // A record start found inside a quoted value while scanning is the most precise account of the line.
+  if (strictFailure?.reason === 'embedded_record') return strictFailure;
+  if (failure?.reason === 'embedded_record') return failure;
+  const embedded = embeddedRecord(buf, ls, le);
+  if (embedded !== undefined) return embedded;
   // Two records glued together (a truncated record followed by the next, NCBI saw it in production)
-  // show a second bracketed time later in the line; say so rather than blame a shifted field.
+  // show a second bracketed time later in the line, also when the second owner is not a canonical ID;
+  // say so rather than blame a shifted field.
   const firstTime = buf.indexOf(LBRACKET, ls);
   if (firstTime !== -1 && firstTime < le) {
     const second = findBracketedTime(buf, firstTime + 1, le);
@@ -172,6 +215,75 @@ function findBracketedTime(buf: Uint8Array, from: number, le: number): number {
     if (buf[i + 3] === 0x2f && buf[i + 7] === 0x2f && buf[i + 12] === 0x3a && buf[i + 21] === SP) return i;
   }
   return -1;
+}
+
+/**
+ * Where a record start lies inside [from, to): the index of its owner ID, or -1. A record start is the
+ * distinctive prefix every access log record begins with (FORMAT.md §2, fields 1–3):
+ *
+ *   <64 lower-case hex digits> SP <bucket: 1–255 bytes, no space or quote> SP [dd/Mon/yyyy:HH:mm:ss ±hhmm]
+ *
+ * with a time the parser itself accepts (parseLogTime). The owner may follow any byte: a record cut
+ * mid-field runs straight into the next record's owner (`"GET /pa79a59df9…`), so no boundary is required
+ * before it. Only the Bucket Owner form of real records counts (the `-` and shortened `79a5` owners are
+ * in synthetic samples only), so a shape that could occur by chance needs 64 hex digits, a token and a
+ * calendar-valid bracketed time in exactly that order.
+ *
+ * Why a real request does not produce it: the values S3 itself writes (IDs, operation, URL-encoded key,
+ * numbers, enums, ARNs) never hold a bracketed time after a space, so only text the client chose can: a
+ * Request-URI target, a Referer or a User-Agent that spells out a whole record prefix (a log line pasted
+ * into a header, or an injection probe). The shape is only looked for where a glued record must leave a
+ * trace: inside a quoted value that holds a raw quote (scanQuoted), in the unquoted fields of a row with
+ * more than 27 fields or of one that failed the enum checks, in a rejected line, and an owner ID longer
+ * than 64 hex digits (parseLine). Residual risks: (1) a client that puts a raw `"` *and* a whole record
+ * prefix into one header or URL gets its request rejected as embedded_record (kept in the rejects with
+ * the raw line) instead of loaded; (2) a second record whose owner is not a canonical ID (synthetic
+ * samples only: `-`, the docs' shortened `79a5`) is not recognised, nor a first record cut inside an
+ * owner that is not hex.
+ */
+function findRecordStart(buf: Uint8Array, from: number, to: number): number {
+  // `[` is at least owner + SP + 1-byte bucket + SP after `from`, and `]` must fit before `to`.
+  for (let i = buf.indexOf(LBRACKET, from + OWNER_HEX + 3); i !== -1 && i + 27 < to; i = buf.indexOf(LBRACKET, i + 1)) {
+    if (buf[i + 27] !== RBRACKET || buf[i - 1] !== SP || Number.isNaN(parseLogTime(buf, i + 1, i + 27))) continue;
+    // The bucket: back from the space before `[` to the previous space.
+    let b = i - 1;
+    const bucketLimit = Math.max(from + OWNER_HEX + 1, i - 1 - 255);
+    while (b > bucketLimit && buf[b - 1] !== SP && buf[b - 1] !== QUOTE) b--;
+    if (b === i - 1 || buf[b - 1] !== SP) continue;
+    const owner = b - 1 - OWNER_HEX;
+    if (owner >= from && isLowerHex(buf, owner, b - 1)) return owner;
+  }
+  return -1;
+}
+
+/** A record start in [from, to) outside the quoted fields' values (those are checked by scanQuoted). */
+function findUnquotedRecordStart(buf: Uint8Array, from: number, to: number, spans: LineSpans): number {
+  for (let at = findRecordStart(buf, from, to); at !== -1; at = findRecordStart(buf, at + 1, to)) {
+    const slot = slotAt(spans, at);
+    if (!(QUOTED_SLOTS.has(slot) && buf[spans.start[slot]! - 1] === QUOTE)) return at;
+  }
+  return -1;
+}
+
+/** The 0-based field slot holding byte `at` of a tokenised line (KNOWN_FIELD_COUNT for the extra fields). */
+function slotAt(spans: LineSpans, at: number): number {
+  const last = Math.min(spans.count, KNOWN_FIELD_COUNT);
+  for (let slot = 0; slot < last; slot++) if (at < spans.end[slot]!) return slot;
+  return KNOWN_FIELD_COUNT;
+}
+
+const SLOT_NAMES: Record<number, string> = { 8: 'inside the Request-URI', 15: 'inside the Referer', 16: 'inside the User-Agent', [KNOWN_FIELD_COUNT]: 'in the fields after the 27th' };
+
+function slotName(slot: number): string {
+  return SLOT_NAMES[slot] ?? `in field ${slot + 1}`;
+}
+
+function isLowerHex(buf: Uint8Array, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) {
+    const c = buf[i]!;
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
 }
 
 /**
@@ -209,9 +321,23 @@ function scanFields(buf: Uint8Array, pos: number, le: number, slot: number, span
 
 function scanQuoted(buf: Uint8Array, pos: number, le: number, slot: number, spans: LineSpans, strict: boolean): boolean {
   let tried = 0;
-  for (let q = buf.indexOf(QUOTE, pos + 1); q !== -1 && q < le; q = buf.indexOf(QUOTE, q + 1)) {
+  let firstEnd = -1;
+  const firstQuote = buf.indexOf(QUOTE, pos + 1);
+  for (let q = firstQuote; q !== -1 && q < le; q = buf.indexOf(QUOTE, q + 1)) {
     if (q + 1 !== le && buf[q + 1] !== SP) continue;
     if (++tried > MAX_QUOTE_CANDIDATES) break;
+    if (firstEnd === -1) firstEnd = q;
+    // A value that would swallow a glued record always holds a raw quote: that record's own opening quote
+    // (of its Request-URI, Referer or User-Agent) lies before whichever `" ` closes the value. So only such
+    // values are searched, and a record start in one rules out this end and every later one.
+    if (q !== firstQuote) {
+      const start = findRecordStart(buf, pos + 1, q);
+      if (start !== -1) {
+        // Before the first possible end the start is inside this field whatever the rest of the line does.
+        const { detail } = glued(start - lineStart, start < firstEnd ? slotName(slot) : null);
+        return fail('embedded_record', detail);
+      }
+    }
     spans.start[slot] = pos + 1;
     spans.end[slot] = q;
     if (q + 1 >= le) {

@@ -77,6 +77,23 @@ describe('convert --catalog glue', () => {
     expect([...glue.state.partitions.get('logs_db.access')!.keys()].sort()).toEqual(await partitionDirs(lake));
   });
 
+  it('a Glue catalog the run cannot read is a setup error found before any key date publishes: exit 2, one line', async () => {
+    const denied = await startGlueStandIn();
+    try {
+      denied.deny('GetDatabase');
+      const dest = join(work, 'denied-lake');
+      const result = await runCli(['convert', '--source', join(work, 'raw', 'logs/'), '--dest', dest, '--date', DAYS[0]!, '--to', DAYS[1]!, '--catalog', 'glue', '--endpoint-url', denied.endpoint], ENV);
+      expect(result.code, result.stderr).toBe(2);
+      const lines = result.stderr.trim().split('\n').filter((l) => !l.includes('NodeVersionSupportWarning') && l.startsWith('s3logs'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^s3logs convert: --catalog glue: .*GetDatabase/);
+      const written = (await readdir(dest, { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile());
+      expect(written).toEqual([]);
+    } finally {
+      await denied.close();
+    }
+  });
+
   describe('query readiness on the output (DuckDB)', () => {
     const from = () => `read_parquet('${lake}/**/*.parquet', hive_partitioning = true)`;
     const dtOf = (r: ExpectedRow) => new Date(r.requestdatetime as number).toISOString().slice(0, 10);

@@ -63,6 +63,11 @@ export interface Catalog {
   deletePartitions(partitions: readonly PartitionValues[]): Promise<number>;
   /** Every registered partition (all pages). */
   listPartitions(): Promise<PartitionEntry[]>;
+  /**
+   * Reads what registering will need (no writes), so that an unreachable catalog is a setup error found
+   * before any key date publishes, not a catalog left behind after each one. Optional.
+   */
+  probe?(): Promise<void>;
 }
 
 export function partitionPath(values: PartitionValues): string {

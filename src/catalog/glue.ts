@@ -260,6 +260,12 @@ export class GlueCatalog implements Catalog {
     };
   }
 
+  /** The database and table can be read (missing ones are created later): credentials, region, permissions. */
+  async probe(): Promise<void> {
+    const database = await this.retry.call('GetDatabase', () => this.client.send(new GetDatabaseCommand({ CatalogId: this.ids.CatalogId, Name: this.database })), { tolerate: 'EntityNotFoundException' });
+    if (database) await this.getTable();
+  }
+
   private async ensureDatabase(): Promise<void> {
     const found = await this.retry.call('GetDatabase', () => this.client.send(new GetDatabaseCommand({ CatalogId: this.ids.CatalogId, Name: this.database })), { tolerate: 'EntityNotFoundException' });
     if (found) return;

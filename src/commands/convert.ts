@@ -1,6 +1,8 @@
 /** `s3logs convert`: one key date or a range, with a human summary on stderr and --json on stdout. */
 import pLimit from 'p-limit';
+import type { Catalog } from '../catalog/Catalog.js';
 import { parseConvertConfig, type ConvertConfig } from '../config.js';
+import { CatalogError, ConfigError } from '../errors.js';
 import { checkOverlap, openDest, openSource, parseLocation, type StoreOptions } from '../locations.js';
 import { convertKeyDate, planKeyDate, type ConvertSettings } from '../pipeline.js';
 import { checkDest, checkSource } from '../preflight.js';
@@ -85,6 +87,7 @@ export async function openRun(
       projection: config.projection,
       aws: config.aws,
     });
+    await probeCatalog(catalog, config.catalog);
     const settings: ConvertSettings = {
       source,
       dest,
@@ -134,6 +137,16 @@ export async function convert(config: ConvertConfig, onProgress?: (event: Progre
     return summarize(config.keyDates.map((d) => results.get(d)!), settings, started);
   } finally {
     await close();
+  }
+}
+
+/** A catalog no key date could register in (credentials, region, permissions) is a setup error, found once. */
+async function probeCatalog(catalog: Catalog, kind: string): Promise<void> {
+  try {
+    await catalog.probe?.();
+  } catch (error) {
+    if (error instanceof CatalogError) throw new ConfigError(`--catalog ${kind}: ${error.message.replace(/\s+/g, ' ')}`, '--catalog');
+    throw error;
   }
 }
 

@@ -47,8 +47,8 @@ and of other sources converted into the same --dest.
                           (default: they are kept, and the summary says how many)
   --lock-wait-seconds <n> wait this long for a lock another live run holds (default: 0 for the key
                           date's own run, 600 for the publish a last shard or s3logs commit makes)
-  --max-reject-ratio <r>  a key date whose rejected lines exceed this share fails and publishes nothing
-                          (default 0.01; 1 turns the check off)
+  --max-reject-ratio <r>  a key date whose rejected lines exceed this share (and number more than 10)
+                          fails and publishes nothing (default 0.01; 1 turns the check off)
   --dry-run               check the setup (source, region, credentials, a test write to --dest) and list
                           per key date the objects, bytes and layout found and what a run would do
 

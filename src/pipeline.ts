@@ -72,6 +72,9 @@ export interface ConvertSettings {
   readonly onProgress?: (event: ProgressEvent) => void;
 }
 
+/** The reject guard fails a key date only above its ratio and above this many rejected lines. */
+const GUARD_MIN_REJECTS = 10;
+
 /** Default wait of a last shard for the publish lock: a few leases of another shard's commit. */
 const LOCK_WAIT_MS = 10 * 60_000;
 
@@ -420,7 +423,8 @@ class KeyDateRun {
   private guardRejects(part: StagedPart): void {
     const limit = this.settings.maxRejectRatio ?? 1;
     const { lines, rejects } = this.summary;
-    if (limit >= 1 || lines === 0 || rejects / lines <= limit) return;
+    // A handful of bad lines in a small key date is noise, not a wrong file: the guard needs both.
+    if (limit >= 1 || rejects <= GUARD_MIN_REJECTS || rejects / lines <= limit) return;
     const worst = part.objects
       .map((o, i) => ({ o, i }))
       .filter(({ o }) => o.rejects > 0)

@@ -276,7 +276,7 @@ describe('a local lake', () => {
 });
 
 describe('the reject guard', () => {
-  it('a key date that is mostly not access log lines fails, names the worst object and its reasons, publishes nothing; --max-reject-ratio 1 lets it through', async () => {
+  it('a key date that is mostly not access log lines fails, names the worst object and its reasons, publishes nothing; --max-reject-ratio 1 lets it through; a few bad lines do not trip it', async () => {
     const backend = await localBackend();
     try {
       const good = [...generateKeyDate({ ...options(KEY_DATE), objects: 3 })];
@@ -291,6 +291,14 @@ describe('the reject guard', () => {
       const allowed = await run('--max-reject-ratio', '1', '--json');
       expect(allowed.code, allowed.stderr).toBe(0);
       expect(JSON.parse(allowed.stdout).rejects).toBe(400 + good.reduce((n, o) => n + o.rejects.length, 0));
+
+      // A few bad lines in a small key date are noise, not a wrong file: above 1%, but not above 10 lines.
+      const few = { key: garbage.key, body: Buffer.from(Array.from({ length: 8 }, (_, i) => `junk ${i}\n`).join('')) };
+      await backend.putRaw([few]);
+      const small = await run('--json');
+      expect(small.code, small.stderr).toBe(0);
+      const summary = JSON.parse(small.stdout);
+      expect(summary.rejects / summary.lines).toBeGreaterThan(0.01);
     } finally {
       await backend.close();
     }

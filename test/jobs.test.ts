@@ -47,6 +47,20 @@ describe('job settings', () => {
     expect(cli.stderr).toContain('--to is required');
   });
 
+  it('--as-of runs the nightly as if today were that date, through the CLI', async () => {
+    const raw = join(work, 'as-of-raw');
+    await writeKeyDateToDirectory(raw, opts('2024-02-28', 5));
+    const result = await runCli(['nightly', '--source', join(raw, 'logs/'), '--dest', join(work, 'as-of-lake'), '--as-of', '2024-02-29', '--lookback-days', '1', '--json', '--quiet']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).keyDates.map((k: { keyDate: string; status: string }) => [k.keyDate, k.status])).toEqual([
+      ['2024-02-28', 'converted'],
+      ['2024-02-27', 'empty'],
+    ]);
+    const bad = await runCli(['nightly', '--source', join(raw, 'logs/'), '--dest', join(work, 'as-of-lake'), '--as-of', '2024-02-30']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--as-of must be a date as YYYY-MM-DD');
+  });
+
   it('computes yesterday in UTC and the re-checked dates', () => {
     expect(nightlyKeyDate(new Date('2024-03-01T00:30:00Z'))).toBe('2024-02-29');
     expect(nightlyKeyDate(new Date('2024-03-01T23:59:59-05:00'))).toBe('2024-03-01');

@@ -3,6 +3,7 @@
  * (`--lookback-days`) and reprocess only those whose inputs changed since they were converted — S3
  * delivers logs best effort, hours (rarely days) late.
  */
+import { parseDate } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { formatDay, utcDay } from '../stages/time.js';
 import { logLevel, runJob, type JobResult } from './run.js';
@@ -11,6 +12,8 @@ import { loadJobSettings } from './settings.js';
 export const NIGHTLY_FLAGS = {
   'lag-days': { type: 'string' },
   'lookback-days': { type: 'string' },
+  /** Run the schedule as if today were this UTC date (replays, trying the nightly on sample data). */
+  'as-of': { type: 'string' },
   force: { type: 'boolean' },
   'progress-seconds': { type: 'string' },
   'log-level': { type: 'string' },
@@ -35,7 +38,11 @@ export function nightlyKeyDates(now: Date, lagDays: number, lookbackDays: number
 
 export async function runNightly(argv: string[], env: NodeJS.ProcessEnv = process.env, now = new Date()): Promise<JobResult> {
   const settings = loadJobSettings('nightly', argv, env, NIGHTLY_FLAGS, (job) =>
-    nightlyKeyDates(now, wholeNumber(job['lag-days'], 'lag-days', 1, 365), wholeNumber(job['lookback-days'], 'lookback-days', 3, 60)),
+    nightlyKeyDates(
+      job['as-of'] === undefined ? now : new Date(parseDate(String(job['as-of']), '--as-of') * 86_400_000),
+      wholeNumber(job['lag-days'], 'lag-days', 1, 365),
+      wholeNumber(job['lookback-days'], 'lookback-days', 3, 60),
+    ),
   );
   return runJob(settings, {
     job: 'nightly',

@@ -13,35 +13,14 @@
  * Each file is also split at the middle of its bytes (usually inside a line) into two gzip members and
  * two zstd frames, as `cat a.gz b.gz` or a multi-frame `zstd` file would be.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decompressObject, type ObjectCompression } from '../src/stages/decompress.js';
+import { corpusDir, fixtureCorpus, isLogFile, listFiles, repoRoot, useShared } from './helpers/corpus.js';
 import { parseRows } from './helpers/parseRows.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const sharedCorpus = path.resolve(repoRoot, '../shared/corpus');
-const fixtureCorpus = path.join(repoRoot, 'test/fixtures/corpus');
-// Same switch as corpus.conformance.test.ts.
-const useShared = existsSync(sharedCorpus) && process.env.S3LOGS_TEST_VENDORED_CORPUS !== '1';
-const corpusDir = useShared ? sharedCorpus : fixtureCorpus;
-
-/** Documentation and expected-output files: not log objects (the conformance test's rule). */
-function isLogFile(rel: string): boolean {
-  return !/\.(md|jsonl|yaml)$/.test(rel);
-}
-
-function listFiles(dir: string, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const rel = prefix ? `${prefix}/${name}` : name;
-    if (statSync(path.join(dir, name)).isDirectory()) out.push(...listFiles(path.join(dir, name), rel));
-    else out.push(rel);
-  }
-  return out;
-}
 
 const COMPRESSORS: Record<string, { compression: ObjectCompression; compress: (bytes: Buffer) => Buffer }> = {
   gzip: { compression: 'gzip', compress: (bytes) => zlib.gzipSync(bytes) },

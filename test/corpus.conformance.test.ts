@@ -7,19 +7,12 @@
  * see its README.md). Comparisons with other parsers' expected output (Elastic, NCBI, OTel) need files
  * that are only in the shared corpus, so they run only when it is present.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LineSpans, parseLogObject, type RejectReason } from '../src/stages/parse.js';
+import { corpusDir, fixtureCorpus, isLogFile, listFiles, sharedCorpus, useShared } from './helpers/corpus.js';
 import { parseRows, type Parsed, type Row } from './helpers/parseRows.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const sharedCorpus = path.resolve(repoRoot, '../shared/corpus');
-const fixtureCorpus = path.join(repoRoot, 'test/fixtures/corpus');
-// S3LOGS_TEST_VENDORED_CORPUS=1 forces the vendored fixtures, to check the suite as it runs without the shared corpus.
-const useShared = existsSync(sharedCorpus) && process.env.S3LOGS_TEST_VENDORED_CORPUS !== '1';
-const corpusDir = useShared ? sharedCorpus : fixtureCorpus;
 
 /** Expected reject per 1-based line: one reason, or the reasons allowed when a line has several defects. */
 type Rejects = Record<number, RejectReason | RejectReason[]>;
@@ -121,21 +114,6 @@ const EXPECTED: Record<string, FileExpectation> = {
     ROTEMFOGEL.map((f) => [`rotemfogel-s3-access-logs-parser/test-le-logs/${f}`, { vendored: false, rejects: {}, fieldCounts: 25 }]),
   ),
 };
-
-/** Documentation and expected-output files: not log objects. */
-function isLogFile(rel: string): boolean {
-  return !/\.(md|jsonl|yaml)$/.test(rel);
-}
-
-function listFiles(dir: string, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const rel = prefix ? `${prefix}/${name}` : name;
-    if (statSync(path.join(dir, name)).isDirectory()) out.push(...listFiles(path.join(dir, name), rel));
-    else out.push(rel);
-  }
-  return out;
-}
 
 /** Line count by the framing rule: split on LF; a final LF does not start another line. */
 function countLines(bytes: Buffer): number {

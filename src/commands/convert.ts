@@ -7,8 +7,6 @@ import { checkOverlap, openDest, openSource, parseLocation, type StoreOptions } 
 import { convertKeyDate, planKeyDate, type ConvertSettings } from '../pipeline.js';
 import { checkDest, checkSource } from '../preflight.js';
 import type { KeyDateCounts } from '../records.js';
-import { createControlS3Client } from '../setup/clients.js';
-import { tagConverted } from '../setup/tagging.js';
 import { withShutdownSignals } from '../signals.js';
 import { newSummary, type KeyDateSummary, type ProgressEvent } from '../summary.js';
 import { openCatalog } from './stores.js';
@@ -155,6 +153,8 @@ function tagger(config: ConvertConfig): (keys: string[]) => Promise<void> {
   return async (keys) => {
     const location = parseLocation(config.source, '--source');
     if (location.kind !== 's3') return;
+    // Loaded here: the S3 SDK costs every run ~0.2 s of start-up, and a local run never tags.
+    const [{ createControlS3Client }, { tagConverted }] = await Promise.all([import('../setup/clients.js'), import('../setup/tagging.js')]);
     const client = createControlS3Client(config.aws);
     try {
       await tagConverted(client, location.bucket, keys, {

@@ -103,8 +103,7 @@ export class LocalStorage implements Storage {
     this.counters.requests++;
     const target = this.path(key);
     try {
-      await mkdir(dirname(target), { recursive: true });
-      await writeAtomic(target, body);
+      await inDirectory(target, () => writeAtomic(target, body));
       this.counters.bytesWritten += body.length;
     } catch (error) {
       throw this.wrap(error, key, 'write');
@@ -116,8 +115,7 @@ export class LocalStorage implements Storage {
     const target = this.path(key);
     const temp = join(dirname(target), `.${randomBytes(6).toString('hex')}.s3logs-tmp`);
     try {
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(temp, body);
+      await inDirectory(target, () => writeFile(temp, body));
       // link() creates the name only if it does not exist: an atomic create-if-absent with full content.
       await link(temp, target);
       return true;
@@ -173,8 +171,8 @@ export class LocalStorage implements Storage {
   async move(fromKey: string, toKey: string): Promise<void> {
     this.counters.requests++;
     try {
-      await mkdir(dirname(this.path(toKey)), { recursive: true });
-      await rename(this.path(fromKey), this.path(toKey));
+      // ENOENT is also a source that is gone (callers act on that): retried only while the source is there.
+      await inDirectory(this.path(toKey), () => rename(this.path(fromKey), this.path(toKey)), () => exists(this.path(fromKey)));
     } catch (error) {
       throw this.wrap(error, fromKey, 'write');
     }
@@ -247,6 +245,27 @@ function contentVersion(body: Uint8Array): string {
 }
 
 /** Temp file in the target's directory, fsync, rename: readers see the old file or the new one. */
+/**
+ * Runs `write` into target's directory, made first. Like S3, a "directory" exists only while it holds
+ * objects: another process deleting its last object prunes it, possibly between our mkdir and write
+ * (seen: three shards' write checks at once). Then it is made again and the write retried.
+ */
+async function inDirectory<T>(target: string, write: () => Promise<T>, retryable: () => Promise<boolean> = async () => true): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // mkdir -p itself can meet the prune half-way (ENOENT on a parent it just made).
+      await mkdir(dirname(target), { recursive: true });
+      return await write();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 10 || !(await retryable())) throw error;
+    }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
 async function writeAtomic(target: string, body: Uint8Array): Promise<void> {
   const temp = join(dirname(target), `.${randomBytes(6).toString('hex')}.s3logs-tmp`);
   try {

@@ -170,10 +170,19 @@ describe.each([
   });
 });
 
+/** A fresh local store for one test, removed afterwards. */
+async function withLocalBackend(test: (backend: Backend) => Promise<void>): Promise<void> {
+  const backend = await localBackend();
+  try {
+    await test(backend);
+  } finally {
+    await backend.close();
+  }
+}
+
 describe('a local lake', () => {
   it('off a terminal, convert logs progress lines a log keeps: listed, every few seconds, published', async () => {
-    const backend = await localBackend();
-    try {
+    await withLocalBackend(async (backend) => {
       await backend.putRaw([...generateKeyDate({ ...options(KEY_DATE), objects: 6 })]);
       const result = await runCli(['convert', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri('progress'), '--date', KEY_DATE], { S3LOGS_PROGRESS_SECONDS: '0.001' });
       expect(result.code, result.stderr).toBe(0);
@@ -185,14 +194,11 @@ describe('a local lake', () => {
       // A job with the lease tuned through the environment: not mistaken for an unknown setting.
       const job = await runCli(['backfill', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri('progress'), '--from', KEY_DATE, '--to', KEY_DATE, '--quiet'], { S3LOGS_LOCK_LEASE_SECONDS: '30' });
       expect(job.code, job.stderr).toBe(0);
-    } finally {
-      await backend.close();
-    }
+    });
   });
 
   it('--dry-run checks the setup and says per key date what a run would do, writing nothing', async () => {
-    const backend = await localBackend();
-    try {
+    await withLocalBackend(async (backend) => {
       const objects = [...generateKeyDate({ ...options(KEY_DATE), objects: 4 })];
       await backend.putRaw(objects);
       const dest = backend.destUri('dry');
@@ -211,14 +217,11 @@ describe('a local lake', () => {
       const after = await run('--dry-run', '--json');
       expect(JSON.parse(after.stdout).keyDates[0].plan).toEqual({ layouts: ['date-based'], newOrChanged: 0, held: 4 });
       expect((await backend.snapshot('dry')).files).toEqual(files);
-    } finally {
-      await backend.close();
-    }
+    });
   });
 
   it('reads gzip and zstd objects (known by their bytes, not their names) into the rows of the plain ones, and says so', async () => {
-    const backend = await localBackend();
-    try {
+    await withLocalBackend(async (backend) => {
       const objects = [...generateKeyDate({ ...options(KEY_DATE), objects: 3 })];
       // zstd: a committed fixture (nothing in node_modules encodes zstd) of the vendored AWS docs lines.
       const plainLines = await readFile(join(import.meta.dirname, 'fixtures', 'corpus', 'aws-docs', 'devguide-2019-06-07-awsexamplebucket-24fields.log'));
@@ -247,14 +250,11 @@ describe('a local lake', () => {
       const cut = await convert('cut');
       expect(cut.code).toBe(1);
       expect(JSON.parse(cut.stdout).keyDates[0].error).toMatchObject({ stage: 'parse', code: 'data', message: expect.stringMatching(/gzip.*nothing of .* was published/) });
-    } finally {
-      await backend.close();
-    }
+    });
   });
 
   it('is relocatable: moved elsewhere, the next convert adds to it and its catalog names the new place', async () => {
-    const backend = await localBackend();
-    try {
+    await withLocalBackend(async (backend) => {
       const small = (keyDate: string) => [...generateKeyDate({ ...options(keyDate), objects: 4 })];
       await backend.putRaw([...small(KEY_DATE), ...small(NEXT_DATE)]);
       const convertInto = (dest: string, keyDate: string) => runCli(['convert', '--source', backend.rawUri + 'logs/', '--dest', dest, '--date', keyDate, '--quiet']);
@@ -269,16 +269,13 @@ describe('a local lake', () => {
       for (const p of partitions) expect(p.location.startsWith(backend.destUri('after') + '/bucket=')).toBe(true);
       const rows = [...small(KEY_DATE), ...small(NEXT_DATE)].reduce((n, o) => n + o.rows.length, 0);
       expect((await readTable(backend.destUri('after'))).length).toBe(rows);
-    } finally {
-      await backend.close();
-    }
+    });
   });
 });
 
 describe('the reject guard', () => {
   it('a key date that is mostly not access log lines fails, names the worst object and its reasons, publishes nothing; --max-reject-ratio 1 lets it through; a few bad lines do not trip it', async () => {
-    const backend = await localBackend();
-    try {
+    await withLocalBackend(async (backend) => {
       const good = [...generateKeyDate({ ...options(KEY_DATE), objects: 3 })];
       // A binary or foreign file among the logs, named like a log object.
       const garbage = { key: good[0]!.key.replace(/-[0-9A-F]+$/, '-0000000000000000'), body: Buffer.from(Array.from({ length: 400 }, (_, i) => `line ${i} of something else entirely\n`).join('')) };
@@ -299,9 +296,7 @@ describe('the reject guard', () => {
       expect(small.code, small.stderr).toBe(0);
       const summary = JSON.parse(small.stdout);
       expect(summary.rejects / summary.lines).toBeGreaterThan(0.01);
-    } finally {
-      await backend.close();
-    }
+    });
   });
 });
 

@@ -5,7 +5,9 @@
  * The S3-only cases pin down what real S3 does after a lost answer, which callers must handle.
  */
 
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -201,13 +203,43 @@ describe('LocalStorage compare-and-swap', () => {
     expect((await storage.list('', { delimiter: '/' })).commonPrefixes).toEqual(['d/']);
   });
 
-  it('waits while another process holds the mutex, then swaps', async () => {
+  /** Key `k` at version `v`, with its compare-and-swap mutex file held (by "another process"). */
+  const heldMutex = async () => {
     const root = await localRoot();
     const storage = new LocalStorage(root);
     await storage.put('k', text('1'));
     const v = (await storage.getVersioned('k'))!.version;
     const mutex = join(root, '.k.s3logs-cas');
     await writeFile(mutex, '');
+    return { root, storage, v, mutex };
+  };
+
+  it('writes into a directory other processes empty and prune at the same moment (as concurrent write checks do)', async () => {
+    const root = await localRoot();
+    // Three processes (the built store, as the CLI runs it), each putting and deleting its own object.
+    const script = `
+      const { LocalStorage } = await import(${JSON.stringify(pathToFileURL(join(import.meta.dirname, '..', 'dist', 'src', 'storage', 'local.js')).href)});
+      const storage = new LocalStorage(process.argv[1]);
+      for (let round = 0; round < 300; round++) {
+        const key = '_s3logs/probe-' + process.argv[2] + '-' + round;
+        await storage.put(key, Buffer.from('x'));
+        await storage.delete([key]);
+      }`;
+    const runs = [0, 1, 2].map(
+      (i) =>
+        new Promise<{ code: number | null; stderr: string }>((resolve) => {
+          const child = spawn(process.execPath, ['--input-type=module', '-e', script, root, String(i)], { stdio: ['ignore', 'ignore', 'pipe'] });
+          let stderr = '';
+          child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+          child.on('close', (code) => resolve({ code, stderr }));
+        }),
+    );
+    for (const result of await Promise.all(runs)) expect(result.code, result.stderr).toBe(0);
+    expect(await readdir(root)).toEqual([]);
+  });
+
+  it('waits while another process holds the mutex, then swaps', async () => {
+    const { storage, v, mutex } = await heldMutex();
     let settled = false;
     const swap = storage.putIfMatch('k', text('2'), v).finally(() => (settled = true));
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -219,12 +251,7 @@ describe('LocalStorage compare-and-swap', () => {
   });
 
   it('breaks a mutex left by a crashed process (older than 10 s)', async () => {
-    const root = await localRoot();
-    const storage = new LocalStorage(root);
-    await storage.put('k', text('1'));
-    const v = (await storage.getVersioned('k'))!.version;
-    const mutex = join(root, '.k.s3logs-cas');
-    await writeFile(mutex, '');
+    const { root, storage, v, mutex } = await heldMutex();
     const old = new Date(Date.now() - 11_000);
     await utimes(mutex, old, old);
     expect(await storage.putIfMatch('k', text('2'), v)).toBe(true);

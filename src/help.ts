@@ -63,10 +63,21 @@ Generates a seeded sample of S3 server access logs under <dir>/raw-logs (default
 into <dir>/lake with the local store and catalog, and prints a DuckDB query to try.
 `;
 
-const DDL_HELP = `s3logs ddl --dest <uri> [--database <db>] [--table <t>] [--projection] [--duckdb]
+const DDL_HELP = `s3logs ddl --dest <s3 uri> [--database <db>] [--table <t>] [--projection [--buckets a,b] [--first-dt YYYY-MM-DD]]
+s3logs ddl --dest <uri> --duckdb [--table <view>]
 
 Prints the Athena CREATE EXTERNAL TABLE for the Parquet under --dest (or, with --duckdb, a DuckDB
-view), derived from the schema declaration.
+view), derived from the schema declaration. Athena reads only s3:// locations: a local --dest is
+refused with what to do; the DuckDB view of a local lake uses its absolute path.
+
+  --projection            partition projection TBLPROPERTIES instead of registered partitions:
+                          \`bucket\` as an enum of the buckets the lake holds and \`dt\` as a date range from
+                          the first dt the lake holds to NOW, both read from the bucket=/dt= directories
+                          under --dest (AWS options below for an s3:// --dest)
+  --buckets <a,b,...>     the enum's buckets instead of the listing
+  --first-dt YYYY-MM-DD   the first dt of the range instead of the listing
+
+AWS options: --region, --profile, --endpoint-url (see s3logs convert --help).
 `;
 
 const COMMIT_HELP = `s3logs commit --source <uri> --dest <uri> --date YYYY-MM-DD [--to …] --shards N [convert options]

@@ -4,12 +4,20 @@
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION } from '../schemas/accessLog.js';
-import { athenaDdl, duckdbView, projectionParameters } from '../src/schema/ddl.js';
-import { GLUE_TYPE } from '../src/schema/table.js';
+import { partitionPath } from '../src/catalog/Catalog.js';
+import { athenaDdl, duckdbView, lakePartitions, projectionParameters } from '../src/schema/ddl.js';
+import { GLUE_TYPE, TABLE_PARTITION_KEYS } from '../src/schema/table.js';
+import { athenaProjectionProblems, tblProperties } from './helpers/athenaProjection.js';
+import { runCli } from './helpers/cli.js';
+import { MemoryStorage } from './helpers/memoryStorage.js';
+import { S3RVER_CREDENTIALS, startS3Server, type S3Server } from './helpers/s3Server.js';
+
+const PARTITION_COLUMNS = TABLE_PARTITION_KEYS.map((k) => k.name);
 
 describe('athenaDdl', () => {
   const ddl = athenaDdl({ location: 's3://lake/logs', database: 'Logs', table: 'Access' });
@@ -45,6 +53,18 @@ describe('athenaDdl', () => {
     })) {
       expect(projected).toContain(`'${k}' = '${v}'`);
     }
+  });
+
+  it('projection properties follow what Athena\'s partition projection docs require, and the template gives the lake\'s own paths', () => {
+    const props = tblProperties(athenaDdl({ location: 's3://lake/logs', projection: true, buckets: ['web', 'api'], dtStart: '2023-05-01' }));
+    expect(athenaProjectionProblems(props, PARTITION_COLUMNS)).toEqual([]);
+    const template = props['storage.location.template']!;
+    expect(template.replace('${bucket}', 'web').replace('${dt}', '2023-05-02')).toBe('s3://lake/logs/' + partitionPath({ bucket: 'web', dt: '2023-05-02' }));
+    // The checker is not a rubber stamp: the old injected bucket, a hyphenated range and a padded enum fail it.
+    expect(athenaProjectionProblems(projectionParameters('s3://l/', undefined), PARTITION_COLUMNS)).toEqual([expect.stringContaining('injected')]);
+    expect(athenaProjectionProblems({ ...props, 'projection.dt.range': '2023-05-01-NOW' }, PARTITION_COLUMNS)).toHaveLength(1);
+    expect(athenaProjectionProblems({ ...props, 'projection.bucket.values': 'api, web' }, PARTITION_COLUMNS)).toHaveLength(1);
+    expect(athenaProjectionProblems({ ...props, 'storage.location.template': 's3://lake/logs/dt=${dt}/' }, PARTITION_COLUMNS)).toHaveLength(1);
   });
 
   it('injects bucket when no bucket list is known', () => {
@@ -110,5 +130,79 @@ describe('duckdbView', () => {
     const total = await db.runAndReadAll(`SELECT count(*)::INTEGER AS n FROM access_logs`);
     expect(total.getRowObjectsJS()).toEqual([{ n: 4 }]);
     db.closeSync();
+  });
+});
+
+describe('lakePartitions', () => {
+  it('lists the buckets that hold Parquet files and the earliest dt, ignoring everything else under the root', async () => {
+    const lake = new MemoryStorage();
+    const put = (key: string) => lake.put(key, new Uint8Array([1]));
+    await put('bucket=web/dt=2024-01-03/part-a.parquet');
+    await put('bucket=web/dt=2024-01-05/part-b.parquet');
+    await put('bucket=api/dt=2023-12-30/part-c.parquet');
+    await put('bucket=stale/not-a-dt/x.parquet');
+    await put('bucket=staged/dt=2021-06-01/part-x.parquet.staged');
+    await put('_s3logs/keydates/2022-01-01/manifest.json');
+    await put('bucket=/dt=2021-01-01/x.parquet');
+    expect(await lakePartitions(lake)).toEqual({ buckets: ['api', 'web'], firstDt: '2023-12-30' });
+    expect(await lakePartitions(new MemoryStorage())).toEqual({ buckets: [] });
+  });
+});
+
+describe('s3logs ddl on a lake in S3', () => {
+  let s3: S3Server;
+  let client: S3Client;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    s3 = await startS3Server({ buckets: ['lake', 'empty'] });
+    client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: S3RVER_CREDENTIALS });
+    for (const key of ['bucket=web-assets/dt=2023-11-02/a.parquet', 'bucket=web-assets/dt=2024-01-29/b.parquet', 'bucket=api-data/dt=2023-10-31/c.parquet', '_s3logs/catalog.json']) {
+      await client.send(new PutObjectCommand({ Bucket: 'lake', Key: `access-logs/${key}`, Body: 'x' }));
+    }
+    env = { AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' };
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await s3?.close();
+  });
+
+  const ddl = (...args: string[]) => runCli(['ddl', ...args, '--endpoint-url', s3.endpoint], env);
+
+  it('--projection: the enum holds every bucket of the lake and the range starts at its first dt', async () => {
+    const out = await ddl('--dest', 's3://lake/access-logs', '--projection');
+    expect(out.code, out.stderr).toBe(0);
+    const props = tblProperties(out.stdout);
+    expect(athenaProjectionProblems(props, PARTITION_COLUMNS)).toEqual([]);
+    expect(props).toMatchObject({
+      'projection.bucket.type': 'enum',
+      'projection.bucket.values': 'api-data,web-assets',
+      'projection.dt.range': '2023-10-31,NOW',
+      'storage.location.template': 's3://lake/access-logs/bucket=${bucket}/dt=${dt}/',
+    });
+    expect(out.stdout).toMatch(/^LOCATION 's3:\/\/lake\/access-logs\/'$/m);
+  });
+
+  it('--buckets and --first-dt override the listing; an empty lake says what to pass', async () => {
+    const out = await ddl('--dest', 's3://empty/logs/', '--projection', '--buckets', 'b1,b2', '--first-dt', '2020-02-29');
+    expect(out.code, out.stderr).toBe(0);
+    expect(tblProperties(out.stdout)).toMatchObject({ 'projection.bucket.values': 'b1,b2', 'projection.dt.range': '2020-02-29,NOW' });
+    const empty = await ddl('--dest', 's3://empty/logs/', '--projection');
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('holds no bucket=<name>/dt=<date>/ partitions yet');
+    expect(empty.stderr).toContain('--buckets');
+    const bad = await ddl('--dest', 's3://empty/logs/', '--projection', '--buckets', 'ab,b c');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--buckets: "b c" is not a bucket name');
+  });
+
+  it('refuses a local --dest for Athena with what to do, and gives DuckDB an absolute path', async () => {
+    const local = await runCli(['ddl', '--dest', './lake']);
+    expect(local.code).toBe(2);
+    expect(local.stderr).toContain('is a local directory, and Athena reads tables only from s3:// locations');
+    expect(local.stderr).toContain('--duckdb');
+    const view = await runCli(['ddl', '--dest', './lake', '--duckdb']);
+    expect(view.code, view.stderr).toBe(0);
+    expect(view.stdout).toContain(`read_parquet('${resolve('lake')}/bucket=*/dt=*/*.parquet'`);
   });
 });

@@ -10,7 +10,10 @@ import { CatalogError } from '../src/errors.js';
 import { partitionPath, type PartitionContribution } from '../src/catalog/Catalog.js';
 import { GlueCatalog, type GlueCatalogOptions } from '../src/catalog/glue.js';
 import { tableDefinition } from '../src/schema/table.js';
+import { athenaDdl, lakePartitions } from '../src/schema/ddl.js';
+import { athenaProjectionProblems, tblProperties } from './helpers/athenaProjection.js';
 import { GLUE_WRITE_OPERATIONS, startGlueStandIn, type GlueStandIn } from './helpers/glueStandIn.js';
+import { MemoryStorage } from './helpers/memoryStorage.js';
 
 const LOCATION = 's3://lake/logs/';
 const DEF = tableDefinition(LOCATION, 'logs', 'access');
@@ -199,10 +202,32 @@ describe('GlueCatalog with partition projection', () => {
     expect(catalog.stats().retries).toBeGreaterThanOrEqual(1);
   });
 
-  it('turns projection on for an existing table that had registered partitions', async () => {
-    await glue().ensureTable(DEF);
+  it('turns projection on for an existing table that had registered partitions, covering all of them', async () => {
+    const registered = glue();
+    await registered.ensureTable(DEF);
+    await registered.registerPartitions('2024-01-03', [part('web', '2024-01-03'), part('api', '2024-01-02')]);
+    await registered.registerPartitions('2023-11-20', [part('cdn', '2023-11-20')]);
     expect(params()['projection.enabled']).toBeUndefined();
-    expect(await glue({ projection: true }).ensureTable(DEF)).toEqual({ created: false, columnsAdded: [] });
-    expect(params()['projection.enabled']).toBe('true');
+    const projected = glue({ projection: true });
+    expect(await projected.ensureTable(DEF)).toEqual({ created: false, columnsAdded: [] });
+    // Athena ignores registered partitions once projection is on: the enum and range must hold all three buckets.
+    expect(params()).toMatchObject({ 'projection.enabled': 'true', 'projection.bucket.type': 'enum', 'projection.bucket.values': 'api,cdn,web', 'projection.dt.range': '2023-11-20,NOW' });
+    await projected.registerPartitions('2024-01-04', [part('web', '2024-01-04')]);
+    expect(params()['projection.bucket.values']).toBe('api,cdn,web');
+  });
+
+  it('keeps the table\'s projection what `s3logs ddl --projection` prints for the same lake, and what Athena\'s docs require', async () => {
+    const catalog = glue({ projection: true });
+    await catalog.ensureTable(DEF);
+    const lake = new MemoryStorage();
+    const days: PartitionContribution[][] = [[part('web', '2024-02-01')], [part('api', '2024-02-02'), part('web', '2024-01-31')], [part('cdn', '2024-02-03')]];
+    for (const partitions of days) {
+      for (const p of partitions) await lake.put(`${partitionPath(p)}part-${p.dt}.parquet`, new Uint8Array([1]));
+      await catalog.registerPartitions(partitions[0]!.dt, partitions);
+      const ddl = tblProperties(athenaDdl({ location: LOCATION, projection: true, ...(await lakePartitions(lake)), dtStart: (await lakePartitions(lake)).firstDt! }));
+      const glueProjection = Object.fromEntries(Object.entries(params()).filter(([k]) => k.startsWith('projection.') || k === 'storage.location.template'));
+      expect(glueProjection).toEqual(Object.fromEntries(Object.entries(ddl).filter(([k]) => k.startsWith('projection.') || k === 'storage.location.template')));
+      expect(athenaProjectionProblems(params(), DEF.partitionKeys.map((k) => k.name))).toEqual([]);
+    }
   });
 });

@@ -139,7 +139,13 @@ export class GlueCatalog implements Catalog {
       const params = { ...existing.Parameters };
       const version = Number(params['s3logs.schema_version'] ?? 0);
       if (version < def.schemaVersion) params['s3logs.schema_version'] = String(def.schemaVersion);
-      if (this.options.projection && params['projection.enabled'] !== 'true') Object.assign(params, projectionParameters(def.location, undefined));
+      if (this.options.projection && params['projection.enabled'] !== 'true') {
+        // Athena ignores registered partitions once projection is on: the enum and the dt range start
+        // from the partitions the table already has, or their rows would drop out of every query.
+        const registered = await this.listPartitions();
+        const first = registered.reduce<string | undefined>((min, p) => (min === undefined || p.dt < min ? p.dt : min), undefined);
+        Object.assign(params, projectionParameters(def.location, registered.map((p) => p.bucket), first));
+      }
       const columns = merged.columns.map(toGlue);
       const descriptor = { ...sd, Columns: columns };
       if (merged.added.length > 0 || merged.widened.length > 0 || JSON.stringify(params) !== JSON.stringify({ ...existing.Parameters })) {

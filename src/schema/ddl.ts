@@ -5,6 +5,7 @@
  */
 import { CatalogError } from '../errors.js';
 import type { CatalogColumn } from '../catalog/Catalog.js';
+import type { Storage } from '../storage/Storage.js';
 import { DEFAULT_DATABASE, DEFAULT_TABLE, TABLE_COLUMNS, TABLE_PARTITION_KEYS } from './table.js';
 import { SCHEMA_VERSION } from '../../schemas/accessLog.js';
 
@@ -47,6 +48,33 @@ export function projectionParameters(location: string, buckets: readonly string[
     params['projection.bucket.type'] = 'injected';
   }
   return params;
+}
+
+export interface LakePartitions {
+  /** Source buckets as their `bucket=` directory names, sorted. */
+  readonly buckets: string[];
+  /** Earliest `dt=` directory of any bucket, YYYY-MM-DD; undefined when the lake has none. */
+  readonly firstDt?: string;
+}
+
+/**
+ * What a projected table must cover, read from the lake itself: the buckets of its
+ * `bucket=<b>/dt=<d>/` files and the earliest `dt`. The listing, not a catalog, because every catalog
+ * kind (none included) writes the same directories. One flat listing of the `bucket=` keys rather than
+ * a directory walk: S3-compatible servers such as s3rver miss "directories" whose objects lie two levels
+ * down, and a lake's files number in the thousands, a few pages.
+ */
+export async function lakePartitions(storage: Storage): Promise<LakePartitions> {
+  const buckets = new Set<string>();
+  let firstDt: string | undefined;
+  for (const { key } of (await storage.list('bucket=')).objects) {
+    const m = /^bucket=([^/]+)\/dt=(\d{4}-\d{2}-\d{2})\/[^/]+\.parquet$/.exec(key);
+    if (!m) continue; // staged files, strays
+    buckets.add(m[1]!);
+    // YYYY-MM-DD sorts as it counts.
+    if (firstDt === undefined || m[2]! < firstDt) firstDt = m[2]!;
+  }
+  return { buckets: [...buckets].sort(), ...(firstDt ? { firstDt } : {}) };
 }
 
 /** Hive string literal: Athena DDL is parsed by Hive, where `''` is not an escaped quote but `\'` is. */

@@ -20,6 +20,7 @@ import { ConfigError, StorageError } from '../src/errors.js';
 import { CONVERTED_TAG } from '../src/setup/lifecycle.js';
 import { tagConverted } from '../src/setup/tagging.js';
 import { startS3ControlStandIn, type S3ControlStandIn } from './helpers/s3ControlStandIn.js';
+import { startStsStandIn, type StsStandIn } from './helpers/stsStandIn.js';
 
 const ACCOUNT = '111122223333';
 const UNRELATED_STATEMENT = {
@@ -128,6 +129,7 @@ describe('setup on a log bucket that is already in use', () => {
     expect(s3.writes()).toBe(writes);
     expect(stdout).toContain('Nothing to change.');
     expect(stdout).toContain('already as wanted: bucket policy of logs, logging of src, lifecycle of logs');
+    expect(stdout).toContain(`aws:SourceAccount ${ACCOUNT} from the log delivery statement already in the log bucket's policy (--account to override)`);
   });
 
   it('replaces a hand-written delivery statement for the same source instead of adding a second one', async () => {
@@ -160,10 +162,6 @@ describe('setup refuses', () => {
     expect(s3.writes()).toBe(0);
   });
 
-  it('to guess the account, and says how to find it', async () => {
-    await expect(setup('--bucket', 'src', '--log-bucket', 'logs')).rejects.toThrow(/--account is required.*aws sts get-caller-identity/);
-    expect(s3.writes()).toBe(0);
-  });
 
   it('a missing log bucket, naming it', async () => {
     await expect(setup('--bucket', 'src', '--log-bucket', 'nope-logs', '--account', ACCOUNT)).rejects.toThrow(/GetBucketLocation on nope-logs failed \(NoSuchBucket.*does not exist/);
@@ -172,6 +170,46 @@ describe('setup refuses', () => {
   it('STANDARD_IA before 30 days and expiry before transition', async () => {
     await expect(setup('--bucket', 'src', '--log-bucket', 'logs', '--raw-transition-days', '7')).rejects.toThrow(/at least 30 days/);
     await expect(setup('--bucket', 'src', '--log-bucket', 'logs', '--raw-transition-days', '30', '--raw-expire-days', '30')).rejects.toThrow(/not after --raw-transition-days/);
+  });
+});
+
+describe('setup without --account', () => {
+  const CALLER = '444455556666';
+  let sts: StsStandIn;
+  beforeEach(async () => {
+    sts = await startStsStandIn({ account: CALLER });
+    // Service-specific endpoints, as with two emulators: S3 calls to the S3 stand-in, STS to the STS one.
+    vi.stubEnv('AWS_ENDPOINT_URL_S3', s3.endpoint);
+    vi.stubEnv('AWS_ENDPOINT_URL_STS', sts.endpoint);
+  });
+  afterEach(async () => {
+    await sts.close();
+  });
+
+  it('uses the caller\'s account from STS GetCallerIdentity and says so', async () => {
+    expect(await runSetup(['--bucket', 'src', '--log-bucket', 'logs'])).toBe(0);
+    expect(sts.calls.GetCallerIdentity).toBe(1);
+    const [statement] = (await policyOf('logs')).Statement;
+    expect(statement?.Condition).toEqual({ ArnLike: { 'aws:SourceArn': 'arn:aws:s3:::src' }, StringEquals: { 'aws:SourceAccount': CALLER } });
+    expect(stdout).toContain(`(us-east-1, account ${CALLER})`);
+    expect(stdout).toContain(`aws:SourceAccount ${CALLER} from STS GetCallerIdentity: the account of these credentials (--account to override)`);
+  });
+
+  it('--account overrides it without asking STS; --json says where the account came from', async () => {
+    expect(await runSetup(['--bucket', 'src', '--log-bucket', 'logs', '--account', ACCOUNT, '--dry-run', '--json'])).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ account: ACCOUNT, accountSource: 'flag' });
+    stdout = '';
+    expect(await runSetup(['--bucket', 'src', '--log-bucket', 'logs', '--dry-run', '--json'])).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ account: CALLER, accountSource: 'sts' });
+    expect(sts.calls.GetCallerIdentity).toBe(1);
+  });
+
+  it('refuses to guess when STS fails, and says how to pass it', async () => {
+    sts.deny('InvalidClientTokenId');
+    await expect(runSetup(['--bucket', 'src', '--log-bucket', 'logs'])).rejects.toThrow(
+      /--account is required: STS GetCallerIdentity failed \(InvalidClientTokenId: .*aws sts get-caller-identity --query Account/,
+    );
+    expect(s3.writes()).toBe(0);
   });
 });
 

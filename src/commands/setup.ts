@@ -3,7 +3,7 @@
  * or what changed, with every policy and configuration as JSON) goes to stdout: it is the result.
  */
 import { createControlS3Client } from '../setup/clients.js';
-import { planSetup, type SetupPlan } from '../setup/planSetup.js';
+import { ACCOUNT_SOURCE_TEXT, planSetup, type SetupPlan } from '../setup/planSetup.js';
 import { parseSetupConfig, type SetupConfig } from '../setup/setupConfig.js';
 
 export const SETUP_HELP = `s3logs setup --bucket <source> --log-bucket <dest> [options]
@@ -19,8 +19,9 @@ Refuses a log bucket equal to the source bucket or in another region.
   --key-format simple|partitioned   S3 log object keys (default partitioned: <prefix><account>/<region>/<bucket>/YYYY/MM/DD/...)
   --partition-date event|delivery   with partitioned keys: date of the request (default) or of delivery
   --account <id>                12-digit account owning --bucket, for the aws:SourceAccount condition
-                                (default: --expected-bucket-owner, or the account in an existing
-                                log delivery statement of --log-bucket)
+                                (default: --expected-bucket-owner, else the account in an existing log
+                                delivery statement of --log-bucket, else the caller's account from STS
+                                GetCallerIdentity; the output says which was used)
   --raw-transition-days <n>     lifecycle: move raw logs to --raw-transition-class after n days
   --raw-transition-class STANDARD_IA|INTELLIGENT_TIERING|GLACIER_IR   (default STANDARD_IA, n >= 30)
   --raw-expire-days <n>         lifecycle: delete raw logs after n days, but only those tagged
@@ -58,6 +59,7 @@ function planJson(plan: SetupPlan, config: SetupConfig): unknown {
     logPrefix: config.logPrefix,
     region: plan.region,
     account: plan.account,
+    accountSource: plan.accountSource,
     changed: !config.dryRun && plan.changes.length > 0,
     changes: plan.changes.map(({ what, bucket, summary, before, after }) => ({ what, bucket, summary, before, after })),
     unchanged: plan.unchanged,
@@ -65,7 +67,10 @@ function planJson(plan: SetupPlan, config: SetupConfig): unknown {
 }
 
 export function formatPlan(plan: SetupPlan, config: SetupConfig): string {
-  const lines = [`s3logs setup: ${config.sourceBucket} (${plan.region}, account ${plan.account}) → s3://${config.logBucket}/${config.logPrefix}`];
+  const lines = [
+    `s3logs setup: ${config.sourceBucket} (${plan.region}, account ${plan.account}) → s3://${config.logBucket}/${config.logPrefix}`,
+    `aws:SourceAccount ${plan.account} from ${ACCOUNT_SOURCE_TEXT[plan.accountSource]}${plan.accountSource === 'flag' ? '' : ' (--account to override)'}`,
+  ];
   const verb = config.dryRun ? 'would change' : 'changed';
   for (const change of plan.changes) {
     lines.push('', `${verb} ${change.what} of ${change.bucket}: ${change.summary}`);

@@ -41,3 +41,20 @@ export async function getOrNone<T>(call: () => Promise<T>, missing: string): Pro
     throw error;
   }
 }
+
+/**
+ * The caller's account from STS GetCallerIdentity (what the console uses for aws:SourceAccount). Needs
+ * no IAM permission. Loaded on use; --endpoint-url applies as for every other client, and
+ * AWS_ENDPOINT_URL_STS works as the SDK reads it when no --endpoint-url is given.
+ */
+export async function callerAccount(aws: AwsOptions, region: string): Promise<string> {
+  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  const sts = new STSClient({ region, ...baseClientConfig(aws), maxAttempts: aws.maxAttempts ?? 2 });
+  try {
+    const out = await sts.send(new GetCallerIdentityCommand({}));
+    if (!out.Account || !/^\d{12}$/.test(out.Account)) throw new Error(`STS answered account ${JSON.stringify(out.Account)}`);
+    return out.Account;
+  } finally {
+    sts.destroy();
+  }
+}

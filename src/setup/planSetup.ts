@@ -14,7 +14,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ConfigError, errorMessage } from '../errors.js';
-import { bucketRegion, getOrNone, s3ErrorName } from './clients.js';
+import { bucketRegion, callerAccount, getOrNone, s3ErrorName } from './clients.js';
 import { mergeLifecycle, rawLogRules } from './lifecycle.js';
 import { describeKeyFormat, loggingJson, sameLogging, wantedLogging } from './logging.js';
 import { arnPartition, deliveryAccountOf, mergeDeliveryStatement, parsePolicy, type PolicyDocument } from './policy.js';
@@ -30,9 +30,20 @@ export interface SetupChange {
   apply(): Promise<void>;
 }
 
+/** Where the aws:SourceAccount account came from, said in the output. */
+export type AccountSource = 'flag' | 'expected-bucket-owner' | 'policy' | 'sts';
+
+export const ACCOUNT_SOURCE_TEXT: Record<AccountSource, string> = {
+  flag: '--account',
+  'expected-bucket-owner': '--expected-bucket-owner',
+  policy: `the log delivery statement already in the log bucket's policy`,
+  sts: 'STS GetCallerIdentity: the account of these credentials',
+};
+
 export interface SetupPlan {
   readonly region: string;
   readonly account: string;
+  readonly accountSource: AccountSource;
   readonly changes: SetupChange[];
   /** What already was as wanted, e.g. `logging of my-bucket`. */
   readonly unchanged: string[];
@@ -72,14 +83,7 @@ export async function planSetup(client: S3Client, config: SetupConfig): Promise<
   const policyText = await step('GetBucketPolicy', logs, 's3:GetBucketPolicy', () =>
     getOrNone(() => client.send(new GetBucketPolicyCommand({ Bucket: logs, ...owner })), 'NoSuchBucketPolicy'));
   const policy: PolicyDocument | undefined = policyText?.Policy ? parsePolicy(policyText.Policy, logs) : undefined;
-  const account = config.account ?? config.aws.expectedBucketOwner ?? deliveryAccountOf(policy);
-  if (!account) {
-    throw new ConfigError(
-      `--account is required: the 12-digit account that owns ${source}, for the aws:SourceAccount condition of the log delivery policy (find it with \`aws sts get-caller-identity --query Account\`)`,
-      '--account',
-    );
-  }
-
+  const { account, accountSource } = await resolveAccount(config, policy, sourceRegion);
   const changes: SetupChange[] = [];
   const unchanged: string[] = [];
   const target = { logBucket: logs, logPrefix: config.logPrefix, sourceBucket: source, account, partition: arnPartition(sourceRegion) };
@@ -145,5 +149,27 @@ export async function planSetup(client: S3Client, config: SetupConfig): Promise<
       });
     } else unchanged.push(`lifecycle of ${logs}`);
   }
-  return { region: sourceRegion, account, changes, unchanged };
+  return { region: sourceRegion, account, accountSource, changes, unchanged };
+}
+
+/**
+ * The account that owns --bucket, for the aws:SourceAccount condition: --account, else
+ * --expected-bucket-owner, else the account an existing delivery statement names (a re-run keeps what
+ * the first run wrote), else the caller's own account from STS, as the console does.
+ */
+async function resolveAccount(config: SetupConfig, policy: PolicyDocument | undefined, region: string): Promise<{ account: string; accountSource: AccountSource }> {
+  if (config.account) return { account: config.account, accountSource: 'flag' };
+  if (config.aws.expectedBucketOwner) return { account: config.aws.expectedBucketOwner, accountSource: 'expected-bucket-owner' };
+  const fromPolicy = deliveryAccountOf(policy);
+  if (fromPolicy) return { account: fromPolicy, accountSource: 'policy' };
+  try {
+    return { account: await callerAccount(config.aws, config.aws.region ?? region), accountSource: 'sts' };
+  } catch (error) {
+    throw new ConfigError(
+      `--account is required: STS GetCallerIdentity failed (${s3ErrorName(error)}: ${errorMessage(error)}), so the account that owns ${config.sourceBucket} ` +
+        `is unknown for the aws:SourceAccount condition of the log delivery policy. Pass --account <12-digit account id> ` +
+        `(\`aws sts get-caller-identity --query Account\` shows yours), or fix the credentials`,
+      '--account',
+    );
+  }
 }

@@ -7,6 +7,7 @@ import { CreateDatabaseCommand, CreateTableCommand, GlueClient } from '@aws-sdk/
 import { PutBucketLifecycleConfigurationCommand, PutBucketLoggingCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runDoctor } from '../src/commands/doctor.js';
+import { generateKeyDate } from '../scripts/genLogs.js';
 import { runSetup } from '../src/commands/setup.js';
 import type { Check } from '../src/setup/check.js';
 import { startGlueStandIn, type GlueStandIn } from './helpers/glueStandIn.js';
@@ -204,7 +205,19 @@ describe('doctor on a broken setup', () => {
     expect(f?.fix).toBe('grant s3:PutObject on arn:aws:s3:::lake/access-logs/*');
   });
 
-  it('simple keys and no --bucket: says to pass --bucket', async () => {
+  it('simple keys and no --bucket: reads the logged bucket from the log records it reads', async () => {
+    expect(await runSetup(['--bucket', 'src', '--log-bucket', 'logs', '--key-format', 'simple', '--log-prefix', 'simple/', '--account', ACCOUNT, '--raw-expire-days', '90'])).toBe(0);
+    const [object] = generateKeyDate({ seed: 16, keyDate: '2024-01-29', layout: 'simple', prefix: 'simple/', buckets: ['src'], objects: 1, maxObjectBytes: 8 * 1024 });
+    await client.send(new PutObjectCommand({ Bucket: 'logs', Key: object!.key, Body: object!.body }));
+    stdout = '';
+    const { code, checks } = await doctorOn(['--source', 's3://logs/simple/', '--dest', 's3://lake/x/']);
+    expect(failed(checks)).toEqual([]);
+    expect(code).toBe(0);
+    expect(checks.find((c) => c.id === 'logged-bucket')).toMatchObject({ status: 'pass', detail: `src, named by the log records of ${object!.key} (simple keys name no bucket; --bucket to check another)` });
+    expect(checks.map((c) => c.id)).toEqual(['credentials', 'logged-bucket', 'separate:src', 'logging:src', 'policy:src', 'lifecycle', 'source-list', 'source-get', 'dest-put', 'dest-delete']);
+  });
+
+  it('simple keys, no --bucket and nothing to read: says to pass --bucket', async () => {
     const { checks } = await doctorOn(['--source', 's3://logs/simple/', '--dest', 's3://lake/x/']);
     expect(checks.find((c) => c.id === 'logged-bucket')).toMatchObject({ status: 'fail', fix: 'pass --bucket <the bucket whose requests are logged>' });
   });

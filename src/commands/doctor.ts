@@ -22,7 +22,8 @@ Checks that S3 server access logging and the conversion can work, and prints one
 
   --source <s3://bucket/prefix/>   where S3 delivers the raw logs (convert's --source)
   --dest <uri>                  where convert writes Parquet (s3://... or a directory)
-  --bucket <name>               the logged bucket; default: read from date-based keys under --source
+  --bucket <name>               the logged bucket; default: read from date-based keys under --source,
+                                or with simple keys from the records of the log object doctor reads
   --catalog local|glue|none     check Glue only with glue (default local)
   --database <db> --table <t>   Glue names (default s3_access_logs.access_logs)
   --json                        one JSON object on stdout: {"ok": ..., "checks": [{id, title, status, detail, fix}]}

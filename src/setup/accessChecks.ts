@@ -37,30 +37,38 @@ export async function checkCredentials(client: S3Client): Promise<{ check: Check
   }
 }
 
+export interface SourceAccess {
+  readonly checks: Check[];
+  /** The log object the read check fetched, kept so other checks can use its lines. */
+  readonly sample?: { readonly key: string; readonly body: Uint8Array };
+}
+
 /** Lists one object under --source and reads it: what convert does first. */
-export async function checkSourceAccess(source: string, aws: AwsOptions): Promise<Check[]> {
+export async function checkSourceAccess(source: string, aws: AwsOptions): Promise<SourceAccess> {
   const { storage, prefix } = await openSource(source, { aws });
   const where = `${storage.uri}${prefix}`;
   try {
     const page = await storage.list(prefix, { maxKeys: 1 });
     const first = page.objects[0];
     if (!first) {
-      return [
-        pass('source-list', `list ${where}`, 'listing works; no log objects yet (S3 delivers the first ones within about an hour of enabling logging)'),
-        skip('source-get', `read ${where}`, 'nothing to read yet'),
-      ];
+      return {
+        checks: [
+          pass('source-list', `list ${where}`, 'listing works; no log objects yet (S3 delivers the first ones within about an hour of enabling logging)'),
+          skip('source-get', `read ${where}`, 'nothing to read yet'),
+        ],
+      };
     }
     const list = pass('source-list', `list ${where}`, `listing works (first object ${first.key})`);
     try {
-      await storage.get(first.key);
-      return [list, pass('source-get', `read ${where}`, `read ${first.key} (${first.size} bytes)`)];
+      const body = await storage.get(first.key);
+      return { checks: [list, pass('source-get', `read ${where}`, `read ${first.key} (${first.size} bytes)`)], sample: { key: first.key, body } };
     } catch (error) {
       const fix = denied(error) ? `grant s3:GetObject on arn:aws:s3:::${where.slice(5)}*` : OTHER_FIX;
-      return [list, fail('source-get', `read ${where}`, errorMessage(error), fix)];
+      return { checks: [list, fail('source-get', `read ${where}`, errorMessage(error), fix)] };
     }
   } catch (error) {
     const fix = denied(error) ? `grant s3:ListBucket on arn:aws:s3:::${where.slice(5).split('/')[0]} (s3:prefix ${prefix}*)` : OTHER_FIX;
-    return [fail('source-list', `list ${where}`, errorMessage(error), fix)];
+    return { checks: [fail('source-list', `list ${where}`, errorMessage(error), fix)] };
   } finally {
     await storage.close?.();
   }

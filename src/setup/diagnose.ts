@@ -2,10 +2,10 @@
 import { errorMessage } from '../errors.js';
 import { checkCredentials, checkDestAccess, checkGlue, checkSourceAccess } from './accessChecks.js';
 import { checkLifecycle, checkLogging, checkPolicy, checkSeparateBucket, type BucketContext } from './bucketChecks.js';
-import { fail, skip, type Check } from './check.js';
+import { fail, pass, skip, type Check } from './check.js';
 import { createControlS3Client, s3ErrorName } from './clients.js';
 import type { DoctorConfig } from './doctorConfig.js';
-import { findLoggedBuckets, type LoggedBucket } from './loggedBuckets.js';
+import { bucketsInLogLines, findLoggedBuckets, type LoggedBucket } from './loggedBuckets.js';
 
 export async function diagnose(config: DoctorConfig): Promise<Check[]> {
   const client = createControlS3Client(config.aws);
@@ -16,11 +16,20 @@ export async function diagnose(config: DoctorConfig): Promise<Check[]> {
     const owner = config.aws.expectedBucketOwner ? { ExpectedBucketOwner: config.aws.expectedBucketOwner } : {};
     const ctx: BucketContext = { client, logBucket: config.logBucket, logPrefix: config.logPrefix, owner };
 
+    // Read first: with simple keys, the lines of the log object it reads are what name the logged bucket.
+    const source = await checkSourceAccess(config.source, config.aws);
     let logged: LoggedBucket[] = [];
     try {
       logged = await findLoggedBuckets(client, { ...config, ...(config.aws.expectedBucketOwner ? { expectedBucketOwner: config.aws.expectedBucketOwner } : {}) });
       if (logged.length === 0) {
-        checks.push(fail('logged-bucket', 'logged bucket', `cannot tell which bucket logs into ${config.source}: no date-based log keys name one (yet)`, 'pass --bucket <the bucket whose requests are logged>'));
+        const named = source.sample ? await bucketsInLogLines(source.sample.body) : [];
+        if (named.length > 0) {
+          logged = named.map((bucket) => ({ bucket, targetPrefix: config.logPrefix }));
+          checks.push(pass('logged-bucket', 'logged bucket', `${named.join(', ')}, named by the log records of ${source.sample!.key} (simple keys name no bucket; --bucket to check another)`));
+        } else {
+          const why = source.sample ? `${source.sample.key} holds no access log record to name it` : 'there is no log object to read yet';
+          checks.push(fail('logged-bucket', 'logged bucket', `cannot tell which bucket logs into ${config.source}: no date-based log keys name one, and ${why}`, 'pass --bucket <the bucket whose requests are logged>'));
+        }
       }
     } catch (error) {
       checks.push(fail('logged-bucket', 'logged bucket', `listing ${config.source} to find the logged buckets failed (${s3ErrorName(error)}: ${errorMessage(error)})`,
@@ -32,7 +41,7 @@ export async function diagnose(config: DoctorConfig): Promise<Check[]> {
       checks.push(await checkPolicy(ctx, l, region));
     }
     checks.push(await checkLifecycle(ctx, config.logPrefix));
-    checks.push(...(await checkSourceAccess(config.source, config.aws)));
+    checks.push(...source.checks);
     checks.push(...(await checkDestAccess(config.dest, config.aws)));
     if (config.catalog === 'glue') checks.push(await checkGlue(config.database, config.table, config.aws));
     return checks;

@@ -2,9 +2,11 @@
  * Which buckets log into `--source`, and under which TargetPrefix. Date-based keys carry the logged
  * bucket in their path (`<TargetPrefix><account>/<region>/<bucket>/YYYY/MM/DD/...`), so it is read from
  * --source itself when --source points inside that path, or discovered two "directory" levels down.
- * Simple keys name no bucket: then only --bucket tells.
+ * Simple keys name no bucket: then the log lines do (field 2 of every record), or --bucket.
  */
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { decompressObject } from '../stages/decompress.js';
+import { parseLogObject } from '../stages/parse.js';
 
 export interface LoggedBucket {
   readonly bucket: string;
@@ -49,4 +51,27 @@ export async function findLoggedBuckets(
     }
   }
   return found;
+}
+
+/**
+ * The buckets a log object's records name (field 2, Bucket), in order of first appearance: how a
+ * simple-layout prefix tells which bucket logs into it. Lines that are not records are ignored; a body
+ * that is not a (gzip/zstd) log object names none.
+ */
+export async function bucketsInLogLines(body: Uint8Array): Promise<string[]> {
+  let bytes: Uint8Array;
+  try {
+    bytes = (await decompressObject(body, { maxBytes: 64 * 1024 * 1024 })).bytes;
+  } catch {
+    return [];
+  }
+  const found = new Set<string>();
+  const text = new TextDecoder();
+  parseLogObject(bytes, {
+    row(buf, spans) {
+      found.add(text.decode(buf.subarray(spans.start[1], spans.end[1])));
+    },
+    reject() {},
+  });
+  return [...found];
 }

@@ -5,6 +5,7 @@ import { checkLifecycle, checkLogging, checkPolicy, checkSeparateBucket, type Bu
 import { fail, skip, type Check } from './check.js';
 import { createControlS3Client, s3ErrorName } from './clients.js';
 import type { DoctorConfig } from './doctorConfig.js';
+import { checkLakeSecrets } from './lakeSecrets.js';
 import { findLoggedBuckets, type LoggedBucket } from './loggedBuckets.js';
 
 export async function diagnose(config: DoctorConfig): Promise<Check[]> {
@@ -34,6 +35,7 @@ export async function diagnose(config: DoctorConfig): Promise<Check[]> {
     checks.push(await checkLifecycle(ctx, config.logPrefix));
     checks.push(...(await checkSourceAccess(config.source, config.aws)));
     checks.push(...(await checkDestAccess(config.dest, config.aws)));
+    checks.push(await checkLakeSecrets(config.dest, config.aws));
     if (config.catalog === 'glue') checks.push(await checkGlue(config.database, config.table, config.aws));
     return checks;
   } finally {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyDate, writeKeyDateToDirectory, type GenerateOptions } from '../scripts/genLogs.js';
 import type { KeyDateManifest } from '../src/records.js';
-import { lakeSecretsCheck, sampleLakeSecrets } from '../src/setup/lakeSecrets.js';
+import { checkLakeSecrets, lakeSecretsCheck, sampleLakeSecrets } from '../src/setup/lakeSecrets.js';
 import { truncateIp } from '../src/stages/redact.js';
 import { LocalStorage } from '../src/storage/local.js';
 import { runCli } from './helpers/cli.js';
@@ -104,13 +104,16 @@ describe('--redact end to end', () => {
     // doctor's sample sees the live tokens in one lake and none in the other.
     const plainSample = await sampleLakeSecrets(new LocalStorage(plain));
     expect(plainSample!.tokenRows).toBe(before.token);
-    const check = lakeSecretsCheck(plainSample);
+    const check = lakeSecretsCheck(plainSample!);
     expect(check.status).toBe('warn');
     expect(check.fix).toContain('--redact presigned');
     const redactedSample = await sampleLakeSecrets(new LocalStorage(redacted));
     expect([redactedSample!.tokenRows, redactedSample!.signatureRows, redactedSample!.rows]).toEqual([0, 0, actual.length]);
-    expect(lakeSecretsCheck(redactedSample).status).toBe('pass');
-    expect(lakeSecretsCheck(await sampleLakeSecrets(new LocalStorage(lake('empty'))))!.status).toBe('skip');
+    expect(lakeSecretsCheck(redactedSample!).status).toBe('pass');
+    expect(await sampleLakeSecrets(new LocalStorage(lake('empty')))).toBeUndefined();
+    // As doctor runs it, from --dest.
+    expect(await checkLakeSecrets(plain, {})).toMatchObject({ id: 'lake-secrets', status: 'warn' });
+    expect(await checkLakeSecrets(lake('empty'), {})).toBeUndefined();
   }, 60_000);
 
   it('another setting re-publishes a key date it re-reads whole, and refuses (exit 2) to mix with rows it cannot re-read', async () => {

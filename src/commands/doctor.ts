@@ -19,8 +19,9 @@ Checks that S3 server access logging and the conversion can work, and prints one
   --source can be listed and read, --dest takes a put and a delete (probe _s3logs/doctor-probe-<random>,
     removed again);
   with --catalog glue: the Glue database and table are reachable;
-  the newest key dates in --dest hold no live presigned-URL secrets (X-Amz-Security-Token,
-    X-Amz-Signature, …); a warning (!) suggests --redact presigned, it does not fail doctor.
+  once --dest holds converted key dates: the newest ones hold no live presigned-URL secrets
+    (X-Amz-Security-Token, X-Amz-Signature, …); a warning (!) suggests --redact presigned, it does
+    not fail doctor.
 
   --source <s3://bucket/prefix/>   where S3 delivers the raw logs (convert's --source)
   --dest <uri>                  where convert writes Parquet (s3://... or a directory)

@@ -35,7 +35,8 @@ export async function diagnose(config: DoctorConfig): Promise<Check[]> {
     checks.push(await checkLifecycle(ctx, config.logPrefix));
     checks.push(...(await checkSourceAccess(config.source, config.aws)));
     checks.push(...(await checkDestAccess(config.dest, config.aws)));
-    checks.push(await checkLakeSecrets(config.dest, config.aws));
+    const secrets = await checkLakeSecrets(config.dest, config.aws);
+    if (secrets) checks.push(secrets);
     if (config.catalog === 'glue') checks.push(await checkGlue(config.database, config.table, config.aws));
     return checks;
   } finally {

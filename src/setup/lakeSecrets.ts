@@ -86,13 +86,16 @@ export async function sampleLakeSecrets(dest: Storage, options: { maxKeyDates?: 
   }
 }
 
-/** The doctor checklist line: a warning with the fix when the sampled key dates hold live secrets. */
-export async function checkLakeSecrets(destUri: string, aws: AwsOptions): Promise<Check> {
+/**
+ * The doctor checklist line: a warning with the fix when the sampled key dates hold live secrets; no
+ * line while the lake holds no converted key date (nothing to say yet).
+ */
+export async function checkLakeSecrets(destUri: string, aws: AwsOptions): Promise<Check | undefined> {
   let dest: Storage | undefined;
   try {
     dest = await openDest(destUri, { aws });
     const sample = await sampleLakeSecrets(dest);
-    return lakeSecretsCheck(sample);
+    return sample ? lakeSecretsCheck(sample) : undefined;
   } catch (error) {
     // Access to --dest is checked (and failed) on its own line; this one only reports what it could not read.
     return skip(ID, TITLE, `could not sample the lake (${errorMessage(error)})`);
@@ -101,8 +104,7 @@ export async function checkLakeSecrets(destUri: string, aws: AwsOptions): Promis
   }
 }
 
-export function lakeSecretsCheck(sample: SecretsSample | undefined): Check {
-  if (!sample) return skip(ID, TITLE, 'the lake holds no converted key dates yet');
+export function lakeSecretsCheck(sample: SecretsSample): Check {
   const where = `${sample.rows.toLocaleString('en-US')} rows of ${sample.files} files, key dates ${sample.keyDates.join(', ')} (--redact ${sample.redact.join(' / ')})`;
   if (sample.tokenRows === 0 && sample.signatureRows === 0) return pass(ID, TITLE, `none live in ${where}`);
   return warn(

@@ -15,7 +15,8 @@
  *   IPv4-mapped IPv6 as IPv4 /24 (::ffff:a.b.c.0). Text that is neither is left as it is.
  *
  * Everything works on bytes: a string column's UTF-8 data and offsets after the batch is built (one
- * pass of native indexOf over the column data, new buffers only when something changes), or a line.
+ * pass of native indexOf from one candidate value to the next, new buffers only when something
+ * changes), or a line.
  */
 import { ACCESS_LOG_COLUMNS } from '../../schemas/accessLog.js';
 
@@ -114,12 +115,18 @@ function secretNameBefore(buf: Uint8Array, sep: number, regionStart: number, sta
   return false;
 }
 
+/** Bytes a scan stops at: 1 = `=` or `%` (a separator may start), 2 = a value's end (`&`, space, `#`, `"`), 3 = `%`. */
+const CLASS = new Uint8Array(256);
+CLASS[EQ] = 1;
+CLASS[AMP] = CLASS[SP] = CLASS[HASH] = CLASS[QUOTE] = 2;
+CLASS[PCT] = 3;
+
 /** End of a parameter value starting at v: the first `&`, `%26`, space, `#` or `"`, or `end`. */
 function valueEnd(buf: Uint8Array, v: number, end: number): number {
   for (let i = v; i < end; i++) {
-    const c = buf[i];
-    if (c === AMP || c === SP || c === HASH || c === QUOTE) return i;
-    if (c === PCT && isEscape(buf, i, end, 0x32, 0x36)) return i;
+    const k = CLASS[buf[i]!]!;
+    if (k < 2) continue;
+    if (k === 2 || isEscape(buf, i, end, 0x32, 0x36)) return i;
   }
   return end;
 }
@@ -135,30 +142,22 @@ function isMarker(buf: Uint8Array, s: number, e: number): boolean {
  * a name may begin at s (a query value); otherwise only after a separator.
  */
 export function findSecretValues(buf: Uint8Array, s: number, e: number, startIsBoundary: boolean, out: number[]): void {
-  let pos = s;
-  let nextEq = -2;
-  let nextPct = -2;
-  while (pos < e) {
-    // The next `=` and `%`: native scans, each reused until passed.
-    if (nextEq !== -1 && nextEq < pos) nextEq = buf.indexOf(EQ, pos);
-    if (nextPct !== -1 && nextPct < pos) nextPct = buf.indexOf(PCT, pos);
-    const eq = nextEq === -1 || nextEq >= e ? e : nextEq;
-    const pct = nextPct === -1 || nextPct >= e ? e : nextPct;
-    const sep = eq < pct ? eq : pct;
-    if (sep >= e) return;
-    const sepLength = sep === eq ? 1 : isEscape(buf, sep, e, 0x33, 0x44) ? 3 : 0;
-    if (sepLength === 0) {
-      pos = sep + 1;
+  // A plain loop over the region: a query is short, and an unbounded indexOf would run on into the next values.
+  for (let sep = s; sep < e; sep++) {
+    const k = CLASS[buf[sep]!]!;
+    if (k === 0 || k === 2) continue;
+    let sepLength: number;
+    if (k === 1) sepLength = 1;
+    else if (isEscape(buf, sep, e, 0x33, 0x44)) sepLength = 3;
+    else continue;
+    if (!secretNameBefore(buf, sep, s, startIsBoundary)) {
+      sep += sepLength - 1;
       continue;
     }
-    if (secretNameBefore(buf, sep, s, startIsBoundary)) {
-      const v = sep + sepLength;
-      const ve = valueEnd(buf, v, e);
-      if (ve > v && !isMarker(buf, v, ve)) out.push(v, ve);
-      pos = ve;
-    } else {
-      pos = sep + sepLength;
-    }
+    const v = sep + sepLength;
+    const ve = valueEnd(buf, v, e);
+    if (ve > v && !isMarker(buf, v, ve)) out.push(v, ve);
+    sep = ve - 1;
   }
 }
 
@@ -186,14 +185,20 @@ export function redactPresignedColumn(col: Utf8Buffers, shape: QueryShape): numb
   let changed = 0;
   let v = 0;
   let pos = 0;
+  // Native scans for the bytes that can start a candidate, each reused until passed.
+  let nextA = -2;
+  let nextB = -2;
+  const a = shape === 'url' ? QMARK : EQ;
+  const b = shape === 'url' ? QMARK : PCT;
   while (pos < total && v < length) {
-    // Jump to the next value that can hold a secret.
-    const next = shape === 'url' ? data.indexOf(QMARK, pos) : firstOf(data, EQ, PCT, pos);
+    if (nextA !== -1 && nextA < pos) nextA = data.indexOf(a, pos);
+    if (nextB !== -1 && nextB < pos) nextB = a === b ? nextA : data.indexOf(b, pos);
+    const next = nextA === -1 ? nextB : nextB === -1 ? nextA : Math.min(nextA, nextB);
     if (next === -1 || next >= total) break;
     v = valueAt(offsets, length, next, v);
     const end = offsets[v + 1]!;
     const before = ranges.length;
-    // In a URL the query starts after the first `?`; in a request line it ends at the protocol's space.
+    // In a URL the query starts after the first `?` (and a request line's ends at the protocol's space).
     if (shape === 'url') findSecretValues(data, next + 1, end, true, ranges);
     else findSecretValues(data, offsets[v]!, end, true, ranges);
     if (ranges.length > before) changed++;
@@ -202,12 +207,6 @@ export function redactPresignedColumn(col: Utf8Buffers, shape: QueryShape): numb
   }
   if (ranges.length > 0) replaceRanges(col, ranges);
   return changed;
-}
-
-function firstOf(data: Uint8Array, a: number, b: number, from: number): number {
-  const i = data.indexOf(a, from);
-  const j = data.indexOf(b, from);
-  return i === -1 ? j : j === -1 ? i : Math.min(i, j);
 }
 
 /** Replaces the sorted byte ranges of col's data by the marker, moving offsets by what each value gained or lost. */
@@ -302,8 +301,7 @@ export function truncateIp(buf: Uint8Array, s: number, e: number, out: Uint8Arra
 
 /** a.b.c.d → a.b.c.0 (decimal octets 0-255, no leading zeros); -1 when not IPv4 or unchanged. */
 function truncateIpv4(buf: Uint8Array, s: number, e: number, out: Uint8Array): number {
-  const octets = parseIpv4(buf, s, e);
-  if (octets === undefined || octets[3] === 0) return -1;
+  if (!parseIpv4(buf, s, e) || OCTETS[3] === 0) return -1;
   // The first three octets stay as written (they are canonical: parseIpv4 refuses leading zeros).
   let n = e - s;
   while (buf[s + n - 1] !== 0x2e) n--;
@@ -312,21 +310,24 @@ function truncateIpv4(buf: Uint8Array, s: number, e: number, out: Uint8Array): n
   return n + 1;
 }
 
-function parseIpv4(buf: Uint8Array, s: number, e: number): number[] | undefined {
-  const octets: number[] = [];
+/** Octets of the last parseIpv4 (one array for every value: this runs once per row). */
+const OCTETS = new Int32Array(4);
+
+/** Parses buf[s, e) as dotted IPv4 into OCTETS; false when it is not one. */
+function parseIpv4(buf: Uint8Array, s: number, e: number): boolean {
   let i = s;
-  while (octets.length < 4) {
+  for (let k = 0; k < 4; k++) {
     const start = i;
     let value = 0;
     while (i < e && buf[i]! >= 0x30 && buf[i]! <= 0x39 && i - start < 3) value = value * 10 + buf[i++]! - 0x30;
-    if (i === start || value > 255 || (i - start > 1 && buf[start] === 0x30)) return undefined;
-    octets.push(value);
-    if (octets.length < 4) {
-      if (buf[i] !== 0x2e || i >= e) return undefined;
+    if (i === start || value > 255 || (i - start > 1 && buf[start] === 0x30)) return false;
+    OCTETS[k] = value;
+    if (k < 3) {
+      if (i >= e || buf[i] !== 0x2e) return false;
       i++;
     }
   }
-  return i === e ? octets : undefined;
+  return i === e;
 }
 
 function hexDigit(c: number): number {
@@ -340,7 +341,7 @@ function truncateIpv6(buf: Uint8Array, s: number, e: number, out: Uint8Array): n
   const groups: number[] = [];
   let gap = -1;
   let i = s;
-  let v4: number[] | undefined;
+  let v4 = false;
   if (buf[i] === 0x3a) {
     if (buf[i + 1] !== 0x3a) return -1;
     gap = 0;
@@ -352,9 +353,9 @@ function truncateIpv6(buf: Uint8Array, s: number, e: number, out: Uint8Array): n
     while (i < e && hexDigit(buf[i]!) >= 0 && i - start < 4) value = (value << 4) | hexDigit(buf[i++]!);
     if (i < e && buf[i] === 0x2e) {
       // Dotted IPv4 tail: only as the last 32 bits.
-      v4 = parseIpv4(buf, start, e);
-      if (v4 === undefined) return -1;
-      groups.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!);
+      if (!parseIpv4(buf, start, e)) return -1;
+      v4 = true;
+      groups.push((OCTETS[0]! << 8) | OCTETS[1]!, (OCTETS[2]! << 8) | OCTETS[3]!);
       i = e;
       break;
     }

@@ -8,6 +8,7 @@ import { ConfigError } from './errors.js';
 import type { AwsOptions } from './aws/config.js';
 import type { ShardSpec } from './records.js';
 import type { KeyLayout } from './stages/list.js';
+import { REDACT_MODES, type RedactMode } from './stages/redact.js';
 import { formatDay, parseDay } from './stages/time.js';
 import { COMPRESSIONS, DEFAULT_FILE_BYTES, type Compression } from './stages/writeOptions.js';
 
@@ -45,6 +46,8 @@ export interface ConvertConfig {
   readonly maxRejectRatio: number;
   /** Check the setup and list what each key date would convert; write nothing. */
   readonly dryRun: boolean;
+  /** --redact presigned,ip: values removed before rows are written (sorted; [] = none, the default). */
+  readonly redact: RedactMode[];
   readonly aws: AwsOptions;
   readonly sse?: 'AES256' | 'aws:kms';
   readonly sseKmsKeyId?: string;
@@ -93,9 +96,23 @@ export const CONVERT_FLAGS = {
   'lock-wait-seconds': { type: 'string' },
   'max-reject-ratio': { type: 'string' },
   'dry-run': { type: 'boolean' },
+  redact: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   ...AWS_FLAGS,
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+/** `--redact presigned,ip` (either, both, or none); sorted, without duplicates. */
+export function parseRedact(value: string | undefined): RedactMode[] {
+  if (value === undefined) return [];
+  const words = value.split(',').map((w) => w.trim().toLowerCase());
+  if (words.length === 1 && words[0] === 'none') return [];
+  for (const word of words) {
+    if (!(REDACT_MODES as readonly string[]).includes(word)) {
+      throw new ConfigError(`--redact takes a comma list of ${REDACT_MODES.join(', ')} (or none), got ${JSON.stringify(value)}; e.g. --redact presigned,ip`, '--redact');
+    }
+  }
+  return REDACT_MODES.filter((m) => words.includes(m));
+}
 
 /** Longest range one convert call accepts; longer backfills belong to `s3logs backfill`. */
 const MAX_RANGE_DAYS = 3660;
@@ -263,6 +280,7 @@ export function parseConvertConfig(argv: string[], env: NodeJS.ProcessEnv = proc
     tagConverted: values['tag-converted'] ?? false,
     deleteVanished: values['delete-vanished'] ?? false,
     dryRun: values['dry-run'] ?? false,
+    redact: parseRedact(values.redact),
     maxRejectRatio: ratio(values['max-reject-ratio'], '--max-reject-ratio', DEFAULT_MAX_REJECT_RATIO),
     ...(values['lock-wait-seconds'] !== undefined ? { lockWaitSeconds: values['lock-wait-seconds'] === '0' ? 0 : positiveInt(values['lock-wait-seconds'], '--lock-wait-seconds', 0, 86_400) } : {}),
     ...aws,

@@ -49,12 +49,18 @@ and of other sources converted into the same --dest.
                           date's own run, 600 for the publish a last shard or s3logs commit makes)
   --max-reject-ratio <r>  a key date whose rejected lines exceed this share (and number more than 10)
                           fails and publishes nothing (default 0.01; 1 turns the check off)
+  --redact presigned|ip|presigned,ip   off by default (rows as logged). presigned: the values of
+                          X-Amz-Credential, X-Amz-Signature, X-Amz-Security-Token, AWSAccessKeyId and
+                          Signature in request_uri, request_query, referrer and rejects become REDACTED;
+                          ip: remoteip truncated to IPv4 /24, IPv6 /48. Recorded in the key date's
+                          manifest and the table's s3logs.redact; a key date is never mixed (see README)
   --dry-run               check the setup (source, region, credentials, a test write to --dest) and list
                           per key date the objects, bytes and layout found and what a run would do
 
 ${AWS_HELP}
-Exit codes: 0 all key dates converted (or had no objects), 1 some key dates failed, 2 bad usage,
-75 only locks other live runs hold stopped key dates (retry later).
+Exit codes: 0 all key dates converted (or had no objects), 1 some key dates failed, 2 bad usage (also:
+only key dates that refused a --redact they cannot take without mixing), 75 only locks other live runs
+hold stopped key dates (retry later).
 `;
 
 const DEMO_HELP = `s3logs demo [--out <dir>] [--mb <n>]

@@ -22,6 +22,7 @@ import { fetchInOrder } from './stages/fetch.js';
 import { listKeyDate, ObjectFeed, type KeyDateListing, type KeyLayout } from './stages/list.js';
 import { LineSpans, parseLogObject } from './stages/parse.js';
 import { DEFAULT_FILE_BYTES, objectSink, PartitionWriter, RejectWriter, type EncodedPartitionFile } from './stages/partition.js';
+import { Redactor, sameRedact, type RedactMode } from './stages/redact.js';
 import { registerKeyDate } from './stages/register.js';
 import type { Compression, WriteOptions } from './stages/writeOptions.js';
 import { failSummary, newSummary, type KeyDateSummary, type ProgressEvent } from './summary.js';
@@ -57,6 +58,8 @@ export interface ConvertSettings {
   readonly skipUnchanged?: boolean;
   /** Objects of the key date that are gone from the source lose their rows (default: kept). */
   readonly deleteVanished?: boolean;
+  /** --redact: values removed from rows before they are written (default none: rows as logged). */
+  readonly redact?: readonly RedactMode[];
   /** A key date (a shard: its part) whose rejected lines exceed this share fails; default 1 (off). */
   readonly maxRejectRatio?: number;
   /**
@@ -267,6 +270,8 @@ class KeyDateRun {
     const diff = compareWithLake(state?.manifest, objects, { keyDate: this.keyDate, scope: this.scope });
     this.summary.gone = { objects: diff.gone.objects, rows: diff.gone.rows, removed: false };
     if (diff.fresh > 0 || (diff.gone.objects > 0 && this.settings.deleteVanished) || (state && state.manifest.schemaVersion !== SCHEMA_VERSION && diff.held > 0)) return false;
+    // Another --redact than the key date's: its rows are written again under this one.
+    if (state && diff.held > 0 && !sameRedact(state.manifest.redact, this.settings.redact)) return false;
     this.summary.status = objects.length === 0 && diff.gone.objects === 0 ? 'empty' : 'unchanged';
     if (state && diff.held > 0) {
       this.at('register');
@@ -297,7 +302,8 @@ class KeyDateRun {
     this.interrupted();
     const feed = shard ? ObjectFeed.filtered(listing.feed, (o) => shardOf(objectName(o.key), shard.count) === shard.index) : listing.feed;
     const staging = lakeKeys.staging(this.keyDate, this.runId);
-    const rejects = new RejectWriter(dest, this.keyDate, staging);
+    const redactor = this.settings.redact?.length ? new Redactor(this.settings.redact) : undefined;
+    const rejects = new RejectWriter(dest, this.keyDate, staging, undefined, redactor);
     const files: StagedFileRecord[] = [];
     const objects: ObjectRecord[] = [];
     const names = new Set<string>();
@@ -314,7 +320,7 @@ class KeyDateRun {
     const encoder = workers > 0 && workersAvailable() ? workerEncoder(workers, this.writeOptions) : inThreadEncoder(this.writeOptions);
     const writer = new PartitionWriter(
       sink,
-      { ...this.writeOptions, keyDate: this.keyDate, filePrefix: 'part-', memoryBudget: this.settings.memoryBudget, maxFileRows: this.settings.maxFileRows, maxFileBytes: this.settings.maxFileBytes ?? DEFAULT_FILE_BYTES },
+      { ...this.writeOptions, keyDate: this.keyDate, filePrefix: 'part-', memoryBudget: this.settings.memoryBudget, maxFileRows: this.settings.maxFileRows, maxFileBytes: this.settings.maxFileBytes ?? DEFAULT_FILE_BYTES, ...(redactor ? { redactor } : {}) },
       encoder,
       // One file queued behind each worker's keeps it busy; more would only hold more memory.
       Math.max(1, workers + 1),
@@ -373,7 +379,7 @@ class KeyDateRun {
     }
     await rejects.spill();
     this.rejectReasons = reasons;
-    return finalNames({ keyDate: this.keyDate, runId: this.runId, ...(shard ? { shard } : {}), scope: this.scope, deleteVanished: this.settings.deleteVanished ?? false, objects, files, rejectFiles: rejects.staged });
+    return finalNames({ keyDate: this.keyDate, runId: this.runId, ...(shard ? { shard } : {}), scope: this.scope, deleteVanished: this.settings.deleteVanished ?? false, objects, files, rejectFiles: rejects.staged, ...(redactor ? { redact: redactor.modes } : {}) });
   }
 
   /**
@@ -550,7 +556,7 @@ class KeyDateRun {
   private async registerManifest(manifest: KeyDateManifest, previous: KeyDateManifest | undefined): Promise<KeyDateSummary['catalog']> {
     const { catalog, dest } = this.settings;
     if (catalog.kind === 'none') return { created: 0, updated: 0, unchanged: 0, removed: 0 };
-    await catalog.ensureTable(tableDefinition(dest.uri, this.settings.database, this.settings.table));
+    await catalog.ensureTable({ ...tableDefinition(dest.uri, this.settings.database, this.settings.table), redact: manifest.redact ?? [] });
     const result = await registerKeyDate(catalog, dest, this.keyDate, manifest.files, previous?.files ?? []);
     const marker: RegisteredMarker = { runId: manifest.runId, catalog: catalog.kind, registeredAt: new Date().toISOString() };
     await writeRecord(dest, lakeKeys.registered(this.keyDate), marker);

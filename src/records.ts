@@ -18,6 +18,7 @@
 import { StorageError } from './errors.js';
 import type { Storage } from './storage/Storage.js';
 import type { RejectReason } from './stages/parse.js';
+import type { RedactMode } from './stages/redact.js';
 
 export const CONTROL_PREFIX = '_s3logs/';
 
@@ -107,6 +108,11 @@ export interface KeyDateManifest {
   readonly objects: readonly ObjectRecord[];
   readonly files: readonly FileRecord[];
   readonly rejectFiles: readonly RejectFileRecord[];
+  /**
+   * --redact applied to EVERY row and reject of this key date, sorted (`[]`: none). Absent in manifests
+   * written before s3logs redacted: none. A publish never mixes settings within a key date (commit.ts).
+   */
+  readonly redact?: readonly RedactMode[];
 }
 
 /** What a run listed: a key date's objects under a source location, in a key layout. */
@@ -144,6 +150,8 @@ export interface StagedPart {
   readonly objects: readonly ObjectRecord[];
   readonly files: readonly StagedFileRecord[];
   readonly rejectFiles: readonly StagedRejectFileRecord[];
+  /** --redact the run applied (absent: none). */
+  readonly redact?: readonly RedactMode[];
 }
 
 export interface ShardManifest extends StagedPart {

@@ -19,6 +19,13 @@ export interface TableDefinition {
   readonly columns: readonly CatalogColumn[];
   readonly partitionKeys: readonly CatalogColumn[];
   readonly schemaVersion: number;
+  /**
+   * --redact of the data being registered (absent: not stated, leaves the table's record as it is).
+   * Catalogs keep, as `s3logs.redact`, only what holds for every row registered into the table: a table
+   * created with `presigned` stays `presigned` while every run redacts, and drops to `none` the first
+   * time rows without it are registered (redactions can only be undone by converting into a new table).
+   */
+  readonly redact?: readonly string[];
 }
 
 export interface PartitionValues {

@@ -27,6 +27,7 @@ import { baseClientConfig, type AwsOptions } from '../aws/config.js';
 import { CatalogError } from '../errors.js';
 import { GlueRetry, type RetryOptions } from './glueRetry.js';
 import { checkPartitionKeys, projectionParameters, reconcileColumns, withSlash } from '../schema/ddl.js';
+import { intersectRedact, parseRedactLabel, redactLabel } from '../stages/redact.js';
 import {
   partitionName,
   type Catalog,
@@ -139,6 +140,8 @@ export class GlueCatalog implements Catalog {
       const params = { ...existing.Parameters };
       const version = Number(params['s3logs.schema_version'] ?? 0);
       if (version < def.schemaVersion) params['s3logs.schema_version'] = String(def.schemaVersion);
+      // What holds for every registered row; a table from before redaction was recorded holds rows as logged.
+      if (def.redact) params['s3logs.redact'] = redactLabel(intersectRedact(parseRedactLabel(params['s3logs.redact']), def.redact));
       if (this.options.projection && params['projection.enabled'] !== 'true') {
         // Athena ignores registered partitions once projection is on: the enum and the dt range start
         // from the partitions the table already has, or their rows would drop out of every query.
@@ -248,6 +251,7 @@ export class GlueCatalog implements Catalog {
         classification: 'parquet',
         EXTERNAL: 'TRUE',
         's3logs.schema_version': String(def.schemaVersion),
+        ...(def.redact ? { 's3logs.redact': redactLabel(def.redact) } : {}),
         // Placeholder range and injected bucket until the first registration records real values.
         ...(this.options.projection ? projectionParameters(def.location, undefined) : {}),
       },

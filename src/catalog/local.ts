@@ -8,6 +8,7 @@ import { CatalogError, errorMessage } from '../errors.js';
 import { lakeKeys } from '../records.js';
 import type { Storage } from '../storage/Storage.js';
 import { checkPartitionKeys, reconcileColumns } from '../schema/ddl.js';
+import { intersectRedact, normalizeRedact, sameRedact } from '../stages/redact.js';
 import {
   partitionName,
   type Catalog,
@@ -40,6 +41,8 @@ interface StoredTable {
   columns: CatalogColumn[];
   partitionKeys: CatalogColumn[];
   schemaVersion: number;
+  /** `s3logs.redact`: what holds for every registered row (see TableDefinition.redact); absent: none. */
+  redact?: string[];
 }
 
 interface CatalogDocument {
@@ -71,6 +74,7 @@ export class LocalCatalog implements Catalog {
           columns: def.columns.map((c) => ({ ...c })),
           partitionKeys: def.partitionKeys.map((c) => ({ ...c })),
           schemaVersion: def.schemaVersion,
+          ...(def.redact ? { redact: normalizeRedact(def.redact) } : {}),
         };
         return { result: { created: true, columnsAdded: [] }, changed: true };
       }
@@ -84,10 +88,14 @@ export class LocalCatalog implements Catalog {
       }
       checkPartitionKeys(t.partitionKeys, def.partitionKeys, where);
       const merged = reconcileColumns(t.columns, def.columns, where);
-      const changed = merged.added.length > 0 || merged.widened.length > 0 || def.schemaVersion > t.schemaVersion;
+      // A table from before redaction was recorded holds rows as logged: none.
+      const redact = def.redact ? intersectRedact(t.redact ?? [], def.redact) : t.redact;
+      const redactChanged = redact !== undefined && (t.redact === undefined || !sameRedact(redact, t.redact));
+      const changed = merged.added.length > 0 || merged.widened.length > 0 || def.schemaVersion > t.schemaVersion || redactChanged;
       if (changed) {
         t.columns = merged.columns.map((c) => ({ ...c }));
         t.schemaVersion = Math.max(t.schemaVersion, def.schemaVersion);
+        if (redact !== undefined) t.redact = redact;
       }
       return { result: { created: false, columnsAdded: merged.added }, changed };
     });
@@ -149,6 +157,12 @@ export class LocalCatalog implements Catalog {
   async listPartitions(): Promise<PartitionEntry[]> {
     const doc = await this.serial(() => this.load());
     return sorted(doc).map(({ bucket, dt, location }) => ({ bucket, dt, location: this.resolved(location) }));
+  }
+
+  /** The table's `s3logs.redact` (what holds for every registered row), or undefined when there is no table. */
+  async tableRedact(): Promise<string[] | undefined> {
+    const doc = await this.serial(() => this.load());
+    return doc.table ? (doc.table.redact ?? []) : undefined;
   }
 
   /** Every partition with the files and rows its key dates contributed (for run summaries and the README). */

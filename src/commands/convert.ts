@@ -39,10 +39,12 @@ export async function runConvert(argv: string[]): Promise<number> {
   });
 }
 
-/** 0 all good; 75 only lock conflicts (retry later); 1 anything else failed. */
+/** 0 all good; 75 only lock conflicts (retry later); 2 only settings a key date refused (--redact); 1 anything else failed. */
 export function exitCode(summary: RunSummary): number {
   if (summary.ok) return 0;
-  return summary.keyDates.every((s) => s.status !== 'failed' || s.error?.code === 'locked') ? EXIT_LOCKED : 1;
+  const failed = summary.keyDates.filter((s) => s.status === 'failed');
+  if (failed.every((s) => s.error?.code === 'locked')) return EXIT_LOCKED;
+  return failed.every((s) => s.error?.code === 'config') ? 2 : 1;
 }
 
 export interface ConvertRunOptions {
@@ -104,6 +106,7 @@ export async function openRun(
       ...(options.skipUnchanged ? { skipUnchanged: true } : {}),
       ...(config.deleteVanished ? { deleteVanished: true } : {}),
       maxRejectRatio: config.maxRejectRatio,
+      ...(config.redact.length ? { redact: config.redact } : {}),
       ...(config.lockWaitSeconds !== undefined ? { lockWaitMs: config.lockWaitSeconds * 1000 } : {}),
       ...(config.tagConverted ? { tagObjects: tagger(config) } : {}),
       ...(options.signal ? { signal: options.signal } : {}),

@@ -18,7 +18,10 @@ Checks that S3 server access logging and the conversion can work, and prints one
   no lifecycle rule expires raw logs that are not tagged s3logs-converted=true;
   --source can be listed and read, --dest takes a put and a delete (probe _s3logs/doctor-probe-<random>,
     removed again);
-  with --catalog glue: the Glue database and table are reachable.
+  with --catalog glue: the Glue database and table are reachable;
+  once --dest holds converted key dates: the newest ones hold no live presigned-URL secrets
+    (X-Amz-Security-Token, X-Amz-Signature, …); a warning (!) suggests --redact presigned, it does
+    not fail doctor.
 
   --source <s3://bucket/prefix/>   where S3 delivers the raw logs (convert's --source)
   --dest <uri>                  where convert writes Parquet (s3://... or a directory)
@@ -30,7 +33,7 @@ Checks that S3 server access logging and the conversion can work, and prints one
 
 AWS options: --region, --profile, --endpoint-url, --expected-bucket-owner (see s3logs convert --help).
 
-Exit codes: 0 every check passed, 1 some check failed, 2 bad usage.
+Exit codes: 0 every check passed (warnings included), 1 some check failed, 2 bad usage.
 `;
 
 export async function runDoctor(argv: string[]): Promise<number> {

@@ -5,6 +5,7 @@ import { checkLifecycle, checkLogging, checkPolicy, checkSeparateBucket, type Bu
 import { fail, pass, skip, type Check } from './check.js';
 import { createControlS3Client, s3ErrorName } from './clients.js';
 import type { DoctorConfig } from './doctorConfig.js';
+import { checkLakeSecrets } from './lakeSecrets.js';
 import { bucketsInLogLines, findLoggedBuckets, type LoggedBucket } from './loggedBuckets.js';
 
 export async function diagnose(config: DoctorConfig): Promise<Check[]> {
@@ -43,6 +44,8 @@ export async function diagnose(config: DoctorConfig): Promise<Check[]> {
     checks.push(await checkLifecycle(ctx, config.logPrefix));
     checks.push(...source.checks);
     checks.push(...(await checkDestAccess(config.dest, config.aws)));
+    const secrets = await checkLakeSecrets(config.dest, config.aws);
+    if (secrets) checks.push(secrets);
     if (config.catalog === 'glue') checks.push(await checkGlue(config.database, config.table, config.aws));
     return checks;
   } finally {

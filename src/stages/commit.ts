@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import { StorageError } from '../errors.js';
+import { ConfigError, StorageError } from '../errors.js';
 import { failpoint } from '../failpoints.js';
 import type { LeaseLock } from '../lock.js';
 import {
@@ -43,6 +43,7 @@ import type { Storage } from '../storage/Storage.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { SCHEMA_VERSION } from '../../schemas/accessLog.js';
 import { listsKey } from './list.js';
+import { normalizeRedact, redactLabel, sameRedact, type RedactMode } from './redact.js';
 import type { WriteOptions } from './writeOptions.js';
 
 /** A publish found the manifest changed under it: another run published while this one's lock lapsed. */
@@ -281,6 +282,7 @@ export async function publish(dest: Storage, lock: LeaseLock, request: PublishRe
   await recoverPublishes(dest, keyDate, lock, request.concurrency, ownStaging);
   const current = await readManifest(dest, keyDate);
   const plan = reconcile(current?.manifest, request.parts);
+  const redact = redactOfPublish(keyDate, current?.manifest, request.parts, plan);
   const staging = lakeKeys.staging(keyDate, runId);
   const limit = pLimit(Math.max(1, Math.min(request.concurrency, 8)));
   const carried = await Promise.all(plan.carries.map((c) => limit(() => carryFile(dest, c, staging, request.writeOptions))));
@@ -330,6 +332,7 @@ export async function publish(dest: Storage, lock: LeaseLock, request: PublishRe
     objects: plan.objects,
     files,
     rejectFiles,
+    redact,
   };
   checkManifest(manifest);
   const journal: PublishJournal = {
@@ -366,6 +369,37 @@ export async function publish(dest: Storage, lock: LeaseLock, request: PublishRe
     otherObjects: plan.otherObjects,
     windowSeconds,
   };
+}
+
+/**
+ * The --redact of the state a publish makes. A key date's manifest states what holds for every one of
+ * its rows, so a publish that changes the setting must re-read every object whose rows the key date
+ * keeps: rows it keeps without reading them (objects gone from the source, other sources' objects)
+ * were written under the old setting, and redacted values cannot be restored. Such a publish is
+ * refused (a ConfigError: exit 2 when nothing else failed) before anything is written.
+ */
+function redactOfPublish(keyDate: string, previous: KeyDateManifest | undefined, parts: readonly StagedPart[], plan: Plan): RedactMode[] {
+  const redact = normalizeRedact(parts[0]?.redact);
+  for (const part of parts) {
+    if (!sameRedact(part.redact, redact)) {
+      const label = (p: StagedPart) => `${p.shard ? `shard ${p.shard.index + 1}/${p.shard.count}` : 'run'} ${p.runId}: --redact ${redactLabel(p.redact)}`;
+      throw new ConfigError(`the shards of ${keyDate} were converted with different --redact settings (${parts.map(label).join('; ')}); re-run the shards with one setting`, '--redact');
+    }
+  }
+  if (!previous || sameRedact(previous.redact, redact)) return redact;
+  const kept = new Set<number>();
+  for (const f of [...plan.keptFiles, ...plan.keptRejects]) for (let i = 0; i < f.runs.length; i += 2) kept.add(f.runs[i]!);
+  const carried = plan.carries.flatMap((c) => c.runs.map(([o]) => o));
+  const keptObjects = [...[...kept].map((i) => previous.objects[i]!), ...carried];
+  if (keptObjects.length === 0) return redact;
+  const names = [...new Set(keptObjects.map((o) => o.uri))].sort();
+  throw new ConfigError(
+    `${keyDate} was published with --redact ${redactLabel(previous.redact)} and this run asks for --redact ${redactLabel(redact)}, ` +
+      `but the key date keeps rows of ${names.length} object${names.length === 1 ? '' : 's'} this run did not read (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}): ` +
+      `they would keep the old setting and the key date would mix both. Re-run with --redact ${redactLabel(previous.redact)}, ` +
+      `or include their source in this run, or drop their rows (--delete-vanished, for objects gone from --source), or convert into a new --dest`,
+    '--redact',
+  );
 }
 
 /** Every file's runs add up to its rows and name a real object; every object's rows are all there. */

@@ -11,6 +11,7 @@ import { RowBatch } from './build.js';
 import type { LineSpans, ParseSink, RejectReason } from './parse.js';
 import { formatDay, utcDay } from './time.js';
 import { inThreadEncoder, type Encoder } from './encoder.js';
+import type { Redactor } from './redact.js';
 import type { WriteOptions } from './writeOptions.js';
 
 export { DEFAULT_FILE_BYTES } from './writeOptions.js';
@@ -42,6 +43,8 @@ export interface PartitionWriterOptions extends WriteOptions {
    * holds several copies), and keeps files flowing to the encoders while parsing goes on.
    */
   maxFileBytes: number;
+  /** --redact: applied to each batch once it is full, before it is encoded; absent (off) costs nothing. */
+  redactor?: Redactor;
 }
 
 class PartitionBuffer {
@@ -167,6 +170,8 @@ export class PartitionWriter {
   /** @param busy the partition filled a whole file and will likely fill another: reuse its buffer sizes. */
   private async writeFile(p: PartitionBuffer, busy = false): Promise<void> {
     const batch = p.batch;
+    // The one place rows can be redacted: the batch is complete and not yet handed to an encoder.
+    this.options.redactor?.redactColumns(batch.columns);
     const runs = p.runs;
     p.batch = busy ? batch.emptyLike() : new RowBatch();
     p.runs = [];
@@ -199,6 +204,8 @@ export class RejectWriter {
     private readonly keyDate: string,
     private readonly stagingPrefix: string,
     private readonly spillBytes = 16 * 1024 * 1024,
+    /** --redact presigned also applies to the raw text of rejected lines. */
+    private readonly redactor?: Redactor,
   ) {}
 
   /** Rejects added from now on come from this object. */
@@ -207,6 +214,7 @@ export class RejectWriter {
   }
 
   add(sourceKey: string, line: number, reason: RejectReason, detail: string, raw: Uint8Array): void {
+    if (this.redactor) ({ raw, detail } = this.redactor.redactReject(raw, detail));
     this.addLines(rejectLine(this.keyDate, sourceKey, line, reason, detail, raw), 1);
   }
 

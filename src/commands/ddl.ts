@@ -1,19 +1,19 @@
 /** `s3logs ddl`: Athena CREATE EXTERNAL TABLE or DuckDB view for the output, from the schema declaration. */
-import { parseFlags } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { FlagValues } from '../flags/read.js';
+import { FLAGS } from '../flags/table.js';
 import { athenaDdl, duckdbView } from '../schema/ddl.js';
 
 export async function runDdl(argv: string[]): Promise<number> {
-  const values = parseFlags(
-    argv,
-    { dest: { type: 'string' }, database: { type: 'string' }, table: { type: 'string' }, projection: { type: 'boolean' }, duckdb: { type: 'boolean' } },
-    'ddl',
-  );
-  if (!values.dest) throw new ConfigError('--dest is required, e.g. --dest s3://my-lake/access-logs/', '--dest');
-  const location = values.dest.endsWith('/') ? values.dest : values.dest + '/';
-  const sql = values.duckdb
-    ? duckdbView({ location, ...(values.table ? { view: values.table } : {}) })
-    : athenaDdl({ location, ...(values.database ? { database: values.database } : {}), ...(values.table ? { table: values.table } : {}), ...(values.projection ? { projection: true } : {}) });
+  const values = FlagValues.fromArgv('ddl', argv);
+  const dest = values.text(FLAGS.ddlDest);
+  if (!dest) throw new ConfigError('--dest is required, e.g. --dest s3://my-lake/access-logs/', '--dest');
+  const location = dest.endsWith('/') ? dest : dest + '/';
+  const database = values.optional(FLAGS.ddlDatabase);
+  const table = values.optional(FLAGS.ddlTable);
+  const sql = values.flag(FLAGS.duckdb)
+    ? duckdbView({ location, ...(table ? { view: table } : {}) })
+    : athenaDdl({ location, ...(database ? { database } : {}), ...(table ? { table } : {}), ...(values.flag(FLAGS.ddlProjection) ? { projection: true } : {}) });
   process.stdout.write(sql.endsWith('\n') ? sql : sql + '\n');
   return 0;
 }

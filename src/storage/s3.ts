@@ -22,6 +22,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { baseClientConfig, type AwsOptions } from '../aws/config.js';
+import { isBucketName } from '../bucketName.js';
 import { ConfigError, StorageError, errorMessage } from '../errors.js';
 import type { ListOptions, ListPage, ObjectInfo, PutOptions, Storage, StorageStats, VersionedObject } from './Storage.js';
 import {
@@ -80,8 +81,7 @@ export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
   if (!match) throw new ConfigError(`not an S3 URI: "${uri}"; ${fix}`);
   const bucket = match[1] ?? '';
   const rest = match[2] ?? '';
-  // Liberal on purpose: legacy us-east-1 buckets may hold capitals and underscores.
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/.test(bucket)) {
+  if (!isBucketName(bucket)) {
     throw new ConfigError(`invalid bucket name "${bucket}" in "${uri}"; ${fix}`);
   }
   // Keys may hold spaces, '?' or '#'; a leading '/' (s3://bucket//x) is nearly always a typo.

@@ -39,15 +39,15 @@
 import { Data, makeData, RecordBatch, Struct, Table, tableFromIPC, tableToIPC, Type, type DataType, type Schema } from 'apache-arrow';
 import type { Table as WasmTable } from 'parquet-wasm';
 import { SCHEMA_VERSION } from '../../schemas/accessLog.js';
+import { RewriteError } from '../errors.js';
 import { ARROW_SCHEMA } from '../schema/arrow.js';
 import { footerRowCount } from './footer.js';
 import type { EncodedFile, WriteOptions } from './writeOptions.js';
 
 type ParquetWasm = typeof import('parquet-wasm');
 
-export class RewriteError extends Error {
-  override readonly name = 'RewriteError';
-}
+/** Defined in src/errors.ts with the other error classes; exported here too for existing importers. */
+export { RewriteError };
 
 export type RowRange = readonly [start: number, end: number];
 

@@ -467,6 +467,13 @@ describe('static imports', () => {
     ).toEqual([]);
   });
 
+  it('src/ and schemas/ import nothing from scripts/ or test/ (the CLI ships without them)', () => {
+    const graph = buildGraph(projectSources());
+    const shipped = [...graph.edges.keys()].filter((f) => f.startsWith('src/') || f.startsWith('schemas/'));
+    const wrong = shipped.flatMap((f) => (graph.edges.get(f) ?? []).filter((to) => to.startsWith('scripts/') || to.startsWith('test/')).map((to) => `${f} -> ${to}`));
+    expect(wrong).toEqual([]);
+  });
+
   it('the checker finds a known cycle and ignores type-only, dynamic, commented and quoted imports', () => {
     const sources = new Map<string, string>([
       [

@@ -1,8 +1,8 @@
 /** `s3logs demo` (npm start): convert a seeded sample on the local store and show how to query it. */
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeKeyDateToDirectory } from '../../scripts/genLogs.js';
 import { parseConvertConfig } from '../config.js';
+import { writeKeyDateToDirectory } from '../demo/genLogs.js';
 import { FlagValues } from '../flags/read.js';
 import { FLAGS } from '../flags/table.js';
 import { convert, formatSummary } from './convert.js';

@@ -63,6 +63,9 @@ export class CatalogError extends Error {
   }
 }
 
+/** Another writer kept changing the Glue table between our GetTable and UpdateTable. */
+export class TableConflict extends CatalogError {}
+
 /** A key date could not be converted; nothing was published for it. */
 export class KeyDateError extends Error {
   override readonly name = 'KeyDateError';

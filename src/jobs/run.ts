@@ -3,11 +3,11 @@
  * --force), with bounded parallelism, reporting progress across the whole range — a live line on a
  * terminal, structured JSON log lines (pino) otherwise — and a final summary.
  */
-import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { convert, exitCode as runExitCode, formatSummary, type RunSummary } from '../commands/convert.js';
 import type { KeyDateSummary, ProgressEvent } from '../summary.js';
 import { FLAGS } from '../flags/table.js';
+import { newRunId } from '../runId.js';
 import { withShutdownSignals } from '../signals.js';
 import type { JobSettings } from './settings.js';
 
@@ -57,7 +57,7 @@ export function jobLogger(job: string, runId: string, level: JobOptions['logLeve
 }
 
 export async function runJob(settings: JobSettings, options: JobOptions): Promise<JobResult> {
-  const runId = `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
+  const runId = newRunId();
   const config = settings.convert;
   const terminal = Boolean(process.stderr.isTTY) && !options.quiet;
   // --quiet keeps error lines: a failed job never ends silent.

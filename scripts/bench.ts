@@ -4,7 +4,7 @@
  *
  *   node dist/scripts/bench.js [--mb 512] [--seed 1] [--runs 1] [--only s3logs,read_csv,regex]
  *
- * The corpus (scripts/genLogs.ts defaults: several buckets, ~2% late records, trailing fields, raw
+ * The corpus (src/demo/genLogs.ts defaults: several buckets, ~2% late records, trailing fields, raw
  * quotes, S3-named objects of a few KiB to a few MiB) and its truth go to .bench/corpus-<mb>mb-seed<n>/
  * and are reused while the stamp matches. Every contender runs as a child process (scripts/benchRss.ts);
  * the table goes to stdout, the same data to .bench/results.json. Method: docs/benchmark.md.
@@ -60,7 +60,9 @@ async function ensureCorpus(mb: number, seed: number): Promise<Corpus> {
   const truth = join(dir, 'truth.duckdb');
   // A changed generator must not reuse a stale corpus: the stamp carries a hash of its code.
   const generator = createHash('sha256');
-  for (const file of ['genLogs.js', 'genLogs/world.js', 'genLogs/records.js', 'genLogs/format.js', 'random.js']) generator.update(await readFile(join(HERE, file)));
+  // The generator's runtime lives in src/demo/ (scripts/genLogs.js is only its command line).
+  const demo = join(ROOT, 'dist', 'src', 'demo');
+  for (const file of ['genLogs.js', 'genLogs/world.js', 'genLogs/records.js', 'genLogs/format.js', 'random.js']) generator.update(await readFile(join(demo, file)));
   const options: GenerateOptions = { seed, keyDate: KEY_DATE, layout: 'simple', targetBytes: mb * MIB };
   const want = { options, generator: generator.digest('hex') };
   const stampPath = join(dir, 'stamp.json');

@@ -5,7 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { ConfigError, errorMessage } from './errors.js';
-import { COMMAND_HELP, HELP } from './help.js';
+import { commandHelp, HELP, isCommand } from './help.js';
 import { TOOL_VERSION } from './version.js';
 
 export const EXIT_OK = 0;
@@ -15,35 +15,26 @@ export const EXIT_USAGE = 2;
 type Command = (argv: string[]) => Promise<number>;
 
 /** Commands load on use, so `--help` or a local convert does not pay for AWS SDK clients it never uses. */
-const COMMANDS: Record<string, () => Promise<{ run: Command; help?: string }>> = {
+const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   convert: async () => ({ run: (await import('./commands/convert.js')).runConvert }),
   commit: async () => ({ run: (await import('./commands/commit.js')).runCommit }),
   demo: async () => ({ run: (await import('./commands/demo.js')).runDemo }),
   nightly: async () => ({ run: async (argv) => (await (await import('./jobs/nightly.js')).runNightly(argv)).exitCode }),
   backfill: async () => ({ run: async (argv) => (await (await import('./jobs/backfill.js')).runBackfill(argv)).exitCode }),
   ddl: async () => ({ run: (await import('./commands/ddl.js')).runDdl }),
-  report: async () => {
-    const m = await import('./commands/report.js');
-    return { run: m.runReport, help: m.REPORT_HELP };
-  },
-  setup: async () => {
-    const m = await import('./commands/setup.js');
-    return { run: m.runSetup, help: m.SETUP_HELP };
-  },
-  doctor: async () => {
-    const m = await import('./commands/doctor.js');
-    return { run: m.runDoctor, help: m.DOCTOR_HELP };
-  },
+  report: async () => ({ run: (await import('./commands/report.js')).runReport }),
+  setup: async () => ({ run: (await import('./commands/setup.js')).runSetup }),
+  doctor: async () => ({ run: (await import('./commands/doctor.js')).runDoctor }),
 };
 
-async function helpFor(command: string): Promise<string | undefined> {
-  return COMMAND_HELP[command] ?? (COMMANDS[command] ? (await COMMANDS[command]!()).help : undefined);
+function helpFor(command: string): string | undefined {
+  return isCommand(command) ? commandHelp(command) : undefined;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write((rest[0] && (await helpFor(rest[0]))) || HELP);
+    process.stdout.write((rest[0] && helpFor(rest[0])) || HELP);
     return EXIT_OK;
   }
   if (command === '--version' || command === '-v') {
@@ -56,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT_USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write((await helpFor(command)) ?? HELP);
+    process.stdout.write(helpFor(command) ?? HELP);
     return EXIT_OK;
   }
   try {

@@ -1,22 +1,31 @@
 /**
- * Flags → validated config, purely (no filesystem, network or credentials here). Every problem is a
- * ConfigError that names the flag and the fix; the CLI turns it into exit code 2.
+ * Flags → validated config, purely (no filesystem, network or credentials here). The flags themselves,
+ * their kinds and defaults are declared in src/flags/table.ts; this module adds the checks that span
+ * flags. Every problem is a ConfigError that names the flag and the fix; the CLI turns it into exit 2.
  */
 import { availableParallelism } from 'node:os';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError } from './errors.js';
 import type { AwsOptions } from './aws/config.js';
+import { ConfigError } from './errors.js';
+import { int, parseDate } from './flags/kinds.js';
+import { FlagValues, parseArgsOptions } from './flags/read.js';
+import { FLAGS } from './flags/table.js';
+import { parseLocation, type Location } from './location.js';
 import type { ShardSpec } from './records.js';
 import type { KeyLayout } from './stages/list.js';
 import { REDACT_MODES, type RedactMode } from './stages/redact.js';
-import { formatDay, parseDay } from './stages/time.js';
-import { COMPRESSIONS, DEFAULT_FILE_BYTES, type Compression } from './stages/writeOptions.js';
+import { formatDay } from './stages/time.js';
+import type { Compression } from './stages/writeOptions.js';
+
+export { parseDate } from './flags/kinds.js';
 
 export type CatalogKind = 'local' | 'glue' | 'none';
 
 export interface ConvertConfig {
   readonly source: string;
   readonly dest: string;
+  /** --source and --dest, parsed once. */
+  readonly sourceLocation: Location;
+  readonly destLocation: Location;
   readonly keyDates: string[];
   readonly catalog: CatalogKind;
   readonly database?: string;
@@ -57,49 +66,8 @@ export interface ConvertConfig {
   readonly partSize?: number;
 }
 
-/** Flags every AWS-touching command shares (AWS CLI habits). */
-export const AWS_FLAGS = {
-  region: { type: 'string' },
-  profile: { type: 'string' },
-  'endpoint-url': { type: 'string' },
-  'expected-bucket-owner': { type: 'string' },
-  sse: { type: 'string' },
-  'sse-kms-key-id': { type: 'string' },
-  'multipart-threshold-mb': { type: 'string' },
-  'multipart-chunksize-mb': { type: 'string' },
-} as const satisfies NonNullable<ParseArgsConfig['options']>;
-
-export const CONVERT_FLAGS = {
-  source: { type: 'string' },
-  dest: { type: 'string' },
-  date: { type: 'string' },
-  to: { type: 'string' },
-  catalog: { type: 'string' },
-  database: { type: 'string' },
-  table: { type: 'string' },
-  projection: { type: 'boolean' },
-  layout: { type: 'string' },
-  concurrency: { type: 'string' },
-  workers: { type: 'string' },
-  compression: { type: 'string' },
-  'memory-mb': { type: 'string' },
-  'file-rows': { type: 'string' },
-  'file-mb': { type: 'string' },
-  'row-group-rows': { type: 'string' },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean' },
-  'allow-overlap': { type: 'boolean' },
-  shard: { type: 'string' },
-  shards: { type: 'string' },
-  'tag-converted': { type: 'boolean' },
-  'delete-vanished': { type: 'boolean' },
-  'lock-wait-seconds': { type: 'string' },
-  'max-reject-ratio': { type: 'string' },
-  'dry-run': { type: 'boolean' },
-  redact: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-  ...AWS_FLAGS,
-} as const satisfies NonNullable<ParseArgsConfig['options']>;
+/** The parseArgs options of `s3logs convert` (derived from the flag table). */
+export const CONVERT_FLAGS = parseArgsOptions('convert');
 
 /** `--redact presigned,ip` (either, both, or none); sorted, without duplicates. */
 export function parseRedact(value: string | undefined): RedactMode[] {
@@ -117,55 +85,12 @@ export function parseRedact(value: string | undefined): RedactMode[] {
 /** Longest range one convert call accepts; longer backfills belong to `s3logs backfill`. */
 const MAX_RANGE_DAYS = 3660;
 
-export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, command: string) {
-  try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
-  } catch (error) {
-    const message = (error as Error).message;
-    const unknown = /Unknown option '([^']+)'/.exec(message);
-    if (unknown) throw new ConfigError(`unknown flag ${unknown[1]} for \`s3logs ${command}\`; see \`s3logs ${command} --help\``, unknown[1]);
-    const flag = /Option '(?:-\w, )?(--[\w-]+)/.exec(message)?.[1];
-    throw new ConfigError(`${message.replace(/\.$/, '')}; see \`s3logs ${command} --help\``, flag);
-  }
-}
+/** Default share of rejected lines above which a key date fails: a file of garbage is never a green run. */
+export const DEFAULT_MAX_REJECT_RATIO = FLAGS.maxRejectRatio.default;
 
-function required(value: string | undefined, flag: string, example: string): string {
+export function required(value: string | undefined, flag: string, example: string): string {
   if (value === undefined || value === '') throw new ConfigError(`${flag} is required, e.g. ${flag} ${example}`, flag);
   return value;
-}
-
-function positiveInt(value: string | undefined, flag: string, fallback: number, max = 1_000_000_000): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
-    throw new ConfigError(`${flag} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`, flag);
-  }
-  return Number(value);
-}
-
-/** Default share of rejected lines above which a key date fails: a file of garbage is never a green run. */
-export const DEFAULT_MAX_REJECT_RATIO = 0.01;
-
-function ratio(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0 || parsed > 1) {
-    throw new ConfigError(`${flag} must be a number from 0 to 1 (a share of the lines, 1 turns the check off), got ${JSON.stringify(value)}`, flag);
-  }
-  return parsed;
-}
-
-function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new ConfigError(`${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`, flag);
-  }
-  return value as T;
-}
-
-export function parseDate(value: string, flag: string): number {
-  const day = parseDay(value);
-  if (Number.isNaN(day)) throw new ConfigError(`${flag} must be a date as YYYY-MM-DD (UTC), got ${JSON.stringify(value)}`, flag);
-  return day;
 }
 
 /** Inclusive list of YYYY-MM-DD from `from` to `to`. */
@@ -179,40 +104,33 @@ export function dateRange(from: string, to: string | undefined, fromFlag = '--da
   return days;
 }
 
-export function parseAwsFlags(
-  values: Record<string, string | boolean | undefined>,
-): Pick<ConvertConfig, 'aws' | 'sse' | 'sseKmsKeyId' | 'multipartThreshold' | 'partSize'> {
-  const endpoint = values['endpoint-url'] as string | undefined;
-  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
-    throw new ConfigError(`--endpoint-url must be an http(s) URL such as http://127.0.0.1:9000, got ${JSON.stringify(endpoint)}`, '--endpoint-url');
-  }
-  const owner = values['expected-bucket-owner'] as string | undefined;
-  if (owner !== undefined && !/^\d{12}$/.test(owner)) {
-    throw new ConfigError(`--expected-bucket-owner must be a 12-digit AWS account ID, got ${JSON.stringify(owner)}`, '--expected-bucket-owner');
-  }
-  const region = values.region as string | undefined;
-  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
-    throw new ConfigError(`--region ${JSON.stringify(region)} is not an AWS region name such as us-east-1`, '--region');
-  }
-  const sse = values.sse as string | undefined;
-  if (sse !== undefined && sse !== 'AES256' && sse !== 'aws:kms') throw new ConfigError(`--sse must be AES256 or aws:kms, got ${JSON.stringify(sse)}`, '--sse');
-  const kmsKey = values['sse-kms-key-id'] as string | undefined;
+export type AwsConfig = Pick<ConvertConfig, 'aws' | 'sse' | 'sseKmsKeyId' | 'multipartThreshold' | 'partSize'>;
+
+/** The AWS options of any command (the ones it takes; the table says which). */
+export function parseAwsFlags(values: FlagValues): AwsConfig {
+  const endpoint = values.optional(FLAGS.endpointUrl);
+  const owner = values.optional(FLAGS.expectedBucketOwner);
+  const region = values.optional(FLAGS.region);
+  const writes = FLAGS.sse.commands.includes(values.command);
+  const sse = writes ? values.optional(FLAGS.sse) : undefined;
+  const kmsKey = writes ? values.optional(FLAGS.sseKmsKeyId) : undefined;
   if (kmsKey !== undefined && sse !== 'aws:kms') throw new ConfigError('--sse-kms-key-id needs --sse aws:kms', '--sse-kms-key-id');
+  const profile = values.optional(FLAGS.profile);
   const aws: AwsOptions = {
     ...(region ? { region } : {}),
-    ...(values.profile ? { profile: values.profile as string } : {}),
+    ...(profile ? { profile } : {}),
     ...(endpoint ? { endpointUrl: endpoint, forcePathStyle: true } : {}),
     ...(owner ? { expectedBucketOwner: owner } : {}),
   };
   const mib = 1024 * 1024;
-  const threshold = values['multipart-threshold-mb'] as string | undefined;
-  const chunk = values['multipart-chunksize-mb'] as string | undefined;
+  const threshold = writes ? values.optional(FLAGS.multipartThresholdMb) : undefined;
+  const chunk = writes ? values.optional(FLAGS.multipartChunksizeMb) : undefined;
   return {
     aws,
     ...(sse ? { sse } : {}),
     ...(kmsKey ? { sseKmsKeyId: kmsKey } : {}),
-    ...(threshold ? { multipartThreshold: positiveInt(threshold, '--multipart-threshold-mb', 16, 5 * 1024) * mib } : {}),
-    ...(chunk ? { partSize: Math.max(5, positiveInt(chunk, '--multipart-chunksize-mb', 8, 5 * 1024)) * mib } : {}),
+    ...(threshold ? { multipartThreshold: threshold * mib } : {}),
+    ...(chunk ? { partSize: Math.max(5, chunk) * mib } : {}),
   };
 }
 
@@ -229,62 +147,80 @@ export function parseShard(flag: string | undefined, shards: string | undefined,
   }
   const fromEnv = env.AWS_BATCH_JOB_ARRAY_INDEX ?? env.JOB_COMPLETION_INDEX;
   if (shards === undefined) return undefined;
-  if (!/^\d+$/.test(shards) || Number(shards) < 1) throw new ConfigError(`--shards must be a whole number >= 1, got ${JSON.stringify(shards)}`, '--shards');
+  const count = int(1, 1_000_000).parse(shards, '--shards');
   if (fromEnv === undefined) throw new ConfigError('--shards needs the shard index: pass --shard i/N, or run as an AWS Batch array job / Kubernetes Indexed Job', '--shards');
-  if (!/^\d+$/.test(fromEnv) || Number(fromEnv) >= Number(shards)) {
+  if (!/^\d+$/.test(fromEnv) || Number(fromEnv) >= count) {
     throw new ConfigError(`the scheduler's array index ${fromEnv} is not below --shards ${shards}; make the array size equal to --shards`, '--shards');
   }
-  return Number(shards) === 1 ? undefined : { index: Number(fromEnv), count: Number(shards) };
+  return count === 1 ? undefined : { index: Number(fromEnv), count };
 }
 
-export function parseConvertConfig(argv: string[], env: NodeJS.ProcessEnv = process.env, command = 'convert'): ConvertConfig {
-  const values = parseFlags(argv, CONVERT_FLAGS, command);
-  const source = required(values.source, '--source', 's3://my-log-bucket/logs/ or ./raw-logs');
-  const dest = required(values.dest, '--dest', 's3://my-lake/access-logs/ or ./lake');
-  const keyDates = dateRange(required(values.date, '--date', '2024-01-29'), values.to);
-  if (values['tag-converted'] && !source.startsWith('s3://')) {
+export function parseConvertConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): ConvertConfig {
+  return rangeConvertConfig(FlagValues.fromArgv('convert', argv), env);
+}
+
+/** convert and commit: the key dates of --date [--to]. */
+export function rangeConvertConfig(values: FlagValues, env: NodeJS.ProcessEnv): ConvertConfig {
+  requiredLocations(values);
+  const keyDates = dateRange(required(values.text(FLAGS.date), '--date', '2024-01-29'), values.text(FLAGS.to));
+  return convertConfig(values, keyDates, env);
+}
+
+function requiredLocations(values: FlagValues): { source: string; dest: string } {
+  const source = required(values.text(FLAGS.source), '--source', 's3://my-log-bucket/logs/ or ./raw-logs');
+  const dest = required(values.text(FLAGS.dest), '--dest', 's3://my-lake/access-logs/ or ./lake');
+  return { source, dest };
+}
+
+/**
+ * The convert settings of any command that converts (convert, commit, nightly, backfill), its key dates
+ * already decided: from --date/--to, or from the job.
+ */
+export function convertConfig(values: FlagValues, keyDates: string[], env: NodeJS.ProcessEnv): ConvertConfig {
+  const { source, dest } = requiredLocations(values);
+  if (values.flag(FLAGS.tagConverted) && !source.startsWith('s3://')) {
     throw new ConfigError('--tag-converted tags raw objects in S3 for the safe-expiry lifecycle rule; it needs an s3:// --source', '--tag-converted');
   }
-  const catalog = oneOf(values.catalog, '--catalog', ['local', 'glue', 'none'] as const, 'local');
-  if (catalog !== 'glue' && values.projection) throw new ConfigError('--projection only applies to --catalog glue', '--projection');
-  for (const flag of ['database', 'table'] as const) {
-    const name = values[flag];
-    if (name !== undefined && !/^[a-z0-9_]{1,255}$/.test(name)) {
-      throw new ConfigError(`--${flag} must be lower case letters, digits and _ (Glue/Hive names), got ${JSON.stringify(name)}`, `--${flag}`);
-    }
-  }
-  const concurrency = positiveInt(values.concurrency, '--concurrency', 16, 512);
+  const catalog = values.value(FLAGS.catalog);
+  const projection = values.flag(FLAGS.projection);
+  if (catalog !== 'glue' && projection) throw new ConfigError('--projection only applies to --catalog glue', '--projection');
+  const database = values.optional(FLAGS.database);
+  const table = values.optional(FLAGS.table);
+  const concurrency = values.value(FLAGS.concurrency);
   const aws = parseAwsFlags(values);
-  const shard = parseShard(values.shard, values.shards, env);
+  const shard = parseShard(values.text(FLAGS.shard), values.command === 'commit' ? undefined : values.text(FLAGS.shards), env);
+  const lockWaitSeconds = values.optional(FLAGS.lockWaitSeconds);
   return {
     source,
     dest,
     keyDates,
     catalog,
-    ...(values.database ? { database: values.database } : {}),
-    ...(values.table ? { table: values.table } : {}),
-    projection: values.projection ?? false,
-    layout: oneOf(values.layout, '--layout', ['auto', 'simple', 'date-based'] as const, 'auto'),
+    ...(database ? { database } : {}),
+    ...(table ? { table } : {}),
+    projection,
+    layout: values.value(FLAGS.layout),
     concurrency,
     // Parsing stays on the main thread; the other cores encode Parquet.
-    workers: values.workers === '0' ? 0 : positiveInt(values.workers, '--workers', Math.max(1, Math.min(4, availableParallelism() - 1)), 64),
-    compression: oneOf(values.compression, '--compression', COMPRESSIONS, 'zstd'),
-    memoryBudget: positiveInt(values['memory-mb'], '--memory-mb', 40, 65536) * 1024 * 1024,
-    maxFileRows: positiveInt(values['file-rows'], '--file-rows', 1_000_000),
-    maxFileBytes: positiveInt(values['file-mb'], '--file-mb', DEFAULT_FILE_BYTES / 1024 / 1024, 4096) * 1024 * 1024,
-    rowGroupRows: positiveInt(values['row-group-rows'], '--row-group-rows', 250_000),
-    json: values.json ?? false,
-    quiet: values.quiet ?? false,
-    allowOverlap: values['allow-overlap'] ?? false,
+    workers: values.optional(FLAGS.workers) ?? Math.max(1, Math.min(4, availableParallelism() - 1)),
+    compression: values.value(FLAGS.compression),
+    memoryBudget: values.value(FLAGS.memoryMb) * 1024 * 1024,
+    maxFileRows: values.value(FLAGS.fileRows),
+    maxFileBytes: values.value(FLAGS.fileMb) * 1024 * 1024,
+    rowGroupRows: values.value(FLAGS.rowGroupRows),
+    json: values.flag(FLAGS.json),
+    quiet: values.flag(FLAGS.quiet),
+    allowOverlap: values.flag(FLAGS.allowOverlap),
     ...(shard ? { shard } : {}),
-    tagConverted: values['tag-converted'] ?? false,
-    deleteVanished: values['delete-vanished'] ?? false,
-    dryRun: values['dry-run'] ?? false,
-    redact: parseRedact(values.redact),
-    maxRejectRatio: ratio(values['max-reject-ratio'], '--max-reject-ratio', DEFAULT_MAX_REJECT_RATIO),
-    ...(values['lock-wait-seconds'] !== undefined ? { lockWaitSeconds: values['lock-wait-seconds'] === '0' ? 0 : positiveInt(values['lock-wait-seconds'], '--lock-wait-seconds', 0, 86_400) } : {}),
+    tagConverted: values.flag(FLAGS.tagConverted),
+    deleteVanished: values.flag(FLAGS.deleteVanished),
+    dryRun: values.flag(FLAGS.dryRun),
+    redact: parseRedact(values.optional(FLAGS.redact)),
+    maxRejectRatio: values.value(FLAGS.maxRejectRatio),
+    ...(lockWaitSeconds !== undefined ? { lockWaitSeconds } : {}),
     ...aws,
     // Enough keep-alive sockets for every concurrent fetch plus the writes running beside them.
     aws: { ...aws.aws, maxSockets: Math.max(50, concurrency * 2) },
+    sourceLocation: parseLocation(source, '--source'),
+    destLocation: parseLocation(dest, '--dest'),
   };
 }

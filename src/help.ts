@@ -1,126 +1,130 @@
-/** Help texts: `s3logs --help` and `s3logs <command> --help` (setup and doctor keep theirs beside them). */
+/**
+ * Help texts: `s3logs --help` and `s3logs <command> --help`. What a command does is written here; its
+ * option lines come from the flag table (src/flags/table.ts), so a flag is documented where it is declared.
+ */
+import { helpOptions } from './flags/docs.js';
+import { flagsOf, type Command } from './flags/table.js';
 
-const AWS_HELP = `AWS options (S3 and Glue; standard credential chain: env, ~/.aws, SSO, instance/container role):
-  --region <region>             AWS region (default: AWS_REGION / profile)
-  --profile <name>              named profile from ~/.aws/config
-  --endpoint-url <url>          endpoint for every AWS client (S3-compatible stores use path-style);
-                                AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_GLUE also work
-  --expected-bucket-owner <id>  12-digit account that must own every bucket touched
-  --sse AES256|aws:kms          server-side encryption for outputs
-  --sse-kms-key-id <key>        KMS key for --sse aws:kms
-  --multipart-threshold-mb <n>  outputs this large or larger use multipart upload (default 16)
-  --multipart-chunksize-mb <n>  multipart part size, at least 5 (default 8)
-`;
+interface CommandText {
+  readonly usage: string;
+  readonly about: string;
+  /** After the options: exit codes and pointers. */
+  readonly footer: string;
+}
 
-const CONVERT_HELP = `s3logs convert --source <uri> --dest <uri> --date YYYY-MM-DD [--to YYYY-MM-DD] [options]
-
-Converts the raw S3 server access log objects of one key date (or each date of a range) into
-Hive-partitioned Parquet: <dest>/bucket=<bucket>/dt=<YYYY-MM-DD>/part-<keydate>-<hash>-NNNNN.parquet.
-A key date is the date in the log object's key (both S3 key layouts are detected); rows land in the
-dt partition of their own requestdatetime. The lake holds every raw object's rows once: a run replaces
-the rows of the objects it reads and keeps those of objects gone from the source (expired raw logs)
-and of other sources converted into the same --dest.
-
-  --source <uri>          raw logs: s3://bucket/prefix/, file:///path, or a directory
-  --dest <uri>            Parquet output: s3://bucket/prefix/, file:///path, or a directory
-  --date YYYY-MM-DD       key date (UTC)
-  --to YYYY-MM-DD         last key date of a range (inclusive)
-  --catalog local|glue|none   where partitions are registered (default local: <dest>/_s3logs/catalog.json)
-  --database <db> --table <t> catalog names (default s3_access_logs.access_logs)
-  --projection            with --catalog glue: Athena partition projection instead of partitions
-  --layout auto|simple|date-based   source key layout (default auto)
-  --concurrency <n>       concurrent object fetches (default 16)
-  --workers <n>           threads that encode Parquet while the main thread parses (default: cores - 1,
-                          at least 1, at most 4; 0 = all on the main thread)
-  --compression zstd|snappy|gzip|brotli|lz4|none   Parquet codec (default zstd)
-  --memory-mb <n>         column buffers allocated before the largest partition is written out (default 40)
-  --file-rows <n>         most rows per Parquet file (default 1000000)
-  --file-mb <n>           column data per Parquet file before it is written (default 20; ~5 MiB of zstd Parquet)
-  --row-group-rows <n>    most rows per row group (default 250000)
-  --json                  print a JSON summary on stdout
-  --quiet                 no human output on stderr
-  --allow-overlap         allow --dest inside --source (not recommended)
-  --shard i/N             convert only slice i of N of each key date (see s3logs commit); with
-  --shards N              the slice index comes from AWS_BATCH_JOB_ARRAY_INDEX / JOB_COMPLETION_INDEX
-  --tag-converted         tag committed raw objects s3logs-converted=true (safe lifecycle expiry)
-  --delete-vanished       remove the rows of this key date's objects that are gone from --source
-                          (default: they are kept, and the summary says how many)
-  --lock-wait-seconds <n> wait this long for a lock another live run holds (default: 0 for the key
-                          date's own run, 600 for the publish a last shard or s3logs commit makes)
-  --max-reject-ratio <r>  a key date whose rejected lines exceed this share (and number more than 10)
-                          fails and publishes nothing (default 0.01; 1 turns the check off)
-  --redact presigned|ip|presigned,ip   off by default (rows as logged). presigned: the values of
-                          X-Amz-Credential, X-Amz-Signature, X-Amz-Security-Token, AWSAccessKeyId and
-                          Signature in request_uri, request_query, referrer and rejects become REDACTED;
-                          ip: remoteip truncated to IPv4 /24, IPv6 /48. Recorded in the key date's
-                          manifest and the table's s3logs.redact; a key date is never mixed (see README)
-  --dry-run               check the setup (source, region, credentials, a test write to --dest) and list
-                          per key date the objects, bytes and layout found and what a run would do
-
-${AWS_HELP}
-Exit codes: 0 all key dates converted (or had no objects), 1 some key dates failed, 2 bad usage (also:
-only key dates that refused a --redact they cannot take without mixing), 75 only locks other live runs
-hold stopped key dates (retry later).
-`;
-
-const DEMO_HELP = `s3logs demo [--out <dir>] [--mb <n>]
-
-Generates a seeded sample of S3 server access logs under <dir>/raw-logs (default ./out), converts it
-into <dir>/lake with the local store and catalog, and prints a DuckDB query to try.
-`;
-
-const DDL_HELP = `s3logs ddl --dest <s3 uri> [--database <db>] [--table <t>] [--projection [--buckets a,b] [--first-dt YYYY-MM-DD]]
-s3logs ddl --dest <uri> --duckdb [--table <view>]
-
-Prints the Athena CREATE EXTERNAL TABLE for the Parquet under --dest (or, with --duckdb, a DuckDB
-view), derived from the schema declaration. Athena reads only s3:// locations: a local --dest is
-refused with what to do; the DuckDB view of a local lake uses its absolute path.
-
-  --projection            partition projection TBLPROPERTIES instead of registered partitions:
-                          \`bucket\` as an enum of the buckets the lake holds and \`dt\` as a date range from
-                          the first dt the lake holds to NOW, both read from the bucket=/dt= directories
-                          under --dest (AWS options below for an s3:// --dest)
-  --buckets <a,b,...>     the enum's buckets instead of the listing
-  --first-dt YYYY-MM-DD   the first dt of the range instead of the listing
-
-AWS options: --region, --profile, --endpoint-url (see s3logs convert --help).
-`;
-
-const COMMIT_HELP = `s3logs commit --source <uri> --dest <uri> --date YYYY-MM-DD [--to …] --shards N [convert options]
-
-Publishes a key date converted by N workers (\`convert --shard i/N\`, or an AWS Batch array job / a
-Kubernetes Indexed Job with \`--shards N\`) once every shard has staged its part. The last shard to
-finish normally does this itself; run it as a separate step if your scheduler prefers. It also finishes
-a publish a crash interrupted. Exit 0 also when the round was already published (it says by which run).
-`;
-
-const JOB_SETTINGS_HELP = `Settings come from flags, S3LOGS_* environment variables (--source is S3LOGS_SOURCE, --lag-days is
+const JOB_SETTINGS = `Settings come from flags, S3LOGS_* environment variables (--source is S3LOGS_SOURCE, --lag-days is
 S3LOGS_LAG_DAYS) or a JSON file (--config file.json or S3LOGS_CONFIG; keys are the flag names);
 flags win over the environment, which wins over the file. Unknown keys are errors. Every convert
 option except --date/--to applies. Key dates already converted with the same inputs and schema version
 are skipped (--force converts them again). On a terminal progress is one live line; otherwise JSON log
-lines go to stderr (one per key date, and progress every --progress-seconds, default 30; with
---log-level debug also one per raw object, with its key and counts).
+lines go to stderr (one per key date, and progress every --progress-seconds; with --log-level debug
+also one per raw object, with its key and counts).
 Exit codes: 0 all good, 1 some key dates failed, 2 bad usage or config, 75 only locks other live runs
 hold stopped key dates (retry later), 130/143 interrupted.`;
 
-const NIGHTLY_HELP = `s3logs nightly --source <uri> --dest <uri> [--lag-days 1] [--lookback-days 3] [--as-of YYYY-MM-DD] [convert options]
-
-Converts yesterday's key date (UTC; --lag-days), then re-checks the --lookback-days key dates before it
+const TEXTS: Record<Command, CommandText> = {
+  convert: {
+    usage: 's3logs convert --source <uri> --dest <uri> --date YYYY-MM-DD [--to YYYY-MM-DD] [options]',
+    about: `Converts the raw S3 server access log objects of one key date (or each date of a range) into
+Hive-partitioned Parquet: <dest>/bucket=<bucket>/dt=<YYYY-MM-DD>/part-<keydate>-<hash>-NNNNN.parquet.
+A key date is the date in the log object's key (both S3 key layouts are detected); rows land in the
+dt partition of their own requestdatetime. The lake holds every raw object's rows once: a run replaces
+the rows of the objects it reads and keeps those of objects gone from the source (expired raw logs)
+and of other sources converted into the same --dest.`,
+    footer: `Exit codes: 0 all key dates converted (or had no objects), 1 some key dates failed, 2 bad usage (also:
+only key dates that refused a --redact they cannot take without mixing), 75 only locks other live runs
+hold stopped key dates (retry later).`,
+  },
+  nightly: {
+    usage: 's3logs nightly --source <uri> --dest <uri> [--lag-days 1] [--lookback-days 3] [--as-of YYYY-MM-DD] [convert options]',
+    about: `Converts yesterday's key date (UTC; --lag-days), then re-checks the --lookback-days key dates before it
 and reprocesses only those whose raw objects changed since they were converted (late delivery).
---as-of runs the schedule as if today were that UTC date (replays, trying it on sample data).
+--as-of runs the schedule as if today were that UTC date (replays, trying it on sample data).`,
+    footer: JOB_SETTINGS,
+  },
+  backfill: {
+    usage: 's3logs backfill --source <uri> --dest <uri> --from YYYY-MM-DD --to YYYY-MM-DD [--parallel-dates 2] [--force] [convert options]',
+    about: 'Converts every key date of the range, --parallel-dates at a time; resumable.',
+    footer: JOB_SETTINGS,
+  },
+  commit: {
+    usage: 's3logs commit --source <uri> --dest <uri> --date YYYY-MM-DD [--to …] --shards N [convert options]',
+    about: `Publishes a key date converted by N workers (\`convert --shard i/N\`, or an AWS Batch array job / a
+Kubernetes Indexed Job with \`--shards N\`) once every shard has staged its part. The last shard to
+finish normally does this itself; run it as a separate step if your scheduler prefers. It also finishes
+a publish a crash interrupted.`,
+    footer: 'Exit 0 also when the round was already published (it says by which run).',
+  },
+  setup: {
+    usage: 's3logs setup --bucket <source> --log-bucket <dest> [options]',
+    about: `Enables S3 server access logging on --bucket, delivered to --log-bucket, and gives S3's log delivery
+(logging.s3.amazonaws.com) permission to write there. Reads first and writes only what differs, so a
+second run changes nothing. Other bucket policy statements and lifecycle rules are kept.
+Refuses a log bucket equal to the source bucket or in another region.`,
+    footer: `IAM permissions setup needs, the policy it writes and the key-format trade-off: docs/logging.md.
 
-${JOB_SETTINGS_HELP}
-`;
+Exit codes: 0 done (or nothing to do), 1 an AWS call failed, 2 bad usage or a refused setup.`,
+  },
+  doctor: {
+    usage: 's3logs doctor --source <s3 uri> --dest <uri> [--bucket <logged bucket>] [--catalog glue --database d --table t]',
+    about: `Checks that S3 server access logging and the conversion can work, and prints one line per check,
+✓ or ✗ with the fix:
+  credentials and region resolve;
+  logging is on for the logged bucket and delivers to --source (GetBucketLogging);
+  the log bucket is a separate bucket in the same region;
+  the log bucket policy lets logging.s3.amazonaws.com put objects under the log prefix, and no more
+    (no "*" principal, only s3:PutObject, aws:SourceAccount and aws:SourceArn conditions);
+  no lifecycle rule expires raw logs that are not tagged s3logs-converted=true;
+  --source can be listed and read, --dest takes a put and a delete (probe _s3logs/doctor-probe-<random>,
+    removed again);
+  with --catalog glue: the Glue database and table are reachable;
+  once --dest holds converted key dates: the newest ones hold no live presigned-URL secrets
+    (X-Amz-Security-Token, X-Amz-Signature, …); a warning (!) suggests --redact presigned, it does
+    not fail doctor.`,
+    footer: 'Exit codes: 0 every check passed (warnings included), 1 some check failed, 2 bad usage.',
+  },
+  report: {
+    usage: `s3logs report --dest <uri> [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--bucket <name>] [--out report.html] [--format html|json|md]
+s3logs report --athena-sql [--from …] [--to …] [--bucket <name>] [--database <db>] [--table <t>]`,
+    about: `Answers security, usage, cost and operations questions from the Parquet under --dest with DuckDB
+(in-process, no extension downloads). Only the bucket=<b>/dt=<d>/ partitions of the range are listed
+and read; an s3:// destination is read through s3logs' own S3 client (files in range only).
+--database and --table apply to --athena-sql only.`,
+    footer: `Definitions of every figure and the price table: docs/report.md.
+Exit codes: 0 report written, 1 failed (storage, query), 2 bad usage.`,
+  },
+  ddl: {
+    usage: `s3logs ddl --dest <s3 uri> [--database <db>] [--table <t>] [--projection [--buckets a,b] [--first-dt YYYY-MM-DD]]
+s3logs ddl --dest <uri> --duckdb [--table <view>]`,
+    about: `Prints the Athena CREATE EXTERNAL TABLE for the Parquet under --dest (or, with --duckdb, a DuckDB
+view), derived from the schema declaration. Athena reads only s3:// locations: a local --dest is
+refused with what to do; the DuckDB view of a local lake uses its absolute path. With --projection,
+\`bucket\` is an enum of the buckets the lake holds and \`dt\` a date range from the first dt the lake
+holds to NOW, both read from the bucket=/dt= files under --dest (or given with --buckets/--first-dt).`,
+    footer: '',
+  },
+  demo: {
+    usage: 's3logs demo [--out <dir>] [--mb <n>]',
+    about: `Generates a seeded sample of S3 server access logs under <dir>/raw-logs, converts it into <dir>/lake
+with the local store and catalog, and prints a DuckDB query to try.`,
+    footer: '',
+  },
+};
 
-const BACKFILL_HELP = `s3logs backfill --source <uri> --dest <uri> --from YYYY-MM-DD --to YYYY-MM-DD [--parallel-dates 2] [--force] [convert options]
+/** `s3logs <command> --help`. */
+export function commandHelp(command: Command): string {
+  const text = TEXTS[command];
+  const parts = [text.usage, text.about, helpOptions(command, false).trimEnd()];
+  if (flagsOf(command).some((f) => f.aws)) {
+    parts.push(`AWS options (standard credential chain: env, ~/.aws, SSO, instance/container role):\n${helpOptions(command, true).trimEnd()}`);
+  }
+  if (text.footer) parts.push(text.footer);
+  return parts.join('\n\n') + '\n';
+}
 
-Converts every key date of the range, --parallel-dates at a time; resumable.
-
-${JOB_SETTINGS_HELP}
-`;
-
-export const COMMAND_HELP: Record<string, string> = { convert: CONVERT_HELP, demo: DEMO_HELP, ddl: DDL_HELP, commit: COMMIT_HELP, nightly: NIGHTLY_HELP, backfill: BACKFILL_HELP };
+export function isCommand(name: string): name is Command {
+  return Object.hasOwn(TEXTS, name);
+}
 
 export const HELP = `s3logs — S3 server access logs → typed, Hive-partitioned Parquet, registered in a catalog
 

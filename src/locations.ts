@@ -4,10 +4,10 @@
  */
 import { statSync, type Stats } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { basename, dirname, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, dirname, sep } from 'node:path';
 import type { AwsOptions } from './aws/config.js';
 import { ConfigError } from './errors.js';
+import { parseLocation, type Location } from './location.js';
 import type { SourceLocation } from './pipeline.js';
 import { LocalStorage } from './storage/local.js';
 import type { Storage } from './storage/Storage.js';
@@ -20,21 +20,7 @@ export interface StoreOptions {
   readonly partSize?: number;
 }
 
-type Parsed = { kind: 's3'; bucket: string; prefix: string } | { kind: 'local'; path: string };
-
-export function parseLocation(uri: string, flag: string): Parsed {
-  if (uri.startsWith('s3://')) {
-    const rest = uri.slice(5);
-    const slash = rest.indexOf('/');
-    const bucket = slash === -1 ? rest : rest.slice(0, slash);
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]{1,254}$/.test(bucket)) throw new ConfigError(`${flag} ${uri}: ${JSON.stringify(bucket)} is not a bucket name`, flag);
-    return { kind: 's3', bucket, prefix: slash === -1 ? '' : rest.slice(slash + 1) };
-  }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) && !uri.startsWith('file://')) {
-    throw new ConfigError(`${flag} ${uri}: only s3://, file:// and local paths are supported`, flag);
-  }
-  return { kind: 'local', path: resolve(uri.startsWith('file://') ? fileURLToPath(uri) : uri) };
-}
+export { parseLocation, type Location } from './location.js';
 
 async function s3Storage(uri: string, options: StoreOptions): Promise<Storage> {
   const { createS3Storage } = await import('./storage/s3.js');
@@ -52,8 +38,9 @@ async function s3Storage(uri: string, options: StoreOptions): Promise<Storage> {
  * prefix without its trailing slash is read as the local path is: `s3://b/logs` is the "folder" `logs/`
  * when keys are under it, otherwise a file-name prefix (`s3://b/logs/emr` for `logs/emr2021-…`).
  */
-export async function openSource(uri: string, options: StoreOptions): Promise<SourceLocation> {
-  const parsed = parseLocation(uri, '--source');
+export async function openSource(location: Location | string, options: StoreOptions): Promise<SourceLocation> {
+  const parsed = typeof location === 'string' ? parseLocation(location, '--source') : location;
+  const uri = parsed.uri;
   if (parsed.kind === 's3') {
     const storage = await s3Storage(`s3://${parsed.bucket}/`, options);
     return { storage, prefix: await s3SourcePrefix(storage, parsed.prefix) };
@@ -94,8 +81,8 @@ async function s3SourcePrefix(storage: Storage, prefix: string): Promise<string>
   }
 }
 
-export async function openDest(uri: string, options: StoreOptions): Promise<Storage> {
-  const parsed = parseLocation(uri, '--dest');
+export async function openDest(location: Location | string, options: StoreOptions): Promise<Storage> {
+  const parsed = typeof location === 'string' ? parseLocation(location, '--dest') : location;
   if (parsed.kind === 's3') {
     const prefix = parsed.prefix === '' || parsed.prefix.endsWith('/') ? parsed.prefix : parsed.prefix + '/';
     return s3Storage(`s3://${parsed.bucket}/${prefix}`, options);
@@ -107,9 +94,7 @@ export async function openDest(uri: string, options: StoreOptions): Promise<Stor
  * Refuses a destination inside the source prefix or the other way round: the output would be listed as
  * input on the next run, and S3 would log the writes to the logs (recursive, expensive).
  */
-export function checkOverlap(sourceUri: string, destUri: string): void {
-  const source = parseLocation(sourceUri, '--source');
-  const dest = parseLocation(destUri, '--dest');
+export function checkOverlap(source: Location, dest: Location): void {
   let overlap = false;
   if (source.kind === 's3' && dest.kind === 's3') {
     overlap = source.bucket === dest.bucket && (dest.prefix.startsWith(source.prefix) || source.prefix.startsWith(dest.prefix));
@@ -120,7 +105,7 @@ export function checkOverlap(sourceUri: string, destUri: string): void {
   }
   if (overlap) {
     throw new ConfigError(
-      `--dest ${destUri} overlaps --source ${sourceUri}: outputs would be read back as inputs. Use a separate prefix or bucket for the Parquet output (or pass --allow-overlap if you are sure)`,
+      `--dest ${dest.uri} overlaps --source ${source.uri}: outputs would be read back as inputs. Use a separate prefix or bucket for the Parquet output (or pass --allow-overlap if you are sure)`,
       '--dest',
     );
   }

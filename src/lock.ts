@@ -16,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { LockedError } from './errors.js';
 import { readVersionedRecord, recordBody, type LockRecord } from './records.js';
 import type { Storage } from './storage/Storage.js';
 
@@ -25,16 +26,8 @@ export function leaseMs(): number {
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 60_000;
 }
 
-export class LockedError extends Error {
-  override readonly name = 'LockedError';
-  constructor(
-    message: string,
-    readonly lockUri: string,
-    readonly holder: LockRecord | undefined,
-  ) {
-    super(message);
-  }
-}
+/** Defined in src/errors.ts with the other error classes; exported here too for existing importers. */
+export { LockedError };
 
 function alive(pid: number): boolean {
   try {

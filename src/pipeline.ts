@@ -5,19 +5,21 @@
  * The pipeline sees only the Storage and Catalog interfaces; what the lake holds and how a publish
  * keeps every raw object's rows exactly once is the commit stage's (src/stages/commit.ts).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { SCHEMA_VERSION } from '../schemas/accessLog.js';
 import type { Catalog } from './catalog/Catalog.js';
-import { InterruptedError, KeyDateError, type Stage } from './errors.js';
+import { compareKeys } from './compare.js';
+import { DecompressError, InterruptedError, KeyDateError, LockedError, type Stage } from './errors.js';
 import { failpoint } from './failpoints.js';
-import { LeaseLock, LockedError } from './lock.js';
+import { LeaseLock } from './lock.js';
 import { countsOf, lakeKeys, objectName, readManifest, readRecord, writeRecord, type KeyDateManifest, type ListingScope, type ObjectRecord, type RegisteredMarker, type StagedFileRecord, type StagedPart } from './records.js';
 import { tableDefinition } from './schema/table.js';
+import { newRunId } from './runId.js';
 import { listShardManifests, readShardRound, shardLabel, shardTag, writeShardManifest, type ShardSpec } from './shards.js';
 import type { ObjectInfo, Storage } from './storage/Storage.js';
 import { clearPrefix, inScope, publish, recoverPublishes, shardOf, type PublishOutcome } from './stages/commit.js';
 import { inThreadEncoder, workerEncoder, workersAvailable } from './stages/encoder.js';
-import { decompressObject, DecompressError } from './stages/decompress.js';
+import { decompressObject } from './stages/decompress.js';
 import { fetchInOrder } from './stages/fetch.js';
 import { listKeyDate, ObjectFeed, type KeyDateListing, type KeyLayout } from './stages/list.js';
 import { LineSpans, parseLogObject } from './stages/parse.js';
@@ -80,10 +82,6 @@ const GUARD_MIN_REJECTS = 10;
 
 /** Default wait of a last shard for the publish lock: a few leases of another shard's commit. */
 const LOCK_WAIT_MS = 10 * 60_000;
-
-function newRunId(): string {
-  return `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
-}
 
 /** Converts one key date; never throws for data or storage problems — a failure is in the summary. */
 export async function convertKeyDate(settings: ConvertSettings, keyDate: string): Promise<KeyDateSummary> {
@@ -619,7 +617,7 @@ function compareWithLake(
  */
 function finalNames(part: StagedPart): StagedPart {
   const hash = createHash('sha256');
-  for (const o of [...part.objects].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) hash.update(`${o.name}\0${o.etag}\0${o.size}\n`);
+  for (const o of [...part.objects].sort((a, b) => compareKeys(a.name, b.name))) hash.update(`${o.name}\0${o.etag}\0${o.size}\n`);
   const tag = hash.digest('hex').slice(0, 8);
   const rename = (key: string, from: RegExp, to: string) => {
     const renamed = key.replace(from, to);

@@ -229,15 +229,16 @@ export function objectName(key: string): string {
   return key.slice(key.lastIndexOf('/') + 1);
 }
 
-export function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+export { compareKeys } from './compare.js';
 
-function parse<T>(storage: Storage, key: string, body: Uint8Array): T {
+/** A body that is not JSON: the caller's error, or by default a StorageError that says what to do. */
+type InvalidJson = (error: unknown) => Error;
+
+function parse<T>(storage: Storage, key: string, body: Uint8Array, invalid?: InvalidJson): T {
   try {
     return JSON.parse(Buffer.from(body).toString('utf8')) as T;
-  } catch {
-    throw new StorageError(`${storage.uri}${key} is not valid JSON; it was not written by s3logs or was damaged. Move it aside and re-run this key date`, 'io', key);
+  } catch (error) {
+    throw invalid?.(error) ?? new StorageError(`${storage.uri}${key} is not valid JSON; it was not written by s3logs or was damaged. Move it aside and re-run this key date`, 'io', key);
   }
 }
 
@@ -247,9 +248,10 @@ export async function readRecord<T>(storage: Storage, key: string): Promise<T | 
   return found?.record;
 }
 
-export async function readVersionedRecord<T>(storage: Storage, key: string): Promise<{ record: T; version: string } | undefined> {
+/** The one reader of JSON documents in a store: the record and the version to write it back against. */
+export async function readVersionedRecord<T>(storage: Storage, key: string, invalid?: InvalidJson): Promise<{ record: T; version: string } | undefined> {
   const found = await storage.getVersioned(key);
-  return found ? { record: parse<T>(storage, key, found.body), version: found.version } : undefined;
+  return found ? { record: parse<T>(storage, key, found.body, invalid), version: found.version } : undefined;
 }
 
 export function recordBody(record: unknown): Buffer {

@@ -2,16 +2,13 @@
  * What a key date's run reports: counts that reconcile (lines = rows + rejects), what was published,
  * what the lake kept for objects gone from the source, and on failure where, why, and the fix.
  */
-import { CatalogError, ConfigError, InterruptedError, KeyDateError, StorageError, errorMessage, type Stage } from './errors.js';
-import { LockedError } from './lock.js';
+import { errorCode, errorMessage, KeyDateError, type ErrorCode, type Stage } from './errors.js';
 import type { KeyDateCounts } from './records.js';
-import { PublishConflictError } from './stages/commit.js';
 import type { ParseCounts } from './stages/parse.js';
 
 export type KeyDateStatus = 'converted' | 'unchanged' | 'empty' | 'staged' | 'failed' | 'planned';
 
-/** Bounded failure kinds: schedulers and scripts act on these, not on messages. */
-export type ErrorCode = 'locked' | 'conflict' | 'interrupted' | 'storage' | 'catalog' | 'data' | 'config' | 'internal';
+export { errorCode, type ErrorCode } from './errors.js';
 
 export interface KeyDateSummary extends KeyDateCounts {
   keyDate: string;
@@ -87,16 +84,6 @@ export function newSummary(keyDate: string): KeyDateSummary {
     seconds: 0,
     stageSeconds: {},
   };
-}
-
-export function errorCode(error: unknown): ErrorCode {
-  if (error instanceof LockedError) return 'locked';
-  if (error instanceof PublishConflictError) return 'conflict';
-  if (error instanceof CatalogError) return 'catalog';
-  if (error instanceof StorageError) return 'storage';
-  if (error instanceof ConfigError) return 'config';
-  if (error instanceof InterruptedError) return 'interrupted';
-  return error instanceof KeyDateError ? 'data' : 'internal';
 }
 
 /** @param stage where the run was; a KeyDateError says where the problem is itself. */

@@ -124,11 +124,16 @@ describe('backfill', () => {
     const now = new Date().toISOString();
     await writeFile(lock, JSON.stringify({ kind: 's3logs/lock', token: 't', runId: 'elsewhere', purpose: 'convert', host: 'other-host', pid: 1, acquiredAt: now, renewedAt: now, expiresAt: new Date(Date.now() + 3_600_000).toISOString() }));
     const args = ['--source', join(raw, 'logs/'), '--dest', lake, '--from', days[0]!, '--to', days[3]!, '--parallel-dates', '2', '--quiet'];
-    const first = await runBackfill(args, {});
+    // Through the CLI: the summary on stdout (--json) and the JSON log lines on stderr both carry the bounded code.
+    const first = await runCli(['backfill', ...args, '--json']);
     // The only failure is a lock another live run holds: 75, so a scheduler retries later.
-    expect(first.exitCode).toBe(75);
-    expect(first.summary!.failedKeyDates).toEqual(['2024-06-03']);
-    expect(first.summary!.keyDates.find((k) => k.keyDate === '2024-06-03')!.error).toMatchObject({ stage: 'lock', code: 'locked', message: expect.stringMatching(/held by run elsewhere \(convert\) on other-host.*Wait for it/) });
+    expect(first.code, first.stderr).toBe(75);
+    const summary = JSON.parse(first.stdout) as { failedKeyDates: string[]; keyDates: Array<{ keyDate: string; error?: object }> };
+    expect(summary.failedKeyDates).toEqual(['2024-06-03']);
+    expect(summary.keyDates.find((k) => k.keyDate === '2024-06-03')!.error).toEqual({ stage: 'lock', code: 'locked', message: expect.stringMatching(/held by run elsewhere \(convert\) on other-host.*Wait for it/) });
+    // --quiet keeps error lines: the failed key date's, with its stage and error_code.
+    const failed = first.stderr.trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.msg === 'key date failed');
+    expect(failed).toEqual([expect.objectContaining({ keyDate: '2024-06-03', stage: 'lock', error_code: 'locked', err: expect.stringMatching(/held by run elsewhere/) })]);
     await rm(lock);
     const second = await runBackfill(args, {});
     expect(second.exitCode).toBe(0);

@@ -97,7 +97,7 @@ export class GlueCatalog implements Catalog {
   private readonly ids: { CatalogId?: string; DatabaseName: string };
   private readonly database: string;
   private readonly table: string;
-  private descriptor?: StorageDescriptor;
+  private descriptor: StorageDescriptor | undefined;
 
   constructor(private readonly options: GlueCatalogOptions) {
     this.database = options.database.toLowerCase();
@@ -314,7 +314,7 @@ export class GlueCatalog implements Catalog {
     return found;
   }
 
-  private partitionFailure(operation: string, values: string[] | undefined, detail: { ErrorCode?: string; ErrorMessage?: string } | undefined): never {
+  private partitionFailure(operation: string, values: string[] | undefined, detail: { ErrorCode?: string | undefined; ErrorMessage?: string | undefined } | undefined): never {
     const name = partitionName({ bucket: values?.[0] ?? '?', dt: values?.[1] ?? '?' });
     const code = detail?.ErrorCode ?? 'UnknownError';
     throw new CatalogError(

@@ -3,7 +3,8 @@
  * throttling and ConcurrentModificationException (which the SDK does not retry), read-modify-write
  * replays when UpdateTable loses a race, and errors that name the missing glue: action.
  */
-import { CatalogError, errorMessage } from '../errors.js';
+import { backoffMs, retrying, sleep } from '../backoff.js';
+import { CatalogError, errorMessage, TableConflict } from '../errors.js';
 
 export interface RetryOptions {
   /** Attempts per call at our level, including the first (each may include the SDK's own retries). */
@@ -12,8 +13,8 @@ export interface RetryOptions {
   readonly maxDelayMs?: number;
 }
 
-/** Another writer kept changing the table between our GetTable and UpdateTable. */
-export class TableConflict extends CatalogError {}
+/** Defined in src/errors.ts with the other error classes; exported here too for existing importers. */
+export { TableConflict };
 
 const RETRIABLE = new Set(['ThrottlingException', 'ConcurrentModificationException', 'InternalServiceException', 'OperationTimeoutException']);
 
@@ -44,46 +45,43 @@ export class GlueRetry {
     send: () => Promise<T>,
     opts: { tolerate?: string; conflictsAreFinal?: boolean } = {},
   ): Promise<T | undefined> {
-    for (let attempt = 1; ; attempt++) {
-      this.calls++;
-      try {
-        const out = await send();
-        this.retries += Math.max(0, (out.$metadata?.attempts ?? 1) - 1);
-        return out;
-      } catch (error) {
-        const e = error as { name?: string; message?: string; $metadata?: { attempts?: number } };
-        this.retries += Math.max(0, (e.$metadata?.attempts ?? 1) - 1);
-        if (opts.tolerate && e.name === opts.tolerate) return undefined;
-        const conflict = e.name === 'ConcurrentModificationException';
-        if (conflict && opts.conflictsAreFinal) {
-          throw new TableConflict(`glue:${operation} on ${this.where}: the table changed concurrently (${e.message}); re-run if this persists`, 'throttled', undefined, { cause: error });
+    return retrying(
+      async () => {
+        this.calls++;
+        try {
+          const out = await send();
+          this.retries += Math.max(0, (out.$metadata?.attempts ?? 1) - 1);
+          return out;
+        } catch (error) {
+          const e = error as { name?: string; message?: string; $metadata?: { attempts?: number } };
+          this.retries += Math.max(0, (e.$metadata?.attempts ?? 1) - 1);
+          if (opts.tolerate && e.name === opts.tolerate) return undefined;
+          if (e.name === 'ConcurrentModificationException' && opts.conflictsAreFinal) {
+            throw new TableConflict(`glue:${operation} on ${this.where}: the table changed concurrently (${e.message}); re-run if this persists`, 'throttled', undefined, { cause: error });
+          }
+          throw error;
         }
-        if (RETRIABLE.has(e.name ?? '') && attempt < this.maxAttempts) {
-          this.retries++;
-          await this.pause(attempt);
-          continue;
-        }
-        throw this.toCatalogError(operation, e, attempt, error);
-      }
-    }
+      },
+      {
+        ...this.backoff(),
+        retryable: (error) => !(error instanceof TableConflict) && RETRIABLE.has((error as { name?: string }).name ?? ''),
+        giveUp: (error, attempts) => (error instanceof TableConflict ? error : this.toCatalogError(operation, error as { name?: string; message?: string }, attempts, error)),
+      },
+    );
   }
 
   /** Re-runs a read-modify-write of the table when UpdateTable lost a race (stale VersionId). */
-  async conflicts<T>(work: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await work();
-      } catch (error) {
-        if (!(error instanceof TableConflict) || attempt >= this.maxAttempts) throw error;
-        this.retries++;
-        await this.pause(attempt);
-      }
-    }
+  conflicts<T>(work: () => Promise<T>): Promise<T> {
+    return retrying(work, { ...this.backoff(), retryable: (error) => error instanceof TableConflict });
   }
 
+  /** One backoff step (a batch call that made no progress). */
   pause(attempt: number): Promise<void> {
-    const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1));
-    return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+    return sleep(backoffMs(attempt, this.baseDelayMs, this.maxDelayMs));
+  }
+
+  private backoff() {
+    return { maxAttempts: this.maxAttempts, baseMs: this.baseDelayMs, maxMs: this.maxDelayMs, onRetry: () => void this.retries++ };
   }
 
   private toCatalogError(operation: string, e: { name?: string; message?: string }, attempts: number, cause: unknown): CatalogError {

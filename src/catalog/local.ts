@@ -4,8 +4,10 @@
  * and rows per partition without listing or reading Parquet.
  */
 import { isAbsolute } from 'node:path';
+import { retrying } from '../backoff.js';
+import { compareKeys } from '../compare.js';
 import { CatalogError, errorMessage } from '../errors.js';
-import { lakeKeys } from '../records.js';
+import { lakeKeys, readVersionedRecord } from '../records.js';
 import type { Storage } from '../storage/Storage.js';
 import { checkPartitionKeys, reconcileColumns } from '../schema/ddl.js';
 import { intersectRedact, normalizeRedact, sameRedact } from '../stages/redact.js';
@@ -50,6 +52,9 @@ interface CatalogDocument {
   table?: StoredTable;
   partitions: Record<string, StoredPartition>;
 }
+
+/** A compare-and-swap that lost to another writer: read again and retry. */
+const LOST_RACE = Symbol('the catalog document changed under this write');
 
 export type PartitionStats = PartitionEntry & { files: number; rows: number };
 
@@ -215,13 +220,21 @@ export class LocalCatalog implements Catalog {
    */
   private update<T>(change: (doc: CatalogDocument) => { result: T; changed: boolean }): Promise<T> {
     return this.serial(async () => {
-      for (let attempt = 1; ; attempt++) {
-        const { doc, version } = await this.loadVersioned();
-        const { result, changed } = change(doc);
-        if (!changed || (await this.save(doc, version))) return result;
-        if (attempt >= 50) throw new CatalogError(`local catalog ${this.storage.uri}${this.key} kept changing under this run (50 attempts); re-run`, 'io');
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
-      }
+      return retrying(
+        async () => {
+          const { doc, version } = await this.loadVersioned();
+          const { result, changed } = change(doc);
+          if (!changed || (await this.save(doc, version))) return result;
+          throw LOST_RACE;
+        },
+        {
+          maxAttempts: 50,
+          baseMs: 10,
+          maxMs: 250,
+          retryable: (error) => error === LOST_RACE,
+          giveUp: (error) => (error === LOST_RACE ? new CatalogError(`local catalog ${this.storage.uri}${this.key} kept changing under this run (50 attempts); re-run`, 'io') : error),
+        },
+      );
     });
   }
 
@@ -232,17 +245,13 @@ export class LocalCatalog implements Catalog {
   private async loadVersioned(): Promise<{ doc: CatalogDocument; version: string | undefined }> {
     let found;
     try {
-      found = await this.storage.getVersioned(this.key);
+      found = await readVersionedRecord<unknown>(this.storage, this.key, (error) => this.corrupt(`it is not valid JSON (${errorMessage(error)})`, error));
     } catch (error) {
+      if (error instanceof CatalogError) throw error;
       throw new CatalogError(`cannot read local catalog ${this.storage.uri}${this.key}: ${errorMessage(error)}`, 'io', undefined, { cause: error });
     }
     if (!found) return { doc: { format: 1, partitions: {} }, version: undefined };
-    let doc: unknown;
-    try {
-      doc = JSON.parse(new TextDecoder().decode(found.body));
-    } catch (error) {
-      throw this.corrupt(`it is not valid JSON (${errorMessage(error)})`, error);
-    }
+    const doc = found.record;
     if (typeof doc !== 'object' || doc === null || (doc as CatalogDocument).format !== 1 || typeof (doc as CatalogDocument).partitions !== 'object') {
       throw this.corrupt('it is not an s3logs catalog document (format 1)');
     }
@@ -279,5 +288,5 @@ function sameContribution(a: Contribution | undefined, b: Contribution): boolean
 }
 
 function sorted(doc: CatalogDocument): StoredPartition[] {
-  return Object.values(doc.partitions).sort((a, b) => (a.bucket === b.bucket ? a.dt.localeCompare(b.dt) : a.bucket < b.bucket ? -1 : 1));
+  return Object.values(doc.partitions).sort((a, b) => compareKeys(a.bucket, b.bucket) || compareKeys(a.dt, b.dt));
 }

@@ -4,18 +4,21 @@
  * is for schedulers that run a separate step after the array job, and for finishing a round whose last
  * shard could not take the publish lock. It also finishes a publish a crash interrupted.
  */
-import { parseConvertConfig } from '../config.js';
+import { rangeConvertConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { FlagValues } from '../flags/read.js';
+import { FLAGS } from '../flags/table.js';
 import { commitKeyDate } from '../pipeline.js';
 import type { KeyDateSummary } from '../summary.js';
 import { exitCode, formatSummary, openRun, summarize } from './convert.js';
 
 export async function runCommit(argv: string[]): Promise<number> {
-  // Here --shards is only the count the shards ran with, not this process's slice.
-  const at = argv.indexOf('--shards');
-  const shards = at === -1 ? NaN : Number(argv[at + 1]);
-  const config = parseConvertConfig(at === -1 ? argv : [...argv.slice(0, at), ...argv.slice(at + 2)], {}, 'commit');
-  if (!(shards >= 2)) throw new ConfigError('--shards N (the N the shards ran with, at least 2) is required', '--shards');
+  // Here --shards is only the count the shards ran with, not this process's slice (commit's own entry
+  // in the flag table); a scheduler's array index in the environment is not read.
+  const values = FlagValues.fromArgv('commit', argv);
+  const config = rangeConvertConfig(values, {});
+  if (!values.given(FLAGS.commitShards)) throw new ConfigError('--shards N (the N the shards ran with, at least 2) is required', '--shards');
+  const shards = values.optional(FLAGS.commitShards)!;
   const started = performance.now();
   const { settings, close } = await openRun(config);
   const results: KeyDateSummary[] = [];

@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import type { Catalog } from '../catalog/Catalog.js';
 import { parseConvertConfig, type ConvertConfig } from '../config.js';
 import { CatalogError, ConfigError } from '../errors.js';
-import { checkOverlap, openDest, openSource, parseLocation, type StoreOptions } from '../locations.js';
+import { checkOverlap, openDest, openSource, type StoreOptions } from '../locations.js';
 import { convertKeyDate, planKeyDate, type ConvertSettings } from '../pipeline.js';
 import { checkDest, checkSource } from '../preflight.js';
 import type { KeyDateCounts } from '../records.js';
@@ -29,7 +29,7 @@ export interface RunSummary extends KeyDateCounts {
 
 export async function runConvert(argv: string[]): Promise<number> {
   const config = parseConvertConfig(argv);
-  if (!config.allowOverlap) checkOverlap(config.source, config.dest);
+  if (!config.allowOverlap) checkOverlap(config.sourceLocation, config.destLocation);
   return withShutdownSignals(async (signal) => {
     const summary = await convert(config, config.quiet || config.json ? undefined : progressPrinter(), { signal });
     if (config.json) process.stdout.write(JSON.stringify(summary) + '\n');
@@ -70,8 +70,8 @@ export async function openRun(
     ...(config.multipartThreshold ? { multipartThreshold: config.multipartThreshold } : {}),
     ...(config.partSize ? { partSize: config.partSize } : {}),
   };
-  const source = await openSource(config.source, stores);
-  const dest = await openDest(config.dest, stores);
+  const source = await openSource(config.sourceLocation, stores);
+  const dest = await openDest(config.destLocation, stores);
   const close = async () => {
     await source.storage.close?.();
     await dest.close?.();
@@ -154,7 +154,7 @@ async function probeCatalog(catalog: Catalog, kind: string): Promise<void> {
 /** Marks raw objects as converted once their rows are published (the safe-expiry lifecycle rule keys on it). */
 function tagger(config: ConvertConfig): (keys: string[]) => Promise<void> {
   return async (keys) => {
-    const location = parseLocation(config.source, '--source');
+    const location = config.sourceLocation;
     if (location.kind !== 's3') return;
     // Loaded here: the S3 SDK costs every run ~0.2 s of start-up, and a local run never tags.
     const [{ createControlS3Client }, { tagConverted }] = await Promise.all([import('../setup/clients.js'), import('../setup/tagging.js')]);

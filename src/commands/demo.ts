@@ -1,16 +1,18 @@
 /** `s3logs demo` (npm start): convert a seeded sample on the local store and show how to query it. */
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { writeKeyDateToDirectory } from '../../scripts/genLogs.js';
-import { parseConvertConfig, parseFlags } from '../config.js';
+import { parseConvertConfig } from '../config.js';
+import { writeKeyDateToDirectory } from '../demo/genLogs.js';
+import { FlagValues } from '../flags/read.js';
+import { FLAGS } from '../flags/table.js';
 import { convert, formatSummary } from './convert.js';
 
 const DEMO_DATE = '2024-01-29';
 
 export async function runDemo(argv: string[]): Promise<number> {
-  const values = parseFlags(argv, { out: { type: 'string' }, mb: { type: 'string' } }, 'demo');
-  const out = resolve(values.out ?? 'out');
-  const mb = values.mb === undefined ? 4 : Number(values.mb);
+  const values = FlagValues.fromArgv('demo', argv);
+  const out = resolve(values.value(FLAGS.demoOut));
+  const mb = values.value(FLAGS.demoMb);
   const raw = join(out, 'raw-logs');
   const lake = join(out, 'lake');
   await rm(raw, { recursive: true, force: true });

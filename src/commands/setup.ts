@@ -6,35 +6,6 @@ import { createControlS3Client } from '../setup/clients.js';
 import { ACCOUNT_SOURCE_TEXT, planSetup, type SetupPlan } from '../setup/planSetup.js';
 import { parseSetupConfig, type SetupConfig } from '../setup/setupConfig.js';
 
-export const SETUP_HELP = `s3logs setup --bucket <source> --log-bucket <dest> [options]
-
-Enables S3 server access logging on --bucket, delivered to --log-bucket, and gives S3's log delivery
-(logging.s3.amazonaws.com) permission to write there. Reads first and writes only what differs, so a
-second run changes nothing. Other bucket policy statements and lifecycle rules are kept.
-Refuses a log bucket equal to the source bucket or in another region.
-
-  --bucket <name>               the bucket whose requests are logged
-  --log-bucket <name>           where S3 delivers the raw logs (same region, not --bucket)
-  --log-prefix <prefix>         key prefix of the raw logs (default logs/; a trailing / is added)
-  --key-format simple|partitioned   S3 log object keys (default partitioned: <prefix><account>/<region>/<bucket>/YYYY/MM/DD/...)
-  --partition-date event|delivery   with partitioned keys: date of the request (default) or of delivery
-  --account <id>                12-digit account owning --bucket, for the aws:SourceAccount condition
-                                (default: --expected-bucket-owner, else the account in an existing log
-                                delivery statement of --log-bucket, else the caller's account from STS
-                                GetCallerIdentity; the output says which was used)
-  --raw-transition-days <n>     lifecycle: move raw logs to --raw-transition-class after n days
-  --raw-transition-class STANDARD_IA|INTELLIGENT_TIERING|GLACIER_IR   (default STANDARD_IA, n >= 30)
-  --raw-expire-days <n>         lifecycle: delete raw logs after n days, but only those tagged
-                                s3logs-converted=true (convert --tag-converted sets it)
-  --dry-run                     print every change (policies and configurations as JSON), change nothing
-  --json                        print the plan as JSON on stdout
-
-AWS options: --region, --profile, --endpoint-url, --expected-bucket-owner (see s3logs convert --help).
-IAM permissions setup needs, the policy it writes and the key-format trade-off: docs/logging.md.
-
-Exit codes: 0 done (or nothing to do), 1 an AWS call failed, 2 bad usage or a refused setup.
-`;
-
 export async function runSetup(argv: string[]): Promise<number> {
   const config = parseSetupConfig(argv);
   const client = createControlS3Client(config.aws);

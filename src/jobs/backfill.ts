@@ -5,39 +5,21 @@
  */
 import { dateRange } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { logLevel, runJob, type JobResult } from './run.js';
+import { parseArgsOptions } from '../flags/read.js';
+import { FLAGS } from '../flags/table.js';
+import { jobOptions, runJob, type JobResult } from './run.js';
 import { loadJobSettings } from './settings.js';
 
-export const BACKFILL_FLAGS = {
-  from: { type: 'string' },
-  to: { type: 'string' },
-  'parallel-dates': { type: 'string' },
-  force: { type: 'boolean' },
-  'progress-seconds': { type: 'string' },
-  'log-level': { type: 'string' },
-} as const;
-
-function bounded(value: string | boolean | undefined, flag: string, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) {
-    throw new ConfigError(`--${flag} must be a whole number from 1 to ${max}, got ${JSON.stringify(value)}`, `--${flag}`);
-  }
-  return Number(value);
-}
+/** The parseArgs options of `s3logs backfill` (derived from the flag table). */
+export const BACKFILL_FLAGS = parseArgsOptions('backfill');
 
 export async function runBackfill(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<JobResult> {
-  const settings = loadJobSettings('backfill', argv, env, BACKFILL_FLAGS, (job) => {
-    if (typeof job.from !== 'string') throw new ConfigError('--from is required, e.g. --from 2024-01-01 --to 2024-03-31', '--from');
-    if (typeof job.to !== 'string') throw new ConfigError('--to is required, e.g. --from 2024-01-01 --to 2024-03-31', '--to');
-    return dateRange(job.from, job.to, '--from', '--to');
+  const settings = loadJobSettings('backfill', argv, env, (values) => {
+    const from = values.text(FLAGS.from);
+    const to = values.text(FLAGS.backfillTo);
+    if (from === undefined) throw new ConfigError('--from is required, e.g. --from 2024-01-01 --to 2024-03-31', '--from');
+    if (to === undefined) throw new ConfigError('--to is required, e.g. --from 2024-01-01 --to 2024-03-31', '--to');
+    return dateRange(from, to, '--from', '--to');
   });
-  return runJob(settings, {
-    job: 'backfill',
-    parallelDates: bounded(settings.job['parallel-dates'], 'parallel-dates', 2, 32),
-    force: settings.job.force === true,
-    progressSeconds: bounded(settings.job['progress-seconds'], 'progress-seconds', 30, 3600),
-    json: settings.convert.json,
-    quiet: settings.convert.quiet,
-    logLevel: logLevel(settings.job['log-level']),
-  });
+  return runJob(settings, jobOptions('backfill', settings, settings.values.value(FLAGS.parallelDates)));
 }

@@ -3,11 +3,11 @@
  * --force), with bounded parallelism, reporting progress across the whole range — a live line on a
  * terminal, structured JSON log lines (pino) otherwise — and a final summary.
  */
-import { randomBytes } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import { convert, exitCode as runExitCode, formatSummary, type RunSummary } from '../commands/convert.js';
 import type { KeyDateSummary, ProgressEvent } from '../summary.js';
-import { ConfigError } from '../errors.js';
+import { FLAGS } from '../flags/table.js';
+import { newRunId } from '../runId.js';
 import { withShutdownSignals } from '../signals.js';
 import type { JobSettings } from './settings.js';
 
@@ -37,10 +37,19 @@ export interface JobResult {
   readonly summary?: RunSummary;
 }
 
-export function logLevel(value: string | boolean | undefined): JobOptions['logLevel'] {
-  if (value === undefined) return 'info';
-  if (value === 'debug' || value === 'info' || value === 'warn' || value === 'error') return value;
-  throw new ConfigError(`--log-level must be debug, info, warn or error, got ${JSON.stringify(value)}`, '--log-level');
+/** The options every job reads from its settings. */
+export function jobOptions(job: JobOptions['job'], settings: JobSettings, parallelDates: number): JobOptions {
+  const values = settings.values;
+  return {
+    job,
+    parallelDates,
+    force: values.flag(FLAGS.force),
+    // 0 reads as 1: a progress line every second at most.
+    progressSeconds: Math.max(1, values.value(FLAGS.progressSeconds)),
+    json: settings.convert.json,
+    quiet: settings.convert.quiet,
+    logLevel: values.value(FLAGS.logLevel),
+  };
 }
 
 export function jobLogger(job: string, runId: string, level: JobOptions['logLevel'] | 'silent'): Logger {
@@ -48,7 +57,7 @@ export function jobLogger(job: string, runId: string, level: JobOptions['logLeve
 }
 
 export async function runJob(settings: JobSettings, options: JobOptions): Promise<JobResult> {
-  const runId = `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(3).toString('hex')}`;
+  const runId = newRunId();
   const config = settings.convert;
   const terminal = Boolean(process.stderr.isTTY) && !options.quiet;
   // --quiet keeps error lines: a failed job never ends silent.

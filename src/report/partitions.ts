@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pLimit from 'p-limit';
+import { compareKeys } from '../compare.js';
 import { LocalStorage } from '../storage/local.js';
 import type { Storage } from '../storage/Storage.js';
 
@@ -70,7 +71,7 @@ export async function listPartitions(storage: Storage, days: readonly string[], 
       }),
     ),
   );
-  return partitions.filter((p) => p.keys.length > 0).sort((a, b) => (a.bucket + '/' + a.dt < b.bucket + '/' + b.dt ? -1 : 1));
+  return partitions.filter((p) => p.keys.length > 0).sort((a, b) => compareKeys(a.bucket, b.bucket) || compareKeys(a.dt, b.dt));
 }
 
 /** Local paths DuckDB can read for the given keys, keeping `bucket=…/dt=…/` in the path for hive partitioning. */

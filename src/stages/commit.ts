@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import { ConfigError, StorageError } from '../errors.js';
+import { ConfigError, PublishConflictError, StorageError } from '../errors.js';
 import { failpoint } from '../failpoints.js';
 import type { LeaseLock } from '../lock.js';
 import {
@@ -46,10 +46,8 @@ import { listsKey } from './list.js';
 import { normalizeRedact, redactLabel, sameRedact, type RedactMode } from './redact.js';
 import type { WriteOptions } from './writeOptions.js';
 
-/** A publish found the manifest changed under it: another run published while this one's lock lapsed. */
-export class PublishConflictError extends Error {
-  override readonly name = 'PublishConflictError';
-}
+/** Defined in src/errors.ts with the other error classes; exported here too for existing importers. */
+export { PublishConflictError };
 
 export interface PublishRequest {
   readonly keyDate: string;

@@ -24,6 +24,7 @@
  */
 import zlib from 'node:zlib';
 import { ZSTDDecoder } from 'zstddec/stream';
+import { DecompressError, type DecompressErrorCode } from '../errors.js';
 
 export type ObjectCompression = 'gzip' | 'zstd';
 
@@ -43,30 +44,8 @@ export interface DecompressedObject {
   compressedBytes: number;
 }
 
-export type DecompressErrorCode =
-  /** Not valid gzip/zstd data: bad header, bad block, checksum mismatch, or bytes after the end. */
-  | 'corrupt'
-  /** The data ends before the compressed stream does (a cut-off copy or upload). */
-  | 'truncated'
-  /** The output would pass `maxBytes`. */
-  | 'too_large'
-  /** Valid zstd this reader will not decode: a dictionary, or a window above 128 MiB (`zstd --long=28+`). */
-  | 'unsupported';
-
-/** A compressed object could not be decompressed. The message names the format and the fault, not the object: the caller adds that. */
-export class DecompressError extends Error {
-  override readonly name = 'DecompressError';
-  constructor(
-    message: string,
-    readonly code: DecompressErrorCode,
-    readonly compression: ObjectCompression,
-    /** For `too_large`: the limit that was passed, in bytes. */
-    readonly limit?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
+/** Defined in src/errors.ts with the other error classes; exported here too for existing importers. */
+export { DecompressError, type DecompressErrorCode };
 
 /**
  * The compression of a body, from its first bytes:

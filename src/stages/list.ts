@@ -10,6 +10,7 @@
  * page instead of after the last, and what is fetched first never depends on which request finished first.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
+import { compareKeys } from '../compare.js';
 import { StorageError } from '../errors.js';
 import type { ObjectInfo, Storage } from '../storage/Storage.js';
 
@@ -150,7 +151,7 @@ class OrderedRelease {
 
   discovered(): void {
     this.discovering = false;
-    this.groups.sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
+    this.groups.sort((a, b) => compareKeys(a.base, b.base));
     this.release();
   }
 
@@ -371,7 +372,7 @@ async function listDateNames(storage: Lister, base: string, limit: LimitFunction
   const keep = (objects: ObjectInfo[]) => {
     const kept = objects.filter((o) => TIME_SUFFIX.test(o.key.slice(base.length)));
     // S3 returns pages in key order; a store that does not is still read in key order.
-    kept.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    kept.sort((a, b) => compareKeys(a.key, b.key));
     if (kept.length) found = true;
     return kept;
   };

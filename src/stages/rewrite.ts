@@ -39,14 +39,19 @@
 import { Data, makeData, RecordBatch, Struct, Table, tableFromIPC, tableToIPC, Type, type DataType, type Schema } from 'apache-arrow';
 import type { Table as WasmTable } from 'parquet-wasm';
 import { SCHEMA_VERSION } from '../../schemas/accessLog.js';
+import { RewriteError } from '../errors.js';
 import { ARROW_SCHEMA } from '../schema/arrow.js';
 import { footerRowCount } from './footer.js';
 import type { EncodedFile, WriteOptions } from './writeOptions.js';
 
 type ParquetWasm = typeof import('parquet-wasm');
 
-export class RewriteError extends Error {
-  override readonly name = 'RewriteError';
+/** Defined in src/errors.ts with the other error classes; exported here too for existing importers. */
+export { RewriteError };
+
+/** Arrow's [offsets, values, validity] buffers, any of them absent (Data's Partial<Buffers> cannot say undefined). */
+function buffers(offsets: Int32Array | undefined, values: Uint8Array | Int32Array | BigInt64Array, validity: Uint8Array | undefined): ConstructorParameters<typeof Data>[4] {
+  return [offsets, values, validity] as unknown as ConstructorParameters<typeof Data>[4];
 }
 
 export type RowRange = readonly [start: number, end: number];
@@ -320,7 +325,7 @@ function gatherColumn(type: DataType, sources: ReadonlyArray<Data>, segments: Re
         for (let i = from; i < to; i++) valueOffsets[++row] = offsets[i + 1]! + delta;
         byte += offsets[to]! - first;
       }
-      return new Data(type, 0, length, nullCount, [valueOffsets, values, nullBitmap]);
+      return new Data(type, 0, length, nullCount, buffers(valueOffsets, values, nullBitmap));
     }
     case Type.Bool: {
       const values = new Uint8Array((length + 7) >> 3);
@@ -330,7 +335,7 @@ function gatherColumn(type: DataType, sources: ReadonlyArray<Data>, segments: Re
         copyBits(source.values as Uint8Array, source.offset + from, values, at, to - from);
         at += to - from;
       }
-      return new Data(type, 0, length, nullCount, [undefined, values, nullBitmap]);
+      return new Data(type, 0, length, nullCount, buffers(undefined, values, nullBitmap));
     }
     case Type.Int:
     case Type.Timestamp: {
@@ -343,7 +348,7 @@ function gatherColumn(type: DataType, sources: ReadonlyArray<Data>, segments: Re
         (values as Int32Array).set((source as Int32Array).subarray(from * stride, to * stride), at * stride);
         at += to - from;
       }
-      return new Data(type, 0, length, nullCount, [undefined, values, nullBitmap]);
+      return new Data(type, 0, length, nullCount, buffers(undefined, values, nullBitmap));
     }
     default:
       throw new RewriteError(`cannot rewrite a column of type ${String(type)}`);

@@ -9,6 +9,7 @@
 import { tableToIPC } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION } from '../../schemas/accessLog.js';
+import { ParquetWriteError } from '../errors.js';
 import { footerRowCount } from './footer.js';
 import type { RowBatch } from './build.js';
 import type { Compression, EncodedFile, WriteOptions } from './writeOptions.js';
@@ -24,9 +25,8 @@ const CODEC: Record<Compression, pw.Compression> = {
   none: pw.Compression.UNCOMPRESSED,
 };
 
-export class ParquetWriteError extends Error {
-  override readonly name = 'ParquetWriteError';
-}
+/** Defined in src/errors.ts with the other error classes; exported here too for existing importers. */
+export { ParquetWriteError };
 
 export async function encodeParquet(batch: RowBatch, options: WriteOptions): Promise<EncodedFile> {
   const ipc = tableToIPC(batch.toArrowTable(), 'stream');

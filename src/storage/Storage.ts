@@ -9,7 +9,7 @@ export interface ObjectInfo {
   readonly size: number;
   /** Opaque content version: S3 ETag, or size+mtime for local files. Used to detect changed inputs. */
   readonly etag: string;
-  readonly lastModified?: Date;
+  readonly lastModified?: Date | undefined;
 }
 
 export interface VersionedObject {

@@ -13,6 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { compareKeys } from '../compare.js';
 import { StorageError } from '../errors.js';
 import type { ListOptions, ListPage, ObjectInfo, PutOptions, Storage, StorageStats, VersionedObject } from './Storage.js';
 
@@ -67,7 +68,7 @@ export class LocalStorage implements Storage {
     }
     const keep = (key: string) =>
       key.startsWith(prefix) && (!options.startAfter || key > options.startAfter) && (options.endAt === undefined || key <= options.endAt);
-    const sorted = objects.filter((o) => keep(o.key)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const sorted = objects.filter((o) => keep(o.key)).sort((a, b) => compareKeys(a.key, b.key));
     const truncated = options.maxKeys !== undefined && sorted.length > options.maxKeys;
     return {
       objects: truncated ? sorted.slice(0, options.maxKeys) : sorted,

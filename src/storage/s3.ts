@@ -22,6 +22,8 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { baseClientConfig, type AwsOptions } from '../aws/config.js';
+import { backoffMs, retrying, sleep } from '../backoff.js';
+import { isBucketName } from '../bucketName.js';
 import { ConfigError, StorageError, errorMessage } from '../errors.js';
 import type { ListOptions, ListPage, ObjectInfo, PutOptions, Storage, StorageStats, VersionedObject } from './Storage.js';
 import {
@@ -80,8 +82,7 @@ export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
   if (!match) throw new ConfigError(`not an S3 URI: "${uri}"; ${fix}`);
   const bucket = match[1] ?? '';
   const rest = match[2] ?? '';
-  // Liberal on purpose: legacy us-east-1 buckets may hold capitals and underscores.
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/.test(bucket)) {
+  if (!isBucketName(bucket)) {
     throw new ConfigError(`invalid bucket name "${bucket}" in "${uri}"; ${fix}`);
   }
   // Keys may hold spaces, '?' or '#'; a leading '/' (s3://bucket//x) is nearly always a typo.
@@ -161,25 +162,22 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
     return toStorageError(error, ctx);
   }
 
-  async function withRetry<T>(op: S3Operation, key: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (error) {
-        const c = classifyS3Error(error);
-        if (!c.retryable || attempt >= maxAttempts) {
-          throw error instanceof StorageError ? error : await explainDenied(error, { ...context(op, key), attempts: attempt });
-        }
-        await pause(attempt, c.code === 'throttled');
-      }
-    }
+  function withRetry<T>(op: S3Operation, key: string, fn: () => Promise<T>): Promise<T> {
+    return retrying(fn, {
+      maxAttempts,
+      // Throttling backs off from a higher base, as the SDK does for SlowDown.
+      baseMs: (error) => (classifyS3Error(error).code === 'throttled' ? 4 : 1) * baseDelay,
+      maxMs: 20_000,
+      retryable: (error) => classifyS3Error(error).retryable,
+      onRetry: () => counters.retries++,
+      giveUp: async (error, attempts) => (error instanceof StorageError ? error : await explainDenied(error, { ...context(op, key), attempts })),
+    });
   }
 
+  /** Between DeleteObjects rounds that left keys behind (the request itself succeeded). */
   async function pause(attempt: number, throttled: boolean): Promise<void> {
     counters.retries++;
-    // Full jitter; throttling backs off from a higher base, as the SDK does for SlowDown.
-    const step = (throttled ? 4 : 1) * baseDelay * 2 ** (attempt - 1);
-    await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(20_000, step)));
+    await sleep(backoffMs(attempt, (throttled ? 4 : 1) * baseDelay, 20_000));
   }
 
   /** Body and ETag of one GetObject response: the pair getVersioned promises is never from two reads. */

@@ -3,7 +3,7 @@
  * bucket/key and the fix. Messages never carry credentials or presigned-URL parts (scrubSecrets).
  */
 
-import { StorageError, errorMessage, type StorageErrorCode } from '../errors.js';
+import { StorageError, TruncatedBodyError, errorMessage, type StorageErrorCode } from '../errors.js';
 
 export type S3Operation = 'list' | 'get' | 'head' | 'put' | 'delete';
 
@@ -39,13 +39,8 @@ export interface S3ErrorClass {
   readonly status?: number;
 }
 
-/** Thrown by get() when a body ends before Content-Length bytes arrived. */
-export class TruncatedBodyError extends Error {
-  override readonly name = 'TruncatedBody';
-  constructor(received: number, expected: number) {
-    super(`body ended after ${received} of ${expected} bytes`);
-  }
-}
+/** Defined in src/errors.ts with the other error classes; exported here too for existing importers. */
+export { TruncatedBodyError };
 
 const RETRYABLE_NODE_CODES = new Set([
   'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'ERR_STREAM_PREMATURE_CLOSE',

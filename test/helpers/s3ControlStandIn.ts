@@ -19,9 +19,9 @@ export interface StoredObject {
 
 export interface BucketState {
   region: string;
-  policy?: string;
-  logging?: string;
-  lifecycle?: string;
+  policy?: string | undefined;
+  logging?: string | undefined;
+  lifecycle?: string | undefined;
   objects: Map<string, StoredObject>;
 }
 

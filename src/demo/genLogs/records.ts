@@ -2,7 +2,7 @@
  * Log records as values: one builder per kind of request S3 logs (GET, PUT, copy, batch delete,
  * lifecycle, …), the key encodings each uses (FORMAT.md §3), raw quotes (EDGE #7-#10) and reject lines.
  */
-import { KNOWN_FIELD_COUNT } from '../../schemas/accessLog.js';
+import { KNOWN_FIELD_COUNT } from '../../../schemas/accessLog.js';
 import type { RejectLine } from '../genLogs.js';
 import { Random, WeightedPicker } from '../random.js';
 import { formatRecord, recordFields } from './format.js';

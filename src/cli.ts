@@ -26,6 +26,10 @@ const COMMANDS: Record<string, () => Promise<{ run: Command; help?: string }>> =
     const m = await import('./commands/report.js');
     return { run: m.runReport, help: m.REPORT_HELP };
   },
+  query: async () => {
+    const m = await import('./commands/query.js');
+    return { run: m.runQuery, help: m.QUERY_HELP };
+  },
   setup: async () => {
     const m = await import('./commands/setup.js');
     return { run: m.runSetup, help: m.SETUP_HELP };

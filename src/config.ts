@@ -104,12 +104,25 @@ export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(ar
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
-    const message = (error as Error).message;
-    const unknown = /Unknown option '([^']+)'/.exec(message);
-    if (unknown) throw new ConfigError(`unknown flag ${unknown[1]} for \`s3logs ${command}\`; see \`s3logs ${command} --help\``, unknown[1]);
-    const flag = /Option '(?:-\w, )?(--[\w-]+)/.exec(message)?.[1];
-    throw new ConfigError(`${message.replace(/\.$/, '')}; see \`s3logs ${command} --help\``, flag);
+    throw flagError(error, command);
   }
+}
+
+/** parseFlags for a command that also takes arguments (`s3logs query "<SQL>"`). */
+export function parseFlagsAndPositionals<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, command: string) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw flagError(error, command);
+  }
+}
+
+function flagError(error: unknown, command: string): ConfigError {
+  const message = (error as Error).message;
+  const unknown = /Unknown option '([^']+)'/.exec(message);
+  if (unknown) return new ConfigError(`unknown flag ${unknown[1]} for \`s3logs ${command}\`; see \`s3logs ${command} --help\``, unknown[1]);
+  const flag = /Option '(?:-\w, )?(--[\w-]+)/.exec(message)?.[1];
+  return new ConfigError(`${message.replace(/\.$/, '')}; see \`s3logs ${command} --help\``, flag);
 }
 
 function required(value: string | undefined, flag: string, example: string): string {

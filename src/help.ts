@@ -60,7 +60,7 @@ Exit codes: 0 all key dates converted (or had no objects), 1 some key dates fail
 const DEMO_HELP = `s3logs demo [--out <dir>] [--mb <n>]
 
 Generates a seeded sample of S3 server access logs under <dir>/raw-logs (default ./out), converts it
-into <dir>/lake with the local store and catalog, and prints a DuckDB query to try.
+into <dir>/lake with the local store and catalog, and runs a first query on it with s3logs query.
 `;
 
 const DDL_HELP = `s3logs ddl --dest <uri> [--database <db>] [--table <t>] [--projection] [--duckdb]
@@ -116,6 +116,7 @@ Commands:
   commit    publish a key date converted by several shards
   setup     enable S3 server access logging safely (policy, logging, raw-log lifecycle)
   doctor    check logging, policy, lifecycle, access and the Glue table; ✓/✗ with fixes
+  query     run SQL in the embedded DuckDB over the lake's access_logs view (table, CSV or JSON Lines)
   report    security, usage, cost and operations report (HTML/JSON/Markdown) or its Athena SQL
   ddl       print the Athena table DDL or a DuckDB view for the output
   demo      convert a generated sample on the local store (what \`npm start\` runs)

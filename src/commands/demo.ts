@@ -20,7 +20,7 @@ export async function runDemo(argv: string[]): Promise<number> {
   const config = parseConvertConfig(['--source', join(raw, 'logs/'), '--dest', lake, '--date', DEMO_DATE]);
   const summary = await convert(config);
   process.stderr.write(formatSummary(summary, config));
-  const query = `SELECT requester, remoteip, count(*) AS denied FROM access_logs WHERE httpstatus = 403 GROUP BY ALL ORDER BY denied DESC LIMIT 5`;
+  const query = `SELECT requester, remoteip, count(*) AS denied FROM access_logs WHERE httpstatus = 403 GROUP BY ALL ORDER BY denied DESC, remoteip LIMIT 5`;
   process.stderr.write(`\nWho got 403s that day:\n  npx s3logs query --dest ${lake} --from ${DEMO_DATE} "${query}"\n\n`);
   await queryLake({ dest: lake, days: [DEMO_DATE], sql: query, format: 'table', store: { aws: {} }, out: streamSink(process.stdout) });
   process.stderr.write(`\nOr a report (security, usage, cost, operations):\n  npx s3logs report --dest ${lake} --from ${DEMO_DATE} --out ${join(out, 'report.html')}\n`);

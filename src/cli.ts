@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   report: async () => ({ run: (await import('./commands/report.js')).runReport }),
   setup: async () => ({ run: (await import('./commands/setup.js')).runSetup }),
   doctor: async () => ({ run: (await import('./commands/doctor.js')).runDoctor }),
+  query: async () => ({ run: (await import('./commands/query.js')).runQuery }),
 };
 
 function helpFor(command: string): string | undefined {

@@ -20,6 +20,14 @@ export class ConfigError extends Error {
   }
 }
 
+/** SQL given to `s3logs query` that DuckDB refused or failed to run; the message is DuckDB's. */
+export class QueryError extends Error {
+  override readonly name = 'QueryError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
 export type StorageErrorCode =
   | 'not_found'
   | 'no_such_bucket'

@@ -106,8 +106,21 @@ holds to NOW, both read from the bucket=/dt= files under --dest (or given with -
   demo: {
     usage: 's3logs demo [--out <dir>] [--mb <n>]',
     about: `Generates a seeded sample of S3 server access logs under <dir>/raw-logs, converts it into <dir>/lake
-with the local store and catalog, and prints a DuckDB query to try.`,
+with the local store and catalog, and runs a first query on it with s3logs query.`,
     footer: '',
+  },
+  query: {
+    usage: `s3logs query --dest <uri> [--from YYYY-MM-DD [--to YYYY-MM-DD]] [--format csv|json|table] "<SQL>"
+s3logs query --dest <uri> [--from …] [--to …] --file query.sql      (or the SQL on stdin)`,
+    about: `Runs SQL in the embedded DuckDB (no DuckDB CLI needed, no extension downloads) over a view
+access_logs of the Parquet under --dest: every column of the table, bucket VARCHAR and dt DATE from
+the path. With --from/--to only the bucket=<b>/dt=<d>/ partitions of that range are listed and read
+(an s3:// destination: only those files are fetched, through s3logs' S3 client); without them, all.
+Several statements separated by ; run in order; the last one's result is printed.
+Timestamps print as ISO-8601 UTC (2024-01-29T10:00:00Z); integers as numbers, or strings of the exact
+digits beyond 2^53.`,
+    footer: `stderr gets one line: rows, seconds, files and partitions read.
+Exit codes: 0 query ran, 1 the query failed (DuckDB's message) or the store could not be read, 2 bad usage.`,
   },
 };
 
@@ -137,6 +150,8 @@ Commands:
   commit    publish a key date converted by several shards
   setup     enable S3 server access logging safely (policy, logging, raw-log lifecycle)
   doctor    check logging, policy, lifecycle, access and the Glue table; ✓/✗ with fixes
+  query     run SQL in the embedded DuckDB over the lake's access_logs view (table, CSV or JSON Lines)
+  query     run SQL over the lake in the embedded DuckDB (table, CSV or JSON Lines)
   report    security, usage, cost and operations report (HTML/JSON/Markdown) or its Athena SQL
   ddl       print the Athena table DDL or a DuckDB view for the output
   demo      convert a generated sample on the local store (what \`npm start\` runs)

@@ -1,4 +1,4 @@
-/** `s3logs demo` (npm start): convert a seeded sample on the local store and show how to query it. */
+/** `s3logs demo` (npm start): convert a seeded sample on the local store and query it with `s3logs query`. */
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseConvertConfig } from '../config.js';
@@ -6,6 +6,7 @@ import { writeKeyDateToDirectory } from '../demo/genLogs.js';
 import { FlagValues } from '../flags/read.js';
 import { FLAGS } from '../flags/table.js';
 import { convert, formatSummary } from './convert.js';
+import { queryLake, streamSink } from './query.js';
 
 const DEMO_DATE = '2024-01-29';
 
@@ -21,29 +22,10 @@ export async function runDemo(argv: string[]): Promise<number> {
   const config = parseConvertConfig(['--source', join(raw, 'logs/'), '--dest', lake, '--date', DEMO_DATE]);
   const summary = await convert(config);
   process.stderr.write(formatSummary(summary, config));
-  const glob = join(lake, '**', '*.parquet');
-  const query = `SELECT requester, remoteip, count(*) AS denied FROM read_parquet('${glob}', hive_partitioning = true) WHERE httpstatus = 403 AND dt = DATE '${DEMO_DATE}' GROUP BY ALL ORDER BY denied DESC LIMIT 5`;
-  process.stderr.write(`\nTry it with DuckDB (who got 403s that day):\n  duckdb -c "${query}"\n`);
-  process.stderr.write(`Or a report (security, usage, cost, operations):\n  npx s3logs report --dest ${lake} --from ${DEMO_DATE} --out ${join(out, 'report.html')}\n`);
-  await showWithDuckDb(query);
+  const query = `SELECT requester, remoteip, count(*) AS denied FROM access_logs WHERE httpstatus = 403 GROUP BY ALL ORDER BY denied DESC, remoteip LIMIT 5`;
+  process.stderr.write(`\nWho got 403s that day:\n  npx s3logs query --dest ${lake} --from ${DEMO_DATE} "${query}"\n\n`);
+  await queryLake({ dest: lake, days: [DEMO_DATE], sql: query, format: 'table', store: { aws: {} }, out: streamSink(process.stdout) });
+  process.stderr.write(`\nOr a report (security, usage, cost, operations):\n  npx s3logs report --dest ${lake} --from ${DEMO_DATE} --out ${join(out, 'report.html')}\n`);
   return summary.ok ? 0 : 1;
 }
 
-/** Runs the query when DuckDB's Node API is installed (a dev dependency); the demo works without it. */
-async function showWithDuckDb(query: string): Promise<void> {
-  let duckdb: typeof import('@duckdb/node-api');
-  try {
-    duckdb = await import('@duckdb/node-api');
-  } catch {
-    return;
-  }
-  const instance = await duckdb.DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  try {
-    const reader = await connection.runAndReadAll(query);
-    process.stderr.write('\n' + reader.getRowObjectsJson().map((row) => '  ' + JSON.stringify(row)).join('\n') + '\n');
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}

@@ -17,8 +17,14 @@ export function parseArgsOptions(command: Command): NonNullable<ParseArgsConfig[
 }
 
 export function readArgv(command: Command, argv: string[]): RawValues {
+  return readArgvAndPositionals(command, argv, false).values;
+}
+
+/** For a command that also takes arguments (`s3logs query "<SQL>"`). */
+export function readArgvAndPositionals(command: Command, argv: string[], allowPositionals = true): { values: RawValues; positionals: string[] } {
   try {
-    return parseArgs({ args: argv, options: parseArgsOptions(command), strict: true, allowPositionals: false }).values as RawValues;
+    const parsed = parseArgs({ args: argv, options: parseArgsOptions(command), strict: true, allowPositionals });
+    return { values: parsed.values as RawValues, positionals: parsed.positionals };
   } catch (error) {
     const message = (error as Error).message;
     const unknown = /Unknown option '([^']+)'/.exec(message);

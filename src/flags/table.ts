@@ -14,7 +14,7 @@ import { TRANSITION_CLASSES } from '../setup/lifecycle.js';
 import { COMPRESSIONS, DEFAULT_FILE_BYTES } from '../stages/writeOptions.js';
 import { account, bucket, bucketList, date, glueName, httpUrl, int, oneOf, ratio, region, text, type Kind } from './kinds.js';
 
-export const COMMANDS = ['convert', 'nightly', 'backfill', 'commit', 'setup', 'doctor', 'report', 'ddl', 'demo'] as const;
+export const COMMANDS = ['convert', 'nightly', 'backfill', 'commit', 'setup', 'doctor', 'report', 'query', 'ddl', 'demo'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Commands whose settings also come from S3LOGS_* variables and a --config file. */
@@ -62,7 +62,7 @@ const bool = <S extends Omit<BooleanFlag, 'type'>>(spec: S): S & { readonly type
 
 const RUN: readonly Command[] = ['convert', 'commit', 'nightly', 'backfill'];
 const ONE_RANGE: readonly Command[] = ['convert', 'commit'];
-const AWS_ALL: readonly Command[] = [...RUN, 'setup', 'doctor', 'report', 'ddl'];
+const AWS_ALL: readonly Command[] = [...RUN, 'setup', 'doctor', 'report', 'query', 'ddl'];
 const AWS_WRITES: readonly Command[] = [...RUN, 'setup', 'doctor'];
 const MIB = 1024 * 1024;
 
@@ -213,6 +213,16 @@ export const FLAGS = {
   duckdb: bool({ name: 'duckdb', commands: ['ddl'], help: 'print a DuckDB view instead of the Athena DDL' }),
   demoOut: str({ name: 'out', commands: ['demo'], kind: text, arg: '<dir>', default: 'out', defaultText: './out', help: 'where raw-logs/ and lake/ go' }),
   demoMb: str({ name: 'mb', commands: ['demo'], kind: int(1, 4096), default: 4, help: 'MiB of raw logs to generate' }),
+
+  // ---- query ----
+  queryDest: str({ name: 'dest', commands: ['query'], kind: text, arg: '<uri>', help: 'the Parquet table root: s3://bucket/prefix/, file:///path, or a directory (required)' }),
+  queryFrom: str({ name: 'from', commands: ['query'], kind: date, defaultText: 'every partition', help: 'first dt to read (UTC)' }),
+  queryTo: str({ name: 'to', commands: ['query'], kind: date, defaultText: '--from', help: 'last dt to read, inclusive (needs --from)' }),
+  queryFile: str({ name: 'file', commands: ['query'], kind: text, arg: '<path>', help: 'read the SQL from a file (- for stdin); without SQL or --file, stdin is read' }),
+  queryFormat: str({
+    name: 'format', commands: ['query'], kind: oneOf(['csv', 'json', 'table'] as const), defaultText: 'table on a terminal, csv otherwise',
+    help: "table: aligned columns; csv: RFC 4180 with a header, NULL empty and '' as \"\"; json: JSON Lines, one object per row",
+  }),
 
   // ---- report ----
   reportDest: str({ name: 'dest', commands: ['report'], kind: text, arg: '<uri>', help: 'the Parquet table root: s3://bucket/prefix/, file:///path, or a directory' }),

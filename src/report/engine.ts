@@ -30,18 +30,20 @@ export async function openDuckDb(): Promise<{ connection: DuckDBConnection; clos
 }
 
 /**
- * Creates `name` over the files with bucket and dt as VARCHAR, as in the Glue table. union_by_name lets
- * files written before a column was added read it as null. With no files, an empty table of the schema.
+ * Creates `name` over the files with bucket as VARCHAR and dt as VARCHAR (the report: as in the Glue
+ * table, so the same SQL runs in Athena) or DATE (`s3logs query`: DuckDB's own reading of the path, so
+ * `dt >= current_date - 7` works). union_by_name lets files written before a column was added read it
+ * as null. With no files, an empty table of the schema.
  */
-export async function createTable(connection: DuckDBConnection, name: string, paths: readonly string[]): Promise<void> {
+export async function createTable(connection: DuckDBConnection, name: string, paths: readonly string[], dtType: 'VARCHAR' | 'DATE' = 'VARCHAR'): Promise<void> {
   if (paths.length === 0) {
     const columns = ACCESS_LOG_COLUMNS.map((c) => `${quoteIdent(c.name)} ${DUCK_TYPE[c.kind]}`);
-    await connection.run(`CREATE TABLE ${name} (${[...columns, 'bucket VARCHAR', 'dt VARCHAR'].join(', ')})`);
+    await connection.run(`CREATE TABLE ${name} (${[...columns, 'bucket VARCHAR', `dt ${dtType}`].join(', ')})`);
     return;
   }
   await connection.run(
     `CREATE VIEW ${name} AS SELECT * FROM read_parquet([${paths.map(sqlString).join(', ')}], ` +
-      `hive_partitioning = true, hive_types = {'bucket': VARCHAR, 'dt': VARCHAR}, union_by_name = true)`,
+      `hive_partitioning = true, hive_types = {'bucket': VARCHAR, 'dt': ${dtType}}, union_by_name = true)`,
   );
 }
 

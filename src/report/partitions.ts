@@ -46,9 +46,12 @@ async function listBuckets(storage: Storage, only: string | undefined): Promise<
   }
 }
 
-/** The partitions of `days` (YYYY-MM-DD) that exist, with their `.parquet` files; staged and other files are skipped. */
-export async function listPartitions(storage: Storage, days: readonly string[], bucket?: string, concurrency = 16): Promise<Partition[]> {
-  const wanted = new Set(days);
+/**
+ * The partitions of `days` (YYYY-MM-DD; undefined: every dt) that exist, with their `.parquet` files;
+ * staged and other files are skipped.
+ */
+export async function listPartitions(storage: Storage, days: readonly string[] | undefined, bucket?: string, concurrency = 16): Promise<Partition[]> {
+  const wanted = days === undefined ? undefined : new Set(days);
   const limit = pLimit(concurrency);
   const buckets = await listBuckets(storage, bucket);
   const dirs = await Promise.all(
@@ -57,7 +60,7 @@ export async function listPartitions(storage: Storage, days: readonly string[], 
         const page = await storage.list(`bucket=${b}/`, { delimiter: '/' });
         return page.commonPrefixes.flatMap((p) => {
           const dt = /^bucket=[^/]+\/dt=(\d{4}-\d{2}-\d{2})\/$/.exec(p)?.[1];
-          return dt !== undefined && wanted.has(dt) ? [{ bucket: b, dt, prefix: p }] : [];
+          return dt !== undefined && (wanted === undefined || wanted.has(dt)) ? [{ bucket: b, dt, prefix: p }] : [];
         });
       }),
     ),

@@ -77,6 +77,29 @@ finish normally does this itself; run it as a separate step if your scheduler pr
 a publish a crash interrupted. Exit 0 also when the round was already published (it says by which run).
 `;
 
+const COMPACT_HELP = `s3logs compact --dest <uri> --from YYYY-MM-DD [--to YYYY-MM-DD] [--target-file-mb 128] [--json] [--quiet]
+
+Rewrites the files of every bucket=<b>/dt=<d>/ partition whose dt is in the range into as few files as
+the target size allows (partitions already at one file per target size or fewer are skipped). Rows are
+never added, dropped or changed: each key date's rows stay one contiguous segment of a file, its raw
+objects' rows together and sorted by requestdatetime, and the key dates' manifests are switched in one
+group publish under their locks. Rejects stay as they are. A later convert of a key date whose rows are
+in a compacted file splits the file first. Only the local catalog lists files; it is updated.
+
+  --dest <uri>            the lake: s3://bucket/prefix/, file:///path, or a directory
+  --from YYYY-MM-DD       first dt partition
+  --to YYYY-MM-DD         last dt partition, inclusive (default --from)
+  --target-file-mb <n>    MiB of Parquet per file (default 128, sized for Athena; fractions allowed)
+  --row-group-rows <n>    most rows per row group of a compacted file (default 250000)
+  --lock-wait-seconds <n> wait this long for a key date another run is publishing (default 30)
+  --json                  print a JSON summary on stdout
+  --quiet                 no human output on stderr (failures still)
+
+${AWS_HELP}
+Exit codes: 0 done, 1 some partitions failed, 2 bad usage, 75 only locks other live runs hold stopped
+partitions (retry later).
+`;
+
 const JOB_SETTINGS_HELP = `Settings come from flags, S3LOGS_* environment variables (--source is S3LOGS_SOURCE, --lag-days is
 S3LOGS_LAG_DAYS) or a JSON file (--config file.json or S3LOGS_CONFIG; keys are the flag names);
 flags win over the environment, which wins over the file. Unknown keys are errors. Every convert
@@ -103,7 +126,7 @@ Converts every key date of the range, --parallel-dates at a time; resumable.
 ${JOB_SETTINGS_HELP}
 `;
 
-export const COMMAND_HELP: Record<string, string> = { convert: CONVERT_HELP, demo: DEMO_HELP, ddl: DDL_HELP, commit: COMMIT_HELP, nightly: NIGHTLY_HELP, backfill: BACKFILL_HELP };
+export const COMMAND_HELP: Record<string, string> = { convert: CONVERT_HELP, demo: DEMO_HELP, ddl: DDL_HELP, commit: COMMIT_HELP, compact: COMPACT_HELP, nightly: NIGHTLY_HELP, backfill: BACKFILL_HELP };
 
 export const HELP = `s3logs — S3 server access logs → typed, Hive-partitioned Parquet, registered in a catalog
 
@@ -114,6 +137,7 @@ Commands:
   nightly   yesterday's key date plus a re-check of recent ones (for schedulers)
   backfill  every key date of a range, resumable, a few at a time
   commit    publish a key date converted by several shards
+  compact   rewrite the small files of settled partitions into few large ones
   setup     enable S3 server access logging safely (policy, logging, raw-log lifecycle)
   doctor    check logging, policy, lifecycle, access and the Glue table; ✓/✗ with fixes
   report    security, usage, cost and operations report (HTML/JSON/Markdown) or its Athena SQL

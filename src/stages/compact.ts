@@ -280,7 +280,7 @@ async function underLocks(dest: Storage, prefix: string, dt: string, keyDates: s
     for (const member of members) {
       for (const object of await objectOrder(source, member)) {
         // Cut only between objects: a file ends once its written row groups reach the target.
-        if (out.currentBytes() >= options.targetBytes) await out.finish();
+        if ((await out.currentBytes()) >= options.targetBytes) await out.finish();
         options.signal?.throwIfAborted();
         const batch = await source.objectRows(object.pieces);
         await out.write(member.keyDate, object.index, sortedByTime(batch));
@@ -294,10 +294,28 @@ async function underLocks(dest: Storage, prefix: string, dt: string, keyDates: s
   const written = out.files;
   result.rowsAfter = written.reduce((n, f) => n + f.rows, 0);
   if (result.rowsAfter !== result.rowsBefore) {
+    await out.abort();
     throw new StorageError(`compacting ${prefix} wrote ${result.rowsAfter} rows of ${result.rowsBefore}; nothing was published`, 'io', prefix);
   }
+  let journal: GroupJournal;
+  try {
+    journal = compactJournal(runId, members, written, listed.map((o) => o.key), staging, bucket, dt);
+  } catch (error) {
+    await out.abort();
+    throw error;
+  }
+  result.windowSeconds = await publishGroup(dest, journal, locks, options.concurrency);
+  result.status = 'compacted';
+  result.filesAfter = written.length;
+  result.bytesAfter = written.reduce((n, f) => n + f.bytes, 0);
+  await catchUpCatalog(dest, journal, members);
+  return 'done';
+}
+
+/** The group journal of a compaction: every member's manifest with the partition's files replaced by its segments of the new ones. */
+function compactJournal(runId: string, members: readonly Member[], written: readonly WrittenFile[], deletes: string[], staging: string, bucket: string, dt: string): GroupJournal {
   const now = new Date().toISOString();
-  const journal: GroupJournal = {
+  return {
     kind: 's3logs/group-journal',
     runId,
     purpose: 'compact',
@@ -323,15 +341,9 @@ async function underLocks(dest: Storage, prefix: string, dt: string, keyDates: s
       return { keyDate: m.keyDate, baseVersion: m.version, manifest };
     }),
     moves: written.map((f) => [f.stagingKey, f.key] as const),
-    deletes: listed.map((o) => o.key),
+    deletes,
     staging,
   };
-  result.windowSeconds = await publishGroup(dest, journal, locks, options.concurrency);
-  result.status = 'compacted';
-  result.filesAfter = written.length;
-  result.bytesAfter = written.reduce((n, f) => n + f.bytes, 0);
-  await catchUpCatalog(dest, journal, members);
-  return 'done';
 }
 
 /**
@@ -626,8 +638,14 @@ class OutputFiles {
     private readonly name: (index: number, members: string[]) => string,
   ) {}
 
-  currentBytes(): number {
-    return this.current?.writer.bytes ?? 0;
+  /**
+   * Bytes of the row groups written so far. The streaming writer works in promise callbacks: one turn
+   * of the event loop lets every chunk it can emit arrive, so the cut does not depend on timing.
+   */
+  async currentBytes(): Promise<number> {
+    if (!this.current) return 0;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return this.current.writer.bytes;
   }
 
   async write(keyDate: string, object: number, batch: RecordBatch): Promise<void> {

@@ -110,11 +110,13 @@ lines go to stderr (one per key date, and progress every --progress-seconds, def
 Exit codes: 0 all good, 1 some key dates failed, 2 bad usage or config, 75 only locks other live runs
 hold stopped key dates (retry later), 130/143 interrupted.`;
 
-const NIGHTLY_HELP = `s3logs nightly --source <uri> --dest <uri> [--lag-days 1] [--lookback-days 3] [--as-of YYYY-MM-DD] [convert options]
+const NIGHTLY_HELP = `s3logs nightly --source <uri> --dest <uri> [--lag-days 1] [--lookback-days 3] [--as-of YYYY-MM-DD] [--no-compact] [--target-file-mb 128] [convert options]
 
 Converts yesterday's key date (UTC; --lag-days), then re-checks the --lookback-days key dates before it
 and reprocesses only those whose raw objects changed since they were converted (late delivery).
 --as-of runs the schedule as if today were that UTC date (replays, trying it on sample data).
+At the end it compacts the settled partitions (as s3logs compact): the week of dt ending two days
+before the oldest re-checked key date. --no-compact skips that; --target-file-mb is compact's.
 
 ${JOB_SETTINGS_HELP}
 `;

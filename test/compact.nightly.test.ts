@@ -44,6 +44,18 @@ describe('nightly compaction', () => {
     await rm(work, { recursive: true, force: true });
   });
 
+  it('bad compact and nightly flags exit 2 naming the flag', async () => {
+    const noDest = await runCli(['compact', '--from', '2024-01-01']);
+    expect(noDest.code).toBe(2);
+    expect(noDest.stderr).toContain('--dest is required');
+    const badTarget = await runCli(['compact', '--dest', join(work, 'x'), '--from', '2024-01-01', '--target-file-mb', '0']);
+    expect(badTarget.code).toBe(2);
+    expect(badTarget.stderr).toContain('--target-file-mb must be a number of MiB from 0.01 to 4096');
+    const nightlyTarget = await runCli(['nightly', '--source', join(work, 'raw', 'logs/'), '--dest', join(work, 'x'), '--target-file-mb', 'big']);
+    expect(nightlyTarget.code).toBe(2);
+    expect(nightlyTarget.stderr).toContain('--target-file-mb must be');
+  });
+
   it('the settled range is a week ending before the re-checked key dates and a day of delivery', () => {
     // as of 05-10, lag 1, lookback 1: key dates 05-08 and 05-09 are converted; dt up to 05-07 can still
     // get rows from them, so 05-06 is the newest settled dt.

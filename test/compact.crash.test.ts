@@ -25,7 +25,7 @@ describe('SIGKILL inside a compaction, then compact again or convert a member ke
   const b = generate(32, K2);
   const truth = [...a, ...b].flatMap((o) => o.rows.map((r) => rowKey(r))).sort();
   const compact = (dest: string, env: Record<string, string> = {}) =>
-    runCli(['compact', '--dest', backend.destUri(dest), '--from', '2024-03-20', '--to', K2, '--target-file-mb', '0.03', '--row-group-rows', '50', '--quiet'], env);
+    runCli(['compact', '--dest', backend.destUri(dest), '--from', '2024-03-31', '--to', K2, '--target-file-mb', '0.03', '--row-group-rows', '50', '--quiet'], env);
   const convert = (dest: string, keyDate: string) => runCli(['convert', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri(dest), '--date', keyDate, '--file-rows', '40', '--quiet']);
 
   /** Rows (DuckDB) and what an interrupted group may leave: journal copies, staging, locks. */

@@ -18,6 +18,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<{ run: Command }>> = {
   convert: async () => ({ run: (await import('./commands/convert.js')).runConvert }),
   commit: async () => ({ run: (await import('./commands/commit.js')).runCommit }),
+  compact: async () => ({ run: (await import('./commands/compact.js')).runCompact }),
   demo: async () => ({ run: (await import('./commands/demo.js')).runDemo }),
   nightly: async () => ({ run: async (argv) => (await (await import('./jobs/nightly.js')).runNightly(argv)).exitCode }),
   backfill: async () => ({ run: async (argv) => (await (await import('./jobs/backfill.js')).runBackfill(argv)).exitCode }),

@@ -3,7 +3,18 @@
  * process SIGKILLs itself when it reaches that point, exactly as a machine loss would. Inert otherwise
  * (one environment read per call, a handful of calls per key date).
  */
-export type FailpointName = 'listed' | 'parsed' | 'staged' | 'published' | 'before-manifest' | 'before-register';
+export type FailpointName =
+  | 'listed'
+  | 'parsed'
+  | 'staged'
+  | 'published'
+  | 'before-manifest'
+  | 'before-register'
+  // A group publish (compaction, split): src/stages/group.ts.
+  | 'group-before-outcome'
+  | 'group-after-outcome'
+  | 'group-between-manifests'
+  | 'group-before-deletes';
 
 export function failpoint(name: FailpointName): void {
   if (process.env.S3LOGS_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');

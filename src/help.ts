@@ -36,10 +36,12 @@ only key dates that refused a --redact they cannot take without mixing), 75 only
 hold stopped key dates (retry later).`,
   },
   nightly: {
-    usage: 's3logs nightly --source <uri> --dest <uri> [--lag-days 1] [--lookback-days 3] [--as-of YYYY-MM-DD] [convert options]',
+    usage: 's3logs nightly --source <uri> --dest <uri> [--lag-days 1] [--lookback-days 3] [--as-of YYYY-MM-DD] [--no-compact] [--target-file-mb 128] [convert options]',
     about: `Converts yesterday's key date (UTC; --lag-days), then re-checks the --lookback-days key dates before it
 and reprocesses only those whose raw objects changed since they were converted (late delivery).
---as-of runs the schedule as if today were that UTC date (replays, trying it on sample data).`,
+--as-of runs the schedule as if today were that UTC date (replays, trying it on sample data).
+At the end it compacts the settled partitions (as s3logs compact): the week of dt ending two days
+before the oldest re-checked key date. --no-compact skips that; --target-file-mb is compact's.`,
     footer: JOB_SETTINGS,
   },
   backfill: {
@@ -109,6 +111,17 @@ holds to NOW, both read from the bucket=/dt= files under --dest (or given with -
 with the local store and catalog, and runs a first query on it with s3logs query.`,
     footer: '',
   },
+  compact: {
+    usage: 's3logs compact --dest <uri> --from YYYY-MM-DD [--to YYYY-MM-DD] [--target-file-mb 128] [--json] [--quiet]',
+    about: `Rewrites the files of every bucket=<b>/dt=<d>/ partition whose dt is in the range into as few files as
+the target size allows (partitions already at one file per target size or fewer are skipped). Rows are
+never added, dropped or changed: each key date's rows stay one contiguous segment of a file, its raw
+objects' rows together and sorted by requestdatetime, and the key dates' manifests are switched in one
+group publish under their locks. Rejects stay as they are. A later convert of a key date whose rows are
+in a compacted file splits the file first. Only the local catalog lists files; it is updated.`,
+    footer: `Exit codes: 0 done, 1 some partitions failed, 2 bad usage, 75 only locks other live runs hold stopped
+partitions (retry later).`,
+  },
   query: {
     usage: `s3logs query --dest <uri> [--from YYYY-MM-DD [--to YYYY-MM-DD]] [--format csv|json|table] "<SQL>"
 s3logs query --dest <uri> [--from …] [--to …] --file query.sql      (or the SQL on stdin)`,
@@ -148,9 +161,11 @@ Commands:
   nightly   yesterday's key date plus a re-check of recent ones (for schedulers)
   backfill  every key date of a range, resumable, a few at a time
   commit    publish a key date converted by several shards
+  compact   rewrite the small files of settled partitions into few large ones
   setup     enable S3 server access logging safely (policy, logging, raw-log lifecycle)
   doctor    check logging, policy, lifecycle, access and the Glue table; ✓/✗ with fixes
   query     run SQL in the embedded DuckDB over the lake's access_logs view (table, CSV or JSON Lines)
+  compact   rewrite the small files of settled partitions into few large ones (rows unchanged)
   query     run SQL over the lake in the embedded DuckDB (table, CSV or JSON Lines)
   report    security, usage, cost and operations report (HTML/JSON/Markdown) or its Athena SQL
   ddl       print the Athena table DDL or a DuckDB view for the output

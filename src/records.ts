@@ -5,12 +5,15 @@
  *
  * Layout (D = key date):
  *   _s3logs/keydates/D/manifest.json           the published state of D (the commit point)
- *   _s3logs/keydates/D/publish-<run>.json      a publish in progress (journal; finished by any later run)
+ *   _s3logs/keydates/D/publish-<run>.json      a publish in progress (journal; finished by any later run);
+ *                                              also a copy of a group publish's journal (compaction) per member
  *   _s3logs/keydates/D/lock.json               the publish lock of D (runs, last shards, `s3logs commit`)
  *   _s3logs/keydates/D/shards/<tag>.json       a shard's staged part, waiting for the others
  *   _s3logs/keydates/D/shards/lock-<tag>.json  one run per shard at a time
  *   _s3logs/keydates/D/registered.json         the catalog took the manifest's partitions
  *   _s3logs/staging/D/<run>/…                  files a run wrote and has not published yet
+ *   _s3logs/groups/<run>/staging/…             files a group publish (compaction) wrote, not published yet
+ *   _s3logs/groups/<run>/outcome.json          a group publish's commit point: committed or aborted (kept)
  *   _s3logs/rejects/keydate=D/*.jsonl          reject records (published beside the table)
  *   _s3logs/catalog.json                       the local catalog
  *   _s3logs/doctor-probe-<random>              doctor's write check (deleted at once)
@@ -37,6 +40,8 @@ export const lakeKeys = {
   staging: (keyDate: string, runId: string) => `${CONTROL_PREFIX}staging/${keyDate}/${runId}/`,
   rejectFile: (keyDate: string, name: string) => `${CONTROL_PREFIX}rejects/keydate=${keyDate}/${name}`,
   catalog: `${CONTROL_PREFIX}catalog.json`,
+  groupStaging: (runId: string) => `${CONTROL_PREFIX}groups/${runId}/staging/`,
+  groupOutcome: (runId: string) => `${CONTROL_PREFIX}groups/${runId}/outcome.json`,
   /** doctor's write probe (put, then deleted). */
   probe: (random: string) => `${CONTROL_PREFIX}doctor-probe-${random}`,
 } as const;
@@ -72,9 +77,25 @@ export interface FileRecord {
   readonly key: string;
   readonly bucket: string;
   readonly dt: string;
+  /** This key date's rows in the file (all of them unless `shared`). */
   readonly rows: number;
+  /** The whole file's size. */
   readonly bytes: number;
+  /** This key date's rows by object; with `shared`, from row `shared.offset` on. */
   readonly runs: Runs;
+  /**
+   * A compacted file holding rows of several key dates: each member's rows are one contiguous segment
+   * [offset, offset + rows) of the file's `fileRows`, and every member's manifest lists the file. Only
+   * a group publish (src/stages/group.ts) changes or deletes such a file.
+   */
+  readonly shared?: SharedFile;
+}
+
+export interface SharedFile {
+  readonly offset: number;
+  readonly fileRows: number;
+  /** Every key date with a segment in the file, sorted. */
+  readonly members: readonly string[];
 }
 
 export interface RejectFileRecord {
@@ -98,7 +119,7 @@ export interface KeyDateManifest {
   readonly keyDate: string;
   /** The publish that wrote this state. */
   readonly runId: string;
-  readonly publishedBy: 'convert' | 'commit';
+  readonly publishedBy: 'convert' | 'commit' | 'compact';
   readonly tool: { name: string; version: string };
   readonly schemaVersion: number;
   readonly createdAt: string;
@@ -180,6 +201,33 @@ export interface PublishJournal {
   readonly shardManifests: readonly string[];
   /** Staging directories to clear at the end. */
   readonly staging: readonly string[];
+}
+
+/**
+ * A publish that changes the manifests of several key dates at once (compaction, or splitting a
+ * compacted file before a key date replaces some of its rows). Written as a copy into every member's
+ * directory (`publish-<run>.json`) before anything readers see changes; `outcome.json` decides it.
+ */
+export interface GroupJournal {
+  readonly kind: 's3logs/group-journal';
+  readonly runId: string;
+  readonly purpose: 'compact' | 'split';
+  readonly createdAt: string;
+  /** Sorted by key date. */
+  readonly members: ReadonlyArray<{ readonly keyDate: string; readonly baseVersion: string; readonly manifest: KeyDateManifest }>;
+  /** Staged key → final key (new keys only). */
+  readonly moves: ReadonlyArray<readonly [string, string]>;
+  /** Files the members' manifests no longer list afterwards. */
+  readonly deletes: readonly string[];
+  readonly staging: string;
+}
+
+export interface GroupOutcome {
+  readonly outcome: 'committed' | 'aborted';
+  readonly runId: string;
+  /** Who decided: the group's own run, or a run of a member that found the group abandoned. */
+  readonly by: string;
+  readonly at: string;
 }
 
 export interface LockRecord {

@@ -98,6 +98,16 @@ export const bucketList: Kind<string[]> = {
   },
 };
 
+/** MiB of Parquet per compacted file; fractions allowed (tests and small lakes). */
+export const targetMib: Kind<number> = {
+  arg: '<MiB>',
+  parse(raw, flag) {
+    const mb = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(mb) || mb < 0.01 || mb > 4096) throw new ConfigError(`${flag} must be a number of MiB from 0.01 to 4096 (default 128), got ${quote(raw)}`, flag);
+    return mb;
+  },
+};
+
 /** A 12-digit AWS account ID. */
 export function account(what: string): Kind<string> {
   return {

@@ -12,9 +12,9 @@
 import { DEFAULT_DATABASE, DEFAULT_TABLE } from '../schema/table.js';
 import { TRANSITION_CLASSES } from '../setup/lifecycle.js';
 import { COMPRESSIONS, DEFAULT_FILE_BYTES } from '../stages/writeOptions.js';
-import { account, bucket, bucketList, date, glueName, httpUrl, int, oneOf, ratio, region, text, type Kind } from './kinds.js';
+import { account, bucket, bucketList, date, targetMib, glueName, httpUrl, int, oneOf, ratio, region, text, type Kind } from './kinds.js';
 
-export const COMMANDS = ['convert', 'nightly', 'backfill', 'commit', 'setup', 'doctor', 'report', 'query', 'ddl', 'demo'] as const;
+export const COMMANDS = ['convert', 'nightly', 'backfill', 'commit', 'setup', 'doctor', 'report', 'query', 'compact', 'ddl', 'demo'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Commands whose settings also come from S3LOGS_* variables and a --config file. */
@@ -62,8 +62,8 @@ const bool = <S extends Omit<BooleanFlag, 'type'>>(spec: S): S & { readonly type
 
 const RUN: readonly Command[] = ['convert', 'commit', 'nightly', 'backfill'];
 const ONE_RANGE: readonly Command[] = ['convert', 'commit'];
-const AWS_ALL: readonly Command[] = [...RUN, 'setup', 'doctor', 'report', 'query', 'ddl'];
-const AWS_WRITES: readonly Command[] = [...RUN, 'setup', 'doctor'];
+const AWS_ALL: readonly Command[] = [...RUN, 'setup', 'doctor', 'report', 'query', 'compact', 'ddl'];
+const AWS_WRITES: readonly Command[] = [...RUN, 'setup', 'doctor', 'compact'];
 const MIB = 1024 * 1024;
 
 export const FLAGS = {
@@ -213,6 +213,17 @@ export const FLAGS = {
   duckdb: bool({ name: 'duckdb', commands: ['ddl'], help: 'print a DuckDB view instead of the Athena DDL' }),
   demoOut: str({ name: 'out', commands: ['demo'], kind: text, arg: '<dir>', default: 'out', defaultText: './out', help: 'where raw-logs/ and lake/ go' }),
   demoMb: str({ name: 'mb', commands: ['demo'], kind: int(1, 4096), default: 4, help: 'MiB of raw logs to generate' }),
+
+  // ---- compact (and the nightly's compaction step) ----
+  compactDest: str({ name: 'dest', commands: ['compact'], kind: text, arg: '<uri>', help: 'the lake: s3://bucket/prefix/, file:///path, or a directory (required)' }),
+  compactFrom: str({ name: 'from', commands: ['compact'], kind: date, help: 'first dt partition (required)' }),
+  compactTo: str({ name: 'to', commands: ['compact'], kind: date, defaultText: '--from', help: 'last dt partition, inclusive' }),
+  targetFileMb: str({ name: 'target-file-mb', commands: ['compact', 'nightly'], kind: targetMib, default: 128, help: 'MiB of Parquet per compacted file (sized for Athena; fractions allowed)' }),
+  compactRowGroupRows: str({ name: 'row-group-rows', commands: ['compact'], kind: int(1, 1_000_000_000), default: 250_000, help: 'most rows per row group of a compacted file' }),
+  compactLockWaitSeconds: str({ name: 'lock-wait-seconds', commands: ['compact'], kind: int(0, 86_400), default: 30, help: 'wait this long for a key date another run is publishing' }),
+  compactJson: bool({ name: 'json', commands: ['compact'], help: 'print a JSON summary on stdout' }),
+  compactQuiet: bool({ name: 'quiet', commands: ['compact'], help: 'no human output on stderr (failures are still printed)' }),
+  noCompact: bool({ name: 'no-compact', commands: ['nightly'], help: 'skip the compaction of settled partitions at the end' }),
 
   // ---- query ----
   queryDest: str({ name: 'dest', commands: ['query'], kind: text, arg: '<uri>', help: 'the Parquet table root: s3://bucket/prefix/, file:///path, or a directory (required)' }),

@@ -21,6 +21,8 @@ export interface JobOptions {
   readonly quiet: boolean;
   /** pino level: debug adds one line per raw object. */
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** A step after the key dates (nightly: compaction); its result goes into the summary as `compact`. */
+  readonly after?: (signal: AbortSignal, log: Logger) => Promise<{ exitCode: number; summary: unknown }>;
 }
 
 export interface Progress {
@@ -106,6 +108,7 @@ export async function runJob(settings: JobSettings, options: JobOptions): Promis
   const ticker = terminal ? undefined : setInterval(() => log.info({ type: 'progress', ...progress() }, 'progress'), options.progressSeconds * 1000);
   ticker?.unref();
   let summary: RunSummary | undefined;
+  let after: unknown;
   const exitCode = await withShutdownSignals(async (signal) => {
     try {
       summary = await convert(config, onProgress, { skipUnchanged: !options.force, signal, parallelDates: options.parallelDates, onKeyDate });
@@ -117,12 +120,17 @@ export async function runJob(settings: JobSettings, options: JobOptions): Promis
       }
       if (terminal) process.stderr.write('\n');
     }
-    return runExitCode(summary);
+    const code = runExitCode(summary);
+    if (!options.after || signal.aborted) return code;
+    const step = await options.after(signal, log);
+    after = step.summary;
+    // A failure anywhere is a failure; locks alone (75) only when nothing else failed.
+    return code === 1 || step.exitCode === 1 ? 1 : Math.max(code, step.exitCode);
   });
   if (summary) {
     const statuses = summary.keyDates.reduce<Record<string, number>>((acc, s) => ({ ...acc, [s.status]: (acc[s.status] ?? 0) + 1 }), {});
     log.info({ ...withoutKeyDates(summary), statuses, exitCode }, 'job finished');
-    if (options.json) process.stdout.write(JSON.stringify(summary) + '\n');
+    if (options.json) process.stdout.write(JSON.stringify(after === undefined ? summary : { ...summary, compact: after }) + '\n');
     if (terminal) process.stderr.write(formatSummary(summary, config));
   }
   return { exitCode, ...(summary ? { summary } : {}) };

@@ -30,6 +30,7 @@ import {
   recordBody,
   writeRecord,
   type FileRecord,
+  type GroupJournal,
   type KeyDateManifest,
   type LockRecord,
   type ObjectRecord,
@@ -42,6 +43,7 @@ import {
 import type { Storage } from '../storage/Storage.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { SCHEMA_VERSION } from '../../schemas/accessLog.js';
+import { resolveGroup } from './group.js';
 import { listsKey } from './list.js';
 import { normalizeRedact, redactLabel, sameRedact, type RedactMode } from './redact.js';
 import type { WriteOptions } from './writeOptions.js';
@@ -61,6 +63,8 @@ export interface PublishRequest {
   readonly writeOptions: WriteOptions;
   /** Moves and carries in flight. */
   readonly concurrency: number;
+  /** How long to wait for other key dates' locks when a compacted file must be split (default 60 s). */
+  readonly groupLockWaitMs?: number;
   /** Called once the journal is written: from here on the publish is finished by whoever runs next. */
   readonly onJournal?: () => void;
 }
@@ -109,6 +113,15 @@ interface Plan {
   readonly deletes: string[];
   readonly gone: GoneObjects;
   readonly otherObjects: number;
+}
+
+/** Default wait for the other key dates' locks a split of a compacted file needs. */
+const GROUP_LOCK_WAIT_MS = 60_000;
+
+/** Compacted files (holding other key dates' rows too) that a plan would drop or carry. */
+function sharedFilesTouched(manifest: KeyDateManifest | undefined, plan: Plan): FileRecord[] {
+  const touched = new Set([...plan.deletes, ...plan.carries.map((c) => c.from.key)]);
+  return (manifest?.files ?? []).filter((f) => f.shared && touched.has(f.key));
 }
 
 /** Which shard (of `count`) converts an object: by its name, so every listing agrees. */
@@ -278,8 +291,19 @@ export async function publish(dest: Storage, lock: LeaseLock, request: PublishRe
   const { keyDate, runId } = request;
   const ownStaging = [...new Set([...request.parts.map((p) => lakeKeys.staging(keyDate, p.runId)), ...request.shardManifests.map((m) => lakeKeys.staging(keyDate, m.runId))])];
   await recoverPublishes(dest, keyDate, lock, request.concurrency, ownStaging);
-  const current = await readManifest(dest, keyDate);
-  const plan = reconcile(current?.manifest, request.parts);
+  let current = await readManifest(dest, keyDate);
+  let plan = reconcile(current?.manifest, request.parts);
+  const shared = sharedFilesTouched(current?.manifest, plan);
+  if (shared.length > 0) {
+    // A compacted file holds other key dates' rows too: first split it into one file per key date (a
+    // group publish under their locks), then plan again on the manifest that made.
+    const { splitSharedFiles } = await import('./compact.js');
+    await splitSharedFiles(dest, { keyDate, lock, files: shared, concurrency: request.concurrency, writeOptions: request.writeOptions, lockWaitMs: request.groupLockWaitMs ?? GROUP_LOCK_WAIT_MS });
+    current = await readManifest(dest, keyDate);
+    plan = reconcile(current?.manifest, request.parts);
+    const still = sharedFilesTouched(current?.manifest, plan);
+    if (still.length > 0) throw new StorageError(`${still[0]!.key} still holds other key dates' rows after it was split; nothing of ${keyDate} was published, re-run`, 'io', still[0]!.key);
+  }
   const redact = redactOfPublish(keyDate, current?.manifest, request.parts, plan);
   const staging = lakeKeys.staging(keyDate, runId);
   const limit = pLimit(Math.max(1, Math.min(request.concurrency, 8)));
@@ -288,7 +312,7 @@ export async function publish(dest: Storage, lock: LeaseLock, request: PublishRe
   const index = new Map(plan.objects.map((o, i) => [o.name, i]));
   const files: FileRecord[] = [];
   const rejectFiles: RejectFileRecord[] = [];
-  for (const f of plan.keptFiles) files.push({ key: f.key, bucket: f.bucket, dt: f.dt, rows: f.rows, bytes: f.bytes, runs: remap(pairs(f.runs, current!.manifest.objects), index) });
+  for (const f of plan.keptFiles) files.push({ key: f.key, bucket: f.bucket, dt: f.dt, rows: f.rows, bytes: f.bytes, runs: remap(pairs(f.runs, current!.manifest.objects), index), ...(f.shared ? { shared: f.shared } : {}) });
   for (const r of plan.keptRejects) rejectFiles.push({ key: r.key, rejects: r.rejects, runs: remap(pairs(r.runs, current!.manifest.objects), index) });
   const moves: Array<[string, string]> = [];
   for (const part of request.parts) {
@@ -401,7 +425,13 @@ function redactOfPublish(keyDate: string, previous: KeyDateManifest | undefined,
 }
 
 /** Every file's runs add up to its rows and name a real object; every object's rows are all there. */
-function checkManifest(manifest: KeyDateManifest): void {
+export function checkManifest(manifest: KeyDateManifest): void {
+  for (const f of manifest.files) {
+    const s = f.shared;
+    if (s && (s.offset < 0 || s.offset + f.rows > s.fileRows || !s.members.includes(manifest.keyDate))) {
+      throw new StorageError(`${f.key}: the segment of ${manifest.keyDate} [${s.offset}, ${s.offset + f.rows}) does not fit the file's ${s.fileRows} rows or its members`, 'io', f.key);
+    }
+  }
   const rows = new Array<number>(manifest.objects.length).fill(0);
   const rejects = new Array<number>(manifest.objects.length).fill(0);
   const tally = (runs: Runs, into: number[], total: number, key: string) => {
@@ -421,7 +451,7 @@ function checkManifest(manifest: KeyDateManifest): void {
   });
 }
 
-async function move(storage: Storage, from: string, to: string): Promise<void> {
+export async function move(storage: Storage, from: string, to: string): Promise<void> {
   try {
     if (storage.move) await storage.move(from, to);
     else {
@@ -484,13 +514,18 @@ export async function clearPrefix(storage: Storage, prefix: string): Promise<voi
 /** Publishes a crash left half done: finished when the manifest is still the one they started from, else rolled back. */
 export async function recoverPublishes(dest: Storage, keyDate: string, lock: LeaseLock, concurrency: number, keep: readonly string[] = []): Promise<number> {
   const listed = await dest.list(lakeKeys.journalPrefix(keyDate));
-  const journals: PublishJournal[] = [];
+  const journals: Array<PublishJournal | GroupJournal> = [];
   for (const o of listed.objects) {
-    const journal = await readRecord<PublishJournal>(dest, o.key);
+    const journal = await readRecord<PublishJournal | GroupJournal>(dest, o.key);
     if (journal) journals.push(journal);
   }
   journals.sort((a, b) => compareKeys(a.createdAt, b.createdAt));
   for (const journal of journals) {
+    if (journal.kind === 's3logs/group-journal') {
+      // A compaction (or split) that lost this key date's lock: decided and finished or rolled back here.
+      await resolveGroup(dest, journal, `a run of ${keyDate}`, concurrency, () => lock.verify());
+      continue;
+    }
     const current = await readManifest(dest, keyDate);
     if (current?.manifest.runId === journal.runId) await cleanUp(dest, journal, current.manifest);
     else if ((current?.version ?? null) === journal.baseVersion) await finishJournal(dest, journal, lock, concurrency);

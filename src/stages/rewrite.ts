@@ -150,7 +150,7 @@ export async function keepRowRanges(parquet: Uint8Array, ranges: ReadonlyArray<R
 }
 
 /** Rows per row group and s3logs.schema_version, from the footer as parquet-wasm reads it. */
-async function footerFacts(pw: ParquetWasm, parquet: Uint8Array): Promise<{ groups: number[]; schemaVersion: string | undefined }> {
+export async function footerFacts(pw: ParquetWasm, parquet: Uint8Array): Promise<{ groups: number[]; schemaVersion: string | undefined }> {
   const file = await pw.ParquetFile.fromFile(new Blob([parquet]));
   try {
     const meta = file.metadata();
@@ -184,7 +184,7 @@ async function footerFacts(pw: ParquetWasm, parquet: Uint8Array): Promise<{ grou
  * ARROW_SCHEMA. Each wasm batch is handed over on its own (recordBatch(i) is a new handle that
  * intoIPCStream consumes, also when it throws); the wasm table is freed before returning.
  */
-function readRowGroup(pw: ParquetWasm, parquet: Uint8Array, group: number): RecordBatch[] {
+export function readRowGroup(pw: ParquetWasm, parquet: Uint8Array, group: number): RecordBatch[] {
   const table = pw.readParquet(parquet, { rowGroups: [group], batchSize: READ_BATCH_ROWS });
   try {
     const batches: RecordBatch[] = [];
@@ -224,16 +224,33 @@ interface Segment {
   to: number;
 }
 
+/** Ranges in any order (compaction gathers rows sorted by time); each is cut at batch boundaries. */
 function segmentsOf(batches: ReadonlyArray<RecordBatch>, ranges: ReadonlyArray<RowRange>): Segment[] {
+  const starts: number[] = [];
+  let total = 0;
+  for (const batch of batches) {
+    starts.push(total);
+    total += batch.numRows;
+  }
+  const batchOf = (row: number): number => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
   const segments: Segment[] = [];
-  let b = 0;
-  let batchStart = 0;
   for (const [start, end] of ranges) {
     let at = start;
     while (at < end) {
-      while (at >= batchStart + batches[b]!.numRows) batchStart += batches[b++]!.numRows;
-      const stop = Math.min(end, batchStart + batches[b]!.numRows);
-      segments.push({ batch: b, from: at - batchStart, to: stop - batchStart });
+      let b = batchOf(at);
+      // Skip empty batches that share a start.
+      while (at >= starts[b]! + batches[b]!.numRows) b++;
+      const stop = Math.min(end, starts[b]! + batches[b]!.numRows);
+      segments.push({ batch: b, from: at - starts[b]!, to: stop - starts[b]! });
       at = stop;
     }
   }
@@ -357,8 +374,8 @@ function gatherColumn(type: DataType, sources: ReadonlyArray<Data>, segments: Re
 
 /**
  * The rows of `batches` (taken as one sequence of rows, all with ARROW_SCHEMA's columns) in `ranges`
- * (half-open, sorted, non-overlapping, within the batches; `kept` rows in all) as ONE record batch of
- * contiguous buffers under ARROW_SCHEMA. Exported for tests.
+ * (half-open, non-overlapping, within the batches, in the order wanted; `kept` rows in all) as ONE
+ * record batch of contiguous buffers under ARROW_SCHEMA. Exported for tests and compaction.
  */
 export function keptRows(batches: ReadonlyArray<RecordBatch>, ranges: ReadonlyArray<RowRange>, kept: number): RecordBatch {
   const segments = segmentsOf(batches, ranges);

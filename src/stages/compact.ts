@@ -1,0 +1,777 @@
+/**
+ * compact: rewrite the small files of a `bucket=/dt=` partition into as few files as a target size
+ * allows, without changing the set of rows — and split such a file again when one of its key dates
+ * replaces rows (convert after compact).
+ *
+ * Every key date D owns its rows by raw object (records.ts). Late delivery puts rows of several key dates
+ * into one partition, so a compacted file usually holds rows of several key dates: each member's rows
+ * are one contiguous segment, listed in the member's manifest as a `shared` file, and the change is one
+ * group publish over all members (group.ts).
+ *
+ * Layout of a compacted file: member key dates in order; inside a member, raw objects ordered by their
+ * first requestdatetime, each object's rows contiguous (so runs stay one per object) and sorted by
+ * requestdatetime. Row groups then cover narrow time ranges (a full time sort would interleave objects
+ * and make runs as long as the rows).
+ *
+ * Memory: input files are read one at a time (their bytes kept in a small cache, their row groups
+ * decoded one or two at a time); output goes through parquet-wasm's streaming writer, which holds one
+ * row group, and the output file's bytes (about --target-file-mb) are held until the file is staged.
+ * The streaming writer drops write errors silently (LIBRARIES.md): every batch is built under
+ * ARROW_SCHEMA here, and each written file's footer row count is checked before it is staged.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { RecordBatch, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import type { WriterProperties } from 'parquet-wasm';
+import { SCHEMA_VERSION } from '../../schemas/accessLog.js';
+import { StorageError } from '../errors.js';
+import type { LeaseLock } from '../lock.js';
+import { compareKeys, lakeKeys, readRecord, readVersionedRecord, writeRecord, type FileRecord, type GroupJournal, type KeyDateManifest, type RegisteredMarker } from '../records.js';
+import { ARROW_SCHEMA } from '../schema/arrow.js';
+import type { Storage } from '../storage/Storage.js';
+import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import { checkManifest, recoverPublishes } from './commit.js';
+import { footerRowCount } from './footer.js';
+import { MemberLocks, publishGroup } from './group.js';
+import { footerFacts, keptRows, readRowGroup, RewriteError } from './rewrite.js';
+import type { WriteOptions } from './writeOptions.js';
+
+type ParquetWasm = typeof import('parquet-wasm');
+
+/** Default --target-file-mb: AWS recommends files of at least 128 MB for Athena. */
+export const DEFAULT_TARGET_FILE_MB = 128;
+
+/** Input file bytes kept between the first pass (times) and the second (rows). */
+const BYTES_CACHE = 64 * 1024 * 1024;
+/** Rows handed to the writer at a time when a range is copied as it is (splits). */
+const COPY_BATCH_ROWS = 65_536;
+
+export interface CompactOptions {
+  readonly targetBytes: number;
+  readonly writeOptions: WriteOptions;
+  readonly concurrency: number;
+  /** Wait for member key dates' locks (a run of one of them may be publishing). */
+  readonly lockWaitMs: number;
+  readonly signal?: AbortSignal;
+  readonly onPartition?: (result: PartitionResult) => void;
+}
+
+export interface PartitionResult {
+  bucket: string;
+  readonly dt: string;
+  status: 'compacted' | 'skipped' | 'failed';
+  /** Why a partition was skipped or failed. */
+  reason?: string;
+  errorCode?: 'locked' | 'conflict' | 'storage' | 'internal';
+  filesBefore: number;
+  filesAfter: number;
+  /** Rows of the compacted partition before (manifests) and after (written footers). */
+  rowsBefore: number;
+  rowsAfter: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  members: string[];
+  /** Seconds readers could see old and new files of the partition at once. */
+  windowSeconds: number;
+}
+
+export interface CompactSummary {
+  ok: boolean;
+  partitions: { lookedAt: number; compacted: number; skipped: number; failed: number };
+  filesBefore: number;
+  filesAfter: number;
+  rowsBefore: number;
+  rowsAfter: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  /** The longest time readers could see both copies of a partition's rows. */
+  windowSeconds: number;
+  seconds: number;
+  results: PartitionResult[];
+}
+
+function newRunId(): string {
+  return `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 8);
+}
+
+/** `part-2024-01-29-…` → `2024-01-29`: every file s3logs writes names one key date that lists it. */
+function keyDateOfName(key: string): string | undefined {
+  return /\/part-(\d{4}-\d{2}-\d{2})-[^/]*\.parquet$/.exec(key)?.[1];
+}
+
+/** Already compact: at most one file per target size (as the compacted output of this module is). */
+export function isCompact(files: ReadonlyArray<{ size: number }>, targetBytes: number): boolean {
+  const bytes = files.reduce((sum, f) => sum + f.size, 0);
+  return files.length <= Math.max(1, Math.ceil(bytes / targetBytes));
+}
+
+/**
+ * The `bucket=…/dt=…/` partitions of the dest whose dt is in [from, to] (the report's skip-scan
+ * listing: no listing of the whole table, and no delimiter listing of the root).
+ */
+async function partitionsOf(dest: Storage, from: string, to: string): Promise<Array<{ prefix: string; dt: string }>> {
+  const { listPartitions } = await import('../report/partitions.js');
+  const { dateRange } = await import('../config.js');
+  const found = await listPartitions(dest, dateRange(from, to, '--from', '--to'));
+  return found.map((p) => ({ prefix: `bucket=${p.bucket}/dt=${p.dt}/`, dt: p.dt }));
+}
+
+/** Compacts every partition with dt in [from, to]; a failing partition is reported and the others go on. */
+export async function compactRange(dest: Storage, from: string, to: string, options: CompactOptions): Promise<CompactSummary> {
+  const started = performance.now();
+  const results: PartitionResult[] = [];
+  for (const partition of await partitionsOf(dest, from, to)) {
+    // SIGINT/SIGTERM: the partition in flight publishes nothing; the rest wait for the next run.
+    if (options.signal?.aborted) break;
+    const result = await compactPartition(dest, partition.prefix, partition.dt, options);
+    results.push(result);
+    options.onPartition?.(result);
+  }
+  const sum = (f: (r: PartitionResult) => number) => results.reduce((n, r) => n + f(r), 0);
+  return {
+    ok: results.every((r) => r.status !== 'failed'),
+    partitions: {
+      lookedAt: results.length,
+      compacted: results.filter((r) => r.status === 'compacted').length,
+      skipped: results.filter((r) => r.status === 'skipped').length,
+      failed: results.filter((r) => r.status === 'failed').length,
+    },
+    filesBefore: sum((r) => r.filesBefore),
+    filesAfter: sum((r) => r.filesAfter),
+    rowsBefore: sum((r) => r.rowsBefore),
+    rowsAfter: sum((r) => r.rowsAfter),
+    bytesBefore: sum((r) => r.bytesBefore),
+    bytesAfter: sum((r) => r.bytesAfter),
+    windowSeconds: Math.max(0, ...results.map((r) => r.windowSeconds)),
+    seconds: (performance.now() - started) / 1000,
+    results,
+  };
+}
+
+interface Member {
+  readonly keyDate: string;
+  readonly manifest: KeyDateManifest;
+  readonly version: string;
+  /** This member's files in the partition. */
+  readonly records: FileRecord[];
+}
+
+/** One partition, under the locks of every key date with rows in it. */
+export async function compactPartition(dest: Storage, prefix: string, dt: string, options: CompactOptions): Promise<PartitionResult> {
+  const listed = await listParquet(dest, prefix);
+  const bytesBefore = listed.reduce((n, o) => n + o.size, 0);
+  const result: PartitionResult = {
+    bucket: '',
+    dt,
+    status: 'skipped',
+    filesBefore: listed.length,
+    filesAfter: listed.length,
+    rowsBefore: 0,
+    rowsAfter: 0,
+    bytesBefore,
+    bytesAfter: bytesBefore,
+    members: [],
+    windowSeconds: 0,
+  };
+  result.bucket = prefix.slice('bucket='.length, prefix.indexOf('/'));
+  if (isCompact(listed, options.targetBytes)) {
+    result.reason = 'already compact';
+    return result;
+  }
+  const runId = newRunId();
+  try {
+    // Key dates with rows here: named by the files, plus the members the compacted files list.
+    let keyDates = new Set<string>();
+    for (const o of listed) {
+      const keyDate = keyDateOfName(o.key);
+      if (!keyDate) {
+        result.reason = `${o.key} was not written by s3logs; partition left as it is`;
+        return result;
+      }
+      keyDates.add(keyDate);
+    }
+    for (let attempt = 0; attempt < 3; attempt++) {
+      for (const keyDate of [...keyDates]) {
+        const found = await readVersionedRecord<KeyDateManifest>(dest, lakeKeys.manifest(keyDate));
+        for (const f of found?.record.files ?? []) if (f.key.startsWith(prefix)) for (const m of f.shared?.members ?? []) keyDates.add(m);
+      }
+      const locks = await MemberLocks.acquire(dest, [...keyDates], { runId, purpose: 'compact' }, { waitMs: options.lockWaitMs, ...(options.signal ? { signal: options.signal } : {}) });
+      try {
+        const outcome = await underLocks(dest, prefix, dt, [...keyDates].sort(), locks, runId, options, result);
+        if (outcome === 'done') return result;
+        keyDates = outcome;
+      } finally {
+        await locks.release();
+      }
+    }
+    throw new StorageError(`the key dates with rows in ${prefix} kept changing; re-run`, 'io', prefix);
+  } catch (error) {
+    result.status = 'failed';
+    result.reason = error instanceof Error ? error.message : String(error);
+    result.errorCode = error instanceof Error && error.name === 'LockedError' ? 'locked' : error instanceof Error && error.name === 'GroupAbortedError' ? 'conflict' : error instanceof StorageError ? 'storage' : 'internal';
+    return result;
+  }
+}
+
+async function listParquet(dest: Storage, prefix: string) {
+  return (await dest.list(prefix)).objects.filter((o) => o.key.endsWith('.parquet') && !o.key.slice(prefix.length).includes('/'));
+}
+
+/** 'done', or a larger set of key dates whose locks are needed. */
+async function underLocks(dest: Storage, prefix: string, dt: string, keyDates: string[], locks: MemberLocks, runId: string, options: CompactOptions, result: PartitionResult): Promise<'done' | Set<string>> {
+  // Publishes of members a crash interrupted are finished first (they may change this partition).
+  for (const keyDate of keyDates) await recoverPublishes(dest, keyDate, locks.get(keyDate), options.concurrency);
+  const listed = await listParquet(dest, prefix);
+  const members: Member[] = [];
+  const owners = new Map<string, string[]>();
+  const needed = new Set(keyDates);
+  for (const keyDate of keyDates) {
+    const found = await readVersionedRecord<KeyDateManifest>(dest, lakeKeys.manifest(keyDate));
+    if (!found) continue;
+    const records = found.record.files.filter((f) => f.key.startsWith(prefix) && !f.key.slice(prefix.length).includes('/'));
+    if (records.length === 0) continue;
+    if (found.record.schemaVersion !== SCHEMA_VERSION) {
+      result.reason = `key date ${keyDate} was written with schema version ${found.record.schemaVersion}; convert it again first`;
+      return 'done';
+    }
+    for (const f of records) {
+      owners.set(f.key, [...(owners.get(f.key) ?? []), keyDate]);
+      for (const m of f.shared?.members ?? []) needed.add(m);
+    }
+    members.push({ keyDate, manifest: found.record, version: found.version, records });
+  }
+  for (const o of listed) {
+    const keyDate = keyDateOfName(o.key);
+    if (keyDate) needed.add(keyDate);
+  }
+  if (needed.size > keyDates.length) return needed;
+  const unowned = listed.filter((o) => !owners.has(o.key));
+  if (unowned.length > 0) {
+    result.reason = `${unowned.length} file(s) no manifest lists (e.g. ${unowned[0]!.key}); partition left as it is`;
+    return 'done';
+  }
+  const onDisk = new Set(listed.map((o) => o.key));
+  const missing = [...owners.keys()].filter((k) => !onDisk.has(k));
+  if (missing.length > 0) throw new StorageError(`${dest.uri}${missing[0]} is listed in a manifest but missing`, 'not_found', missing[0]);
+  result.filesBefore = listed.length;
+  result.bytesBefore = listed.reduce((n, o) => n + o.size, 0);
+  result.filesAfter = listed.length;
+  result.bytesAfter = result.bytesBefore;
+  result.members = members.map((m) => m.keyDate);
+  if (isCompact(listed, options.targetBytes)) {
+    result.reason = 'already compact';
+    return 'done';
+  }
+  const bucket = members[0]!.records[0]!.bucket;
+  result.bucket = bucket;
+  result.rowsBefore = members.reduce((n, m) => n + m.records.reduce((k, f) => k + f.rows, 0), 0);
+
+  const pw = await import('parquet-wasm');
+  const source = new RowSource(dest, pw);
+  const staging = lakeKeys.groupStaging(runId);
+  const tag = shortHash(runId + '\n' + prefix);
+  const out = new OutputFiles(dest, pw, options.writeOptions, staging, (index, fileMembers) =>
+    fileMembers.length === 1 ? `${prefix}part-${fileMembers[0]}-k${tag}-${String(index).padStart(5, '0')}.parquet` : `${prefix}part-${fileMembers[0]}-g${tag}-${String(index).padStart(5, '0')}.parquet`,
+  );
+  try {
+    for (const member of members) {
+      for (const object of await objectOrder(source, member)) {
+        // Cut only between objects: a file ends once its written row groups reach the target.
+        if ((await out.currentBytes()) >= options.targetBytes) await out.finish();
+        options.signal?.throwIfAborted();
+        const batch = await source.objectRows(object.pieces);
+        await out.write(member.keyDate, object.index, sortedByTime(batch));
+      }
+    }
+    await out.finish();
+  } catch (error) {
+    await out.abort();
+    throw error;
+  }
+  const written = out.files;
+  result.rowsAfter = written.reduce((n, f) => n + f.rows, 0);
+  if (result.rowsAfter !== result.rowsBefore) {
+    await out.abort();
+    throw new StorageError(`compacting ${prefix} wrote ${result.rowsAfter} rows of ${result.rowsBefore}; nothing was published`, 'io', prefix);
+  }
+  let journal: GroupJournal;
+  try {
+    journal = compactJournal(runId, members, written, listed.map((o) => o.key), staging, bucket, dt);
+  } catch (error) {
+    await out.abort();
+    throw error;
+  }
+  result.windowSeconds = await publishGroup(dest, journal, locks, options.concurrency);
+  result.status = 'compacted';
+  result.filesAfter = written.length;
+  result.bytesAfter = written.reduce((n, f) => n + f.bytes, 0);
+  await catchUpCatalog(dest, journal, members);
+  return 'done';
+}
+
+/** The group journal of a compaction: every member's manifest with the partition's files replaced by its segments of the new ones. */
+function compactJournal(runId: string, members: readonly Member[], written: readonly WrittenFile[], deletes: string[], staging: string, bucket: string, dt: string): GroupJournal {
+  const now = new Date().toISOString();
+  return {
+    kind: 's3logs/group-journal',
+    runId,
+    purpose: 'compact',
+    createdAt: now,
+    members: members.map((m) => {
+      const own: FileRecord[] = [];
+      for (const f of written) {
+        const segment = f.segments.find((s) => s.keyDate === m.keyDate);
+        if (!segment) continue;
+        const fileMembers = f.segments.map((s) => s.keyDate);
+        own.push({ key: f.key, bucket, dt, rows: segment.rows, bytes: f.bytes, runs: segment.runs, ...(fileMembers.length > 1 ? { shared: { offset: segment.offset, fileRows: f.rows, members: fileMembers } } : {}) });
+      }
+      const moved = new Set(m.records.map((r) => r.key));
+      const manifest: KeyDateManifest = {
+        ...m.manifest,
+        runId,
+        publishedBy: 'compact',
+        tool: { name: TOOL_NAME, version: TOOL_VERSION },
+        createdAt: now,
+        files: [...m.manifest.files.filter((f) => !moved.has(f.key)), ...own].sort((a, b) => compareKeys(a.key, b.key)),
+      };
+      checkManifest(manifest);
+      return { keyDate: m.keyDate, baseVersion: m.version, manifest };
+    }),
+    moves: written.map((f) => [f.stagingKey, f.key] as const),
+    deletes,
+    staging,
+  };
+}
+
+/**
+ * The local catalog lists each key date's files per partition: members that were registered are
+ * registered again with their new files (same partitions). Glue and projection know partitions only,
+ * which did not change: their markers move on. A member whose catalog was behind stays behind (its
+ * next run registers it).
+ */
+async function catchUpCatalog(dest: Storage, journal: GroupJournal, members: readonly Member[]): Promise<void> {
+  for (const member of members) {
+    const marker = await readRecord<RegisteredMarker>(dest, lakeKeys.registered(member.keyDate)).catch(() => undefined);
+    if (!marker || marker.runId !== member.manifest.runId) continue;
+    const manifest = journal.members.find((m) => m.keyDate === member.keyDate)!.manifest;
+    try {
+      if (marker.catalog === 'local') {
+        const { LocalCatalog } = await import('../catalog/local.js');
+        const { registerKeyDate } = await import('./register.js');
+        await registerKeyDate(new LocalCatalog(dest), dest, member.keyDate, manifest.files, member.manifest.files);
+      }
+      const next: RegisteredMarker = { runId: journal.runId, catalog: marker.catalog, registeredAt: new Date().toISOString() };
+      await writeRecord(dest, lakeKeys.registered(member.keyDate), next);
+    } catch {
+      // Left behind: the member's next run registers it.
+    }
+  }
+}
+
+/** A member's objects in this partition: their row ranges by file, ordered by first requestdatetime. */
+async function objectOrder(source: RowSource, member: Member): Promise<Array<{ index: number; pieces: Piece[] }>> {
+  const objects = new Map<number, { index: number; pieces: Piece[]; first: number }>();
+  for (const record of member.records) {
+    const times = await source.times(record.key);
+    let at = record.shared?.offset ?? 0;
+    for (let i = 0; i < record.runs.length; i += 2) {
+      const index = record.runs[i]!;
+      const rows = record.runs[i + 1]!;
+      let first = Infinity;
+      for (let r = at; r < at + rows; r++) if (times[r]! < first) first = times[r]!;
+      let entry = objects.get(index);
+      if (!entry) objects.set(index, (entry = { index, pieces: [], first }));
+      entry.first = Math.min(entry.first, first);
+      entry.pieces.push({ key: record.key, start: at, end: at + rows });
+      at += rows;
+    }
+  }
+  const names = member.manifest.objects;
+  return [...objects.values()].sort((a, b) => a.first - b.first || compareKeys(names[a.index]!.name, names[b.index]!.name));
+}
+
+interface Piece {
+  readonly key: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A batch's rows in requestdatetime order (stable: rows of one second keep their log order). */
+function sortedByTime(batch: RecordBatch): RecordBatch {
+  const data = batch.getChild('requestdatetime')!.data[0]!;
+  const values = data.values as BigInt64Array;
+  const n = batch.numRows;
+  const time = new Float64Array(n);
+  let sorted = true;
+  for (let i = 0; i < n; i++) {
+    time[i] = Number(values[data.offset + i]);
+    if (i > 0 && time[i]! < time[i - 1]!) sorted = false;
+  }
+  if (sorted) return batch;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => time[a]! - time[b]! || a - b);
+  const ranges: Array<[number, number]> = [];
+  for (const i of order) {
+    const last = ranges[ranges.length - 1];
+    if (last && last[1] === i) last[1]++;
+    else ranges.push([i, i + 1]);
+  }
+  return keptRows([batch], ranges, n);
+}
+
+/**
+ * Reads rows of the partition's files: bytes cached up to BYTES_CACHE, row groups decoded one at a
+ * time (the last two kept, since objects are mostly read in file order).
+ */
+class RowSource {
+  private readonly bytes = new Map<string, Uint8Array>();
+  private cached = 0;
+  private readonly groups = new Map<string, number[]>();
+  private readonly decoded = new Map<string, RecordBatch[]>();
+
+  constructor(
+    private readonly dest: Storage,
+    private readonly pw: ParquetWasm,
+  ) {}
+
+  private async file(key: string): Promise<Uint8Array> {
+    const hit = this.bytes.get(key);
+    if (hit) {
+      this.bytes.delete(key);
+      this.bytes.set(key, hit);
+      return hit;
+    }
+    const body = await this.dest.get(key);
+    this.bytes.set(key, body);
+    this.cached += body.length;
+    for (const [k, v] of this.bytes) {
+      if (this.cached <= BYTES_CACHE || k === key) break;
+      this.bytes.delete(k);
+      this.cached -= v.length;
+    }
+    return body;
+  }
+
+  private async rowGroups(key: string, body: Uint8Array): Promise<number[]> {
+    let groups = this.groups.get(key);
+    if (!groups) {
+      const facts = await footerFacts(this.pw, body);
+      if (facts.schemaVersion !== String(SCHEMA_VERSION)) throw new RewriteError(`${key} has s3logs.schema_version ${facts.schemaVersion ?? 'missing'}, expected ${SCHEMA_VERSION}; convert its key date again first`);
+      this.groups.set(key, (groups = facts.groups));
+    }
+    return groups;
+  }
+
+  /** requestdatetime of every row of a file, as epoch milliseconds. */
+  async times(key: string): Promise<Float64Array> {
+    const body = await this.file(key);
+    const rows = footerRowCount(body);
+    const table = this.pw.readParquet(body, { columns: ['requestdatetime'], batchSize: 65_536 });
+    const out = new Float64Array(rows);
+    let at = 0;
+    try {
+      for (let i = 0; i < table.numBatches; i++) {
+        const read = tableFromIPC(table.recordBatch(i)!.intoIPCStream());
+        for (const data of read.getChild('requestdatetime')!.data) {
+          const values = data.values as BigInt64Array;
+          for (let r = 0; r < data.length; r++) out[at++] = Number(values[data.offset + r]);
+        }
+      }
+    } finally {
+      table.free();
+    }
+    if (at !== rows) throw new RewriteError(`${key}: read ${at} times of ${rows} rows`);
+    return out;
+  }
+
+  /** Rows [start, end) of a file as one batch. */
+  async range(key: string, start: number, end: number): Promise<RecordBatch> {
+    const body = await this.file(key);
+    const groups = await this.rowGroups(key, body);
+    const parts: RecordBatch[] = [];
+    let groupStart = 0;
+    for (let g = 0; g < groups.length && groupStart < end; g++) {
+      const groupEnd = groupStart + groups[g]!;
+      if (groupEnd > start) {
+        const batches = this.group(key, body, g, groups[g]!);
+        const from = Math.max(start, groupStart) - groupStart;
+        const to = Math.min(end, groupEnd) - groupStart;
+        parts.push(keptRows(batches, [[from, to]], to - from));
+      }
+      groupStart = groupEnd;
+    }
+    if (parts.length === 1) return parts[0]!;
+    return keptRows(parts, [[0, end - start]], end - start);
+  }
+
+  private group(key: string, body: Uint8Array, g: number, rows: number): RecordBatch[] {
+    const id = `${key}#${g}`;
+    let batches = this.decoded.get(id);
+    if (!batches) {
+      batches = readRowGroup(this.pw, body, g);
+      const read = batches.reduce((n, b) => n + b.numRows, 0);
+      if (read !== rows) throw new RewriteError(`Parquet reader returned ${read} rows for row group ${g} of ${key}, expected ${rows}`);
+      this.decoded.set(id, batches);
+      while (this.decoded.size > 2) this.decoded.delete(this.decoded.keys().next().value!);
+    }
+    return batches;
+  }
+
+  /** An object's rows in the partition (one piece per file holding some). */
+  async objectRows(pieces: readonly Piece[]): Promise<RecordBatch> {
+    const parts: RecordBatch[] = [];
+    for (const p of pieces) parts.push(await this.range(p.key, p.start, p.end));
+    if (parts.length === 1) return parts[0]!;
+    const rows = parts.reduce((n, b) => n + b.numRows, 0);
+    return keptRows(parts, [[0, rows]], rows);
+  }
+}
+
+/**
+ * parquet-wasm's streaming writer fed one batch at a time (backpressure: at most one batch queued);
+ * `bytes` counts the row groups written so far.
+ */
+class StreamedParquet {
+  private controller!: ReadableStreamDefaultController<unknown>;
+  private wake: (() => void) | undefined;
+  private readonly chunks: Uint8Array[] = [];
+  private failure: unknown;
+  private readonly output: Promise<void>;
+  bytes = 0;
+  rows = 0;
+
+  constructor(
+    private readonly pw: ParquetWasm,
+    props: WriterProperties,
+  ) {
+    const input = new ReadableStream<unknown>(
+      {
+        start: (controller) => {
+          this.controller = controller;
+        },
+        pull: () => this.release(),
+      },
+      { highWaterMark: 1 },
+    );
+    this.output = (async () => {
+      const stream = (await pw.transformParquetStream(input as ReadableStream, props)) as ReadableStream<Uint8Array>;
+      const reader = stream.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        this.chunks.push(value);
+        this.bytes += value.length;
+      }
+    })();
+    this.output.catch((error: unknown) => {
+      this.failure = error;
+      this.release();
+    });
+  }
+
+  private release(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  async write(batch: RecordBatch): Promise<void> {
+    if (this.failure) throw this.failure;
+    const table = this.pw.Table.fromIPCStream(tableToIPC(new Table(ARROW_SCHEMA, [batch]), 'stream'));
+    try {
+      for (const b of table.recordBatches()) this.controller.enqueue(b);
+    } finally {
+      table.free();
+    }
+    this.rows += batch.numRows;
+    while ((this.controller.desiredSize ?? 0) <= 0 && !this.failure) await new Promise<void>((resolve) => (this.wake = resolve));
+    if (this.failure) throw this.failure;
+  }
+
+  /** The whole file, its footer's row count checked against the rows put in. */
+  async close(): Promise<Uint8Array> {
+    this.controller.close();
+    await this.output;
+    const bytes = Buffer.concat(this.chunks);
+    const written = footerRowCount(bytes);
+    if (written !== this.rows) throw new RewriteError(`Parquet writer wrote ${written} rows but was given ${this.rows}; the file was not published`);
+    return bytes;
+  }
+
+  abort(): void {
+    try {
+      this.controller.error(new Error('aborted'));
+    } catch {
+      // already closed
+    }
+    this.output.catch(() => undefined);
+  }
+}
+
+interface Segment {
+  readonly keyDate: string;
+  readonly offset: number;
+  rows: number;
+  readonly runs: number[];
+}
+
+interface WrittenFile {
+  readonly key: string;
+  readonly stagingKey: string;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly segments: readonly Segment[];
+}
+
+/** Output files of one group, staged as they are finished; segments and runs recorded per member. */
+class OutputFiles {
+  readonly files: WrittenFile[] = [];
+  private current: { writer: StreamedParquet; segments: Segment[] } | undefined;
+
+  constructor(
+    private readonly dest: Storage,
+    private readonly pw: ParquetWasm,
+    private readonly options: WriteOptions,
+    private readonly staging: string,
+    private readonly name: (index: number, members: string[]) => string,
+  ) {}
+
+  /**
+   * Bytes of the row groups written so far. The streaming writer works in promise callbacks: one turn
+   * of the event loop lets every chunk it can emit arrive, so the cut does not depend on timing.
+   */
+  async currentBytes(): Promise<number> {
+    if (!this.current) return 0;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return this.current.writer.bytes;
+  }
+
+  async write(keyDate: string, object: number, batch: RecordBatch): Promise<void> {
+    if (batch.numRows === 0) return;
+    if (!this.current) {
+      const { writerProperties } = await import('./write.js');
+      this.current = { writer: new StreamedParquet(this.pw, writerProperties(this.options)), segments: [] };
+    }
+    const { writer, segments } = this.current;
+    let segment = segments[segments.length - 1];
+    if (segment?.keyDate !== keyDate) segments.push((segment = { keyDate, offset: writer.rows, rows: 0, runs: [] }));
+    const runs = segment.runs;
+    if (runs.length > 0 && runs[runs.length - 2] === object) runs[runs.length - 1]! += batch.numRows;
+    else runs.push(object, batch.numRows);
+    segment.rows += batch.numRows;
+    await writer.write(batch);
+  }
+
+  async finish(): Promise<void> {
+    const current = this.current;
+    if (!current) return;
+    this.current = undefined;
+    const bytes = await current.writer.close();
+    const key = this.name(this.files.length, current.segments.map((s) => s.keyDate));
+    const stagingKey = `${this.staging}${key}.staged`;
+    await this.dest.put(stagingKey, bytes, { contentType: 'application/vnd.apache.parquet' });
+    this.files.push({ key, stagingKey, rows: current.writer.rows, bytes: bytes.length, segments: current.segments });
+  }
+
+  async abort(): Promise<void> {
+    this.current?.writer.abort();
+    this.current = undefined;
+    const page = await this.dest.list(this.staging).catch(() => undefined);
+    if (page?.objects.length) await this.dest.delete(page.objects.map((o) => o.key)).catch(() => undefined);
+  }
+}
+
+export interface SplitRequest {
+  readonly keyDate: string;
+  /** The publish lock of `keyDate`, which the caller holds. */
+  readonly lock: LeaseLock;
+  /** Shared files of `keyDate`'s manifest to split. */
+  readonly files: readonly FileRecord[];
+  readonly concurrency: number;
+  readonly writeOptions: WriteOptions;
+  readonly lockWaitMs: number;
+}
+
+/**
+ * Before a key date drops or carries rows of a compacted file: the file is rewritten into one file per
+ * member (each member's segment, rows unchanged) in one group publish over its members.
+ */
+export async function splitSharedFiles(dest: Storage, request: SplitRequest): Promise<void> {
+  const runId = newRunId();
+  const keyDates = [...new Set(request.files.flatMap((f) => f.shared!.members))].sort();
+  const locks = await MemberLocks.acquire(dest, keyDates, { runId, purpose: `split for ${request.keyDate}` }, { waitMs: request.lockWaitMs, held: new Map([[request.keyDate, request.lock]]) });
+  try {
+    for (const keyDate of keyDates) if (keyDate !== request.keyDate) await recoverPublishes(dest, keyDate, locks.get(keyDate), request.concurrency);
+    const manifests = new Map<string, { manifest: KeyDateManifest; version: string }>();
+    for (const keyDate of keyDates) {
+      const found = await readVersionedRecord<KeyDateManifest>(dest, lakeKeys.manifest(keyDate));
+      if (found) manifests.set(keyDate, { manifest: found.record, version: found.version });
+    }
+    const pw = await import('parquet-wasm');
+    const source = new RowSource(dest, pw);
+    const staging = lakeKeys.groupStaging(runId);
+    const replaced = new Map<string, Map<string, FileRecord>>();
+    const moves: Array<readonly [string, string]> = [];
+    const deletes: string[] = [];
+    for (const file of request.files) {
+      // The file as the manifests list it now (a recovery above may have changed them).
+      const holders = keyDates
+        .map((keyDate) => ({ keyDate, record: manifests.get(keyDate)?.manifest.files.find((f) => f.key === file.key) }))
+        .filter((h): h is { keyDate: string; record: FileRecord } => h.record !== undefined);
+      if (holders.length === 0) continue;
+      deletes.push(file.key);
+      const dir = file.key.slice(0, file.key.lastIndexOf('/') + 1);
+      const tag = shortHash(runId + '\n' + file.key);
+      for (const { keyDate, record } of holders) {
+        const out = new OutputFiles(dest, pw, request.writeOptions, staging, () => `${dir}part-${keyDate}-s${tag}.parquet`);
+        try {
+          const offset = record.shared?.offset ?? 0;
+          for (let at = offset; at < offset + record.rows; at += COPY_BATCH_ROWS) {
+            const end = Math.min(offset + record.rows, at + COPY_BATCH_ROWS);
+            // Runs are kept as they are; the object index written here is only a placeholder.
+            await out.write(keyDate, 0, await source.range(record.key, at, end));
+          }
+          await out.finish();
+        } catch (error) {
+          await out.abort();
+          throw error;
+        }
+        const written = out.files[0]!;
+        if (written.rows !== record.rows) throw new StorageError(`splitting ${file.key} wrote ${written.rows} rows of ${keyDate}'s ${record.rows}`, 'io', file.key);
+        moves.push([written.stagingKey, written.key]);
+        let forMember = replaced.get(keyDate);
+        if (!forMember) replaced.set(keyDate, (forMember = new Map()));
+        forMember.set(record.key, { key: written.key, bucket: record.bucket, dt: record.dt, rows: record.rows, bytes: written.bytes, runs: record.runs });
+      }
+    }
+    if (moves.length === 0) return;
+    const now = new Date().toISOString();
+    const journal: GroupJournal = {
+      kind: 's3logs/group-journal',
+      runId,
+      purpose: 'split',
+      createdAt: now,
+      members: [...replaced.entries()].map(([keyDate, records]) => {
+        const base = manifests.get(keyDate)!;
+        const manifest: KeyDateManifest = {
+          ...base.manifest,
+          runId,
+          publishedBy: 'compact',
+          tool: { name: TOOL_NAME, version: TOOL_VERSION },
+          createdAt: now,
+          files: base.manifest.files.map((f) => records.get(f.key) ?? f).sort((a, b) => compareKeys(a.key, b.key)),
+        };
+        checkManifest(manifest);
+        return { keyDate, baseVersion: base.version, manifest };
+      }),
+      moves,
+      deletes,
+      staging,
+    };
+    await publishGroup(dest, journal, locks, request.concurrency);
+  } finally {
+    await locks.release();
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * group: a publish that changes the manifests of several key dates at once — compaction (one file holds
+ * rows of several key dates) and splitting such a file again before one of its key dates replaces rows.
+ * commit.ts publishes one key date under its lock; this is the only place that changes files described
+ * by more than one manifest.
+ *
+ * Order (the caller holds the publish lock of every member, taken in key-date order, and has staged the
+ * new files under `_s3logs/groups/<run>/staging/`):
+ *   1. a copy of the group journal (base manifest version and new manifest of every member, moves,
+ *      deletes) goes into every member's directory as `publish-<run>.json`;
+ *   2. every member's lock is verified, then every member's manifest is checked to be the base;
+ *   3. the commit point: `outcome.json` created conditionally (If-None-Match) as `committed`;
+ *   4. the new files are moved into place, each member's manifest is replaced conditionally on its base
+ *      (roll forward), then the old files, the staging and the copies are deleted.
+ * A crash anywhere leaves the copies. Any later run of a member holds that member's lock, so the group's
+ * run lost it: it creates the outcome as `aborted` unless `committed` is there first — whoever writes
+ * first decides — and then rolls the group back (nothing was placed before the commit point: the staging
+ * goes) or forward (any party may: moves are idempotent and each roll forward is a compare-and-swap from
+ * the base, which nobody can change once the outcome is committed, because every publisher of a member
+ * finishes the member's pending group copies first). Outcomes are kept: a stalled writer can never
+ * re-decide a group whose outcome was removed.
+ */
+import pLimit from 'p-limit';
+import { StorageError } from '../errors.js';
+import { failpoint } from '../failpoints.js';
+import { LeaseLock, type LockOwner } from '../lock.js';
+import { lakeKeys, readRecord, readVersionedRecord, recordBody, writeRecord, type GroupJournal, type GroupOutcome, type KeyDateManifest } from '../records.js';
+import type { Storage } from '../storage/Storage.js';
+import { clearPrefix, move } from './commit.js';
+
+/** The publish locks of a group's members; some may be borrowed from the caller (a publish that splits). */
+export class MemberLocks {
+  private constructor(
+    readonly locks: ReadonlyMap<string, LeaseLock>,
+    private readonly owned: readonly LeaseLock[],
+  ) {}
+
+  /** Takes the locks in key-date order (no two groups wait for each other in a cycle); all or none. */
+  static async acquire(dest: Storage, keyDates: readonly string[], owner: LockOwner, options: { waitMs: number; held?: ReadonlyMap<string, LeaseLock>; signal?: AbortSignal }): Promise<MemberLocks> {
+    const locks = new Map<string, LeaseLock>();
+    const owned: LeaseLock[] = [];
+    try {
+      for (const keyDate of [...new Set(keyDates)].sort()) {
+        const held = options.held?.get(keyDate);
+        if (held) {
+          locks.set(keyDate, held);
+          continue;
+        }
+        const lock = await LeaseLock.acquire(dest, lakeKeys.publishLock(keyDate), owner, { waitMs: options.waitMs, ...(options.signal ? { signal: options.signal } : {}) });
+        owned.push(lock);
+        locks.set(keyDate, lock);
+      }
+    } catch (error) {
+      for (const lock of owned) await lock.release().catch(() => undefined);
+      throw error;
+    }
+    return new MemberLocks(locks, owned);
+  }
+
+  get(keyDate: string): LeaseLock {
+    const lock = this.locks.get(keyDate);
+    if (!lock) throw new Error(`no lock held for key date ${keyDate}`);
+    return lock;
+  }
+
+  async verifyAll(): Promise<void> {
+    for (const lock of this.locks.values()) await lock.verify();
+  }
+
+  async release(): Promise<void> {
+    for (const lock of this.owned) await lock.release().catch(() => undefined);
+  }
+}
+
+/** The group lost: another run decided `aborted` (or a member changed) before the commit point. */
+export class GroupAbortedError extends Error {
+  override readonly name = 'GroupAbortedError';
+}
+
+function copyKey(keyDate: string, runId: string): string {
+  return lakeKeys.journal(keyDate, runId);
+}
+
+/** Creates the outcome unless one exists; returns the one that stands (ours, or the first writer's). */
+async function decide(dest: Storage, runId: string, outcome: GroupOutcome['outcome'], by: string): Promise<GroupOutcome['outcome']> {
+  const key = lakeKeys.groupOutcome(runId);
+  const record: GroupOutcome = { outcome, runId, by, at: new Date().toISOString() };
+  await dest.putIfAbsent(key, recordBody(record));
+  // Read back: ours also when the answer was lost; the other party's when it was first.
+  const standing = await readRecord<GroupOutcome>(dest, key);
+  if (!standing) throw new StorageError(`${dest.uri}${key} was written but cannot be read back`, 'io', key);
+  return standing.outcome;
+}
+
+/**
+ * Steps 1–4 for a group whose new files are staged. Returns the seconds readers may see both copies
+ * (from the first move to the last old file deleted). Throws GroupAbortedError (after rolling back)
+ * when the group cannot commit; LockedError when a member's lock was lost.
+ */
+export async function publishGroup(dest: Storage, journal: GroupJournal, locks: MemberLocks, concurrency: number): Promise<number> {
+  const limit = pLimit(Math.max(1, Math.min(concurrency, 8)));
+  try {
+    await locks.verifyAll();
+    await Promise.all(journal.members.map((m) => limit(() => writeRecord(dest, copyKey(m.keyDate, journal.runId), journal))));
+    // After the copies: a run that takes a member's lock from here on finds its copy.
+    await locks.verifyAll();
+    for (const m of journal.members) {
+      const now = await dest.getVersioned(lakeKeys.manifest(m.keyDate));
+      if (now?.version !== m.baseVersion) throw new GroupAbortedError(`the manifest of ${m.keyDate} changed while run ${journal.runId} was preparing a ${journal.purpose}; nothing was changed, re-run`);
+    }
+  } catch (error) {
+    // Not committed by anyone: ours to abort (a member's run may decide the same; either way aborted).
+    if ((await decide(dest, journal.runId, 'aborted', journal.runId)) === 'aborted') await rollBackGroup(dest, journal);
+    throw error;
+  }
+  failpoint('group-before-outcome');
+  if ((await decide(dest, journal.runId, 'committed', journal.runId)) !== 'committed') {
+    await rollBackGroup(dest, journal);
+    throw new GroupAbortedError(`run ${journal.runId} (${journal.purpose}) was stopped by a run of a member key date that took its lock over; nothing was changed, re-run`);
+  }
+  return finishGroup(dest, journal, concurrency, () => locks.verifyAll());
+}
+
+/** What a member's run does with a copy it finds under its own lock: decide if nobody has, then finish or roll back. */
+export async function resolveGroup(dest: Storage, journal: GroupJournal, by: string, concurrency: number, verify: () => Promise<void>): Promise<void> {
+  const standing = await readRecord<GroupOutcome>(dest, lakeKeys.groupOutcome(journal.runId));
+  const outcome = standing?.outcome ?? (await decide(dest, journal.runId, 'aborted', by));
+  if (outcome === 'committed') await finishGroup(dest, journal, concurrency, verify);
+  else await rollBackGroup(dest, journal);
+}
+
+/** Nothing was placed before the commit point: the staging and the copies go. */
+async function rollBackGroup(dest: Storage, journal: GroupJournal): Promise<void> {
+  await clearPrefix(dest, journal.staging);
+  await dest.delete(journal.members.map((m) => copyKey(m.keyDate, journal.runId)));
+}
+
+/** Whether a member's manifest is no longer the base: rolled forward (after the commit point nothing else changes it first). */
+async function rolledForward(dest: Storage, member: GroupJournal['members'][number]): Promise<boolean> {
+  const now = await dest.getVersioned(lakeKeys.manifest(member.keyDate));
+  return now !== undefined && now.version !== member.baseVersion;
+}
+
+/** Step 4; every part can be repeated, by the group's run or any member's. */
+async function finishGroup(dest: Storage, journal: GroupJournal, concurrency: number, verify: () => Promise<void>): Promise<number> {
+  const limit = pLimit(Math.max(1, concurrency));
+  const pending: Array<GroupJournal['members'][number]> = [];
+  for (const m of journal.members) if (!(await rolledForward(dest, m))) pending.push(m);
+  let started: number | undefined;
+  if (pending.length > 0) {
+    await verify();
+    started = performance.now();
+    await Promise.all(journal.moves.map(([from, to]) => limit(() => move(dest, from, to))));
+    failpoint('group-after-outcome');
+    for (let i = 0; i < pending.length; i++) {
+      const m = pending[i]!;
+      if (i > 0) failpoint('group-between-manifests');
+      const body = recordBody(m.manifest);
+      const written = await dest.putIfMatch(lakeKeys.manifest(m.keyDate), body, m.baseVersion);
+      if (!written && !(await rolledForward(dest, m))) {
+        throw new StorageError(`the manifest of ${m.keyDate} could not be rolled forward to run ${journal.runId}; re-run`, 'io', lakeKeys.manifest(m.keyDate));
+      }
+    }
+  }
+  failpoint('group-before-deletes');
+  if (journal.deletes.length) await dest.delete(journal.deletes);
+  const window = started === undefined ? 0 : (performance.now() - started) / 1000;
+  await clearPrefix(dest, journal.staging);
+  await dest.delete(journal.members.map((m) => copyKey(m.keyDate, journal.runId)));
+  return window;
+}
+
+/** A member's new manifest as the group wrote it (for callers that register the result). */
+export function memberManifest(journal: GroupJournal, keyDate: string): KeyDateManifest | undefined {
+  return journal.members.find((m) => m.keyDate === keyDate)?.manifest;
+}
+
+export async function readGroupJournal(dest: Storage, key: string): Promise<GroupJournal | undefined> {
+  return (await readVersionedRecord<GroupJournal>(dest, key))?.record;
+}

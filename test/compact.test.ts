@@ -1,0 +1,174 @@
+/**
+ * Compaction through the real CLI, on the local store and on S3 (s3rver behind the conditional-write
+ * proxy): the rows of the lake are the same before and after (DuckDB: count and every column of every
+ * row), each partition ends with at most one file per target size, rejects are untouched, a re-run
+ * changes nothing, and converting a key date again after its partitions were compacted (a changed raw
+ * object, a late one) still gives every raw object's rows exactly once.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyDate, type GeneratedObject } from '../scripts/genLogs.js';
+import { localBackend, s3Backend, type Backend, type Snapshot } from './helpers/backends.js';
+import { runCli, type CliResult } from './helpers/cli.js';
+import { query, readTable, rowKey } from './helpers/duck.js';
+
+const K1 = '2024-03-01';
+const K2 = '2024-03-02';
+/** The compacted dt range starts here: the partitions most late rows of both key dates land in. */
+const FROM = '2024-02-29';
+/**
+ * Convert writes files of at most 50 rows here (--file-rows), so partitions collect several small files;
+ * compaction's target is small enough that the larger partitions need two files (row groups of 50 rows,
+ * so a file can be cut), large enough that files merge (a Parquet file of this schema has ~10 KB of footer).
+ */
+const TARGET_MB = 0.03;
+const TARGET = Math.round(TARGET_MB * 1024 * 1024);
+
+function generate(seed: number, keyDate: string, objects = 12): GeneratedObject[] {
+  // Late records (mostly the previous day's last hours) put rows of both key dates into one partition.
+  return [...generateKeyDate({ seed, keyDate, layout: 'simple', prefix: 'logs/', objects, minObjectBytes: 16 * 1024, maxObjectBytes: 64 * 1024, lateFraction: 0.3, rejectFraction: 0.003 })];
+}
+
+interface Manifest {
+  objects: Array<{ name: string }>;
+  files: Array<{ key: string; runs: number[]; shared?: { offset: number; members: string[] } }>;
+}
+
+const truth = (objects: readonly GeneratedObject[]) => objects.flatMap((o) => o.rows.map((r) => rowKey(r))).sort();
+
+/** Parquet files per partition directory, with their sizes. */
+function partitions(snap: Snapshot, sizes: Map<string, number>): Map<string, Array<{ key: string; size: number }>> {
+  const out = new Map<string, Array<{ key: string; size: number }>>();
+  for (const key of snap.files.keys()) {
+    if (!key.endsWith('.parquet')) continue;
+    const dir = key.slice(0, key.lastIndexOf('/') + 1);
+    out.set(dir, [...(out.get(dir) ?? []), { key, size: sizes.get(key)! }]);
+  }
+  return out;
+}
+
+describe.each([
+  ['local', localBackend],
+  ['s3', s3Backend],
+] as const)('compaction on the %s store', (_name, open) => {
+  let backend: Backend;
+  const a = generate(21, K1);
+  const b = generate(22, K2);
+  const dest = 'lake';
+  const run = (args: string[]): Promise<CliResult> => runCli([...args, ...backend.args], backend.env);
+  const convert = (keyDate: string) => run(['convert', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri(dest), '--date', keyDate, '--file-rows', '50', '--json', '--quiet']);
+  const compact = () => run(['compact', '--dest', backend.destUri(dest), '--from', FROM, '--to', K2, '--target-file-mb', String(TARGET_MB), '--row-group-rows', '50', '--json', '--quiet']);
+  const ok = (result: CliResult) => {
+    expect(result.code, `${result.signal ?? ''} ${result.stderr}`).toBe(0);
+    return JSON.parse(result.stdout);
+  };
+  /** Rows (DuckDB), a DuckDB content hash over all columns, parquet files per partition, other state. */
+  const lake = async () => {
+    const snap = await backend.snapshot(dest);
+    const sizes = new Map<string, number>();
+    for (const key of snap.files.keys()) if (key.endsWith('.parquet')) sizes.set(key, (await stat(join(snap.dir, key))).size);
+    const rows = (await readTable(snap.dir)).map(rowKey).sort();
+    const [hash] = await query(`SELECT count(*) AS n, sum(hash(COLUMNS(*))) AS h FROM read_parquet('${snap.dir}/**/*.parquet', hive_partitioning = true)`);
+    const rejects = [...snap.files].filter(([k]) => k.endsWith('.jsonl')).sort();
+    const leftovers = [...snap.files.keys()].filter((k) => k.includes('/staging/') || /publish-[^/]+\.json$/.test(k) || /lock[^/]*\.json$/.test(k) || k.endsWith('.staged'));
+    return { snap, rows, hash: JSON.stringify(hash, (_k, v) => (typeof v === 'bigint' ? String(v) : v)), rejects, leftovers, partitions: partitions(snap, sizes) };
+  };
+
+  beforeAll(async () => {
+    backend = await open();
+    await backend.putRaw([...a, ...b]);
+  }, 120_000);
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  let compacted: Awaited<ReturnType<typeof lake>>;
+
+  it('rewrites each partition into at most one file per target size; rows, content and rejects stay; a re-run is a no-op', async () => {
+    ok(await convert(K1));
+    ok(await convert(K2));
+    const before = await lake();
+    expect(before.rows).toEqual(truth([...a, ...b]));
+    // Late rows: some partition holds files of both key dates.
+    expect([...before.partitions.values()].some((files) => new Set(files.map((f) => /part-(\d{4}-\d{2}-\d{2})/.exec(f.key)![1])).size > 1)).toBe(true);
+    expect([...before.partitions.values()].some((files) => files.length > 1)).toBe(true);
+
+    const summary = ok(await compact());
+    expect(summary.partitions.compacted, JSON.stringify(summary.results)).toBeGreaterThan(0);
+    expect(summary.rowsAfter).toBe(summary.rowsBefore);
+    expect(summary.filesAfter).toBeLessThan(summary.filesBefore);
+    compacted = await lake();
+    expect(compacted.rows).toEqual(before.rows);
+    expect(compacted.hash).toBe(before.hash);
+    expect(compacted.rejects).toEqual(before.rejects);
+    expect(compacted.leftovers).toEqual([]);
+    for (const [dir, files] of compacted.partitions) {
+      // Only the compacted range; partitions before it are as convert left them.
+      if (dir.slice(-11, -1) < FROM) {
+        expect(files, dir).toEqual(before.partitions.get(dir));
+        continue;
+      }
+      const bytes = files.reduce((n, f) => n + f.size, 0);
+      expect(files.length, dir).toBeLessThanOrEqual(Math.max(1, Math.ceil(bytes / TARGET)));
+    }
+    // The cut happened somewhere, and some file holds rows of both key dates.
+    expect(summary.results.some((r: { status: string; filesAfter: number }) => r.status === 'compacted' && r.filesAfter > 1)).toBe(true);
+    expect([...compacted.snap.files.keys()].some((k) => /\/part-\d{4}-\d{2}-\d{2}-g[0-9a-f]{8}-\d{5}\.parquet$/.test(k))).toBe(true);
+    // Inside a compacted file each raw object's rows (a run of the manifests) are sorted by time.
+    const times = await query(`SELECT filename, file_row_number AS r, epoch_ms(requestdatetime) AS t FROM read_parquet('${compacted.snap.dir}/**/*.parquet', filename = true, file_row_number = true)`);
+    const byFile = new Map<string, number[]>();
+    for (const row of times) {
+      const key = String(row.filename).slice(compacted.snap.dir.length + 1);
+      const list = byFile.get(key) ?? [];
+      list[Number(row.r)] = Number(row.t);
+      byFile.set(key, list);
+    }
+    let runsChecked = 0;
+    for (const keyDate of [K1, K2]) {
+      const manifest = JSON.parse(await readFile(join(compacted.snap.dir, '_s3logs', 'keydates', keyDate, 'manifest.json'), 'utf8')) as Manifest;
+      for (const f of manifest.files.filter((x) => /-[gk][0-9a-f]{8}-\d{5}\.parquet$/.test(x.key))) {
+        const t = byFile.get(f.key)!;
+        let at = f.shared?.offset ?? 0;
+        for (let i = 0; i < f.runs.length; i += 2) {
+          for (let r = at + 1; r < at + f.runs[i + 1]!; r++) expect(t[r]!, f.key).toBeGreaterThanOrEqual(t[r - 1]!);
+          at += f.runs[i + 1]!;
+          runsChecked++;
+        }
+      }
+    }
+    expect(runsChecked).toBeGreaterThan(0);
+
+    const again = ok(await compact());
+    expect(again.partitions.compacted).toBe(0);
+    const after = await lake();
+    const state = (s: Snapshot) => [...s.files].filter(([k]) => !k.startsWith('_s3logs/groups/')).sort();
+    expect(state(after.snap)).toEqual(state(compacted.snap));
+  }, 180_000);
+
+  it('a key date converted again after compaction (a changed object, a late one) has every raw object once', async () => {
+    expect(compacted, 'the compaction test ran first').toBeDefined();
+    // The object of K2 with most rows in a file shared with K1.
+    const manifest = JSON.parse(await readFile(join(compacted.snap.dir, '_s3logs', 'keydates', K2, 'manifest.json'), 'utf8')) as Manifest;
+    const inShared = new Set(manifest.files.filter((f) => f.shared).flatMap((f) => f.runs.filter((_, i) => i % 2 === 0)));
+    expect(inShared.size).toBeGreaterThan(0);
+    const name = manifest.objects[[...inShared][0]!]!.name;
+    const target = b.find((o) => o.key.endsWith(name))!;
+    const replacement = { ...generate(23, K2, 1)[0]!, key: target.key };
+    const late = generate(24, K2, 1)[0]!;
+    await backend.putRaw([replacement, late]);
+    try {
+      const result = ok(await convert(K2));
+      expect(result.keyDates[0].status).toBe('converted');
+      const after = await lake();
+      expect(after.rows).toEqual(truth([...a, ...b.filter((o) => o !== target), replacement, late]));
+      expect(after.leftovers).toEqual([]);
+      // Compacting again after that still keeps every row once.
+      ok(await compact());
+      expect((await lake()).rows).toEqual(after.rows);
+    } finally {
+      await backend.putRaw([target]);
+      await backend.deleteRaw(late.key);
+    }
+  }, 180_000);
+});

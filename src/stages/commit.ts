@@ -44,12 +44,15 @@ import type { Storage } from '../storage/Storage.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { SCHEMA_VERSION } from '../../schemas/accessLog.js';
 import { resolveGroup } from './group.js';
+import { clearPrefix, move } from '../storage/ops.js';
 import { listsKey } from './list.js';
 import { normalizeRedact, redactLabel, sameRedact, type RedactMode } from './redact.js';
 import type { WriteOptions } from './writeOptions.js';
 
 /** Defined in src/errors.ts with the other error classes; exported here too for existing importers. */
 export { PublishConflictError };
+/** In src/storage/ops.ts (group.ts needs them too, without importing this module); exported here for existing importers. */
+export { clearPrefix };
 
 export interface PublishRequest {
   readonly keyDate: string;
@@ -451,20 +454,6 @@ export function checkManifest(manifest: KeyDateManifest): void {
   });
 }
 
-export async function move(storage: Storage, from: string, to: string): Promise<void> {
-  try {
-    if (storage.move) await storage.move(from, to);
-    else {
-      await storage.put(to, await storage.get(from));
-      await storage.delete([from]);
-    }
-  } catch (error) {
-    // Moved before a crash (or by another run finishing the same journal): the file is in place.
-    if (error instanceof StorageError && error.code === 'not_found' && (await storage.head(to))) return;
-    throw error;
-  }
-}
-
 /** Steps 3–5 of a publish; every step can be repeated, so this also finishes an interrupted publish. */
 async function finishJournal(dest: Storage, journal: PublishJournal, lock: LeaseLock, concurrency: number): Promise<void> {
   const limit = pLimit(Math.max(1, concurrency));
@@ -502,13 +491,6 @@ async function cleanUp(dest: Storage, journal: PublishJournal, manifest: KeyDate
   if (journal.shardManifests.length) await dest.delete(journal.shardManifests);
   for (const prefix of journal.staging) await clearPrefix(dest, prefix);
   await dest.delete([lakeKeys.journal(journal.keyDate, journal.runId)]);
-}
-
-/** Removes everything under a `/`-terminated prefix (also a local store's half-written temp files). */
-export async function clearPrefix(storage: Storage, prefix: string): Promise<void> {
-  if (storage.deletePrefix) return storage.deletePrefix(prefix);
-  const page = await storage.list(prefix);
-  if (page.objects.length) await storage.delete(page.objects.map((o) => o.key));
 }
 
 /** Publishes a crash left half done: finished when the manifest is still the one they started from, else rolled back. */

@@ -26,7 +26,7 @@ import { failpoint } from '../failpoints.js';
 import { LeaseLock, type LockOwner } from '../lock.js';
 import { lakeKeys, readRecord, readVersionedRecord, recordBody, writeRecord, type GroupJournal, type GroupOutcome, type KeyDateManifest } from '../records.js';
 import type { Storage } from '../storage/Storage.js';
-import { clearPrefix, move } from './commit.js';
+import { clearPrefix, move } from '../storage/ops.js';
 
 /** The publish locks of a group's members; some may be borrowed from the caller (a publish that splits). */
 export class MemberLocks {

@@ -8,7 +8,7 @@ import { partitionPath, type PartitionValues } from '../catalog/Catalog.js';
 import { lakeKeys, rejectLine, type StagedRejectFileRecord } from '../records.js';
 import type { Storage } from '../storage/Storage.js';
 import { RowBatch } from './build.js';
-import type { LineSpans, ParseSink, RejectReason } from './parse.js';
+import { slotOf, type LineSpans, type ParseSink, type RejectReason } from './parse.js';
 import { formatDay, utcDay } from './time.js';
 import { inThreadEncoder, type Encoder } from './encoder.js';
 import type { WriteOptions } from './writeOptions.js';
@@ -56,7 +56,8 @@ class PartitionBuffer {
   ) {}
 }
 
-const SLOT_BUCKET = 1;
+/** The field a row's partition takes its bucket from. */
+const SLOT_BUCKET = slotOf('bucket_name');
 
 export class PartitionWriter {
   private readonly partitions = new Map<string, PartitionBuffer>();

@@ -8,6 +8,7 @@ import { partitionPath, type PartitionValues } from '../catalog/Catalog.js';
 import { lakeKeys, rejectLine, type StagedRejectFileRecord } from '../records.js';
 import type { Storage } from '../storage/Storage.js';
 import { RowBatch } from './build.js';
+import { BufferPool } from './columns.js';
 import { slotOf, type LineSpans, type ParseSink, type RejectReason } from './parse.js';
 import { formatDay, utcDay } from './time.js';
 import { inThreadEncoder, type Encoder } from './encoder.js';
@@ -42,10 +43,15 @@ export interface PartitionWriterOptions extends WriteOptions {
    * holds several copies), and keeps files flowing to the encoders while parsing goes on.
    */
   maxFileBytes: number;
+  /**
+   * Called once for every file's rows on the parsing thread, after the last row and before encoding:
+   * the one place for a transform of the built columns (e.g. redacting string values).
+   */
+  beforeEncode?: (batch: RowBatch) => void;
 }
 
 class PartitionBuffer {
-  batch = new RowBatch();
+  batch: RowBatch;
   /** Rows per object of the batch: [object, rows, object, rows, …]. */
   runs: number[] = [];
   files = 0;
@@ -53,7 +59,10 @@ class PartitionBuffer {
     readonly values: PartitionValues,
     readonly bucketBytes: Uint8Array,
     readonly day: number,
-  ) {}
+    readonly pool: BufferPool,
+  ) {
+    this.batch = new RowBatch(undefined, pool);
+  }
 }
 
 /** The field a row's partition takes its bucket from. */
@@ -61,6 +70,8 @@ const SLOT_BUCKET = slotOf('bucket_name');
 
 export class PartitionWriter {
   private readonly partitions = new Map<string, PartitionBuffer>();
+  /** Column buffers of encoded files, reused for the next ones (at most the memory budget's worth). */
+  private readonly pool: BufferPool;
   private last: PartitionBuffer | undefined;
 
   /** Files being encoded (on workers) and then handed to the sink. */
@@ -72,7 +83,9 @@ export class PartitionWriter {
     private readonly encoder: Encoder = inThreadEncoder(options),
     /** Files encoded at once; more overlap parsing with encoding, each holds one file's memory. */
     private readonly maxInFlight = 1,
-  ) {}
+  ) {
+    this.pool = new BufferPool(options.memoryBudget);
+  }
 
   /** Rows appended since buffer sizes were last added up. */
   private rowsSinceScan = 0;
@@ -158,7 +171,7 @@ export class PartitionWriter {
     const mapKey = `${bucket}\u0000${day}`;
     let target = this.partitions.get(mapKey);
     if (!target) {
-      target = new PartitionBuffer({ bucket, dt: formatDay(day) }, bucketBytes, day);
+      target = new PartitionBuffer({ bucket, dt: formatDay(day) }, bucketBytes, day, this.pool);
       this.partitions.set(mapKey, target);
     }
     this.last = target;
@@ -169,7 +182,8 @@ export class PartitionWriter {
   private async writeFile(p: PartitionBuffer, busy = false): Promise<void> {
     const batch = p.batch;
     const runs = p.runs;
-    p.batch = busy ? batch.emptyLike() : new RowBatch();
+    p.batch = busy ? batch.emptyLike() : new RowBatch(undefined, this.pool);
+    this.options.beforeEncode?.(batch);
     p.runs = [];
     // The name is fixed here, on the parsing side, so which worker encodes the file changes nothing.
     const name = `${this.options.filePrefix}${String(p.files++).padStart(5, '0')}.parquet`;

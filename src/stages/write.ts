@@ -6,10 +6,10 @@
  * and the written footer's row count is checked against the rows put in before anyone publishes the
  * file (LIBRARIES.md 3a: parquet-wasm can drop data without an error).
  */
-import { tableToIPC } from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION } from '../../schemas/accessLog.js';
 import { footerRowCount } from './footer.js';
+import { ipcStream } from './ipc.js';
 import type { RowBatch } from './build.js';
 import type { Compression, EncodedFile, WriteOptions } from './writeOptions.js';
 
@@ -28,8 +28,12 @@ export class ParquetWriteError extends Error {
   override readonly name = 'ParquetWriteError';
 }
 
+/** The IPC stream buffer of this thread, reused for every file (parquet-wasm copies the stream in). */
+let scratch: Uint8Array | undefined;
+
 export async function encodeParquet(batch: RowBatch, options: WriteOptions): Promise<EncodedFile> {
-  const ipc = tableToIPC(batch.toArrowTable(), 'stream');
+  const ipc = ipcStream(batch.columns, batch.length, scratch);
+  if (ipc.buffer !== scratch?.buffer) scratch = new Uint8Array(ipc.buffer);
   const wasmTable = pw.Table.fromIPCStream(ipc);
   const props = writerProperties(options);
   // writeParquet consumes (frees) both the table and the properties.

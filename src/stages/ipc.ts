@@ -37,8 +37,8 @@ function columnBuffers(c: Column): Uint8Array[] {
     case 'int64':
       return [validity, c.data.subarray(0, length * 8)];
     case 'bool':
-      // An all-null boolean column has an empty values buffer.
-      return [validity, c.nulls >= length ? new Uint8Array(0) : c.data.subarray(0, bitmapBytes)];
+      // All null: zero bits, which is what the values of null rows are.
+      return [validity, c.data.subarray(0, bitmapBytes)];
   }
 }
 

@@ -200,9 +200,9 @@ export class RowBatch {
     if (ke - ks === 1 && buf[ks] === DASH) decoded.appendNull();
     else {
       const encoding = keyEncodingOf(buf, spans.start[SLOT_OPERATION]!, spans.end[SLOT_OPERATION]!);
-      const result = this.keyDecoder.decode(buf, ks, ke, encoding);
-      if (result === undefined) decoded.appendBytes(buf, view, ks, ke);
-      else decoded.appendBytes(result[0], this.decodedView(result[0]), 0, result[1]);
+      const n = this.keyDecoder.decode(buf, ks, ke, encoding);
+      if (n < 0) decoded.appendBytes(buf, view, ks, ke);
+      else decoded.appendBytes(this.keyDecoder.out, this.decodedView(this.keyDecoder.out), 0, n);
     }
 
     cols[COL_FIELD_COUNT]!.appendInt32(spans.count);

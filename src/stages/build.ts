@@ -100,6 +100,13 @@ export class RowBatch {
     return size;
   }
 
+  /** Drops the reference to the last input buffer (a batch that waits for rows must not keep an object alive). */
+  forgetSource(): void {
+    this.source = undefined;
+    this.bytes = new Uint8Array(0);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
   /** Gives the buffers back to their pool (a batch that will not be encoded); the batch is unusable after. */
   release(): void {
     for (const column of this.columns) column.release();

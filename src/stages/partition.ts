@@ -95,6 +95,8 @@ export class PartitionWriter {
   /** Rows appended from now on come from this object (indices in the order objects are read). */
   beginObject(index: number): void {
     this.object = index;
+    // Batches cache a view of the object their last row came from; the previous object can go now.
+    for (const p of this.partitions.values()) p.batch.forgetSource();
   }
 
   appendRow(buf: Uint8Array, spans: LineSpans): void {

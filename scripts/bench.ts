@@ -154,7 +154,8 @@ function median(values: number[]): number {
 function cpuSplit(r: Result): string {
   const t = r.cpuByThread;
   const stages = r.stageSeconds ? Object.entries(r.stageSeconds).filter(([, v]) => v >= 0.05).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ') : '';
-  return `- ${r.name}: ${r.cpuSeconds.toFixed(1)} CPU s = main thread ${t.main.toFixed(1)}${stages ? ` (wall by stage: ${stages})` : ''} + JS workers (Parquet encoding) ${t.workers.toFixed(1)} + other threads (GC, compiler, I/O${r.name.startsWith('duckdb') ? ', DuckDB' : ''}) ${t.other.toFixed(1)}`;
+  const duckdb = r.name.startsWith('duckdb');
+  return `- ${r.name}: ${r.cpuSeconds.toFixed(1)} CPU s = main thread ${t.main.toFixed(1)}${stages ? ` (wall by stage: ${stages})` : ''} + JS workers${duckdb ? '' : ' (Parquet encoding)'} ${t.workers.toFixed(1)} + other threads (${duckdb ? 'DuckDB, ' : ''}GC, compiler, I/O) ${t.other.toFixed(1)}`;
 }
 
 function table(results: Result[], corpus: Corpus, runs: number, loadBefore: number): string {

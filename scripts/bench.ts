@@ -2,17 +2,22 @@
  * `npm run bench`: end-to-end throughput, peak memory and correctness of `s3logs convert` against the
  * two ways a DuckDB user would do the same job, on one seeded corpus, local disk to local disk.
  *
- *   node dist/scripts/bench.js [--mb 512] [--seed 1] [--runs 1] [--only s3logs,read_csv,regex]
+ *   node dist/scripts/bench.js [--mb 512] [--seed 1] [--runs 1] [--only s3logs,read_csv,regex] [--baseline <dir>]
  *
  * The corpus (src/demo/genLogs.ts defaults: several buckets, ~2% late records, trailing fields, raw
  * quotes, S3-named objects of a few KiB to a few MiB) and its truth go to .bench/corpus-<mb>mb-seed<n>/
- * and are reused while the stamp matches. Every contender runs as a child process (scripts/benchRss.ts);
- * the table goes to stdout, the same data to .bench/results.json. Method: docs/benchmark.md.
+ * and are reused while the stamp matches. Every contender runs as a child process (scripts/benchRss.ts),
+ * the contenders in turn in each of --runs rounds (so a slow moment of a shared machine hits all of them);
+ * the table reports medians and goes to stdout, the same data to .bench/results.json. `--baseline <dir>`
+ * adds the s3logs of another checkout (built, e.g. the commit before a change) as a contender, run
+ * beside this one in every round. Method: docs/benchmark.md.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { version as duckdbVersion } from '@duckdb/node-api';
@@ -26,7 +31,7 @@ const HERE = fileURLToPath(new URL('.', import.meta.url));
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 const KEY_DATE = '2024-01-29';
 const CONTENDERS = ['s3logs', ...DUCKDB_VARIANTS] as const;
-type Contender = (typeof CONTENDERS)[number];
+type Contender = (typeof CONTENDERS)[number] | 'baseline';
 const MIB = 1024 * 1024;
 
 interface Corpus {
@@ -42,11 +47,20 @@ interface Result {
   name: string;
   seconds: number;
   mibPerSecond: number;
+  /** user + sys of all threads of the process (median over runs). */
+  cpuSeconds: number;
+  /** CPU seconds per GiB of raw input: what a backfill costs, whatever the machine's size. */
+  cpuSecondsPerGiB: number;
+  /** Median CPU split by thread, and for s3logs the main thread's stage wall seconds (--json stageSeconds). */
+  cpuByThread: { main: number; workers: number; other: number };
+  stageSeconds?: Record<string, number>;
   rows: number;
   rowsPerSecond: number;
   peakRssMiB: number;
   outputBytes: number;
   outputPercent: number;
+  /** Parquet files written. */
+  files: number;
   reference: 'truth' | 's3logs';
   /** Value columns compared on rows matched by KEY_COLUMNS. */
   compared: readonly string[];
@@ -96,46 +110,79 @@ async function warmPageCache(raw: string): Promise<void> {
   for (const name of await readdir(raw)) await readFile(join(raw, name));
 }
 
-async function parquetBytes(dir: string): Promise<number> {
-  let total = 0;
+async function parquetBytes(dir: string): Promise<{ bytes: number; files: number }> {
+  let bytes = 0;
+  let files = 0;
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile() && entry.name.endsWith('.parquet')) total += (await stat(join(entry.parentPath, entry.name))).size;
+    if (entry.isFile() && entry.name.endsWith('.parquet')) {
+      bytes += (await stat(join(entry.parentPath, entry.name))).size;
+      files++;
+    }
   }
-  return total;
+  return { bytes, files };
+}
+
+/** The baseline checkout's commit (short hash) when it is a git checkout, else its directory name. */
+function baselineLabel(dir: string): string {
+  try {
+    return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return basename(dir);
+  }
 }
 
 /** One contender end to end into `out`: its time and memory, and the rows it says it wrote. */
-async function runContender(name: Contender, corpus: Corpus, out: string) {
+async function runContender(name: Contender, corpus: Corpus, out: string, baseline: string | undefined) {
   await rm(out, { recursive: true, force: true });
+  const cli = name === 'baseline' ? join(baseline!, 'dist', 'src', 'cli.js') : CLI;
   const args =
-    name === 's3logs'
-      ? [CLI, 'convert', '--source', corpus.raw + '/', '--dest', out, '--date', KEY_DATE, '--json', '--quiet']
+    name === 's3logs' || name === 'baseline'
+      ? [cli, 'convert', '--source', corpus.raw + '/', '--dest', out, '--date', KEY_DATE, '--json', '--quiet']
       : [join(HERE, 'benchDuckdb.js'), '--variant', name, '--source', corpus.raw, '--dest', out];
   process.stderr.write(`running ${name} …\n`);
-  const run = await runMeasured(process.execPath, args, { cwd: ROOT });
+  const run = await runMeasured(process.execPath, args, { cwd: name === 'baseline' ? baseline! : ROOT });
   if (run.code !== 0) throw new Error(`${name} exited with ${run.code ?? run.signal}: ${run.stderr.trim().slice(-2000)}`);
-  const summary = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { rows?: number };
-  return { run, rows: Number(summary.rows ?? NaN) };
+  const summary = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { rows?: number; keyDates?: Array<{ stageSeconds?: Record<string, number> }> };
+  return { run, rows: Number(summary.rows ?? NaN), stageSeconds: summary.keyDates?.[0]?.stageSeconds };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The split of a run's CPU time, as one line under the table. */
+function cpuSplit(r: Result): string {
+  const t = r.cpuByThread;
+  const stages = r.stageSeconds ? Object.entries(r.stageSeconds).filter(([, v]) => v >= 0.05).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ') : '';
+  const duckdb = r.name.startsWith('duckdb');
+  return `- ${r.name}: ${r.cpuSeconds.toFixed(1)} CPU s = main thread ${t.main.toFixed(1)}${stages ? ` (wall by stage: ${stages})` : ''} + JS workers${duckdb ? '' : ' (Parquet encoding)'} ${t.workers.toFixed(1)} + other threads (${duckdb ? 'DuckDB, ' : ''}GC, compiler, I/O) ${t.other.toFixed(1)}`;
 }
 
 function table(results: Result[], corpus: Corpus, runs: number, loadBefore: number): string {
   const int = (n: number): string => Math.round(n).toLocaleString('en-US');
   const lines = [
-    `${(corpus.bytes / MIB).toFixed(0)} MiB, ${int(corpus.objects)} objects, ${int(corpus.rows)} records; ${availableParallelism()} cores, Node ${process.version}, DuckDB ${duckdbVersion()}; best of ${runs} run${runs === 1 ? '' : 's'}; load average ${loadBefore} before`,
+    `${(corpus.bytes / MIB).toFixed(0)} MiB, ${int(corpus.objects)} objects, ${int(corpus.rows)} records; ${availableParallelism()} cores, Node ${process.version}, DuckDB ${duckdbVersion()}; median of ${runs} run${runs === 1 ? '' : 's'} (contenders in turn each round); load average ${loadBefore} before`,
     '',
-    '| approach | seconds | MiB/s | rows/s | peak RSS | output / input | rows written | missing | extra | wrong values | checked against |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| approach | seconds | MiB/s | CPU s | CPU s / GiB | rows/s | peak RSS | output / input | files | rows written | missing | extra | wrong values | checked against |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const r of results) {
     const c = r.comparison;
     const columns = Object.entries(c.wrongByColumn).map(([k, v]) => `${k} ${int(v)}`).join(', ');
-    lines.push(`| ${r.name} | ${r.seconds.toFixed(1)} | ${r.mibPerSecond.toFixed(1)} | ${int(r.rowsPerSecond)} | ${int(r.peakRssMiB)} MiB | ${r.outputPercent.toFixed(1)}% | ${int(r.rows)} | ${int(c.missing)} | ${int(c.extra)} | ${int(c.wrong)}${columns ? ` (${columns})` : ''} | ${r.reference} |`);
+    lines.push(`| ${r.name} | ${r.seconds.toFixed(1)} | ${r.mibPerSecond.toFixed(1)} | ${r.cpuSeconds.toFixed(1)} | ${r.cpuSecondsPerGiB.toFixed(1)} | ${int(r.rowsPerSecond)} | ${int(r.peakRssMiB)} MiB | ${r.outputPercent.toFixed(1)}% | ${int(r.files)} | ${int(r.rows)} | ${int(c.missing)} | ${int(c.extra)} | ${int(c.wrong)}${columns ? ` (${columns})` : ''} | ${r.reference} |`);
   }
+  const s3logs = results.find((r) => r.name === 's3logs convert');
+  const ratios = s3logs
+    ? results.filter((r) => r !== s3logs).map((r) => `${(s3logs.mibPerSecond / r.mibPerSecond).toFixed(2)}× ${r.name}`)
+    : [];
+  lines.push('', ...(ratios.length > 0 ? [`s3logs convert MiB/s: ${ratios.join(', ')}.`, ''] : []), 'CPU by thread (median run; wall seconds of the main thread by stage from --json):', ...results.map(cpuSplit));
   return lines.join('\n');
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { mb: { type: 'string', default: '512' }, seed: { type: 'string', default: '1' }, only: { type: 'string' }, runs: { type: 'string', default: '1' } }, strict: true });
+  const { values } = parseArgs({ options: { mb: { type: 'string', default: '512' }, seed: { type: 'string', default: '1' }, only: { type: 'string' }, runs: { type: 'string', default: '1' }, baseline: { type: 'string' } }, strict: true });
   const mb = Number(values.mb);
   const seed = Number(values.seed);
   if (!(Number.isInteger(mb) && mb > 0)) throw new Error(`--mb must be a positive whole number of MiB, got ${values.mb}`);
@@ -145,26 +192,38 @@ async function main(): Promise<void> {
   const only = values.only?.split(',').map((s) => s.trim()) ?? [...CONTENDERS];
   const unknown = only.filter((n) => !(CONTENDERS as readonly string[]).includes(n));
   if (unknown.length > 0) throw new Error(`--only takes a comma-separated list of ${CONTENDERS.join(', ')}; unknown: ${unknown.join(', ')}`);
-  const contenders = CONTENDERS.filter((n) => only.includes(n));
+  const contenders: Contender[] = CONTENDERS.filter((n) => only.includes(n));
+  const baseline = values.baseline === undefined ? undefined : resolve(values.baseline);
+  if (baseline !== undefined) {
+    if (!existsSync(join(baseline, 'dist', 'src', 'cli.js'))) throw new Error(`--baseline ${baseline} has no dist/src/cli.js: build that checkout first (npm run build there)`);
+    contenders.splice(1, 0, 'baseline');
+  }
 
   const corpus = await ensureCorpus(mb, seed);
   await warmPageCache(corpus.raw);
   // Other work on the machine skews every number; the 1-minute load average before the runs says how much.
   const loadBefore = +(loadavg()[0] ?? 0).toFixed(2);
   const runDir = join(ROOT, '.bench', `run-${mb}mb-seed${seed}`);
-  const measured = [];
-  for (const name of contenders) {
-    const out = join(runDir, name);
-    // Best of --runs for time (the 2-core machine is shared), highest of them for memory.
-    let best = await runContender(name, corpus, out);
-    let peakRssBytes = best.run.peakRssBytes;
-    for (let i = 1; i < runs; i++) {
-      const again = await runContender(name, corpus, out);
-      peakRssBytes = Math.max(peakRssBytes, again.run.peakRssBytes);
-      if (again.run.seconds < best.run.seconds) best = again;
-    }
-    measured.push({ name, out, rows: best.rows, run: { ...best.run, peakRssBytes } });
+  // Contenders take turns in each round: a slow moment of the shared machine hits them all alike.
+  const runsOf = new Map<Contender, Array<Awaited<ReturnType<typeof runContender>>>>(contenders.map((n) => [n, []]));
+  for (let round = 0; round < runs; round++) {
+    for (const name of contenders) runsOf.get(name)!.push(await runContender(name, corpus, join(runDir, name), baseline));
   }
+  const measured = contenders.map((name) => {
+    const all = runsOf.get(name)!;
+    // Medians for time and CPU, the highest for memory; the split and stages of the median-time run.
+    const typical = [...all].sort((a, b) => a.run.seconds - b.run.seconds)[(all.length - 1) >> 1]!;
+    return {
+      name,
+      out: join(runDir, name),
+      rows: typical.rows,
+      seconds: median(all.map((r) => r.run.seconds)),
+      cpuSeconds: median(all.map((r) => r.run.cpuSeconds)),
+      peakRssBytes: Math.max(...all.map((r) => r.run.peakRssBytes)),
+      cpuByThread: typical.run.cpuByThread,
+      stageSeconds: typical.stageSeconds,
+    };
+  });
 
   process.stderr.write('comparing rows …\n');
   const { instance, connection } = await openDuckdb(join(runDir, 'compare.tmp'));
@@ -174,19 +233,25 @@ async function main(): Promise<void> {
     const s3logsOut = measured.find((m) => m.name === 's3logs')?.out;
     for (const m of measured) {
       // s3logs answers to the generator's truth on every column; DuckDB answers to s3logs on the shared ones.
-      const reference = m.name === 's3logs' || s3logsOut === undefined ? 'truth' : 's3logs';
-      const compared = m.name === 's3logs' ? ALL_VALUE_COLUMNS : VALUE_COLUMNS;
+      const own = m.name === 's3logs' || m.name === 'baseline';
+      const reference = own || s3logsOut === undefined ? 'truth' : 's3logs';
+      const compared = own ? ALL_VALUE_COLUMNS : VALUE_COLUMNS;
       const columns = [...KEY_COLUMNS, ...compared];
       const referenceSql = reference === 'truth' ? truthRows('truth', columns) : parquetRows(s3logsOut as string, columns);
       const comparison = await compareRows(connection, referenceSql, parquetRows(m.out, columns), compared);
-      const outputBytes = await parquetBytes(m.out);
+      const { bytes: outputBytes, files } = await parquetBytes(m.out);
       results.push({
-        name: m.name === 's3logs' ? 's3logs convert' : `duckdb ${m.name}`,
-        seconds: m.run.seconds,
-        mibPerSecond: corpus.bytes / MIB / m.run.seconds,
+        name: m.name === 's3logs' ? 's3logs convert' : m.name === 'baseline' ? `s3logs convert, baseline (${baselineLabel(baseline!)})` : `duckdb ${m.name}`,
+        seconds: m.seconds,
+        mibPerSecond: corpus.bytes / MIB / m.seconds,
+        cpuSeconds: m.cpuSeconds,
+        cpuSecondsPerGiB: m.cpuSeconds / (corpus.bytes / 1024 ** 3),
+        cpuByThread: m.cpuByThread,
+        ...(m.stageSeconds ? { stageSeconds: m.stageSeconds } : {}),
         rows: m.rows,
-        rowsPerSecond: m.rows / m.run.seconds,
-        peakRssMiB: m.run.peakRssBytes / MIB,
+        rowsPerSecond: m.rows / m.seconds,
+        peakRssMiB: m.peakRssBytes / MIB,
+        files,
         outputBytes,
         outputPercent: (100 * outputBytes) / corpus.bytes,
         reference,

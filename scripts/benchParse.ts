@@ -1,34 +1,93 @@
 /**
- * Parse throughput: seeded logs (scripts/genLogs.ts) → parse + build Arrow columns, in memory, no I/O.
- * `npm run bench:parse [-- --mb 64]` prints MiB/s and rows/s; the figure goes in README.
+ * Parse throughput: seeded logs (scripts/genLogs.ts) → parse + build column buffers, in memory, no I/O.
+ *
+ *   npm run bench:parse [-- --mb 64] [--runs 3] [--exact] [--dir <raw logs>] [--verify]
+ *
+ * Prints MiB per CPU second (user + sys of this process: on a shared machine, wall time says more
+ * about the neighbours), the median of --runs, and the share of lines the fast path took. `--exact`
+ * sends every line through the exact parser. `--dir` reads the objects of a directory instead (e.g.
+ * a bench corpus, .bench/corpus-512mb-seed1/raw). `--verify` parses every object both ways and fails
+ * unless the column buffers and rejects are byte for byte the same (the fast path's equivalence test,
+ * on a whole corpus).
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateKeyDate } from './genLogs.js';
 import { RowBatch } from '../src/stages/build.js';
-import { LineSpans, parseLogObject } from '../src/stages/parse.js';
+import { BufferPool, type Column } from '../src/stages/columns.js';
+import { LineSpans, parseLogObject, scanOrdinary } from '../src/stages/parse.js';
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '64' }, runs: { type: 'string', default: '3' } } });
-const targetBytes = Number(values.mb) * 1024 * 1024;
-const objects = [...generateKeyDate({ seed: 42, keyDate: '2024-01-29', layout: 'simple', targetBytes, quoteFraction: 0.01, extraFieldsFraction: 0.01 })];
-const bytes = objects.reduce((sum, o) => sum + o.body.length, 0);
-const results: Array<{ seconds: number; rows: number }> = [];
-for (let run = 0; run < Number(values.runs); run++) {
-  const started = performance.now();
-  let rows = 0;
+const { values } = parseArgs({ options: { mb: { type: 'string', default: '64' }, runs: { type: 'string', default: '3' }, exact: { type: 'boolean', default: false }, dir: { type: 'string' }, verify: { type: 'boolean', default: false } } });
+const objects: Uint8Array[] = values.dir
+  ? readdirSync(values.dir).sort().map((name) => readFileSync(join(values.dir!, name)))
+  : [...generateKeyDate({ seed: 42, keyDate: '2024-01-29', layout: 'simple', targetBytes: Number(values.mb) * 1024 * 1024, quoteFraction: 0.01, extraFieldsFraction: 0.01 })].map((o) => o.body);
+const bytes = objects.reduce((sum, o) => sum + o.length, 0);
+const mib = bytes / 1024 / 1024;
+const cpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** Parses everything as the pipeline does: a file's batch every ~10 MiB of columns, buffers reused. */
+function run(exactOnly: boolean): { rows: number; lines: number } {
+  const pool = new BufferPool(64 * 1024 * 1024);
   const spans = new LineSpans();
-  let batch = new RowBatch();
+  let batch = new RowBatch(undefined, pool);
+  let rows = 0;
+  let lines = 0;
   for (const object of objects) {
-    const counts = parseLogObject(object.body, { row: (buf, s) => batch.appendRow(buf, s), reject: () => undefined }, spans);
+    const counts = parseLogObject(object, { row: (buf, s) => batch.appendRow(buf, s), reject: () => undefined }, spans, exactOnly);
     rows += counts.rows;
-    // Bounded like the pipeline: hand a batch to Arrow every ~256k rows.
-    if (batch.length > 262_144) {
-      batch.toArrowTable();
-      batch = new RowBatch();
+    lines += counts.lines;
+    if (batch.byteSize() > 10 * 1024 * 1024) {
+      const next = batch.emptyLike();
+      batch.release();
+      batch = next;
     }
   }
-  batch.toArrowTable();
-  results.push({ seconds: (performance.now() - started) / 1000, rows });
+  return { rows, lines };
 }
-const best = results.reduce((a, b) => (a.seconds < b.seconds ? a : b));
-const report = { mib: +(bytes / 1024 / 1024).toFixed(1), rows: best.rows, seconds: +best.seconds.toFixed(3), mibPerSecond: +(bytes / 1024 / 1024 / best.seconds).toFixed(1), rowsPerSecond: Math.round(best.rows / best.seconds), node: process.version };
-console.log(JSON.stringify(report));
+
+if (values.verify) {
+  const snapshot = (c: Column): string => {
+    const s = c.state();
+    const valueBytes = s.kind === 'utf8' ? s.bytes! : s.kind === 'bool' ? (s.length + 7) >> 3 : s.length * (s.kind === 'int32' ? 4 : 8);
+    const offsets = s.kind === 'utf8' ? Buffer.from(s.offsets!.buffer, s.offsets!.byteOffset, (s.length + 1) * 4) : Buffer.alloc(0);
+    return [s.kind, s.length, s.nulls, Buffer.from(s.validity.subarray(0, (s.length + 7) >> 3)).toString('base64'), Buffer.from(s.values.subarray(0, valueBytes)).toString('base64'), offsets.toString('base64')].join(' ');
+  };
+  let lines = 0;
+  let fast = 0;
+  const spans = new LineSpans();
+  for (const [i, object] of objects.entries()) {
+    const outcome = (exactOnly: boolean): string[] => {
+      const batch = new RowBatch();
+      const rejects: string[] = [];
+      const counts = parseLogObject(object, { row: (buf, s) => batch.appendRow(buf, s), reject: (line, reason, detail) => rejects.push(`${line} ${reason} ${detail}`) }, new LineSpans(), exactOnly);
+      return [JSON.stringify(counts), ...rejects, ...batch.columns.map(snapshot)];
+    };
+    const [a, b] = [outcome(false), outcome(true)];
+    if (a.length !== b.length || a.some((x, k) => x !== b[k])) {
+      console.error(`object ${i}: the fast path and the exact parser differ`);
+      process.exit(1);
+    }
+    const buf = Buffer.from(object.buffer, object.byteOffset, object.byteLength);
+    for (let s = 0; s < buf.length; ) {
+      let e = buf.indexOf(0x0a, s);
+      if (e === -1) e = buf.length;
+      lines++;
+      if (scanOrdinary(buf, s, e, spans)) fast++;
+      s = e + 1;
+    }
+  }
+  console.log(JSON.stringify({ verified: objects.length, mib: +mib.toFixed(1), lines, fastPathShare: +(fast / lines).toFixed(4), identical: true }));
+} else {
+  const results: Array<{ cpu: number; wall: number; rows: number }> = [];
+  for (let r = 0; r < Number(values.runs); r++) {
+    const [c0, w0] = [cpuSeconds(), performance.now()];
+    const { rows } = run(values.exact);
+    results.push({ cpu: cpuSeconds() - c0, wall: (performance.now() - w0) / 1000, rows });
+  }
+  const median = [...results].sort((a, b) => a.cpu - b.cpu)[(results.length - 1) >> 1]!;
+  console.log(JSON.stringify({ mib: +mib.toFixed(1), rows: median.rows, exactOnly: values.exact, cpuSeconds: +median.cpu.toFixed(3), mibPerCpuSecond: +(mib / median.cpu).toFixed(1), wallSeconds: +median.wall.toFixed(3), runsCpu: results.map((r) => +r.cpu.toFixed(2)), node: process.version }));
+}

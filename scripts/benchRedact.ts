@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { generateKeyDate } from './genLogs.js';
 import { ACCESS_LOG_COLUMNS } from '../schemas/accessLog.js';
 import { RowBatch } from '../src/stages/build.js';
-import type { Utf8Column } from '../src/stages/columns.js';
+import type { Column } from '../src/stages/columns.js';
 import { LineSpans, parseLogObject } from '../src/stages/parse.js';
 import { Redactor, type RedactMode } from '../src/stages/redact.js';
 
@@ -33,7 +33,7 @@ function batches(): RowBatch[] {
 }
 
 const index = (name: string) => ACCESS_LOG_COLUMNS.findIndex((c) => c.name === name);
-const columnBytes = (list: RowBatch[], names: string[]) => list.reduce((sum, b) => sum + names.reduce((n, name) => n + (b.columns[index(name)] as Utf8Column).bytes, 0), 0);
+const columnBytes = (list: RowBatch[], names: string[]) => list.reduce((sum, b) => sum + names.reduce((n, name) => n + (b.columns[index(name)] as Column).bytes, 0), 0);
 
 const report: Record<string, unknown> = { mib: +(bytes / 1024 / 1024).toFixed(1), node: process.version };
 const modes: Array<[string, RedactMode[], string[]]> = [

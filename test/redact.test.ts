@@ -11,7 +11,7 @@ import { parseConvertConfig, parseRedact } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 import { tableDefinition } from '../src/schema/table.js';
 import { RowBatch } from '../src/stages/build.js';
-import { Utf8Column } from '../src/stages/columns.js';
+import { Column } from '../src/stages/columns.js';
 import { parseLogObject } from '../src/stages/parse.js';
 import { canonicalIpv6, Redactor, redactPresignedColumn, redactPresignedText, truncateIp, truncateIpColumn, type QueryShape, type Utf8Buffers } from '../src/stages/redact.js';
 import { LocalStorage } from '../src/storage/local.js';
@@ -19,22 +19,23 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-function column(values: ReadonlyArray<string | null>): Utf8Column {
-  const c = new Utf8Column();
+function column(values: ReadonlyArray<string | null>): Column {
+  const c = new Column('utf8');
+  c.ensureRows(values.length);
   for (const v of values) {
     if (v === null) c.appendNull();
     else {
       const b = Buffer.from(v);
-      c.append(b, 0, b.length);
+      c.appendBytes(b, new DataView(b.buffer, b.byteOffset, b.byteLength), 0, b.length);
     }
   }
   return c;
 }
 
-function valuesOf(c: Utf8Buffers & { validity?: { bits: Uint8Array } }): Array<string | null> {
+function valuesOf(c: Utf8Buffers & { validity?: Uint8Array }): Array<string | null> {
   const out: Array<string | null> = [];
   for (let i = 0; i < c.length; i++) {
-    const valid = c.validity ? (c.validity.bits[i >> 3]! >> (i & 7)) & 1 : 1;
+    const valid = c.validity ? (c.validity[i >> 3]! >> (i & 7)) & 1 : 1;
     out.push(valid ? Buffer.from(c.data.subarray(c.offsets[i]!, c.offsets[i + 1]!)).toString('utf8') : null);
   }
   return out;
@@ -252,8 +253,8 @@ describe('the generated corpus', () => {
     expect(batch.length).toBeGreaterThan(2000);
     const redactor = new Redactor(['presigned', 'ip']);
     redactor.redactColumns(batch.columns);
-    const before = (name: string) => valuesOf(plain.columns[index(name)] as Utf8Column);
-    const after = (name: string) => valuesOf(batch.columns[index(name)] as Utf8Column);
+    const before = (name: string) => valuesOf(plain.columns[index(name)] as Column);
+    const after = (name: string) => valuesOf(batch.columns[index(name)] as Column);
     const shapes: Record<string, QueryShape> = { request_uri: 'url', request_query: 'query', referrer: 'url' };
     let changedRows = 0;
     for (const [name, shape] of Object.entries(shapes)) {

@@ -90,4 +90,15 @@ describe('encodeParquet', () => {
       for (const e of encodings(col)) expect(e).toMatch(/RLE_DICTIONARY/);
     }
   });
+
+  it('writes statistics where queries filter and on fixed-width columns, none on the other strings', async () => {
+    const meta = await query(`SELECT path_in_schema AS col, stats_min_value AS lo, stats_max_value AS hi, stats_null_count AS nulls FROM parquet_metadata('${file}')`);
+    const hasStats = (col: string) => {
+      const chunks = meta.filter((m) => m.col === col);
+      expect(chunks.length).toBeGreaterThan(0);
+      return chunks.every((m) => m.lo !== null && m.hi !== null);
+    };
+    for (const col of ['requestdatetime', 'operation', 'httpstatus', 'remoteip', 'requester', 'key', 'tlsversion', 'bytessent', 'totaltime', 'field_count']) expect(hasStats(col), col).toBe(true);
+    for (const col of ['useragent', 'request_uri', 'referrer', 'hostid', 'requestid', 'request_query']) expect(hasStats(col), col).toBe(false);
+  });
 });

@@ -107,7 +107,7 @@ export const FLAGS = {
   compression: str({ name: 'compression', commands: RUN, kind: oneOf(COMPRESSIONS), default: 'zstd', help: 'Parquet codec' }),
   memoryMb: str({
     name: 'memory-mb', commands: RUN, kind: int(1, 65536), default: 40,
-    help: 'column buffers allocated (growth slack included) before the largest partition is written out',
+    help: 'column buffers allocated (growth slack included) before the largest partition is written out; buffers of written files are kept for reuse up to the same amount',
   }),
   fileRows: str({ name: 'file-rows', commands: RUN, kind: int(1, 1_000_000_000), default: 1_000_000, help: 'most rows per Parquet file' }),
   fileMb: str({

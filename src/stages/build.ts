@@ -1,15 +1,16 @@
 /**
  * build: parsed field spans → column buffers → Arrow RecordBatch.
  *
- * One RowBatch per output file being filled. The per-field handling is decided once from the schema
- * (a small integer code per slot), so the per-row loop only switches on that code.
+ * One RowBatch per output file being filled. What each log field's slot does and which column it fills
+ * are decided once from the schema (a small integer code and a column index per slot), so the per-row
+ * loop only switches on that code; every column is the one Column class, so every append is monomorphic.
  */
 import { makeData, RecordBatch, Struct, Table } from 'apache-arrow';
-import { ACCESS_LOG_COLUMNS, KNOWN_FIELD_COUNT } from '../../schemas/accessLog.js';
+import { ACCESS_LOG_COLUMNS, KNOWN_FIELD_COUNT, type ColumnName } from '../../schemas/accessLog.js';
 import { ARROW_SCHEMA } from '../schema/arrow.js';
-import { BoolColumn, Int32Column, Int64Column, Utf8Column, type Column } from './columns.js';
+import { Column, NO_POOL, type BufferPool, type PhysicalKind } from './columns.js';
 import { KeyDecoder, keyEncodingOf, splitRequestLine, type RequestParts } from './decode.js';
-import type { LineSpans } from './parse.js';
+import { FIELDS, type LineSpans } from './parse.js';
 
 const DASH = 0x2d;
 
@@ -21,31 +22,32 @@ const enum FieldCode {
   Acl = 4,
 }
 
-/** How to fill each of the 27 field columns, from the schema declaration. */
-const FIELD_CODES = new Int8Array(
-  ACCESS_LOG_COLUMNS.filter((c) => c.source === 'field').map((c) => {
-    switch (c.syntax) {
-      case 'time':
-        return FieldCode.Time;
-      case 'acl':
-        return FieldCode.Acl;
-      case 'integer':
-        return c.kind === 'int64' ? FieldCode.Int64 : FieldCode.Int32;
-      default:
-        return FieldCode.String;
-    }
-  }),
-);
+/** How to fill the column of each log field slot, from the schema declaration. */
+const FIELD_CODES = Int8Array.from(FIELDS, (c) => {
+  switch (c.syntax) {
+    case 'time':
+      return FieldCode.Time;
+    case 'acl':
+      return FieldCode.Acl;
+    case 'integer':
+      return c.kind === 'int64' ? FieldCode.Int64 : FieldCode.Int32;
+    default:
+      return FieldCode.String;
+  }
+});
 
-function columnIndex(name: string): number {
+function columnIndex(name: ColumnName): number {
   const index = ACCESS_LOG_COLUMNS.findIndex((c) => c.name === name);
   if (index < 0) throw new Error(`schema has no column ${name}`);
   return index;
 }
 
-const COL_KEY = columnIndex('key');
-const COL_OPERATION = columnIndex('operation');
-const COL_REQUEST_URI = columnIndex('request_uri');
+/** The column each log field slot fills (the schema's column order need not follow field positions). */
+const FIELD_COLUMN = Int8Array.from(FIELDS, (c) => columnIndex(c.name));
+
+const SLOT_KEY = FIELDS.findIndex((f) => f.name === 'key');
+const SLOT_OPERATION = FIELDS.findIndex((f) => f.name === 'operation');
+const SLOT_REQUEST_URI = FIELDS.findIndex((f) => f.name === 'request_uri');
 const COL_METHOD = columnIndex('request_method');
 const COL_PATH = columnIndex('request_path');
 const COL_QUERY = columnIndex('request_query');
@@ -54,21 +56,7 @@ const COL_KEY_DECODED = columnIndex('key_decoded');
 const COL_FIELD_COUNT = columnIndex('field_count');
 const COL_EXTRA = columnIndex('extra_fields');
 
-if (FIELD_CODES.length !== KNOWN_FIELD_COUNT) throw new Error('schema field columns must cover the 27 known fields');
-
-function newColumn(kind: (typeof ACCESS_LOG_COLUMNS)[number]['kind']): Column {
-  switch (kind) {
-    case 'string':
-      return new Utf8Column();
-    case 'int32':
-      return new Int32Column();
-    case 'int64':
-    case 'timestamp':
-      return new Int64Column();
-    case 'bool':
-      return new BoolColumn();
-  }
-}
+const PHYSICAL: Record<(typeof ACCESS_LOG_COLUMNS)[number]['kind'], PhysicalKind> = { string: 'utf8', int32: 'int32', int64: 'int64', timestamp: 'int64', bool: 'bool' };
 
 function parseDigits(buf: Uint8Array, s: number, e: number): number {
   let value = 0;
@@ -80,12 +68,19 @@ function parseDigits(buf: Uint8Array, s: number, e: number): number {
 export class RowBatch {
   readonly columns: Column[];
   length = 0;
+  /** Rows every column has room for (validity, offsets, fixed-width values). */
+  private capacity: number;
   private readonly keyDecoder = new KeyDecoder();
   private readonly request: RequestParts = { methodEnd: 0, pathStart: 0, pathEnd: 0, queryStart: 0, queryEnd: 0, protocolStart: 0, end: 0 };
+  /** The input buffer rows last came from, as a plain Uint8Array and a DataView (one per object). */
+  private source: Uint8Array | undefined;
+  private bytes: Uint8Array = new Uint8Array(0);
+  private view: DataView = new DataView(new ArrayBuffer(0));
 
-  constructor(columns?: Column[]) {
-    this.columns = columns ?? ACCESS_LOG_COLUMNS.map((c) => newColumn(c.kind));
+  constructor(columns?: Column[], pool: BufferPool = NO_POOL) {
+    this.columns = columns ?? ACCESS_LOG_COLUMNS.map((c) => new Column(PHYSICAL[c.kind], pool));
     this.length = this.columns[0]!.length;
+    this.capacity = Math.min(...this.columns.map((c) => c.rowCapacity()));
   }
 
   /** An empty batch sized like this one, so a busy partition's next file does not regrow its buffers. */
@@ -105,54 +100,91 @@ export class RowBatch {
     return size;
   }
 
+  /** Drops the reference to the last input buffer (a batch that waits for rows must not keep an object alive). */
+  forgetSource(): void {
+    this.source = undefined;
+    this.bytes = new Uint8Array(0);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** Gives the buffers back to their pool (a batch that will not be encoded); the batch is unusable after. */
+  release(): void {
+    for (const column of this.columns) column.release();
+  }
+
   appendRow(buf: Uint8Array, spans: LineSpans): void {
+    if (buf !== this.source) {
+      this.source = buf;
+      // A Buffer's subarray() is slow to make; a plain view of the same bytes is not.
+      this.bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    if (this.length >= this.capacity) this.growRows();
+    const bytes = this.bytes;
+    const view = this.view;
     const cols = this.columns;
+    const start = spans.start;
+    const end = spans.end;
     const present = Math.min(spans.count, KNOWN_FIELD_COUNT);
-    for (let slot = 0; slot < KNOWN_FIELD_COUNT; slot++) {
-      const code = FIELD_CODES[slot]!;
-      if (slot >= present) {
-        // Older, shorter records: the fields they predate are null (aclrequired included).
-        cols[slot]!.appendNull();
-        continue;
-      }
-      const s = spans.start[slot]!;
-      const e = spans.end[slot]!;
-      const dash = e - s === 1 && buf[s] === DASH;
-      switch (code) {
+    for (let slot = 0; slot < present; slot++) {
+      const col = cols[FIELD_COLUMN[slot]!]!;
+      const s = start[slot]!;
+      const e = end[slot]!;
+      const dash = e - s === 1 && bytes[s] === DASH;
+      switch (FIELD_CODES[slot]) {
         case FieldCode.String:
-          if (dash) (cols[slot] as Utf8Column).appendNull();
-          else (cols[slot] as Utf8Column).append(buf, s, e);
+          if (dash) col.appendNull();
+          else col.appendBytes(bytes, view, s, e);
           break;
         case FieldCode.Time:
-          (cols[slot] as Int64Column).append(spans.timeMs);
+          col.appendInt64(spans.timeMs);
           break;
         case FieldCode.Int32:
-          if (dash) (cols[slot] as Int32Column).appendNull();
-          else (cols[slot] as Int32Column).append(parseDigits(buf, s, e));
+          if (dash) col.appendNull();
+          else col.appendInt32(parseDigits(bytes, s, e));
           break;
         case FieldCode.Int64:
-          if (dash) (cols[slot] as Int64Column).appendNull();
-          else (cols[slot] as Int64Column).append(parseDigits(buf, s, e));
+          if (dash) col.appendNull();
+          else col.appendInt64(parseDigits(bytes, s, e));
           break;
         case FieldCode.Acl:
-          // `-` means "no ACL required" (false), not unknown; absent fields were handled above (null).
-          (cols[slot] as BoolColumn).append(!dash);
+          // `-` means "no ACL required" (false), not unknown; absent fields are null (below).
+          col.appendBool(!dash);
           break;
       }
     }
-    this.appendDerived(buf, spans, present);
+    // Older, shorter records: the fields they predate are null (aclrequired included).
+    for (let slot = present; slot < KNOWN_FIELD_COUNT; slot++) cols[FIELD_COLUMN[slot]!]!.appendNull();
+    this.appendDerived(bytes, view, spans, present);
     this.length++;
   }
 
-  private appendDerived(buf: Uint8Array, spans: LineSpans, present: number): void {
+  /** DataViews of the key decoder's two output buffers, made again only when it replaces one. */
+  private readonly decodedViews = new Map<Uint8Array, DataView>();
+  private decodedView(out: Uint8Array): DataView {
+    let view = this.decodedViews.get(out);
+    if (view === undefined) {
+      if (this.decodedViews.size >= 2) this.decodedViews.clear();
+      this.decodedViews.set(out, (view = new DataView(out.buffer, out.byteOffset, out.byteLength)));
+    }
+    return view;
+  }
+
+  private growRows(): void {
+    const rows = Math.max(256, this.capacity * 2);
+    for (const column of this.columns) column.ensureRows(rows);
+    this.capacity = rows;
+  }
+
+  private appendDerived(buf: Uint8Array, view: DataView, spans: LineSpans, present: number): void {
     const cols = this.columns;
-    const method = cols[COL_METHOD] as Utf8Column;
-    const path = cols[COL_PATH] as Utf8Column;
-    const query = cols[COL_QUERY] as Utf8Column;
-    const protocol = cols[COL_PROTOCOL] as Utf8Column;
-    const us = spans.start[COL_REQUEST_URI]!;
-    const ue = spans.end[COL_REQUEST_URI]!;
-    if (COL_REQUEST_URI >= present || (ue - us === 1 && buf[us] === DASH)) {
+    const method = cols[COL_METHOD]!;
+    const path = cols[COL_PATH]!;
+    const query = cols[COL_QUERY]!;
+    const protocol = cols[COL_PROTOCOL]!;
+    const us = spans.start[SLOT_REQUEST_URI]!;
+    const ue = spans.end[SLOT_REQUEST_URI]!;
+    if (SLOT_REQUEST_URI >= present || (ue - us === 1 && buf[us] === DASH)) {
       method.appendNull();
       path.appendNull();
       query.appendNull();
@@ -160,30 +192,30 @@ export class RowBatch {
     } else {
       const r = this.request;
       splitRequestLine(buf, us, ue, r);
-      method.append(buf, us, r.methodEnd);
+      method.appendBytes(buf, view, us, r.methodEnd);
       if (r.pathStart < 0) path.appendNull();
-      else path.append(buf, r.pathStart, r.pathEnd);
+      else path.appendBytes(buf, view, r.pathStart, r.pathEnd);
       if (r.queryStart < 0) query.appendNull();
-      else query.append(buf, r.queryStart, r.queryEnd);
+      else query.appendBytes(buf, view, r.queryStart, r.queryEnd);
       if (r.protocolStart < 0) protocol.appendNull();
-      else protocol.append(buf, r.protocolStart, r.end);
+      else protocol.appendBytes(buf, view, r.protocolStart, r.end);
     }
 
-    const decoded = cols[COL_KEY_DECODED] as Utf8Column;
-    const ks = spans.start[COL_KEY]!;
-    const ke = spans.end[COL_KEY]!;
+    const decoded = cols[COL_KEY_DECODED]!;
+    const ks = spans.start[SLOT_KEY]!;
+    const ke = spans.end[SLOT_KEY]!;
     if (ke - ks === 1 && buf[ks] === DASH) decoded.appendNull();
     else {
-      const encoding = keyEncodingOf(buf, spans.start[COL_OPERATION]!, spans.end[COL_OPERATION]!);
-      const result = this.keyDecoder.decode(buf, ks, ke, encoding);
-      if (result === undefined) decoded.append(buf, ks, ke);
-      else decoded.append(result[0], 0, result[1]);
+      const encoding = keyEncodingOf(buf, spans.start[SLOT_OPERATION]!, spans.end[SLOT_OPERATION]!);
+      const n = this.keyDecoder.decode(buf, ks, ke, encoding);
+      if (n < 0) decoded.appendBytes(buf, view, ks, ke);
+      else decoded.appendBytes(this.keyDecoder.out, this.decodedView(this.keyDecoder.out), 0, n);
     }
 
-    (cols[COL_FIELD_COUNT] as Int32Column).append(spans.count);
-    const extra = cols[COL_EXTRA] as Utf8Column;
+    cols[COL_FIELD_COUNT]!.appendInt32(spans.count);
+    const extra = cols[COL_EXTRA]!;
     if (spans.extraStart < 0) extra.appendNull();
-    else extra.append(buf, spans.extraStart, spans.extraEnd);
+    else extra.appendBytes(buf, view, spans.extraStart, spans.extraEnd);
   }
 
   toArrowTable(): Table {

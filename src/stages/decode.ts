@@ -50,12 +50,15 @@ export class KeyDecoder {
   private first = new Uint8Array(1024);
   private second = new Uint8Array(1024);
 
+  /** Where the last decode() put its result (valid up to the length it returned). */
+  out: Uint8Array = this.first;
+
   /**
-   * Decodes key bytes per the operation's encoding. Returns [buffer, length] of the decoded key, or
-   * undefined when decoding changes nothing (the caller then copies the raw bytes). A stage whose
-   * result is not valid UTF-8 is not applied (the key stays as the previous stage left it).
+   * Decodes key bytes per the operation's encoding. Returns the length of the decoded key (in `out`),
+   * or -1 when decoding changes nothing (the caller then copies the raw bytes); no allocation per key.
+   * A stage whose result is not valid UTF-8 is not applied (the key stays as the previous stage left it).
    */
-  decode(buf: Uint8Array, s: number, e: number, encoding: 'double' | 'form'): [Uint8Array, number] | undefined {
+  decode(buf: Uint8Array, s: number, e: number, encoding: 'double' | 'form'): number {
     let needs = false;
     for (let i = s; i < e; i++) {
       const c = buf[i]!;
@@ -64,18 +67,20 @@ export class KeyDecoder {
         break;
       }
     }
-    if (!needs) return undefined;
+    if (!needs) return -1;
     const len = e - s;
     if (this.first.length < len) {
       this.first = new Uint8Array(len * 2);
       this.second = new Uint8Array(len * 2);
     }
     const n1 = percentDecode(buf, s, e, this.first, encoding === 'form');
-    if (!isUtf8(this.first.subarray(0, n1))) return undefined;
-    if (encoding === 'form') return [this.first, n1];
+    if (!isUtf8(this.first.subarray(0, n1))) return -1;
+    this.out = this.first;
+    if (encoding === 'form') return n1;
     const n2 = percentDecode(this.first, 0, n1, this.second, false);
-    if (!isUtf8(this.second.subarray(0, n2))) return [this.first, n1];
-    return [this.second, n2];
+    if (!isUtf8(this.second.subarray(0, n2))) return n1;
+    this.out = this.second;
+    return n2;
   }
 }
 

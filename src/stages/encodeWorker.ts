@@ -1,8 +1,8 @@
-/** An encode worker: rebuilds a batch from transferred buffers, writes it as Parquet, sends the bytes back. */
+/** An encode worker: rebuilds a batch from transferred buffers, writes it as Parquet, sends the bytes (and the buffers) back. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { RowBatch } from './build.js';
 import { columnFrom } from './columns.js';
-import type { EncodeReply, EncodeRequest } from './encoder.js';
+import { transferList, type EncodeReply, type EncodeRequest } from './encoder.js';
 import { encodeParquet, type WriteOptions } from './write.js';
 
 const options = workerData as WriteOptions;
@@ -17,8 +17,9 @@ port.on('message', (request: EncodeRequest) => {
     try {
       const encoded = await encodeParquet(new RowBatch(request.columns.map(columnFrom)), options);
       const bytes = encoded.bytes.byteOffset === 0 && encoded.bytes.byteLength === encoded.bytes.buffer.byteLength ? encoded.bytes : encoded.bytes.slice();
-      transfer.push(bytes.buffer as ArrayBuffer);
-      reply = { id: request.id, rows: encoded.rows, bytes };
+      transfer.push(bytes.buffer as ArrayBuffer, ...transferList(request.columns));
+      // The column buffers go back for reuse: nothing here holds them once Parquet is written.
+      reply = { id: request.id, rows: encoded.rows, bytes, columns: request.columns };
     } catch (error) {
       reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };
     }

@@ -1,14 +1,15 @@
 /**
- * Encoding Parquet (sort, Arrow IPC, parquet-wasm) is the heavier half of the work, so it runs on
+ * Encoding Parquet (Arrow IPC, parquet-wasm) is the heavier half of the work, so it runs on
  * worker threads (src/stages/encodeWorker.ts) while the main thread keeps parsing. A batch's column
- * buffers are transferred, not copied; the Parquet bytes come back the same way. Files and their
+ * buffers are transferred, not copied; the Parquet bytes come back the same way, and so do the column
+ * buffers, which the parsing thread reuses for its next files (BufferPool). Files and their
  * names are decided by the main thread, so the output is the same whatever the number of workers.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RowBatch } from './build.js';
-import type { ColumnState } from './columns.js';
+import { releaseState, type BufferPool, type ColumnState } from './columns.js';
 import type { EncodedFile, WriteOptions } from './writeOptions.js';
 
 export interface Encoder {
@@ -18,7 +19,15 @@ export interface Encoder {
 
 export function inThreadEncoder(options: WriteOptions): Encoder {
   // Loaded on first use: with encode workers, the main thread never compiles parquet-wasm.
-  return { encode: async (batch) => (await import('./write.js')).encodeParquet(batch, options), close: async () => undefined };
+  return {
+    async encode(batch) {
+      const encoded = await (await import('./write.js')).encodeParquet(batch, options);
+      // Parquet holds its own copy now: the column buffers go back to the pool for the next file.
+      batch.release();
+      return encoded;
+    },
+    close: async () => undefined,
+  };
 }
 
 const WORKER_SCRIPT = new URL('./encodeWorker.js', import.meta.url);
@@ -33,9 +42,10 @@ export interface EncodeRequest {
   readonly columns: ColumnState[];
 }
 
-export type EncodeReply = { id: number; rows: number; bytes: Uint8Array } | { id: number; error: string };
+/** A file's bytes, and the request's column buffers handed back (transferred) for the next files. */
+export type EncodeReply = { id: number; rows: number; bytes: Uint8Array; columns: ColumnState[] } | { id: number; error: string };
 
-function transferList(columns: ColumnState[]): ArrayBuffer[] {
+export function transferList(columns: ColumnState[]): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
   for (const c of columns) {
     for (const view of [c.validity, c.values, c.offsets]) if (view) buffers.add(view.buffer as ArrayBuffer);
@@ -44,7 +54,7 @@ function transferList(columns: ColumnState[]): ArrayBuffer[] {
 }
 
 export function workerEncoder(count: number, options: WriteOptions): Encoder {
-  const pending = new Map<number, { resolve: (file: EncodedFile) => void; reject: (error: Error) => void }>();
+  const pending = new Map<number, { resolve: (file: EncodedFile) => void; reject: (error: Error) => void; pool: BufferPool }>();
   const load = new Array<number>(count).fill(0);
   let nextId = 0;
   let failure: Error | undefined;
@@ -60,7 +70,10 @@ export function workerEncoder(count: number, options: WriteOptions): Encoder {
       const waiter = pending.get(reply.id);
       pending.delete(reply.id);
       if ('error' in reply) waiter?.reject(new Error(reply.error));
-      else waiter?.resolve({ rows: reply.rows, bytes: reply.bytes });
+      else {
+        if (waiter) for (const state of reply.columns) releaseState(state, waiter.pool);
+        waiter?.resolve({ rows: reply.rows, bytes: reply.bytes });
+      }
     });
     worker.on('error', (error) => fail(error));
     worker.on('exit', (code) => {
@@ -76,8 +89,9 @@ export function workerEncoder(count: number, options: WriteOptions): Encoder {
       load[index]!++;
       const id = nextId++;
       const columns = batch.columns.map((c) => c.state());
+      const pool = batch.columns[0]!.pool;
       return new Promise<EncodedFile>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
+        pending.set(id, { resolve, reject, pool });
         workers[index]!.postMessage({ id, columns } satisfies EncodeRequest, transferList(columns));
       });
     },

@@ -10,7 +10,7 @@
  * `embedded_record`, never loaded: see findRecordStart for what counts and where it is looked for.
  */
 import { isUtf8 } from 'node:buffer';
-import { KNOWN_FIELD_COUNT, MIN_FIELD_COUNT } from '../../schemas/accessLog.js';
+import { ACCESS_LOG_COLUMNS, KNOWN_FIELD_COUNT, MIN_FIELD_COUNT, type ColumnName } from '../../schemas/accessLog.js';
 import { parseLogTime } from './time.js';
 
 const SP = 0x20;
@@ -24,24 +24,65 @@ const RBRACKET = 0x5d;
 /** Bytes of a canonical user ID (the Bucket Owner of every real record): 64 lower-case hex digits. */
 const OWNER_HEX = 64;
 
-/** 0-based slots of the fields that need special tokenising. */
-const SLOT_TIME = 2;
-const SLOT_REQUESTER = 4;
-const SLOT_HOSTID = 18;
-const SLOT_SIGV = 19;
-const SLOT_AUTHTYPE = 21;
-const SLOT_TLS = 23;
-const SLOT_ACL = 25;
-/** Quoted fields: request_uri, referrer, useragent. */
-const QUOTED_SLOTS = new Set([8, 15, 16]);
-/** Integer fields and the maximum digits each may hold (int32 fields: 9, int64 fields: 15 → safe integers). */
-const INTEGER_DIGITS = new Map([
-  [9, 9],
-  [11, 15],
-  [12, 15],
-  [13, 9],
-  [14, 9],
-]);
+// ── The per-slot syntax, built once from the schema (schemas/accessLog.ts) ─────────────────────────
+// Slot i holds the field at position i + 1; the tokeniser switches on these small codes per field.
+
+const enum Syntax {
+  Token = 0,
+  Quoted = 1,
+  Time = 2,
+  Integer = 3,
+  Acl = 4,
+}
+
+const enum Shape {
+  Any = 0,
+  Sigv = 1,
+  AuthType = 2,
+  Tls = 3,
+}
+
+const enum Spaces {
+  None = 0,
+  CloudFrontOai = 1,
+  TwoTokens = 2,
+}
+
+type FieldColumn = Extract<(typeof ACCESS_LOG_COLUMNS)[number], { source: 'field' }>;
+
+/** The log fields in record order; the schema must declare positions 1..KNOWN_FIELD_COUNT once each. */
+export const FIELDS: readonly FieldColumn[] = (() => {
+  const fields = ACCESS_LOG_COLUMNS.filter((c): c is FieldColumn => c.source === 'field').sort((a, b) => a.position - b.position);
+  fields.forEach((f, slot) => {
+    if (f.position !== slot + 1) throw new Error(`schema: field positions must run 1..${KNOWN_FIELD_COUNT} once each; ${f.name} is at ${f.position}`);
+  });
+  if (fields.length !== KNOWN_FIELD_COUNT) throw new Error(`schema declares ${fields.length} log fields, KNOWN_FIELD_COUNT is ${KNOWN_FIELD_COUNT}`);
+  return fields;
+})();
+
+/** The 0-based slot of a log field column. */
+export function slotOf(name: ColumnName): number {
+  const slot = FIELDS.findIndex((f) => f.name === name);
+  if (slot < 0) throw new Error(`schema has no log field ${name}`);
+  return slot;
+}
+
+const SYNTAX = Int8Array.from(FIELDS, (f) => ({ token: Syntax.Token, quoted: Syntax.Quoted, time: Syntax.Time, integer: Syntax.Integer, acl: Syntax.Acl })[f.syntax]);
+/** Digits an integer field may hold: int32 fields 9, int64 fields 15 (safe integers). */
+const MAX_DIGITS = Int8Array.from(FIELDS, (f) => (f.syntax !== 'integer' ? 0 : f.kind === 'int64' ? 15 : 9));
+const SHAPE = Int8Array.from(FIELDS, (f) => ('shape' in f ? { sigv: Shape.Sigv, authtype: Shape.AuthType, tls: Shape.Tls }[f.shape] : Shape.Any));
+const SPACES = Int8Array.from(FIELDS, (f) => ('spaces' in f ? { 'cloudfront-oai': Spaces.CloudFrontOai, 'two-tokens': Spaces.TwoTokens }[f.spaces] : Spaces.None));
+
+function onlySlot(syntax: Syntax): number {
+  const slots = [...SYNTAX.keys()].filter((slot) => SYNTAX[slot] === syntax);
+  if (slots.length !== 1) throw new Error(`schema: exactly one log field must have syntax ${syntax}`);
+  return slots[0]!;
+}
+
+const SLOT_TIME = onlySlot(Syntax.Time);
+/** The record starts with the owner ID (what findRecordStart looks for). */
+const SLOT_OWNER = slotOf('bucketowner');
+if (SLOT_OWNER !== 0 || SLOT_TIME !== 2) throw new Error('schema: records start with the Bucket Owner, the Bucket and the Time (FORMAT.md §2)');
 /** Raw quotes in a quoted field give several candidate ends; more than this is not a log line. */
 const MAX_QUOTE_CANDIDATES = 16;
 
@@ -89,8 +130,12 @@ export interface ParseCounts {
   repairedUtf8: number;
 }
 
-/** Parses one whole log object. Lines are split on LF; a trailing CR and trailing blanks are ignored. */
-export function parseLogObject(bytes: Uint8Array, sink: ParseSink, spans = new LineSpans()): ParseCounts {
+/**
+ * Parses one whole log object. Lines are split on LF; a trailing CR and trailing blanks are ignored.
+ * Ordinary lines take the fast path (scanOrdinary); `exactOnly` sends every line through the exact
+ * parser (what the fast path is tested against).
+ */
+export function parseLogObject(bytes: Uint8Array, sink: ParseSink, spans = new LineSpans(), exactOnly = false): ParseCounts {
   const counts: ParseCounts = { lines: 0, rows: 0, rejects: 0, repairedUtf8: 0 };
   // Checking the whole object once is native and fast; only objects that fail pay per-line checks.
   const objectIsUtf8 = isUtf8(bytes);
@@ -111,7 +156,7 @@ export function parseLogObject(bytes: Uint8Array, sink: ParseSink, spans = new L
       le = buf.length;
       counts.repairedUtf8++;
     }
-    const ok = parseLine(buf, ls, le, spans);
+    const ok = (!exactOnly && scanOrdinary(buf, ls, le, spans)) || parseLine(buf, ls, le, spans);
     if (ok === true) {
       sink.row(buf, spans, counts.lines);
       counts.rows++;
@@ -124,6 +169,87 @@ export function parseLogObject(bytes: Uint8Array, sink: ParseSink, spans = new L
     lineStart = next;
   }
   return counts;
+}
+
+/**
+ * The fast path for ordinary lines: one token per field and single spaces, quoted values without raw
+ * quotes, no CloudFront OAI requester or two-token Host Id, every field of its declared syntax and shape,
+ * an owner ID no longer than 64 bytes. Such a line is tokenised in one pass, without backtracking or
+ * building a reject, into the same spans parseLine gives it. Anything else returns false and parseLine
+ * decides the line (test/parse.fastpath.test.ts checks both give the same columns on every corpus).
+ */
+export function scanOrdinary(buf: Uint8Array, ls: number, le: number, spans: LineSpans): boolean {
+  while (le > ls && (buf[le - 1] === CR || buf[le - 1] === SP || buf[le - 1] === TAB)) le--;
+  const start = spans.start;
+  const end = spans.end;
+  let pos = ls;
+  for (let slot = 0; slot < KNOWN_FIELD_COUNT; slot++) {
+    if (pos >= le) return false;
+    const syntax = SYNTAX[slot]!;
+    const c = buf[pos]!;
+    if (syntax === Syntax.Quoted && c === QUOTE) {
+      // The first quote after the opening one must end the value: a raw quote inside needs the exact parser.
+      let q = pos + 1;
+      while (q < le && buf[q] !== QUOTE) q++;
+      if (q >= le || (q + 1 < le && buf[q + 1] !== SP)) return false;
+      start[slot] = pos + 1;
+      end[slot] = q;
+      pos = q + 1;
+    } else if (syntax === Syntax.Time) {
+      if (c !== LBRACKET || pos + 28 >= le || buf[pos + 27] !== RBRACKET || buf[pos + 28] !== SP) return false;
+      const timeMs = parseLogTime(buf, pos + 1, pos + 27);
+      if (timeMs !== timeMs) return false;
+      spans.timeMs = timeMs;
+      start[slot] = pos + 1;
+      end[slot] = pos + 27;
+      pos += 28;
+    } else {
+      let e = pos;
+      while (e < le && buf[e] !== SP) e++;
+      const len = e - pos;
+      // An empty field (two spaces) is not ordinary.
+      if (len === 0) return false;
+      const dash = len === 1 && c === DASH;
+      switch (syntax) {
+        case Syntax.Quoted:
+          if (!dash) return false;
+          break;
+        case Syntax.Integer:
+          if (dash) break;
+          if (len > MAX_DIGITS[slot]!) return false;
+          for (let i = pos; i < e; i++) {
+            const d = buf[i]!;
+            if (d < 0x30 || d > 0x39) return false;
+          }
+          break;
+        case Syntax.Acl:
+          if (!dash && !isWord(buf, pos, e, 'Yes')) return false;
+          break;
+        default: {
+          if (SPACES[slot] === Spaces.CloudFrontOai && len === OAI_REQUESTER.length && bytesEqual(buf, pos, OAI_REQUESTER)) return false;
+          // A two-token Host Id fails the sigv shape of the next field and goes to the exact parser.
+          const shape = SHAPE[slot]!;
+          if (shape === Shape.Sigv && !isSigv(buf, pos, e)) return false;
+          if (shape === Shape.AuthType && !(dash || isWord(buf, pos, e, 'AuthHeader') || isWord(buf, pos, e, 'QueryString'))) return false;
+          if (shape === Shape.Tls && !(dash || (len >= 4 && (c === 0x54 || c === 0x74) && (buf[pos + 1] === 0x4c || buf[pos + 1] === 0x6c)))) return false;
+        }
+      }
+      start[slot] = pos;
+      end[slot] = e;
+      pos = e;
+    }
+    if (pos >= le) {
+      if (slot + 1 < MIN_FIELD_COUNT) return false;
+      spans.count = slot + 1;
+      spans.extraStart = spans.extraEnd = -1;
+      spans.extraCount = 0;
+      return end[SLOT_OWNER]! - start[SLOT_OWNER]! <= OWNER_HEX;
+    }
+    pos++;
+  }
+  // Fields after the 27th: kept raw, unless they hold a second record (parseLine rejects that line).
+  finishExtra(buf, pos, le, spans);
+  return end[SLOT_OWNER]! - start[SLOT_OWNER]! <= OWNER_HEX && findUnquotedRecordStart(buf, end[SLOT_TIME]! + 1, le, spans) === -1;
 }
 
 export interface LineFailure {
@@ -260,7 +386,7 @@ function findRecordStart(buf: Uint8Array, from: number, to: number): number {
 function findUnquotedRecordStart(buf: Uint8Array, from: number, to: number, spans: LineSpans): number {
   for (let at = findRecordStart(buf, from, to); at !== -1; at = findRecordStart(buf, at + 1, to)) {
     const slot = slotAt(spans, at);
-    if (!(QUOTED_SLOTS.has(slot) && buf[spans.start[slot]! - 1] === QUOTE)) return at;
+    if (!(SYNTAX[slot] === Syntax.Quoted && buf[spans.start[slot]! - 1] === QUOTE)) return at;
   }
   return -1;
 }
@@ -272,10 +398,9 @@ function slotAt(spans: LineSpans, at: number): number {
   return KNOWN_FIELD_COUNT;
 }
 
-const SLOT_NAMES: Record<number, string> = { 8: 'inside the Request-URI', 15: 'inside the Referer', 16: 'inside the User-Agent', [KNOWN_FIELD_COUNT]: 'in the fields after the 27th' };
-
 function slotName(slot: number): string {
-  return SLOT_NAMES[slot] ?? `in field ${slot + 1}`;
+  if (slot >= KNOWN_FIELD_COUNT) return `in the fields after the ${KNOWN_FIELD_COUNT}th`;
+  return SYNTAX[slot] === Syntax.Quoted ? `inside the ${FIELDS[slot]!.awsName}` : `in field ${slot + 1}`;
 }
 
 function isLowerHex(buf: Uint8Array, s: number, e: number): boolean {
@@ -296,9 +421,10 @@ function scanFields(buf: Uint8Array, pos: number, le: number, slot: number, span
     if (slot === KNOWN_FIELD_COUNT) return finishExtra(buf, pos, le, spans);
     if (pos > le) return fail('too_few_fields', `record ends after ${slot} fields (at least ${MIN_FIELD_COUNT} expected)`);
     let end: number;
-    if (QUOTED_SLOTS.has(slot) && buf[pos] === QUOTE) {
+    const syntax = SYNTAX[slot]!;
+    if (syntax === Syntax.Quoted && buf[pos] === QUOTE) {
       return scanQuoted(buf, pos, le, slot, spans, strict);
-    } else if (slot === SLOT_TIME && buf[pos] === LBRACKET) {
+    } else if (syntax === Syntax.Time && buf[pos] === LBRACKET) {
       const close = buf.indexOf(RBRACKET, pos);
       if (close === -1 || close >= le) return fail('bad_time', 'time field has no closing ]');
       spans.start[slot] = pos + 1;
@@ -307,8 +433,9 @@ function scanFields(buf: Uint8Array, pos: number, le: number, slot: number, span
       if (end < le && buf[end] !== SP) return fail('bad_time', 'time field is not followed by a space');
     } else {
       end = tokenEnd(buf, pos, le);
-      if (slot === SLOT_REQUESTER) end = requesterEnd(buf, pos, end, le);
-      else if (slot === SLOT_HOSTID) end = hostIdEnd(buf, end, le);
+      const spaces = SPACES[slot]!;
+      if (spaces === Spaces.CloudFrontOai) end = requesterEnd(buf, pos, end, le);
+      else if (spaces === Spaces.TwoTokens) end = hostIdEnd(buf, end, le);
       spans.start[slot] = pos;
       spans.end[slot] = end;
       if (!checkToken(buf, pos, end, slot, strict)) return false;
@@ -397,11 +524,12 @@ function hostIdEnd(buf: Uint8Array, end: number, le: number): number {
 
 function checkToken(buf: Uint8Array, s: number, e: number, slot: number, strict: boolean): boolean {
   const isDash = e - s === 1 && buf[s] === DASH;
-  if (QUOTED_SLOTS.has(slot)) {
+  const syntax = SYNTAX[slot]!;
+  if (syntax === Syntax.Quoted) {
     return isDash || fail('bad_quoted_field', `field ${slot + 1} is neither quoted nor -: ${preview(buf, s, e)}`);
   }
-  const maxDigits = INTEGER_DIGITS.get(slot);
-  if (maxDigits !== undefined) {
+  if (syntax === Syntax.Integer) {
+    const maxDigits = MAX_DIGITS[slot]!;
     if (isDash) return true;
     if (e === s || e - s > maxDigits) return fail('bad_number', `field ${slot + 1} is not a number: ${preview(buf, s, e)}`);
     for (let i = s; i < e; i++) {
@@ -410,14 +538,15 @@ function checkToken(buf: Uint8Array, s: number, e: number, slot: number, strict:
     }
     return true;
   }
-  if (slot === SLOT_ACL) {
+  if (syntax === Syntax.Acl) {
     return isDash || isWord(buf, s, e, 'Yes') || fail('bad_aclrequired', `aclRequired is neither Yes nor -: ${preview(buf, s, e)}`);
   }
   if (!strict) return true;
   // Strict checks only choose between candidate tokenisations; unknown future values still load.
-  if (slot === SLOT_SIGV) return isSigv(buf, s, e) || fail('bad_quoted_field', 'signature version out of place');
-  if (slot === SLOT_AUTHTYPE) return isDash || isWord(buf, s, e, 'AuthHeader') || isWord(buf, s, e, 'QueryString') || fail('bad_quoted_field', 'authentication type out of place');
-  if (slot === SLOT_TLS) {
+  const shape = SHAPE[slot]!;
+  if (shape === Shape.Sigv) return isSigv(buf, s, e) || fail('bad_quoted_field', 'signature version out of place');
+  if (shape === Shape.AuthType) return isDash || isWord(buf, s, e, 'AuthHeader') || isWord(buf, s, e, 'QueryString') || fail('bad_quoted_field', 'authentication type out of place');
+  if (shape === Shape.Tls) {
     return isDash || (e - s >= 4 && (buf[s] === 0x54 || buf[s] === 0x74) && (buf[s + 1] === 0x4c || buf[s + 1] === 0x6c)) || fail('bad_quoted_field', 'TLS version out of place');
   }
   return true;

@@ -8,7 +8,8 @@ import { partitionPath, type PartitionValues } from '../catalog/Catalog.js';
 import { lakeKeys, rejectLine, type StagedRejectFileRecord } from '../records.js';
 import type { Storage } from '../storage/Storage.js';
 import { RowBatch } from './build.js';
-import type { LineSpans, ParseSink, RejectReason } from './parse.js';
+import { BufferPool } from './columns.js';
+import { slotOf, type LineSpans, type ParseSink, type RejectReason } from './parse.js';
 import { formatDay, utcDay } from './time.js';
 import { inThreadEncoder, type Encoder } from './encoder.js';
 import type { Redactor } from './redact.js';
@@ -48,7 +49,7 @@ export interface PartitionWriterOptions extends WriteOptions {
 }
 
 class PartitionBuffer {
-  batch = new RowBatch();
+  batch: RowBatch;
   /** Rows per object of the batch: [object, rows, object, rows, …]. */
   runs: number[] = [];
   files = 0;
@@ -56,13 +57,19 @@ class PartitionBuffer {
     readonly values: PartitionValues,
     readonly bucketBytes: Uint8Array,
     readonly day: number,
-  ) {}
+    readonly pool: BufferPool,
+  ) {
+    this.batch = new RowBatch(undefined, pool);
+  }
 }
 
-const SLOT_BUCKET = 1;
+/** The field a row's partition takes its bucket from. */
+const SLOT_BUCKET = slotOf('bucket_name');
 
 export class PartitionWriter {
   private readonly partitions = new Map<string, PartitionBuffer>();
+  /** Column buffers of encoded files, reused for the next ones (at most the memory budget's worth). */
+  private readonly pool: BufferPool;
   private last: PartitionBuffer | undefined;
 
   /** Files being encoded (on workers) and then handed to the sink. */
@@ -74,7 +81,9 @@ export class PartitionWriter {
     private readonly encoder: Encoder = inThreadEncoder(options),
     /** Files encoded at once; more overlap parsing with encoding, each holds one file's memory. */
     private readonly maxInFlight = 1,
-  ) {}
+  ) {
+    this.pool = new BufferPool(options.memoryBudget);
+  }
 
   /** Rows appended since buffer sizes were last added up. */
   private rowsSinceScan = 0;
@@ -84,6 +93,8 @@ export class PartitionWriter {
   /** Rows appended from now on come from this object (indices in the order objects are read). */
   beginObject(index: number): void {
     this.object = index;
+    // Batches cache a view of the object their last row came from; the previous object can go now.
+    for (const p of this.partitions.values()) p.batch.forgetSource();
   }
 
   appendRow(buf: Uint8Array, spans: LineSpans): void {
@@ -160,7 +171,7 @@ export class PartitionWriter {
     const mapKey = `${bucket}\u0000${day}`;
     let target = this.partitions.get(mapKey);
     if (!target) {
-      target = new PartitionBuffer({ bucket, dt: formatDay(day) }, bucketBytes, day);
+      target = new PartitionBuffer({ bucket, dt: formatDay(day) }, bucketBytes, day, this.pool);
       this.partitions.set(mapKey, target);
     }
     this.last = target;
@@ -173,7 +184,7 @@ export class PartitionWriter {
     // The one place rows can be redacted: the batch is complete and not yet handed to an encoder.
     this.options.redactor?.redactColumns(batch.columns);
     const runs = p.runs;
-    p.batch = busy ? batch.emptyLike() : new RowBatch();
+    p.batch = busy ? batch.emptyLike() : new RowBatch(undefined, this.pool);
     p.runs = [];
     // The name is fixed here, on the parsing side, so which worker encodes the file changes nothing.
     const name = `${this.options.filePrefix}${String(p.files++).padStart(5, '0')}.parquet`;

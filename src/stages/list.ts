@@ -281,7 +281,7 @@ async function listAll(store: Storage, prefix: string, keyDate: string, layout: 
       if (!page.truncated) return { commonPrefixes, objects };
       const lastObject = page.objects[page.objects.length - 1]?.key ?? '';
       const lastPrefix = page.commonPrefixes[page.commonPrefixes.length - 1] ?? '';
-      const last = lastObject > lastPrefix ? lastObject : lastPrefix;
+      const last = Math.max(lastObject , lastPrefix);
       const year = /^\d{4}-/.exec(last.slice(p.length));
       // U+FFFF encodes above every ASCII byte, so this skips exactly the names starting with `YYYY-`.
       startAfter = year ? p + year[0] + '\uffff' : last;

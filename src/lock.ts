@@ -39,7 +39,7 @@ function alive(pid: number): boolean {
 }
 
 function isFree(record: LockRecord | undefined, now: number): boolean {
-  if (!record || record.kind !== 's3logs/lock' || !(Date.parse(record.expiresAt) > now)) return true;
+  if (record?.kind !== 's3logs/lock' || !(Date.parse(record.expiresAt) > now)) return true;
   // Same host: a pid that no longer exists is a holder that died (a SIGKILLed run).
   return record.host === hostname() && record.pid !== process.pid && !alive(record.pid);
 }

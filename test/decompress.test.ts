@@ -455,7 +455,9 @@ describe('decompressObject', () => {
       const inputs = [rawFrame(LOGS), zlib.gzipSync(SMALL), rawFrame(SMALL, { contentSize: true }), rawFrame(LOGS.subarray(5))];
       const expected = [LOGS, SMALL, SMALL, LOGS.subarray(5)];
       const results = await Promise.all(inputs.map((input) => decompressObject(input)));
-      results.forEach((result, i) => expect(Buffer.compare(result.bytes, expected[i]!), `input ${i}`).toBe(0));
+      results.forEach((result, i) => {
+        expect(Buffer.compare(result.bytes, expected[i]!), `input ${i}`).toBe(0);
+      });
     });
   });
 

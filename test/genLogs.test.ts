@@ -102,7 +102,9 @@ describe('generateKeyDate', () => {
     const a = generate(options);
     const b = generate(options);
     expect(a.map((o) => o.key)).toEqual(b.map((o) => o.key));
-    a.forEach((o, i) => expect(o.body.equals(b[i]!.body)).toBe(true));
+    a.forEach((o, i) => {
+      expect(o.body.equals(b[i]!.body)).toBe(true);
+    });
     expect(a.map((o) => o.rows)).toEqual(b.map((o) => o.rows));
     const other = generate({ ...options, seed: 8 });
     expect(other.map((o) => o.key)).not.toEqual(a.map((o) => o.key));
@@ -172,7 +174,7 @@ describe('generateKeyDate', () => {
           problems.push(`${o.key}:${i + 1} key ${row.key} vs path ${row.request_path}`);
         }
         for (const quotedValue of [row.referrer, row.useragent]) {
-          if (quotedValue !== null && quotedValue.includes('" ')) problems.push(`${o.key}:${i + 1} ambiguous quote`);
+          if (quotedValue?.includes('" ')) problems.push(`${o.key}:${i + 1} ambiguous quote`);
         }
         checked++;
       });

@@ -174,7 +174,7 @@ describe('GlueCatalog with partition projection', () => {
     expect(await catalog.registerPartitions('2024-01-05', first)).toEqual({ created: 2, updated: 0, unchanged: 0 });
     expect(params()).toMatchObject({ 'projection.bucket.type': 'enum', 'projection.bucket.values': 'api,web', 'projection.dt.range': '2024-01-03,NOW' });
 
-    let writes = standIn.count(...GLUE_WRITE_OPERATIONS);
+    const writes = standIn.count(...GLUE_WRITE_OPERATIONS);
     expect(await catalog.registerPartitions('2024-01-06', [part('web', '2024-01-06'), ...first])).toEqual({ created: 0, updated: 0, unchanged: 3 });
     expect(standIn.count(...GLUE_WRITE_OPERATIONS)).toBe(writes);
 

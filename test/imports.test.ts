@@ -28,14 +28,14 @@ const REGEX_AFTER_KEYWORD = new Set([
 ]);
 const REGEX_AFTER_PUNCT = new Set([...'(,=:[!&|?{};+-*%<>~^/']);
 
-export interface StrippedSource {
+interface StrippedSource {
   /** The code with comments removed, every string literal replaced by '#<i>', templates and regexes blanked. */
   readonly code: string;
   /** The raw contents of the string literals, by placeholder index. */
   readonly strings: string[];
 }
 
-export function stripSource(src: string): StrippedSource {
+function stripSource(src: string): StrippedSource {
   const strings: string[] = [];
   const n = src.length;
   let i = 0;
@@ -171,7 +171,7 @@ export function stripSource(src: string): StrippedSource {
 // Static imports of one file.
 // ---------------------------------------------------------------------------------------------------
 
-export interface StaticImport {
+interface StaticImport {
   readonly specifier: string;
   /** The statement as written, whitespace collapsed, for messages. */
   readonly statement: string;
@@ -194,7 +194,7 @@ function onlyTypeBindings(clause: string): boolean {
   });
 }
 
-export function staticImports(src: string): StaticImport[] {
+function staticImports(src: string): StaticImport[] {
   const { code, strings } = stripSource(src);
   const found: { at: number; imp: StaticImport }[] = [];
   const add = (at: number, index: string, statement: string) =>
@@ -215,7 +215,7 @@ export function staticImports(src: string): StaticImport[] {
 // The graph: file -> project files it loads statically, and the packages it imports.
 // ---------------------------------------------------------------------------------------------------
 
-export interface ImportGraph {
+interface ImportGraph {
   /** Project file (root-relative, posix) -> project files it imports statically, in source order. */
   readonly edges: Map<string, string[]>;
   /** Project file -> package names it imports statically (`node:` builtins included). */
@@ -240,7 +240,7 @@ function resolveRelative(from: string, specifier: string, files: ReadonlySet<str
 }
 
 /** Builds the graph from file path (root-relative, posix) -> source text. */
-export function buildGraph(sources: ReadonlyMap<string, string>): ImportGraph {
+function buildGraph(sources: ReadonlyMap<string, string>): ImportGraph {
   const files = new Set(sources.keys());
   const edges = new Map<string, string[]>();
   const packages = new Map<string, string[]>();
@@ -267,7 +267,7 @@ export function buildGraph(sources: ReadonlyMap<string, string>): ImportGraph {
 // Cycles: Tarjan's strongly connected components, each shown as readable cycle paths.
 // ---------------------------------------------------------------------------------------------------
 
-export function stronglyConnectedComponents(edges: ReadonlyMap<string, readonly string[]>): string[][] {
+function stronglyConnectedComponents(edges: ReadonlyMap<string, readonly string[]>): string[][] {
   let counter = 0;
   const index = new Map<string, number>();
   const low = new Map<string, number>();
@@ -347,7 +347,7 @@ function shortestPath(edges: ReadonlyMap<string, readonly string[]>, from: strin
  * file importing itself), the shortest cycle through each member, rotated to start at its smallest file
  * and deduplicated, so a component knotted by several imports shows each knot.
  */
-export function findCycles(sources: ReadonlyMap<string, string>): string[] {
+function findCycles(sources: ReadonlyMap<string, string>): string[] {
   const { edges } = buildGraph(sources);
   const cycles = new Set<string>();
   for (const component of stronglyConnectedComponents(edges)) {
@@ -370,7 +370,7 @@ export function findCycles(sources: ReadonlyMap<string, string>): string[] {
  * For each root: the shortest static import chain to each forbidden project file and to a file importing
  * each forbidden package, as `root -> … -> target` (a package shows as its name at the end).
  */
-export function forbiddenChains(
+function forbiddenChains(
   graph: ImportGraph,
   roots: readonly string[],
   forbiddenFiles: readonly string[],

@@ -206,7 +206,10 @@ describe('backfill', () => {
     const write = process.stderr.write.bind(process.stderr);
     const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
     Object.defineProperty(process.stderr, 'isTTY', { value: true, configurable: true });
-    process.stderr.write = ((chunk: string) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
     try {
       const result = await runBackfill(['--source', join(many, 'logs/'), '--dest', join(work, 'backfill-tty'), '--from', range[0]!, '--to', range[1]!], {});
       expect(result.exitCode).toBe(0);

@@ -23,7 +23,7 @@ import { S3RVER_CREDENTIALS, startS3Server, type S3Server } from './helpers/s3Se
 const KEY_DATES = ['2024-03-01', '2024-03-02', '2024-03-03'];
 let work: string;
 let lake: string;
-let truth: Array<ExpectedRow & { dt: string }> = [];
+const truth: Array<ExpectedRow & { dt: string }> = [];
 
 /** Runs the CLI with `input` on its stdin. */
 function runWithStdin(args: string[], input: string): Promise<CliResult> {

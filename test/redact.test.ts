@@ -253,23 +253,23 @@ describe('the generated corpus', () => {
     expect(batch.length).toBeGreaterThan(2000);
     const redactor = new Redactor(['presigned', 'ip']);
     redactor.redactColumns(batch.columns);
-    const before = (name: string) => valuesOf(plain.columns[index(name)] as Column);
-    const after = (name: string) => valuesOf(batch.columns[index(name)] as Column);
+    const valuesBefore = (name: string) => valuesOf(plain.columns[index(name)] as Column);
+    const valuesAfter = (name: string) => valuesOf(batch.columns[index(name)] as Column);
     const shapes: Record<string, QueryShape> = { request_uri: 'url', request_query: 'query', referrer: 'url' };
     let changedRows = 0;
     for (const [name, shape] of Object.entries(shapes)) {
-      const original = before(name);
+      const original = valuesBefore(name);
       const expected = original.map((v) => oracle(v, shape));
-      expect(after(name)).toEqual(expected);
+      expect(valuesAfter(name)).toEqual(expected);
       changedRows += expected.filter((v, i) => v !== original[i]).length;
     }
     // The generator writes presigned URLs: there was something to redact, and it is gone.
     expect(changedRows).toBeGreaterThan(100);
-    expect(after('request_query').filter((v) => v !== null && /X-Amz-Signature=(?!REDACTED)/i.test(v))).toEqual([]);
-    expect(before('request_query').filter((v) => v !== null && /X-Amz-Security-Token=(?!REDACTED)/i.test(v)).length).toBeGreaterThan(10);
+    expect(valuesAfter('request_query').filter((v) => v !== null && /X-Amz-Signature=(?!REDACTED)/i.test(v))).toEqual([]);
+    expect(valuesBefore('request_query').filter((v) => v !== null && /X-Amz-Security-Token=(?!REDACTED)/i.test(v)).length).toBeGreaterThan(10);
     // remoteip: /24 and /48 of the original.
-    const ips = before('remoteip');
-    after('remoteip').forEach((v, i) => {
+    const ips = valuesBefore('remoteip');
+    valuesAfter('remoteip').forEach((v, i) => {
       const o = ips[i] ?? null;
       if (o === null) expect(v).toBeNull();
       else if (o.includes(':')) expect(v!.endsWith('::') || v!.startsWith('::ffff:')).toBe(true);

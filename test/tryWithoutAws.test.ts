@@ -19,7 +19,7 @@ const REPO = fileURLToPath(new URL('..', import.meta.url));
 const DOC = join(REPO, 'docs', 'try-without-aws.md');
 
 /** The sh block between `<!-- recipe:start -->` and `<!-- recipe:end -->`. */
-export function recipeOf(markdown: string): string {
+function recipeOf(markdown: string): string {
   const m = /<!-- recipe:start -->\s*```sh\n([\s\S]*?)```\s*<!-- recipe:end -->/.exec(markdown);
   if (!m) throw new Error('docs/try-without-aws.md has no recipe block');
   return m[1]!;

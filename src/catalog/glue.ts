@@ -234,6 +234,7 @@ export class GlueCatalog implements Catalog {
       const fixedStart = /^\d{4}-\d{2}-\d{2}$/.test(start) ? start : undefined; // NOW-1YEARS etc. is the creation placeholder
       const fresh = partitions.filter((p) => !known.has(p.bucket) || !fixedStart || p.dt < fixedStart);
       if (fresh.length === 0 && params['projection.enabled'] === 'true') return { created: 0, updated: 0, unchanged: partitions.length };
+      // biome-ignore lint/complexity/useMathMinMax: dates compared as strings (Math.min would make NaN)
       const earliest = partitions.reduce((min, p) => (p.dt < min ? p.dt : min), fixedStart ?? '9999-12-31');
       const location = table.StorageDescriptor?.Location ?? '';
       const next = { ...params, ...projectionParameters(location, [...known, ...partitions.map((p) => p.bucket)], earliest) };

@@ -54,7 +54,7 @@ export class Random {
 
   /** Index skewed towards 0 (a few hot items, a long tail), as real clients and keys are. */
   skewedIndex(length: number, power = 2.5): number {
-    return Math.min(length - 1, Math.floor(Math.pow(this.float(), power) * length));
+    return Math.min(length - 1, Math.floor(this.float() ** power * length));
   }
 
   /** Standard normal deviate (Box-Muller; one value per call keeps the sequence simple). */

@@ -128,7 +128,8 @@ export async function runJob(settings: JobSettings, options: JobOptions): Promis
     return code === 1 || step.exitCode === 1 ? 1 : Math.max(code, step.exitCode);
   });
   if (summary) {
-    const statuses = summary.keyDates.reduce<Record<string, number>>((acc, s) => ({ ...acc, [s.status]: (acc[s.status] ?? 0) + 1 }), {});
+    const statuses: Record<string, number> = {};
+    for (const s of summary.keyDates) statuses[s.status] = (statuses[s.status] ?? 0) + 1;
     log.info({ ...withoutKeyDates(summary), statuses, exitCode }, 'job finished');
     if (options.json) process.stdout.write(JSON.stringify(after === undefined ? summary : { ...summary, compact: after }) + '\n');
     if (terminal) process.stderr.write(formatSummary(summary, config));

@@ -43,7 +43,7 @@ export function barChart(rows: readonly Row[], label: readonly string[], value: 
 
 function niceMax(max: number): number {
   if (max <= 0) return 1;
-  const power = Math.pow(10, Math.floor(Math.log10(max)));
+  const power = 10 ** Math.floor(Math.log10(max));
   for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= max) return step * power;
   return 10 * power;
 }

@@ -14,6 +14,7 @@ import { FIELDS, type LineSpans } from './parse.js';
 
 const DASH = 0x2d;
 
+// biome-ignore lint/suspicious/noConstEnum: module-private, inlined by tsc on the hot path (no enum object lookups)
 const enum FieldCode {
   String = 0,
   Time = 1,

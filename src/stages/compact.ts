@@ -20,7 +20,7 @@
  * ARROW_SCHEMA here, and each written file's footer row count is checked before it is staged.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { RecordBatch, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { type RecordBatch, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import type { WriterProperties } from 'parquet-wasm';
 import { SCHEMA_VERSION } from '../../schemas/accessLog.js';
 import { StorageError } from '../errors.js';

@@ -281,6 +281,7 @@ async function listAll(store: Storage, prefix: string, keyDate: string, layout: 
       if (!page.truncated) return { commonPrefixes, objects };
       const lastObject = page.objects[page.objects.length - 1]?.key ?? '';
       const lastPrefix = page.commonPrefixes[page.commonPrefixes.length - 1] ?? '';
+      // biome-ignore lint/complexity/useMathMinMax: keys compared as strings (Math.max would make NaN)
       const last = lastObject > lastPrefix ? lastObject : lastPrefix;
       const year = /^\d{4}-/.exec(last.slice(p.length));
       // U+FFFF encodes above every ASCII byte, so this skips exactly the names starting with `YYYY-`.

@@ -4,7 +4,7 @@
  */
 import { KNOWN_FIELD_COUNT } from '../../../schemas/accessLog.js';
 import type { RejectLine } from '../genLogs.js';
-import { Random, WeightedPicker } from '../random.js';
+import { type Random, WeightedPicker } from '../random.js';
 import { formatRecord, recordFields } from './format.js';
 import { makeStoredObject, privateIpv4, publicIpv4, UPLOAD_ID_ALPHABET, WORDS, type BucketInfo, type Client, type StoredObject, type World } from './world.js';
 

@@ -2,7 +2,7 @@
  * The simulated account behind generated logs: buckets, their objects, and the clients (SDKs, CLI,
  * browsers, EMR, CloudFront, anonymous callers) that call them, with realistic identities and agents.
  */
-import { Random, WeightedPicker } from '../random.js';
+import { type Random, WeightedPicker } from '../random.js';
 import { pad2 } from './format.js';
 
 export interface StoredObject {

@@ -21,7 +21,17 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { version as duckdbVersion } from '@duckdb/node-api';
-import { ALL_VALUE_COLUMNS, KEY_COLUMNS, TruthWriter, VALUE_COLUMNS, compareRows, openDuckdb, parquetRows, truthRows, type Comparison } from './benchCompare.js';
+import {
+  ALL_VALUE_COLUMNS,
+  KEY_COLUMNS,
+  TruthWriter,
+  VALUE_COLUMNS,
+  compareRows,
+  openDuckdb,
+  parquetRows,
+  truthRows,
+  type Comparison,
+} from './benchCompare.js';
 import { DUCKDB_VARIANTS } from './benchDuckdb.js';
 import { runMeasured } from './benchRss.js';
 import { generateKeyDate, type GenerateOptions } from './genLogs.js';
@@ -76,11 +86,16 @@ async function ensureCorpus(mb: number, seed: number): Promise<Corpus> {
   const generator = createHash('sha256');
   // The generator's runtime lives in src/demo/ (scripts/genLogs.js is only its command line).
   const demo = join(ROOT, 'dist', 'src', 'demo');
-  for (const file of ['genLogs.js', 'genLogs/world.js', 'genLogs/records.js', 'genLogs/format.js', 'random.js']) generator.update(await readFile(join(demo, file)));
+  for (const file of ['genLogs.js', 'genLogs/world.js', 'genLogs/records.js', 'genLogs/format.js', 'random.js'])
+    generator.update(await readFile(join(demo, file)));
   const options: GenerateOptions = { seed, keyDate: KEY_DATE, layout: 'simple', targetBytes: mb * MIB };
   const want = { options, generator: generator.digest('hex') };
   const stampPath = join(dir, 'stamp.json');
-  const stamp = JSON.parse(await readFile(stampPath, 'utf8').catch(() => '{}')) as { options?: unknown; generator?: string; corpus?: Corpus };
+  const stamp = JSON.parse(await readFile(stampPath, 'utf8').catch(() => '{}')) as {
+    options?: unknown;
+    generator?: string;
+    corpus?: Corpus;
+  };
   if (stamp.corpus && stamp.generator === want.generator && JSON.stringify(stamp.options) === JSON.stringify(want.options)) {
     process.stderr.write(`reusing ${dir}\n`);
     return { ...stamp.corpus, dir, raw, truth };
@@ -125,7 +140,10 @@ async function parquetBytes(dir: string): Promise<{ bytes: number; files: number
 /** The baseline checkout's commit (short hash) when it is a git checkout, else its directory name. */
 function baselineLabel(dir: string): string {
   try {
-    return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return basename(dir);
   }
@@ -142,7 +160,10 @@ async function runContender(name: Contender, corpus: Corpus, out: string, baseli
   process.stderr.write(`running ${name} …\n`);
   const run = await runMeasured(process.execPath, args, { cwd: name === 'baseline' ? baseline! : ROOT });
   if (run.code !== 0) throw new Error(`${name} exited with ${run.code ?? run.signal}: ${run.stderr.trim().slice(-2000)}`);
-  const summary = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as { rows?: number; keyDates?: Array<{ stageSeconds?: Record<string, number> }> };
+  const summary = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as {
+    rows?: number;
+    keyDates?: Array<{ stageSeconds?: Record<string, number> }>;
+  };
   return { run, rows: Number(summary.rows ?? NaN), stageSeconds: summary.keyDates?.[0]?.stageSeconds };
 }
 
@@ -155,7 +176,12 @@ function median(values: number[]): number {
 /** The split of a run's CPU time, as one line under the table. */
 function cpuSplit(r: Result): string {
   const t = r.cpuByThread;
-  const stages = r.stageSeconds ? Object.entries(r.stageSeconds).filter(([, v]) => v >= 0.05).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ') : '';
+  const stages = r.stageSeconds
+    ? Object.entries(r.stageSeconds)
+        .filter(([, v]) => v >= 0.05)
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+        .join(', ')
+    : '';
   const duckdb = r.name.startsWith('duckdb');
   return `- ${r.name}: ${r.cpuSeconds.toFixed(1)} CPU s = main thread ${t.main.toFixed(1)}${stages ? ` (wall by stage: ${stages})` : ''} + JS workers${duckdb ? '' : ' (Parquet encoding)'} ${t.workers.toFixed(1)} + other threads (${duckdb ? 'DuckDB, ' : ''}GC, compiler, I/O) ${t.other.toFixed(1)}`;
 }
@@ -170,19 +196,37 @@ function table(results: Result[], corpus: Corpus, runs: number, loadBefore: numb
   ];
   for (const r of results) {
     const c = r.comparison;
-    const columns = Object.entries(c.wrongByColumn).map(([k, v]) => `${k} ${int(v)}`).join(', ');
-    lines.push(`| ${r.name} | ${r.seconds.toFixed(1)} | ${r.mibPerSecond.toFixed(1)} | ${r.cpuSeconds.toFixed(1)} | ${r.cpuSecondsPerGiB.toFixed(1)} | ${int(r.rowsPerSecond)} | ${int(r.peakRssMiB)} MiB | ${r.outputPercent.toFixed(1)}% | ${int(r.files)} | ${int(r.rows)} | ${int(c.missing)} | ${int(c.extra)} | ${int(c.wrong)}${columns ? ` (${columns})` : ''} | ${r.reference} |`);
+    const columns = Object.entries(c.wrongByColumn)
+      .map(([k, v]) => `${k} ${int(v)}`)
+      .join(', ');
+    lines.push(
+      `| ${r.name} | ${r.seconds.toFixed(1)} | ${r.mibPerSecond.toFixed(1)} | ${r.cpuSeconds.toFixed(1)} | ${r.cpuSecondsPerGiB.toFixed(1)} | ${int(r.rowsPerSecond)} | ${int(r.peakRssMiB)} MiB | ${r.outputPercent.toFixed(1)}% | ${int(r.files)} | ${int(r.rows)} | ${int(c.missing)} | ${int(c.extra)} | ${int(c.wrong)}${columns ? ` (${columns})` : ''} | ${r.reference} |`,
+    );
   }
   const s3logs = results.find((r) => r.name === 's3logs convert');
   const ratios = s3logs
     ? results.filter((r) => r !== s3logs).map((r) => `${(s3logs.mibPerSecond / r.mibPerSecond).toFixed(2)}× ${r.name}`)
     : [];
-  lines.push('', ...(ratios.length > 0 ? [`s3logs convert MiB/s: ${ratios.join(', ')}.`, ''] : []), 'CPU by thread (median run; wall seconds of the main thread by stage from --json):', ...results.map(cpuSplit));
+  lines.push(
+    '',
+    ...(ratios.length > 0 ? [`s3logs convert MiB/s: ${ratios.join(', ')}.`, ''] : []),
+    'CPU by thread (median run; wall seconds of the main thread by stage from --json):',
+    ...results.map(cpuSplit),
+  );
   return lines.join('\n');
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { mb: { type: 'string', default: '512' }, seed: { type: 'string', default: '1' }, only: { type: 'string' }, runs: { type: 'string', default: '1' }, baseline: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    options: {
+      mb: { type: 'string', default: '512' },
+      seed: { type: 'string', default: '1' },
+      only: { type: 'string' },
+      runs: { type: 'string', default: '1' },
+      baseline: { type: 'string' },
+    },
+    strict: true,
+  });
   const mb = Number(values.mb);
   const seed = Number(values.seed);
   if (!(Number.isInteger(mb) && mb > 0)) throw new Error(`--mb must be a positive whole number of MiB, got ${values.mb}`);
@@ -191,11 +235,13 @@ async function main(): Promise<void> {
   if (!(Number.isInteger(runs) && runs > 0)) throw new Error(`--runs must be a positive integer, got ${values.runs}`);
   const only = values.only?.split(',').map((s) => s.trim()) ?? [...CONTENDERS];
   const unknown = only.filter((n) => !(CONTENDERS as readonly string[]).includes(n));
-  if (unknown.length > 0) throw new Error(`--only takes a comma-separated list of ${CONTENDERS.join(', ')}; unknown: ${unknown.join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`--only takes a comma-separated list of ${CONTENDERS.join(', ')}; unknown: ${unknown.join(', ')}`);
   const contenders: Contender[] = CONTENDERS.filter((n) => only.includes(n));
   const baseline = values.baseline === undefined ? undefined : resolve(values.baseline);
   if (baseline !== undefined) {
-    if (!existsSync(join(baseline, 'dist', 'src', 'cli.js'))) throw new Error(`--baseline ${baseline} has no dist/src/cli.js: build that checkout first (npm run build there)`);
+    if (!existsSync(join(baseline, 'dist', 'src', 'cli.js')))
+      throw new Error(`--baseline ${baseline} has no dist/src/cli.js: build that checkout first (npm run build there)`);
     contenders.splice(1, 0, 'baseline');
   }
 
@@ -241,7 +287,12 @@ async function main(): Promise<void> {
       const comparison = await compareRows(connection, referenceSql, parquetRows(m.out, columns), compared);
       const { bytes: outputBytes, files } = await parquetBytes(m.out);
       results.push({
-        name: m.name === 's3logs' ? 's3logs convert' : m.name === 'baseline' ? `s3logs convert, baseline (${baselineLabel(baseline!)})` : `duckdb ${m.name}`,
+        name:
+          m.name === 's3logs'
+            ? 's3logs convert'
+            : m.name === 'baseline'
+              ? `s3logs convert, baseline (${baselineLabel(baseline!)})`
+              : `duckdb ${m.name}`,
         seconds: m.seconds,
         mibPerSecond: corpus.bytes / MIB / m.seconds,
         cpuSeconds: m.cpuSeconds,
@@ -265,8 +316,22 @@ async function main(): Promise<void> {
     await rm(join(runDir, 'compare.tmp'), { recursive: true, force: true });
   }
 
-  const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: +(totalmem() / 1024 ** 3).toFixed(1), loadBefore, node: process.version, duckdb: duckdbVersion() };
-  const report = { date: new Date().toISOString(), machine, runs, corpus: { mb, seed, keyDate: KEY_DATE, objects: corpus.objects, bytes: corpus.bytes, rows: corpus.rows }, keyColumns: KEY_COLUMNS, results };
+  const machine = {
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: +(totalmem() / 1024 ** 3).toFixed(1),
+    loadBefore,
+    node: process.version,
+    duckdb: duckdbVersion(),
+  };
+  const report = {
+    date: new Date().toISOString(),
+    machine,
+    runs,
+    corpus: { mb, seed, keyDate: KEY_DATE, objects: corpus.objects, bytes: corpus.bytes, rows: corpus.rows },
+    keyColumns: KEY_COLUMNS,
+    results,
+  };
   const json = JSON.stringify(report, null, 2) + '\n';
   await writeFile(join(ROOT, '.bench', 'results.json'), json);
   await writeFile(join(ROOT, '.bench', `results-${mb}mb.json`), json);

@@ -14,7 +14,10 @@ export const KEY_COLUMNS = ['bucket_name', 'requestid', 'operation', 'key', 'req
 /** What every contender is checked on: the free-text fields, two numbers, both ends of the optional tail, the partition. */
 export const VALUE_COLUMNS = ['useragent', 'referrer', 'request_uri', 'httpstatus', 'bytessent', 'hostid', 'sourceregion', 'dt'] as const;
 /** s3logs is checked against the truth on every column it writes. */
-export const ALL_VALUE_COLUMNS: readonly string[] = [...ACCESS_LOG_COLUMNS.map((c) => c.name).filter((n) => !(KEY_COLUMNS as readonly string[]).includes(n)), 'dt'];
+export const ALL_VALUE_COLUMNS: readonly string[] = [
+  ...ACCESS_LOG_COLUMNS.map((c) => c.name).filter((n) => !(KEY_COLUMNS as readonly string[]).includes(n)),
+  'dt',
+];
 const TRUTH_COLUMNS = [...ACCESS_LOG_COLUMNS.map((c) => c.name), 'dt'];
 
 export interface Comparison {
@@ -40,7 +43,11 @@ function literal(text: string): string {
 
 /** DuckDB without network access; spills to `tempDir` if a join outgrows memory. */
 export async function openDuckdb(tempDir: string): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
-  const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false', temp_directory: tempDir });
+  const instance = await DuckDBInstance.create(':memory:', {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+    temp_directory: tempDir,
+  });
   const connection = await instance.connect();
   await connection.run(`SET TimeZone = 'UTC'`);
   return { instance, connection };
@@ -81,7 +88,8 @@ export class TruthWriter {
 
 /** SELECT of `columns` as text from a bucket=/dt= Parquet tree. */
 export function parquetRows(dir: string, columns: readonly string[]): string {
-  const text = (c: string): string => (c === 'requestdatetime' ? `CAST(epoch_ms(requestdatetime) AS VARCHAR)` : `CAST(${quoteIdent(c)} AS VARCHAR)`);
+  const text = (c: string): string =>
+    c === 'requestdatetime' ? `CAST(epoch_ms(requestdatetime) AS VARCHAR)` : `CAST(${quoteIdent(c)} AS VARCHAR)`;
   return `SELECT ${columns.map((c) => `${text(c)} AS ${quoteIdent(c)}`).join(', ')} FROM read_parquet(${literal(`${dir}/**/*.parquet`)}, hive_partitioning = true)`;
 }
 
@@ -91,11 +99,17 @@ export function truthRows(alias: string, columns: readonly string[]): string {
 }
 
 /** Full outer join of two row sets on KEY_COLUMNS + occurrence; counts missing, extra and wrong rows. */
-export async function compareRows(connection: DuckDBConnection, reference: string, candidate: string, values: readonly string[]): Promise<Comparison> {
+export async function compareRows(
+  connection: DuckDBConnection,
+  reference: string,
+  candidate: string,
+  values: readonly string[],
+): Promise<Comparison> {
   const keys = KEY_COLUMNS.map(quoteIdent);
   const vals = values.map(quoteIdent);
   // Duplicated keys pair up in value order, so two identical multisets always match completely.
-  const numbered = (sql: string): string => `SELECT *, row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY ${vals.join(', ')}) AS _n FROM (${sql})`;
+  const numbered = (sql: string): string =>
+    `SELECT *, row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY ${vals.join(', ')}) AS _n FROM (${sql})`;
   const on = [...keys.map((k) => `r.${k} IS NOT DISTINCT FROM c.${k}`), 'r._n = c._n'].join(' AND ');
   const matched = 'r._n IS NOT NULL AND c._n IS NOT NULL';
   const differs = (v: string): string => `r.${v} IS DISTINCT FROM c.${v}`;

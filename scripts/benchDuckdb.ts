@@ -82,7 +82,9 @@ export function regexSql(sourceGlob: string, dest: string): string {
   const token = (name: string): string => `nullif(nullif(f.${name}, ''), '-')`;
   const quoted = new Set(['request_uri', 'referrer', 'useragent']);
   const field = (name: string): string =>
-    quoted.has(name) ? `CASE WHEN f.${name} IN ('', '-', '"-"') THEN NULL WHEN f.${name} LIKE '"%"' THEN f.${name}[2:-2] ELSE f.${name} END` : token(name);
+    quoted.has(name)
+      ? `CASE WHEN f.${name} IN ('', '-', '"-"') THEN NULL WHEN f.${name} LIKE '"%"' THEN f.${name}[2:-2] ELSE f.${name} END`
+      : token(name);
   const time = `try_strptime(f.requestdatetime, '%d/%b/%Y:%H:%M:%S %z')`;
   const lines = `SELECT regexp_extract(line, ${literal(ATHENA_INPUT_REGEX)}, ${names}) AS f FROM ${read}`;
   return copyTo(`SELECT ${typedSelect(field, time)}\n  FROM (${lines}) WHERE f.bucketowner <> ''`, dest);
@@ -112,7 +114,11 @@ export async function convertWithDuckdb(variant: DuckdbVariant, source: string, 
 }
 
 async function main(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { variant: { type: 'string' }, source: { type: 'string' }, dest: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args: argv,
+    options: { variant: { type: 'string' }, source: { type: 'string' }, dest: { type: 'string' } },
+    strict: true,
+  });
   const variant = DUCKDB_VARIANTS.find((v) => v === values.variant);
   if (variant === undefined || values.source === undefined || values.dest === undefined) {
     throw new Error(`usage: benchDuckdb --variant ${DUCKDB_VARIANTS.join('|')} --source <dir> --dest <dir>`);

@@ -27,4 +27,11 @@ for (const ipc of streams) {
   bytes += pw.writeParquet(pw.Table.fromIPCStream(ipc), writerProperties(SETTINGS)).length;
   seconds += (performance.now() - started) / 1000;
 }
-console.log(JSON.stringify({ files: files.length, parquetMiB: +(bytes / 1024 / 1024).toFixed(1), encodeSeconds: +seconds.toFixed(2), node: process.version }));
+console.log(
+  JSON.stringify({
+    files: files.length,
+    parquetMiB: +(bytes / 1024 / 1024).toFixed(1),
+    encodeSeconds: +seconds.toFixed(2),
+    node: process.version,
+  }),
+);

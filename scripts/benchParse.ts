@@ -18,10 +18,29 @@ import { RowBatch } from '../src/stages/build.js';
 import { BufferPool, type Column } from '../src/stages/columns.js';
 import { LineSpans, parseLogObject, scanOrdinary } from '../src/stages/parse.js';
 
-const { values } = parseArgs({ options: { mb: { type: 'string', default: '64' }, runs: { type: 'string', default: '3' }, exact: { type: 'boolean', default: false }, dir: { type: 'string' }, verify: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    mb: { type: 'string', default: '64' },
+    runs: { type: 'string', default: '3' },
+    exact: { type: 'boolean', default: false },
+    dir: { type: 'string' },
+    verify: { type: 'boolean', default: false },
+  },
+});
 const objects: Uint8Array[] = values.dir
-  ? readdirSync(values.dir).sort().map((name) => readFileSync(join(values.dir!, name)))
-  : [...generateKeyDate({ seed: 42, keyDate: '2024-01-29', layout: 'simple', targetBytes: Number(values.mb) * 1024 * 1024, quoteFraction: 0.01, extraFieldsFraction: 0.01 })].map((o) => o.body);
+  ? readdirSync(values.dir)
+      .sort()
+      .map((name) => readFileSync(join(values.dir!, name)))
+  : [
+      ...generateKeyDate({
+        seed: 42,
+        keyDate: '2024-01-29',
+        layout: 'simple',
+        targetBytes: Number(values.mb) * 1024 * 1024,
+        quoteFraction: 0.01,
+        extraFieldsFraction: 0.01,
+      }),
+    ].map((o) => o.body);
 const bytes = objects.reduce((sum, o) => sum + o.length, 0);
 const mib = bytes / 1024 / 1024;
 const cpuSeconds = (): number => {
@@ -54,7 +73,14 @@ if (values.verify) {
     const s = c.state();
     const valueBytes = s.kind === 'utf8' ? s.bytes! : s.kind === 'bool' ? (s.length + 7) >> 3 : s.length * (s.kind === 'int32' ? 4 : 8);
     const offsets = s.kind === 'utf8' ? Buffer.from(s.offsets!.buffer, s.offsets!.byteOffset, (s.length + 1) * 4) : Buffer.alloc(0);
-    return [s.kind, s.length, s.nulls, Buffer.from(s.validity.subarray(0, (s.length + 7) >> 3)).toString('base64'), Buffer.from(s.values.subarray(0, valueBytes)).toString('base64'), offsets.toString('base64')].join(' ');
+    return [
+      s.kind,
+      s.length,
+      s.nulls,
+      Buffer.from(s.validity.subarray(0, (s.length + 7) >> 3)).toString('base64'),
+      Buffer.from(s.values.subarray(0, valueBytes)).toString('base64'),
+      offsets.toString('base64'),
+    ].join(' ');
   };
   let lines = 0;
   let fast = 0;
@@ -63,7 +89,12 @@ if (values.verify) {
     const outcome = (exactOnly: boolean): string[] => {
       const batch = new RowBatch();
       const rejects: string[] = [];
-      const counts = parseLogObject(object, { row: (buf, s) => batch.appendRow(buf, s), reject: (line, reason, detail) => rejects.push(`${line} ${reason} ${detail}`) }, new LineSpans(), exactOnly);
+      const counts = parseLogObject(
+        object,
+        { row: (buf, s) => batch.appendRow(buf, s), reject: (line, reason, detail) => rejects.push(`${line} ${reason} ${detail}`) },
+        new LineSpans(),
+        exactOnly,
+      );
       return [JSON.stringify(counts), ...rejects, ...batch.columns.map(snapshot)];
     };
     const [a, b] = [outcome(false), outcome(true)];
@@ -80,7 +111,9 @@ if (values.verify) {
       s = e + 1;
     }
   }
-  console.log(JSON.stringify({ verified: objects.length, mib: +mib.toFixed(1), lines, fastPathShare: +(fast / lines).toFixed(4), identical: true }));
+  console.log(
+    JSON.stringify({ verified: objects.length, mib: +mib.toFixed(1), lines, fastPathShare: +(fast / lines).toFixed(4), identical: true }),
+  );
 } else {
   const results: Array<{ cpu: number; wall: number; rows: number }> = [];
   for (let r = 0; r < Number(values.runs); r++) {
@@ -89,5 +122,16 @@ if (values.verify) {
     results.push({ cpu: cpuSeconds() - c0, wall: (performance.now() - w0) / 1000, rows });
   }
   const median = [...results].sort((a, b) => a.cpu - b.cpu)[(results.length - 1) >> 1]!;
-  console.log(JSON.stringify({ mib: +mib.toFixed(1), rows: median.rows, exactOnly: values.exact, cpuSeconds: +median.cpu.toFixed(3), mibPerCpuSecond: +(mib / median.cpu).toFixed(1), wallSeconds: +median.wall.toFixed(3), runsCpu: results.map((r) => +r.cpu.toFixed(2)), node: process.version }));
+  console.log(
+    JSON.stringify({
+      mib: +mib.toFixed(1),
+      rows: median.rows,
+      exactOnly: values.exact,
+      cpuSeconds: +median.cpu.toFixed(3),
+      mibPerCpuSecond: +(mib / median.cpu).toFixed(1),
+      wallSeconds: +median.wall.toFixed(3),
+      runsCpu: results.map((r) => +r.cpu.toFixed(2)),
+      node: process.version,
+    }),
+  );
 }

@@ -90,7 +90,8 @@ interface Measured {
 
 async function generatorHash(): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of ['genLogs.js', 'genLogs/world.js', 'genLogs/records.js', 'genLogs/format.js', 'random.js']) hash.update(await readFile(join(HERE, file)));
+  for (const file of ['genLogs.js', 'genLogs/world.js', 'genLogs/records.js', 'genLogs/format.js', 'random.js'])
+    hash.update(await readFile(join(HERE, file)));
   return hash.digest('hex');
 }
 
@@ -100,10 +101,16 @@ async function ensureCorpus(benchDir: string, days: number, mb: number, seed: nu
   const raw = join(dir, 'raw');
   const first = parseDay(FIRST_KEY_DATE);
   const keyDates = Array.from({ length: days }, (_, i) => formatDay(first + i));
-  const options = keyDates.map((keyDate, i): GenerateOptions => ({ seed: seed * 1000 + i, keyDate, layout: 'simple', targetBytes: mb * MIB }));
+  const options = keyDates.map(
+    (keyDate, i): GenerateOptions => ({ seed: seed * 1000 + i, keyDate, layout: 'simple', targetBytes: mb * MIB }),
+  );
   const want = { options, generator: await generatorHash() };
   const stampPath = join(dir, 'stamp.json');
-  const stamp = JSON.parse(await readFile(stampPath, 'utf8').catch(() => '{}')) as { options?: unknown; generator?: string; corpus?: Corpus };
+  const stamp = JSON.parse(await readFile(stampPath, 'utf8').catch(() => '{}')) as {
+    options?: unknown;
+    generator?: string;
+    corpus?: Corpus;
+  };
   if (stamp.corpus && stamp.generator === want.generator && JSON.stringify(stamp.options) === JSON.stringify(want.options)) {
     process.stderr.write(`reusing ${dir}\n`);
     return { ...stamp.corpus, raw, keyDates };
@@ -181,7 +188,11 @@ function compactAvailable(): boolean {
 
 async function openDuckdb(tempDir: string): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
   // No network: parquet, json and icu are built in.
-  const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false', temp_directory: tempDir });
+  const instance = await DuckDBInstance.create(':memory:', {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+    temp_directory: tempDir,
+  });
   const connection = await instance.connect();
   await connection.run(`SET TimeZone = 'UTC'`);
   // Each query pays its own reads, as in a fresh `s3logs query` process (and the profiler counts them):
@@ -243,12 +254,22 @@ async function measure(connection: DuckDBConnection, q: QuerySpec, runs: number,
 }
 
 function querySpecs(keyDates: string[], requestId: string): QuerySpec[] {
-  const ctx: SqlContext = { dialect: 'duckdb', table: 'access_logs', from: keyDates[0]!, to: keyDates[keyDates.length - 1]!, prices: DEFAULT_PRICES };
+  const ctx: SqlContext = {
+    dialect: 'duckdb',
+    table: 'access_logs',
+    from: keyDates[0]!,
+    to: keyDates[keyDates.length - 1]!,
+    prices: DEFAULT_PRICES,
+  };
   const sections: SectionId[] = ['security', 'usage', 'cost', 'operations'];
   const day = keyDates[Math.floor(keyDates.length / 2)]!;
   return [
     ...REPORT_QUERIES.filter((q) => sections.includes(q.section)).map((q) => ({ id: q.id, group: q.section, sql: q.sql(ctx) })),
-    { id: 'requestid_lookup', group: 'point lookup by requestid', sql: `SELECT * FROM access_logs WHERE requestid = ${literal(requestId)}` },
+    {
+      id: 'requestid_lookup',
+      group: 'point lookup by requestid',
+      sql: `SELECT * FROM access_logs WHERE requestid = ${literal(requestId)}`,
+    },
     {
       id: 'one_hour',
       group: 'one hour (dt + time range)',
@@ -274,14 +295,23 @@ function groupRows(measured: Partial<Record<VariantId, Measured[]>>, specs: Quer
     const row: Row = { group, queries: specs.filter((s) => s.group === group).length, cells: {} };
     for (const [id, list] of Object.entries(measured) as Array<[VariantId, Measured[]]>) {
       const of = list.filter((m) => m.group === group);
-      row.cells[id] = { seconds: of.reduce((n, m) => n + m.seconds, 0), objects: of.reduce((n, m) => n + m.objects, 0), bytes: of.reduce((n, m) => n + m.bytes, 0) };
+      row.cells[id] = {
+        seconds: of.reduce((n, m) => n + m.seconds, 0),
+        objects: of.reduce((n, m) => n + m.objects, 0),
+        bytes: of.reduce((n, m) => n + m.bytes, 0),
+      };
     }
     return row;
   });
 }
 
 function tables(lakes: Lake[], rows: Row[], header: string): string {
-  const lines = [header, '', '| lake | rows | objects | partitions | objects per partition (mean / max) | largest partition | MiB | made in |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  const lines = [
+    header,
+    '',
+    '| lake | rows | objects | partitions | objects per partition (mean / max) | largest partition | MiB | made in |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
   for (const l of lakes) {
     if (l.missing) {
       lines.push(`| ${l.name} | ${l.missing} | | | | | | |`);
@@ -296,7 +326,11 @@ function tables(lakes: Lake[], rows: Row[], header: string): string {
   const present = ids.filter((id) => !lakes.find((l) => l.id === id)?.missing);
   // Compared against the best s3logs lake: compacted when there is one.
   const base: VariantId = present.includes('b') ? 'b' : 'a';
-  lines.push('', `Seconds (median of the runs; a section: the sum over its queries) · objects · MiB read (DuckDB's profiler); ratios against ${base}.`, '');
+  lines.push(
+    '',
+    `Seconds (median of the runs; a section: the sum over its queries) · objects · MiB read (DuckDB's profiler); ratios against ${base}.`,
+    '',
+  );
   lines.push(`| query | ${ids.map((id) => VARIANT_NAMES[id]).join(' | ')} | (c) / (${base}) | (d) / (${base}) |`);
   lines.push(`| --- | ${ids.map(() => '---:').join(' | ')} | ---: | ---: |`);
   for (const r of rows) {
@@ -352,7 +386,18 @@ async function main(): Promise<void> {
 
   process.stderr.write(`(a) converting ${keyDates.length} key dates …\n`);
   const a = join(runDir, 'a-converted');
-  const convertSeconds = runCli(['convert', '--source', corpus.raw + '/', '--dest', a, '--date', keyDates[0]!, '--to', keyDates[keyDates.length - 1]!, '--quiet']);
+  const convertSeconds = runCli([
+    'convert',
+    '--source',
+    corpus.raw + '/',
+    '--dest',
+    a,
+    '--date',
+    keyDates[0]!,
+    '--to',
+    keyDates[keyDates.length - 1]!,
+    '--quiet',
+  ]);
   const lakes: Lake[] = [];
   const { instance, connection } = await openDuckdb(join(runDir, 'duckdb.tmp'));
   try {
@@ -370,7 +415,18 @@ async function main(): Promise<void> {
       lakes.push({ ...(await describeLake('b', b, seconds)), rows: await rowsIn() });
     } else {
       process.stderr.write('(b) compact not available (no `s3logs compact` in this build)\n');
-      lakes.push({ id: 'b', name: VARIANT_NAMES.b, missing: 'compact not available', objects: 0, bytes: 0, partitions: 0, maxObjectsPerPartition: 0, maxPartitionBytes: 0, buildSeconds: null, rows: 0 });
+      lakes.push({
+        id: 'b',
+        name: VARIANT_NAMES.b,
+        missing: 'compact not available',
+        objects: 0,
+        bytes: 0,
+        partitions: 0,
+        maxObjectsPerPartition: 0,
+        maxPartitionBytes: 0,
+        buildSeconds: null,
+        rows: 0,
+      });
     }
 
     process.stderr.write('(c) DuckDB COPY … PARTITION_BY (bucket, dt) …\n');
@@ -383,15 +439,32 @@ async function main(): Promise<void> {
     lakes.push({ ...(await describeLake('c', c, copySeconds)), rows: await rowsIn() });
 
     await connection.run(rawView(corpus.raw));
-    lakes.push({ id: 'd', name: VARIANT_NAMES.d, dir: corpus.raw, objects: corpus.objects, bytes: corpus.bytes, partitions: 0, maxObjectsPerPartition: 0, maxPartitionBytes: 0, buildSeconds: null, rows: await rowsIn() });
+    lakes.push({
+      id: 'd',
+      name: VARIANT_NAMES.d,
+      dir: corpus.raw,
+      objects: corpus.objects,
+      bytes: corpus.bytes,
+      partitions: 0,
+      maxObjectsPerPartition: 0,
+      maxPartitionBytes: 0,
+      buildSeconds: null,
+      rows: await rowsIn(),
+    });
 
     const parquetRows = lakes.filter((l) => !l.missing && l.id !== 'd').map((l) => l.rows);
-    if (new Set(parquetRows).size !== 1) throw new Error(`the lakes hold different row counts: ${lakes.map((l) => `${l.id} ${l.rows}`).join(', ')}`);
+    if (new Set(parquetRows).size !== 1)
+      throw new Error(`the lakes hold different row counts: ${lakes.map((l) => `${l.id} ${l.rows}`).join(', ')}`);
 
     // A request id of the middle key date, the same for every lake.
     await connection.run(parquetView(a));
     const middle = keyDates[Math.floor(keyDates.length / 2)]!;
-    const requestId = String(await scalar(connection, `SELECT requestid FROM access_logs WHERE dt = ${literal(middle)} AND requestid IS NOT NULL ORDER BY requestdatetime, requestid LIMIT 1 OFFSET 100`));
+    const requestId = String(
+      await scalar(
+        connection,
+        `SELECT requestid FROM access_logs WHERE dt = ${literal(middle)} AND requestid IS NOT NULL ORDER BY requestdatetime, requestid LIMIT 1 OFFSET 100`,
+      ),
+    );
     const specs = querySpecs(keyDates, requestId);
 
     const measured: Partial<Record<VariantId, Measured[]>> = {};
@@ -405,7 +478,14 @@ async function main(): Promise<void> {
     }
 
     const rows = groupRows(measured, specs);
-    const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: +(totalmem() / 1024 ** 3).toFixed(1), loadBefore, node: process.version, duckdb: duckdbVersion() };
+    const machine = {
+      cores: availableParallelism(),
+      cpu: cpus()[0]?.model ?? 'unknown',
+      memoryGiB: +(totalmem() / 1024 ** 3).toFixed(1),
+      loadBefore,
+      node: process.version,
+      duckdb: duckdbVersion(),
+    };
     const header =
       `${keyDates.length} key dates × ${mb} MiB (${keyDates[0]}..${keyDates[keyDates.length - 1]}), ${mib(corpus.bytes)} MiB raw in ${int(corpus.objects)} objects, ${int(corpus.rows)} records; ` +
       `${machine.cores} cores, Node ${machine.node}, DuckDB ${machine.duckdb}; median of ${runs} run${runs === 1 ? '' : 's'} per query; load average ${loadBefore} before`;
@@ -413,7 +493,15 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine,
       runs,
-      corpus: { days, mbPerKeyDate: mb, seed, keyDates: [keyDates[0], keyDates[keyDates.length - 1]], objects: corpus.objects, bytes: corpus.bytes, records: corpus.rows },
+      corpus: {
+        days,
+        mbPerKeyDate: mb,
+        seed,
+        keyDates: [keyDates[0], keyDates[keyDates.length - 1]],
+        objects: corpus.objects,
+        bytes: corpus.bytes,
+        records: corpus.rows,
+      },
       requestId,
       lakes: lakes.map(({ dir: _dir, ...l }) => l),
       groups: rows,

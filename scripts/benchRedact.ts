@@ -14,7 +14,9 @@ import { Redactor, type RedactMode } from '../src/stages/redact.js';
 
 const { values } = parseArgs({ options: { mb: { type: 'string', default: '64' }, runs: { type: 'string', default: '3' } } });
 const targetBytes = Number(values.mb) * 1024 * 1024;
-const objects = [...generateKeyDate({ seed: 42, keyDate: '2024-01-29', layout: 'simple', targetBytes, quoteFraction: 0.01, extraFieldsFraction: 0.01 })];
+const objects = [
+  ...generateKeyDate({ seed: 42, keyDate: '2024-01-29', layout: 'simple', targetBytes, quoteFraction: 0.01, extraFieldsFraction: 0.01 }),
+];
 const bytes = objects.reduce((sum, o) => sum + o.body.length, 0);
 
 function batches(): RowBatch[] {
@@ -33,7 +35,8 @@ function batches(): RowBatch[] {
 }
 
 const index = (name: string) => ACCESS_LOG_COLUMNS.findIndex((c) => c.name === name);
-const columnBytes = (list: RowBatch[], names: string[]) => list.reduce((sum, b) => sum + names.reduce((n, name) => n + (b.columns[index(name)] as Column).bytes, 0), 0);
+const columnBytes = (list: RowBatch[], names: string[]) =>
+  list.reduce((sum, b) => sum + names.reduce((n, name) => n + (b.columns[index(name)] as Column).bytes, 0), 0);
 
 const report: Record<string, unknown> = { mib: +(bytes / 1024 / 1024).toFixed(1), node: process.version };
 const modes: Array<[string, RedactMode[], string[]]> = [
@@ -54,6 +57,12 @@ for (const [label, mode, scanned] of modes) {
     best = Math.min(best, (performance.now() - started) / 1000);
     changed = redactor.counts.presignedValues + redactor.counts.ips;
   }
-  report[label] = { seconds: +best.toFixed(4), rawMibPerSecond: Math.round(bytes / 1024 / 1024 / best), columnMibPerSecond: Math.round(scannedBytes / 1024 / 1024 / best), scannedMib: +(scannedBytes / 1024 / 1024).toFixed(1), valuesChanged: changed };
+  report[label] = {
+    seconds: +best.toFixed(4),
+    rawMibPerSecond: Math.round(bytes / 1024 / 1024 / best),
+    columnMibPerSecond: Math.round(scannedBytes / 1024 / 1024 / best),
+    scannedMib: +(scannedBytes / 1024 / 1024).toFixed(1),
+    valuesChanged: changed,
+  };
 }
 console.log(JSON.stringify(report));

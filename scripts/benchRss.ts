@@ -92,7 +92,11 @@ if (out) {
 `;
 
 /** Spawns `command args` (never through a shell, so the pid is the measured process itself). */
-export function runMeasured(command: string, args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<MeasuredRun> {
+export function runMeasured(
+  command: string,
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<MeasuredRun> {
   const dir = mkdtempSync(join(tmpdir(), 's3logs-bench-'));
   const preload = join(dir, 'cpu.cjs');
   const report = join(dir, 'cpu.jsonl');
@@ -136,7 +140,10 @@ export function runMeasured(command: string, args: readonly string[], options: {
       } catch {
         // The child died before its exit handler ran: no CPU figure.
       }
-      const lines = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { cpu?: number; worker?: number });
+      const lines = text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { cpu?: number; worker?: number });
       const cpuSeconds = lines.find((l) => l.cpu !== undefined)?.cpu ?? NaN;
       const workers = new Set(lines.flatMap((l) => (l.worker === undefined ? [] : [l.worker])));
       const cpuByThread = { main: 0, workers: 0, other: 0 };
@@ -146,7 +153,16 @@ export function runMeasured(command: string, args: readonly string[], options: {
         else if (workers.has(tid)) cpuByThread.workers += seconds;
         else cpuByThread.other += seconds;
       }
-      resolve({ code, signal, seconds: ((ended || performance.now()) - started) / 1000, peakRssBytes: peak, cpuSeconds, cpuByThread, stdout, stderr });
+      resolve({
+        code,
+        signal,
+        seconds: ((ended || performance.now()) - started) / 1000,
+        peakRssBytes: peak,
+        cpuSeconds,
+        cpuByThread,
+        stdout,
+        stderr,
+      });
     });
   }).finally(() => rmSync(dir, { recursive: true, force: true }));
 }

@@ -18,7 +18,13 @@ import pLimit from 'p-limit';
 import { S3RVER_CREDENTIALS, startS3Server } from '../test/helpers/s3Server.js';
 import { generateKeyDate } from './genLogs.js';
 
-const { values } = parseArgs({ options: { objects: { type: 'string', default: '20000' }, concurrency: { type: 'string', default: '16' }, runs: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: {
+    objects: { type: 'string', default: '20000' },
+    concurrency: { type: 'string', default: '16' },
+    runs: { type: 'string', default: '3' },
+  },
+});
 const count = Number(values.objects);
 const concurrency = Number(values.concurrency);
 const runs = Math.max(1, Number(values.runs));
@@ -34,14 +40,40 @@ interface ConvertSummary {
 
 function convert(dest: string): Promise<ConvertSummary> {
   return new Promise<ConvertSummary>((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'convert', '--source', 's3://raw/logs/', '--dest', dest, '--date', KEY_DATE, '--endpoint-url', server.endpoint, '--concurrency', String(concurrency), '--json', '--quiet'], {
-      env: { ...process.env, AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        'convert',
+        '--source',
+        's3://raw/logs/',
+        '--dest',
+        dest,
+        '--date',
+        KEY_DATE,
+        '--endpoint-url',
+        server.endpoint,
+        '--concurrency',
+        String(concurrency),
+        '--json',
+        '--quiet',
+      ],
+      {
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+          AWS_REGION: 'us-east-1',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as ConvertSummary) : reject(new Error(`convert exited ${code}: ${out}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as ConvertSummary) : reject(new Error(`convert exited ${code}: ${out}`)),
+    );
   });
 }
 
@@ -58,7 +90,15 @@ try {
   const keys: string[] = [];
   let bytes = 0;
   const uploads: Array<Promise<unknown>> = [];
-  for (const o of generateKeyDate({ seed: 3, keyDate: KEY_DATE, layout: 'date-based', prefix: 'logs/', objects: count, minObjectBytes: 3 * 1024, maxObjectBytes: 5 * 1024 })) {
+  for (const o of generateKeyDate({
+    seed: 3,
+    keyDate: KEY_DATE,
+    layout: 'date-based',
+    prefix: 'logs/',
+    objects: count,
+    minObjectBytes: 3 * 1024,
+    maxObjectBytes: 5 * 1024,
+  })) {
     keys.push(o.key);
     bytes += o.body.length;
     uploads.push(uploadLimit(() => client.send(new PutObjectCommand({ Bucket: 'raw', Key: o.key, Body: o.body }))));
@@ -79,13 +119,19 @@ try {
   for (let round = 0; round < runs; round++) {
     const getLimit = pLimit(concurrency);
     const started = performance.now();
-    await Promise.all(keys.map((key) => getLimit(async () => (await client.send(new GetObjectCommand({ Bucket: 'raw', Key: key }))).Body!.transformToByteArray())));
+    await Promise.all(
+      keys.map((key) =>
+        getLimit(async () => (await client.send(new GetObjectCommand({ Bucket: 'raw', Key: key }))).Body!.transformToByteArray()),
+      ),
+    );
     const bareGetSeconds = (performance.now() - started) / 1000;
 
     const listStarted = performance.now();
     let listed = 0;
     for (let token: string | undefined, first = true; first || token; first = false) {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: 'raw', Prefix: 'logs/', ...(token ? { ContinuationToken: token } : {}) }));
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: 'raw', Prefix: 'logs/', ...(token ? { ContinuationToken: token } : {}) }),
+      );
       listed += page.Contents?.length ?? 0;
       token = page.NextContinuationToken;
     }

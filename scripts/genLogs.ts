@@ -24,7 +24,9 @@ async function main(argv: string[]): Promise<void> {
     strict: true,
   });
   if (values.out === undefined || values.date === undefined) {
-    throw new Error('usage: genLogs --out <dir> --date YYYY-MM-DD [--mb 512] [--seed 1] [--layout simple|date-based] [--prefix logs/] [--reject-fraction 0]');
+    throw new Error(
+      'usage: genLogs --out <dir> --date YYYY-MM-DD [--mb 512] [--seed 1] [--layout simple|date-based] [--prefix logs/] [--reject-fraction 0]',
+    );
   }
   const mb = Number(values.mb);
   const seed = Number(values.seed);
@@ -41,7 +43,16 @@ async function main(argv: string[]): Promise<void> {
   };
   const summary = await writeKeyDateToDirectory(values.out, options);
   const seconds = (performance.now() - started) / 1000;
-  console.log(JSON.stringify({ out: values.out, date: values.date, layout: options.layout, seed, ...summary, seconds: Math.round(seconds * 100) / 100 }));
+  console.log(
+    JSON.stringify({
+      out: values.out,
+      date: values.date,
+      layout: options.layout,
+      seed,
+      ...summary,
+      seconds: Math.round(seconds * 100) / 100,
+    }),
+  );
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
@@ -50,4 +61,3 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
     process.exitCode = 2;
   });
 }
-

@@ -45,7 +45,9 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[command];
   if (!load) {
-    process.stderr.write(`s3logs: unknown command ${JSON.stringify(command)}; commands: ${Object.keys(COMMANDS).join(', ')} (see s3logs --help)\n`);
+    process.stderr.write(
+      `s3logs: unknown command ${JSON.stringify(command)}; commands: ${Object.keys(COMMANDS).join(', ')} (see s3logs --help)\n`,
+    );
     return EXIT_USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -68,7 +70,12 @@ export async function main(argv: string[]): Promise<number> {
 function quietNodeVersionWarning(): void {
   const emit = process.emitWarning.bind(process);
   process.emitWarning = ((warning: string | Error, ...args: unknown[]) => {
-    const name = typeof warning === 'string' ? (typeof args[0] === 'string' ? args[0] : (args[0] as { type?: string } | undefined)?.type) : warning.name;
+    const name =
+      typeof warning === 'string'
+        ? typeof args[0] === 'string'
+          ? args[0]
+          : (args[0] as { type?: string } | undefined)?.type
+        : warning.name;
     if (name === 'NodeVersionSupportWarning' || String(warning).includes('NodeVersionSupportWarning')) return;
     (emit as (...a: unknown[]) => void)(warning, ...args);
   }) as typeof process.emitWarning;

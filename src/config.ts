@@ -76,7 +76,10 @@ export function parseRedact(value: string | undefined): RedactMode[] {
   if (words.length === 1 && words[0] === 'none') return [];
   for (const word of words) {
     if (!(REDACT_MODES as readonly string[]).includes(word)) {
-      throw new ConfigError(`--redact takes a comma list of ${REDACT_MODES.join(', ')} (or none), got ${JSON.stringify(value)}; e.g. --redact presigned,ip`, '--redact');
+      throw new ConfigError(
+        `--redact takes a comma list of ${REDACT_MODES.join(', ')} (or none), got ${JSON.stringify(value)}; e.g. --redact presigned,ip`,
+        '--redact',
+      );
     }
   }
   return REDACT_MODES.filter((m) => words.includes(m));
@@ -98,7 +101,8 @@ export function dateRange(from: string, to: string | undefined, fromFlag = '--da
   const first = parseDate(from, fromFlag);
   const last = to === undefined ? first : parseDate(to, toFlag);
   if (last < first) throw new ConfigError(`${toFlag} ${to} is before ${fromFlag} ${from}; swap them`, toFlag);
-  if (last - first >= MAX_RANGE_DAYS) throw new ConfigError(`${fromFlag}..${toFlag} spans more than ${MAX_RANGE_DAYS} days; split the range`, toFlag);
+  if (last - first >= MAX_RANGE_DAYS)
+    throw new ConfigError(`${fromFlag}..${toFlag} spans more than ${MAX_RANGE_DAYS} days; split the range`, toFlag);
   const days: string[] = [];
   for (let d = first; d <= last; d++) days.push(formatDay(d));
   return days;
@@ -142,15 +146,23 @@ export function parseAwsFlags(values: FlagValues): AwsConfig {
 export function parseShard(flag: string | undefined, shards: string | undefined, env: NodeJS.ProcessEnv): ShardSpec | undefined {
   if (flag !== undefined) {
     const m = /^(\d+)\/(\d+)$/.exec(flag);
-    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new ConfigError(`--shard must be i/N with 1 <= i <= N, e.g. --shard 2/8, got ${JSON.stringify(flag)}`, '--shard');
+    if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2]))
+      throw new ConfigError(`--shard must be i/N with 1 <= i <= N, e.g. --shard 2/8, got ${JSON.stringify(flag)}`, '--shard');
     return Number(m[2]) === 1 ? undefined : { index: Number(m[1]) - 1, count: Number(m[2]) };
   }
   const fromEnv = env.AWS_BATCH_JOB_ARRAY_INDEX ?? env.JOB_COMPLETION_INDEX;
   if (shards === undefined) return undefined;
   const count = int(1, 1_000_000).parse(shards, '--shards');
-  if (fromEnv === undefined) throw new ConfigError('--shards needs the shard index: pass --shard i/N, or run as an AWS Batch array job / Kubernetes Indexed Job', '--shards');
+  if (fromEnv === undefined)
+    throw new ConfigError(
+      '--shards needs the shard index: pass --shard i/N, or run as an AWS Batch array job / Kubernetes Indexed Job',
+      '--shards',
+    );
   if (!/^\d+$/.test(fromEnv) || Number(fromEnv) >= count) {
-    throw new ConfigError(`the scheduler's array index ${fromEnv} is not below --shards ${shards}; make the array size equal to --shards`, '--shards');
+    throw new ConfigError(
+      `the scheduler's array index ${fromEnv} is not below --shards ${shards}; make the array size equal to --shards`,
+      '--shards',
+    );
   }
   return count === 1 ? undefined : { index: Number(fromEnv), count };
 }
@@ -179,7 +191,10 @@ function requiredLocations(values: FlagValues): { source: string; dest: string }
 export function convertConfig(values: FlagValues, keyDates: string[], env: NodeJS.ProcessEnv): ConvertConfig {
   const { source, dest } = requiredLocations(values);
   if (values.flag(FLAGS.tagConverted) && !source.startsWith('s3://')) {
-    throw new ConfigError('--tag-converted tags raw objects in S3 for the safe-expiry lifecycle rule; it needs an s3:// --source', '--tag-converted');
+    throw new ConfigError(
+      '--tag-converted tags raw objects in S3 for the safe-expiry lifecycle rule; it needs an s3:// --source',
+      '--tag-converted',
+    );
   }
   const catalog = values.value(FLAGS.catalog);
   const projection = values.flag(FLAGS.projection);

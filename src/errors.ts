@@ -51,13 +51,7 @@ export class StorageError extends Error {
   }
 }
 
-export type CatalogErrorCode =
-  | 'not_found'
-  | 'incompatible_schema'
-  | 'throttled'
-  | 'access_denied'
-  | 'invalid'
-  | 'io';
+export type CatalogErrorCode = 'not_found' | 'incompatible_schema' | 'throttled' | 'access_denied' | 'invalid' | 'io';
 
 export class CatalogError extends Error {
   override readonly name = 'CatalogError';

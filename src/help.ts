@@ -36,7 +36,8 @@ only key dates that refused a --redact they cannot take without mixing), 75 only
 hold stopped key dates (retry later).`,
   },
   nightly: {
-    usage: 's3logs nightly --source <uri> --dest <uri> [--lag-days 1] [--lookback-days 3] [--as-of YYYY-MM-DD] [--no-compact] [--target-file-mb 128] [convert options]',
+    usage:
+      's3logs nightly --source <uri> --dest <uri> [--lag-days 1] [--lookback-days 3] [--as-of YYYY-MM-DD] [--no-compact] [--target-file-mb 128] [convert options]',
     about: `Converts yesterday's key date (UTC; --lag-days), then re-checks the --lookback-days key dates before it
 and reprocesses only those whose raw objects changed since they were converted (late delivery).
 --as-of runs the schedule as if today were that UTC date (replays, trying it on sample data).
@@ -142,7 +143,9 @@ export function commandHelp(command: Command): string {
   const text = TEXTS[command];
   const parts = [text.usage, text.about, helpOptions(command, false).trimEnd()];
   if (flagsOf(command).some((f) => f.aws)) {
-    parts.push(`AWS options (standard credential chain: env, ~/.aws, SSO, instance/container role):\n${helpOptions(command, true).trimEnd()}`);
+    parts.push(
+      `AWS options (standard credential chain: env, ~/.aws, SSO, instance/container role):\n${helpOptions(command, true).trimEnd()}`,
+    );
   }
   if (text.footer) parts.push(text.footer);
   return parts.join('\n\n') + '\n';

@@ -7,7 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { isBucketName } from './bucketName.js';
 import { ConfigError } from './errors.js';
 
-export type Location = { readonly kind: 's3'; readonly uri: string; readonly bucket: string; readonly prefix: string } | { readonly kind: 'local'; readonly uri: string; readonly path: string };
+export type Location =
+  | { readonly kind: 's3'; readonly uri: string; readonly bucket: string; readonly prefix: string }
+  | { readonly kind: 'local'; readonly uri: string; readonly path: string };
 
 export function parseLocation(uri: string, flag: string): Location {
   if (uri.startsWith('s3://')) {

@@ -65,7 +65,8 @@ export async function openSource(location: Location | string, options: StoreOpti
   }
   // `logs/emr` with objects `logs/emr2021-11-08-…`: a simple-layout prefix without a trailing slash. A name
   // nothing starts with is a path that does not exist.
-  if (!names.some((n) => n.startsWith(name))) throw new ConfigError(`--source ${uri} does not exist (nothing in ${parent} starts with ${JSON.stringify(name)}); ${fix}`, '--source');
+  if (!names.some((n) => n.startsWith(name)))
+    throw new ConfigError(`--source ${uri} does not exist (nothing in ${parent} starts with ${JSON.stringify(name)}); ${fix}`, '--source');
   return { storage: new LocalStorage(parent), prefix: name };
 }
 

@@ -12,7 +12,20 @@ import { compareKeys } from './compare.js';
 import { DecompressError, InterruptedError, KeyDateError, LockedError, type Stage } from './errors.js';
 import { failpoint } from './failpoints.js';
 import { LeaseLock } from './lock.js';
-import { countsOf, lakeKeys, objectName, readManifest, readRecord, writeRecord, type KeyDateManifest, type ListingScope, type ObjectRecord, type RegisteredMarker, type StagedFileRecord, type StagedPart } from './records.js';
+import {
+  countsOf,
+  lakeKeys,
+  objectName,
+  readManifest,
+  readRecord,
+  writeRecord,
+  type KeyDateManifest,
+  type ListingScope,
+  type ObjectRecord,
+  type RegisteredMarker,
+  type StagedFileRecord,
+  type StagedPart,
+} from './records.js';
 import { tableDefinition } from './schema/table.js';
 import { newRunId } from './runId.js';
 import { listShardManifests, readShardRound, shardLabel, shardTag, writeShardManifest, type ShardSpec } from './shards.js';
@@ -183,7 +196,10 @@ class KeyDateRun {
 
   private interrupted(): void {
     const signal = this.settings.signal;
-    if (signal?.aborted) throw new InterruptedError(`interrupted (${String(signal.reason ?? 'signal')}) before anything of ${this.keyDate} was published; re-run it`);
+    if (signal?.aborted)
+      throw new InterruptedError(
+        `interrupted (${String(signal.reason ?? 'signal')}) before anything of ${this.keyDate} was published; re-run it`,
+      );
   }
 
   done(): void {
@@ -215,11 +231,14 @@ class KeyDateRun {
     });
     // Failures also reach the feed, which the fetch loop reads; the promise is awaited when fetching is done.
     listed.catch(() => undefined);
-    listed.then((l) => {
-      failpoint('listed');
-      this.summary.listed = { objects: l.objects.length, bytes: l.objects.reduce((sum, o) => sum + o.size, 0) };
-      this.settings.onProgress?.({ type: 'listed', keyDate: this.keyDate, ...this.summary.listed });
-    }, () => undefined);
+    listed.then(
+      (l) => {
+        failpoint('listed');
+        this.summary.listed = { objects: l.objects.length, bytes: l.objects.reduce((sum, o) => sum + o.size, 0) };
+        this.settings.onProgress?.({ type: 'listed', keyDate: this.keyDate, ...this.summary.listed });
+      },
+      () => undefined,
+    );
     return { feed, listed, stop };
   }
 
@@ -267,7 +286,12 @@ class KeyDateRun {
     const state = await readManifest(this.dest, this.keyDate);
     const diff = compareWithLake(state?.manifest, objects, { keyDate: this.keyDate, scope: this.scope });
     this.summary.gone = { objects: diff.gone.objects, rows: diff.gone.rows, removed: false };
-    if (diff.fresh > 0 || (diff.gone.objects > 0 && this.settings.deleteVanished) || (state && state.manifest.schemaVersion !== SCHEMA_VERSION && diff.held > 0)) return false;
+    if (
+      diff.fresh > 0 ||
+      (diff.gone.objects > 0 && this.settings.deleteVanished) ||
+      (state && state.manifest.schemaVersion !== SCHEMA_VERSION && diff.held > 0)
+    )
+      return false;
     // Another --redact than the key date's: its rows are written again under this one.
     if (state && diff.held > 0 && !sameRedact(state.manifest.redact, this.settings.redact)) return false;
     this.summary.status = objects.length === 0 && diff.gone.objects === 0 ? 'empty' : 'unchanged';
@@ -287,7 +311,12 @@ class KeyDateRun {
     const { shard } = this.settings;
     const key = shard ? lakeKeys.shardLock(this.keyDate, shardTag(shard)) : lakeKeys.publishLock(this.keyDate);
     const signal = this.settings.signal;
-    return LeaseLock.acquire(this.dest, key, { runId: this.runId, purpose: shard ? shardLabel(shard) : 'convert' }, { waitMs: this.settings.lockWaitMs ?? 0, ...(signal ? { signal } : {}) });
+    return LeaseLock.acquire(
+      this.dest,
+      key,
+      { runId: this.runId, purpose: shard ? shardLabel(shard) : 'convert' },
+      { waitMs: this.settings.lockWaitMs ?? 0, ...(signal ? { signal } : {}) },
+    );
   }
 
   // ── stream: fetch → parse → build → write (staged) ───────────────────────────────────────────
@@ -311,14 +340,30 @@ class KeyDateRun {
       // Staged names must not end in .parquet: `<dest>/**/*.parquet` has to see table files only.
       const stagingKey = `${staging}${file.key}.staged`;
       await dest.put(stagingKey, file.bytes, { contentType: 'application/vnd.apache.parquet' });
-      files.push({ key: file.key, stagingKey, bucket: file.partition.bucket, dt: file.partition.dt, rows: file.rows, bytes: file.bytes.length, runs: file.runs });
+      files.push({
+        key: file.key,
+        stagingKey,
+        bucket: file.partition.bucket,
+        dt: file.partition.dt,
+        rows: file.rows,
+        bytes: file.bytes.length,
+        runs: file.runs,
+      });
       failpoint('staged');
     };
     const workers = this.settings.workers ?? 0;
     const encoder = workers > 0 && workersAvailable() ? workerEncoder(workers, this.writeOptions) : inThreadEncoder(this.writeOptions);
     const writer = new PartitionWriter(
       sink,
-      { ...this.writeOptions, keyDate: this.keyDate, filePrefix: 'part-', memoryBudget: this.settings.memoryBudget, maxFileRows: this.settings.maxFileRows, maxFileBytes: this.settings.maxFileBytes ?? DEFAULT_FILE_BYTES, ...(redactor ? { redactor } : {}) },
+      {
+        ...this.writeOptions,
+        keyDate: this.keyDate,
+        filePrefix: 'part-',
+        memoryBudget: this.settings.memoryBudget,
+        maxFileRows: this.settings.maxFileRows,
+        maxFileBytes: this.settings.maxFileBytes ?? DEFAULT_FILE_BYTES,
+        ...(redactor ? { redactor } : {}),
+      },
       encoder,
       // One file queued behind each worker's keeps it busy; more would only hold more memory.
       Math.max(1, workers + 1),
@@ -332,7 +377,12 @@ class KeyDateRun {
         this.at('parse');
         const uri = source.storage.uri + info.key;
         const name = objectName(info.key);
-        if (names.has(name)) throw new KeyDateError(`two raw objects of ${this.keyDate} are named ${name} (${uri} and another); s3logs tells raw objects apart by name, so they cannot both be converted`, this.keyDate, 'list');
+        if (names.has(name))
+          throw new KeyDateError(
+            `two raw objects of ${this.keyDate} are named ${name} (${uri} and another); s3logs tells raw objects apart by name, so they cannot both be converted`,
+            this.keyDate,
+            'list',
+          );
         names.add(name);
         const index = objects.length;
         const input = await this.decompress(uri, body);
@@ -349,7 +399,16 @@ class KeyDateRun {
           spans,
         );
         failpoint('parsed');
-        objects.push({ name, uri, etag: info.etag, size: info.size, lines: counts.lines, rows: counts.rows, rejects: counts.rejects, repairedUtf8: counts.repairedUtf8 });
+        objects.push({
+          name,
+          uri,
+          etag: info.etag,
+          size: info.size,
+          lines: counts.lines,
+          rows: counts.rows,
+          rejects: counts.rejects,
+          repairedUtf8: counts.repairedUtf8,
+        });
         s.objects++;
         s.bytesIn += body.length;
         s.bytesParsed += input.length;
@@ -360,7 +419,17 @@ class KeyDateRun {
         this.at('write');
         await writer.flushFull();
         if (rejects.shouldSpill()) await rejects.spill();
-        this.settings.onProgress?.({ type: 'object', keyDate: this.keyDate, done: objects.length, total: feed.objects.length, listing: !feed.done, bytes: s.bytesIn, rows: s.rows, objectKey: uri, object: counts });
+        this.settings.onProgress?.({
+          type: 'object',
+          keyDate: this.keyDate,
+          done: objects.length,
+          total: feed.objects.length,
+          listing: !feed.done,
+          bytes: s.bytesIn,
+          rows: s.rows,
+          objectKey: uri,
+          object: counts,
+        });
         this.at('fetch');
       }
       this.interrupted();
@@ -377,7 +446,17 @@ class KeyDateRun {
     }
     await rejects.spill();
     this.rejectReasons = reasons;
-    return finalNames({ keyDate: this.keyDate, runId: this.runId, ...(shard ? { shard } : {}), scope: this.scope, deleteVanished: this.settings.deleteVanished ?? false, objects, files, rejectFiles: rejects.staged, ...(redactor ? { redact: redactor.modes } : {}) });
+    return finalNames({
+      keyDate: this.keyDate,
+      runId: this.runId,
+      ...(shard ? { shard } : {}),
+      scope: this.scope,
+      deleteVanished: this.settings.deleteVanished ?? false,
+      objects,
+      files,
+      rejectFiles: rejects.staged,
+      ...(redactor ? { redact: redactor.modes } : {}),
+    });
   }
 
   /**
@@ -392,7 +471,12 @@ class KeyDateRun {
       return bytes;
     } catch (error) {
       if (!(error instanceof DecompressError)) throw error;
-      throw new KeyDateError(`${uri}: ${error.message}; nothing of ${this.keyDate} was published (fix or remove the object, then re-run)`, this.keyDate, 'parse', { cause: error });
+      throw new KeyDateError(
+        `${uri}: ${error.message}; nothing of ${this.keyDate} was published (fix or remove the object, then re-run)`,
+        this.keyDate,
+        'parse',
+        { cause: error },
+      );
     }
   }
 
@@ -412,12 +496,18 @@ class KeyDateRun {
   reconcile(part: StagedPart): void {
     const s = this.summary;
     if (s.lines !== s.rows + s.rejects) {
-      throw new KeyDateError(`line count does not reconcile: ${s.lines} lines, ${s.rows} rows, ${s.rejects} rejects`, this.keyDate, 'parse');
+      throw new KeyDateError(
+        `line count does not reconcile: ${s.lines} lines, ${s.rows} rows, ${s.rejects} rejects`,
+        this.keyDate,
+        'parse',
+      );
     }
     const rows = new Map<number, number>();
-    for (const f of part.files) for (let i = 0; i < f.runs.length; i += 2) rows.set(f.runs[i]!, (rows.get(f.runs[i]!) ?? 0) + f.runs[i + 1]!);
+    for (const f of part.files)
+      for (let i = 0; i < f.runs.length; i += 2) rows.set(f.runs[i]!, (rows.get(f.runs[i]!) ?? 0) + f.runs[i + 1]!);
     part.objects.forEach((o, i) => {
-      if ((rows.get(i) ?? 0) !== o.rows) throw new KeyDateError(`wrote ${rows.get(i) ?? 0} rows of ${o.uri} to Parquet but parsed ${o.rows}`, this.keyDate, 'write');
+      if ((rows.get(i) ?? 0) !== o.rows)
+        throw new KeyDateError(`wrote ${rows.get(i) ?? 0} rows of ${o.uri} to Parquet but parsed ${o.rows}`, this.keyDate, 'write');
     });
     this.guardRejects(part);
     this.interrupted();
@@ -476,10 +566,15 @@ class KeyDateRun {
     const round = await readShardRound(this.dest, this.keyDate, count);
     // Some shards still to come: nothing to lock. None there: maybe published, maybe half way (locked below).
     if (round.missing.length > 0 && round.missing.length < count) return this.notCommitted(round.missing, count);
-    const lock = await LeaseLock.acquire(this.dest, lakeKeys.publishLock(this.keyDate), { runId: this.runId, purpose: `commit of ${count} shards` }, {
-      waitMs: this.settings.lockWaitMs ?? LOCK_WAIT_MS,
-      ...(this.settings.signal ? { signal: this.settings.signal } : {}),
-    });
+    const lock = await LeaseLock.acquire(
+      this.dest,
+      lakeKeys.publishLock(this.keyDate),
+      { runId: this.runId, purpose: `commit of ${count} shards` },
+      {
+        waitMs: this.settings.lockWaitMs ?? LOCK_WAIT_MS,
+        ...(this.settings.signal ? { signal: this.settings.signal } : {}),
+      },
+    );
     try {
       // A commit that died half-way is finished first; then the round is read again under the lock
       // (another shard may have committed it meanwhile).
@@ -488,7 +583,11 @@ class KeyDateRun {
       if (now.missing.length > 0) return this.notCommitted(now.missing, count);
       // `s3logs commit` reports what the round read; a last shard reports its own part.
       if (!this.settings.shard) Object.assign(this.summary, countsOf(now.present.flatMap((p) => p.objects)));
-      await this.publishAndRegister(lock, now.present, now.present.map((m) => ({ key: lakeKeys.shardManifest(this.keyDate, shardTag(m.shard)), runId: m.runId })));
+      await this.publishAndRegister(
+        lock,
+        now.present,
+        now.present.map((m) => ({ key: lakeKeys.shardManifest(this.keyDate, shardTag(m.shard)), runId: m.runId })),
+      );
     } finally {
       await lock.release();
     }
@@ -502,7 +601,9 @@ class KeyDateRun {
       const by = `run ${state.manifest.runId} (${state.manifest.publishedBy}) at ${state.manifest.createdAt}`;
       this.summary.status = this.settings.shard ? 'converted' : 'unchanged';
       this.summary.published = Boolean(this.settings.shard);
-      this.summary.note = this.settings.shard ? `published with the other shards by ${by}` : `nothing to commit: the key date was published by ${by}`;
+      this.summary.note = this.settings.shard
+        ? `published with the other shards by ${by}`
+        : `nothing to commit: the key date was published by ${by}`;
       // That publish may have died before registering (and was just finished here).
       this.at('register');
       await this.registerIfBehind(state.manifest);
@@ -512,7 +613,11 @@ class KeyDateRun {
     this.summary.waitingFor = missing;
   }
 
-  private async publishAndRegister(lock: LeaseLock, parts: readonly StagedPart[], shardManifests: ReadonlyArray<{ key: string; runId: string }>): Promise<void> {
+  private async publishAndRegister(
+    lock: LeaseLock,
+    parts: readonly StagedPart[],
+    shardManifests: ReadonlyArray<{ key: string; runId: string }>,
+  ): Promise<void> {
     const outcome = await publish(this.dest, lock, {
       keyDate: this.keyDate,
       runId: this.runId,
@@ -539,7 +644,12 @@ class KeyDateRun {
     s.status = 'converted';
     await this.register(outcome);
     this.at('tag');
-    await this.tag(parts.flatMap((p) => p.objects.map((o) => o.uri)).filter((uri) => uri.startsWith(this.settings.source.storage.uri)).map((uri) => uri.slice(this.settings.source.storage.uri.length)));
+    await this.tag(
+      parts
+        .flatMap((p) => p.objects.map((o) => o.uri))
+        .filter((uri) => uri.startsWith(this.settings.source.storage.uri))
+        .map((uri) => uri.slice(this.settings.source.storage.uri.length)),
+    );
   }
 
   // ── register ─────────────────────────────────────────────────────────────────────────────────

@@ -59,7 +59,12 @@ export interface CheckSourceOptions {
  * Throws ConfigError (flag --source) when the source holds no log object a run could list. Store errors
  * other than a missing bucket are left to the run, which reports them per key date as before.
  */
-export async function checkSource(source: SourceLocation, layout: KeyLayout, flagValue: string, options: CheckSourceOptions = {}): Promise<void> {
+export async function checkSource(
+  source: SourceLocation,
+  layout: KeyLayout,
+  flagValue: string,
+  options: CheckSourceOptions = {},
+): Promise<void> {
   let check: SourceCheck;
   try {
     check = await inspectSource(source.storage, source.prefix, layout, options);
@@ -74,7 +79,12 @@ export async function checkSource(source: SourceLocation, layout: KeyLayout, fla
 }
 
 /** What the source holds, in at most `maxRequests` list requests (store errors propagate). */
-export async function inspectSource(storage: Storage, prefix: string, layout: KeyLayout, options: CheckSourceOptions = {}): Promise<SourceCheck> {
+export async function inspectSource(
+  storage: Storage,
+  prefix: string,
+  layout: KeyLayout,
+  options: CheckSourceOptions = {},
+): Promise<SourceCheck> {
   const budget = options.maxRequests ?? MAX_REQUESTS;
   const state = {
     found: false,
@@ -198,7 +208,8 @@ function classify(key: string, prefix: string, layout: KeyLayout): Verdict {
   }
   for (const date of dates) if (listsKey(key, prefix, date, layout)) return { kind: 'listed' };
   if (layout !== 'auto') {
-    for (const date of dates) if (listsKey(key, prefix, date, 'auto')) return { kind: 'other-layout', layout: layout === 'simple' ? 'date-based' : 'simple' };
+    for (const date of dates)
+      if (listsKey(key, prefix, date, 'auto')) return { kind: 'other-layout', layout: layout === 'simple' ? 'date-based' : 'simple' };
   }
   const at = logPrefixOf(key);
   return at === undefined || at === prefix ? { kind: 'other' } : { kind: 'elsewhere', prefix: at };
@@ -214,7 +225,11 @@ function logPrefixOf(key: string): string | undefined {
   const m = LOG_NAME.exec(segments[n - 1]!);
   if (!m) return undefined;
   const [, before, , y, mo, d] = m;
-  const folders = (count: number) => segments.slice(0, count).map((s) => s + '/').join('');
+  const folders = (count: number) =>
+    segments
+      .slice(0, count)
+      .map((s) => s + '/')
+      .join('');
   if (before === '' && n >= 4 && segments[n - 4] === y && segments[n - 3] === mo && segments[n - 2] === d) {
     return folders(Math.max(0, n - 4 - ABOVE_YEAR));
   }
@@ -294,9 +309,11 @@ export async function checkDest(dest: Storage, flagValue: string): Promise<void>
 
 function destProblem(error: StorageError): string {
   const errno = (error.cause as NodeJS.ErrnoException | undefined)?.code;
-  if (errno === 'ENOTDIR' || errno === 'EEXIST') return 'is a file (or lies under one), not a directory; pass a directory for the Parquet output';
+  if (errno === 'ENOTDIR' || errno === 'EEXIST')
+    return 'is a file (or lies under one), not a directory; pass a directory for the Parquet output';
   if (errno === 'EROFS') return 'is on a read-only file system; pass a writable location';
-  if (errno === 'EACCES' || errno === 'EPERM') return 'cannot be written (permission denied); check its permissions or pass another location';
+  if (errno === 'EACCES' || errno === 'EPERM')
+    return 'cannot be written (permission denied); check its permissions or pass another location';
   if (errno === 'ENOSPC') return 'has no space left on its device';
   return `a test write failed: ${oneLine(error.message)}`;
 }

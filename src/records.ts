@@ -252,7 +252,14 @@ export interface RegisteredMarker {
 }
 
 /** One reject record as a JSON line (the raw bytes kept as base64 when the text had to replace them). */
-export function rejectLine(keyDate: string, sourceKey: string, line: number, reason: RejectReason, detail: string, raw: Uint8Array): string {
+export function rejectLine(
+  keyDate: string,
+  sourceKey: string,
+  line: number,
+  reason: RejectReason,
+  detail: string,
+  raw: Uint8Array,
+): string {
   const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
   const record: Record<string, unknown> = { key_date: keyDate, source_key: sourceKey, line, reason, detail, raw: text };
   if (Buffer.byteLength(text) !== raw.byteLength || text.includes('\uFFFD')) record.raw_base64 = Buffer.from(raw).toString('base64');
@@ -286,7 +293,14 @@ function parse<T>(storage: Storage, key: string, body: Uint8Array, invalid?: Inv
   try {
     return JSON.parse(Buffer.from(body).toString('utf8')) as T;
   } catch (error) {
-    throw invalid?.(error) ?? new StorageError(`${storage.uri}${key} is not valid JSON; it was not written by s3logs or was damaged. Move it aside and re-run this key date`, 'io', key);
+    throw (
+      invalid?.(error) ??
+      new StorageError(
+        `${storage.uri}${key} is not valid JSON; it was not written by s3logs or was damaged. Move it aside and re-run this key date`,
+        'io',
+        key,
+      )
+    );
   }
 }
 
@@ -297,7 +311,11 @@ export async function readRecord<T>(storage: Storage, key: string): Promise<T | 
 }
 
 /** The one reader of JSON documents in a store: the record and the version to write it back against. */
-export async function readVersionedRecord<T>(storage: Storage, key: string, invalid?: InvalidJson): Promise<{ record: T; version: string } | undefined> {
+export async function readVersionedRecord<T>(
+  storage: Storage,
+  key: string,
+  invalid?: InvalidJson,
+): Promise<{ record: T; version: string } | undefined> {
   const found = await storage.getVersioned(key);
   return found ? { record: parse<T>(storage, key, found.body, invalid), version: found.version } : undefined;
 }

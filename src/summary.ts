@@ -54,7 +54,17 @@ export interface KeyDateSummary extends KeyDateCounts {
 export type ProgressEvent =
   | { type: 'listed'; keyDate: string; objects: number; bytes: number }
   /** total: objects listed so far; listing: more may follow (the listing is still going on). */
-  | { type: 'object'; keyDate: string; done: number; total: number; listing: boolean; bytes: number; rows: number; objectKey: string; object: ParseCounts }
+  | {
+      type: 'object';
+      keyDate: string;
+      done: number;
+      total: number;
+      listing: boolean;
+      bytes: number;
+      rows: number;
+      objectKey: string;
+      object: ParseCounts;
+    }
   | { type: 'committed'; keyDate: string };
 
 export function newSummary(keyDate: string): KeyDateSummary {

@@ -24,14 +24,22 @@ describe('retrying', () => {
 
   it('gives up at once on an error that is not retryable, and after maxAttempts on one that is, through giveUp', async () => {
     const fatal = new Error('denied');
-    await expect(retrying(async () => Promise.reject(fatal), { maxAttempts: 5, baseMs: 1, maxMs: 1, retryable: () => false })).rejects.toBe(fatal);
+    await expect(retrying(async () => Promise.reject(fatal), { maxAttempts: 5, baseMs: 1, maxMs: 1, retryable: () => false })).rejects.toBe(
+      fatal,
+    );
     let calls = 0;
     const exhausted = retrying(
       async () => {
         calls++;
         throw new Error('busy');
       },
-      { maxAttempts: 3, baseMs: 1, maxMs: 1, retryable: () => true, giveUp: (error, attempts) => new Error(`${(error as Error).message} after ${attempts} attempts`) },
+      {
+        maxAttempts: 3,
+        baseMs: 1,
+        maxMs: 1,
+        retryable: () => true,
+        giveUp: (error, attempts) => new Error(`${(error as Error).message} after ${attempts} attempts`),
+      },
     );
     await expect(exhausted).rejects.toThrow('busy after 3 attempts');
     expect(calls).toBe(3);

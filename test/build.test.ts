@@ -6,12 +6,22 @@ import { columnFrom } from '../src/stages/columns.js';
 import { LineSpans, parseLogObject } from '../src/stages/parse.js';
 
 const rowsOf = (batch: RowBatch) =>
-  batch.toArrowTable().toArray().map((r) => JSON.stringify(r.toJSON(), (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)));
+  batch
+    .toArrowTable()
+    .toArray()
+    .map((r) => JSON.stringify(r.toJSON(), (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)));
 
 function batchOf(seed: number): RowBatch {
   const batch = new RowBatch();
   const spans = new LineSpans();
-  for (const o of generateKeyDate({ seed, keyDate: '2024-04-04', layout: 'simple', objects: 6, maxObjectBytes: 32 * 1024, oldFormatFraction: 0.2 })) {
+  for (const o of generateKeyDate({
+    seed,
+    keyDate: '2024-04-04',
+    layout: 'simple',
+    objects: 6,
+    maxObjectBytes: 32 * 1024,
+    oldFormatFraction: 0.2,
+  })) {
     parseLogObject(o.body, { row: (buf, s) => batch.appendRow(buf, s), reject: () => undefined }, spans);
   }
   return batch;

@@ -4,7 +4,13 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CatalogError } from '../src/errors.js';
-import { partitionPath, type Catalog, type CatalogColumn, type PartitionContribution, type TableDefinition } from '../src/catalog/Catalog.js';
+import {
+  partitionPath,
+  type Catalog,
+  type CatalogColumn,
+  type PartitionContribution,
+  type TableDefinition,
+} from '../src/catalog/Catalog.js';
 import { GlueCatalog } from '../src/catalog/glue.js';
 import { LocalCatalog } from '../src/catalog/local.js';
 import { NoCatalog } from '../src/catalog/none.js';
@@ -200,12 +206,23 @@ describe('LocalCatalog specifics', () => {
 
   it('reports files and rows per partition, summed over key dates, and a re-run replaces its share', async () => {
     const { catalog } = await ready();
-    const p = (bucket: string, dt: string, files: string[], rows: number): PartitionContribution => ({ ...contribution(bucket, dt), files, rows });
-    await catalog.registerPartitions('2024-03-02', [p('a', '2024-03-01', ['k2-1.parquet'], 5), p('a', '2024-03-02', ['k2-2.parquet'], 100)]);
+    const p = (bucket: string, dt: string, files: string[], rows: number): PartitionContribution => ({
+      ...contribution(bucket, dt),
+      files,
+      rows,
+    });
+    await catalog.registerPartitions('2024-03-02', [
+      p('a', '2024-03-01', ['k2-1.parquet'], 5),
+      p('a', '2024-03-02', ['k2-2.parquet'], 100),
+    ]);
     await catalog.registerPartitions('2024-03-03', [p('a', '2024-03-02', ['k3-1.parquet', 'k3-2.parquet'], 40)]);
     expect(await stats(catalog)).toEqual(['a/2024-03-01: 1 files, 5 rows', 'a/2024-03-02: 3 files, 140 rows']);
 
-    expect(await catalog.registerPartitions('2024-03-02', [p('a', '2024-03-02', ['k2-2b.parquet'], 90)])).toEqual({ created: 0, updated: 1, unchanged: 0 });
+    expect(await catalog.registerPartitions('2024-03-02', [p('a', '2024-03-02', ['k2-2b.parquet'], 90)])).toEqual({
+      created: 0,
+      updated: 1,
+      unchanged: 0,
+    });
     expect(await stats(catalog)).toEqual(['a/2024-03-01: 0 files, 0 rows', 'a/2024-03-02: 3 files, 130 rows']);
   });
 
@@ -221,14 +238,28 @@ describe('LocalCatalog specifics', () => {
 
   it('loses no update when key dates register concurrently', async () => {
     const { catalog } = await ready();
-    await Promise.all(DAYS.map((d) => catalog.registerPartitions(d, BUCKETS.map((b) => contribution(b, d)))));
+    await Promise.all(
+      DAYS.map((d) =>
+        catalog.registerPartitions(
+          d,
+          BUCKETS.map((b) => contribution(b, d)),
+        ),
+      ),
+    );
     expect(await catalog.listPartitions()).toHaveLength(250);
   });
 
   it('loses no update when separate processes (one catalog instance each) register into the same file', async () => {
     const { storage } = await ready();
     // One instance per key date: nothing is serialised in memory, only the store's compare-and-swap.
-    await Promise.all(DAYS.map((d) => new LocalCatalog(storage).registerPartitions(d, BUCKETS.map((b) => contribution(b, d)))));
+    await Promise.all(
+      DAYS.map((d) =>
+        new LocalCatalog(storage).registerPartitions(
+          d,
+          BUCKETS.map((b) => contribution(b, d)),
+        ),
+      ),
+    );
     expect(await new LocalCatalog(storage).listPartitions()).toHaveLength(250);
   });
 

@@ -6,18 +6,34 @@ import { BufferPool, type Column } from '../src/stages/columns.js';
 import { inThreadEncoder } from '../src/stages/encoder.js';
 import { LineSpans, parseLogObject } from '../src/stages/parse.js';
 
-const objects = [...generateKeyDate({ seed: 31, keyDate: '2024-06-06', layout: 'simple', objects: 8, maxObjectBytes: 48 * 1024, oldFormatFraction: 0.2, extraFieldsFraction: 0.1 })];
+const objects = [
+  ...generateKeyDate({
+    seed: 31,
+    keyDate: '2024-06-06',
+    layout: 'simple',
+    objects: 8,
+    maxObjectBytes: 48 * 1024,
+    oldFormatFraction: 0.2,
+    extraFieldsFraction: 0.1,
+  }),
+];
 
 function fill(batch: RowBatch, from: number, to: number): RowBatch {
   const spans = new LineSpans();
-  for (const o of objects.slice(from, to)) parseLogObject(o.body, { row: (buf, s) => batch.appendRow(buf, s), reject: () => undefined }, spans);
+  for (const o of objects.slice(from, to))
+    parseLogObject(o.body, { row: (buf, s) => batch.appendRow(buf, s), reject: () => undefined }, spans);
   return batch;
 }
 
 const bytesOf = (c: Column): string => {
   const s = c.state();
   const used = s.kind === 'utf8' ? s.bytes! : s.kind === 'bool' ? (s.length + 7) >> 3 : s.length * (s.kind === 'int32' ? 4 : 8);
-  return [s.length, s.nulls, Buffer.from(s.validity.subarray(0, (s.length + 7) >> 3)).toString('hex'), Buffer.from(s.values.subarray(0, used)).toString('hex')].join(' ');
+  return [
+    s.length,
+    s.nulls,
+    Buffer.from(s.validity.subarray(0, (s.length + 7) >> 3)).toString('hex'),
+    Buffer.from(s.values.subarray(0, used)).toString('hex'),
+  ].join(' ');
 };
 
 describe('BufferPool', () => {

@@ -16,7 +16,17 @@ const K2 = '2024-04-02';
 const POINTS = ['group-before-outcome', 'group-after-outcome', 'group-between-manifests', 'group-before-deletes'] as const;
 
 const generate = (seed: number, keyDate: string): GeneratedObject[] => [
-  ...generateKeyDate({ seed, keyDate, layout: 'simple', prefix: 'logs/', objects: 6, minObjectBytes: 8 * 1024, maxObjectBytes: 32 * 1024, lateFraction: 0.4, rejectFraction: 0.003 }),
+  ...generateKeyDate({
+    seed,
+    keyDate,
+    layout: 'simple',
+    prefix: 'logs/',
+    objects: 6,
+    minObjectBytes: 8 * 1024,
+    maxObjectBytes: 32 * 1024,
+    lateFraction: 0.4,
+    rejectFraction: 0.003,
+  }),
 ];
 
 describe('SIGKILL inside a compaction, then compact again or convert a member key date', () => {
@@ -25,14 +35,44 @@ describe('SIGKILL inside a compaction, then compact again or convert a member ke
   const b = generate(32, K2);
   const truth = [...a, ...b].flatMap((o) => o.rows.map((r) => rowKey(r))).sort();
   const compact = (dest: string, env: Record<string, string> = {}) =>
-    runCli(['compact', '--dest', backend.destUri(dest), '--from', '2024-03-31', '--to', K2, '--target-file-mb', '0.03', '--row-group-rows', '50', '--quiet'], env);
-  const convert = (dest: string, keyDate: string) => runCli(['convert', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri(dest), '--date', keyDate, '--file-rows', '40', '--quiet']);
+    runCli(
+      [
+        'compact',
+        '--dest',
+        backend.destUri(dest),
+        '--from',
+        '2024-03-31',
+        '--to',
+        K2,
+        '--target-file-mb',
+        '0.03',
+        '--row-group-rows',
+        '50',
+        '--quiet',
+      ],
+      env,
+    );
+  const convert = (dest: string, keyDate: string) =>
+    runCli([
+      'convert',
+      '--source',
+      backend.rawUri + 'logs/',
+      '--dest',
+      backend.destUri(dest),
+      '--date',
+      keyDate,
+      '--file-rows',
+      '40',
+      '--quiet',
+    ]);
 
   /** Rows (DuckDB) and what an interrupted group may leave: journal copies, staging, locks. */
   const lake = async (dest: string) => {
     const snap = await backend.snapshot(dest);
     const rows = (await readTable(snap.dir)).map(rowKey).sort();
-    const leftovers = [...snap.files.keys()].filter((k) => /publish-[^/]+\.json$/.test(k) || /lock[^/]*\.json$/.test(k) || k.includes('/staging/') || k.endsWith('.staged'));
+    const leftovers = [...snap.files.keys()].filter(
+      (k) => /publish-[^/]+\.json$/.test(k) || /lock[^/]*\.json$/.test(k) || k.includes('/staging/') || k.endsWith('.staged'),
+    );
     const parquet = [...snap.files.keys()].filter((k) => k.endsWith('.parquet'));
     return { rows, leftovers, parquet };
   };
@@ -54,38 +94,47 @@ describe('SIGKILL inside a compaction, then compact again or convert a member ke
     return name;
   };
 
-  it.each(POINTS)('killed at %s: compact again finishes or undoes it; every row once', async (point) => {
-    const dest = await fresh(`again-${point}`);
-    const killed = await compact(dest, { S3LOGS_FAILPOINT: point });
-    expect(killed.signal, killed.stderr).toBe('SIGKILL');
-    // A reader during the crash's aftermath: never a row missing (copies may be doubled until finished).
-    const seen = new Set((await lake(dest)).rows);
-    expect(truth.filter((row) => !seen.has(row))).toEqual([]);
-    const again = await compact(dest);
-    expect(again.code, again.stderr).toBe(0);
-    const after = await lake(dest);
-    expect(after.rows).toEqual(truth);
-    expect(after.leftovers).toEqual([]);
-    expect(after.parquet.length).toBeLessThan((await lake('baseline')).parquet.length);
-  }, 60_000);
+  it.each(POINTS)(
+    'killed at %s: compact again finishes or undoes it; every row once',
+    async (point) => {
+      const dest = await fresh(`again-${point}`);
+      const killed = await compact(dest, { S3LOGS_FAILPOINT: point });
+      expect(killed.signal, killed.stderr).toBe('SIGKILL');
+      // A reader during the crash's aftermath: never a row missing (copies may be doubled until finished).
+      const seen = new Set((await lake(dest)).rows);
+      expect(truth.filter((row) => !seen.has(row))).toEqual([]);
+      const again = await compact(dest);
+      expect(again.code, again.stderr).toBe(0);
+      const after = await lake(dest);
+      expect(after.rows).toEqual(truth);
+      expect(after.leftovers).toEqual([]);
+      expect(after.parquet.length).toBeLessThan((await lake('baseline')).parquet.length);
+    },
+    60_000,
+  );
 
-  it.each(POINTS)('killed at %s: a convert of one member key date finishes or undoes it; every row once', async (point) => {
-    const dest = await fresh(`convert-${point}`);
-    const killed = await compact(dest, { S3LOGS_FAILPOINT: point });
-    expect(killed.signal, killed.stderr).toBe('SIGKILL');
-    // The group's journal copies name its members; one of them (the last) is converted.
-    const copies = (await lake(dest)).leftovers.map((k) => /keydates\/(\d{4}-\d{2}-\d{2})\/publish-/.exec(k)?.[1]).filter((d): d is string => d !== undefined);
-    expect(copies.length).toBeGreaterThan(0);
-    const member = copies.sort()[copies.length - 1]!;
-    const converted = await convert(dest, member);
-    expect(converted.code, converted.stderr).toBe(0);
-    const after = await lake(dest);
-    expect(after.rows).toEqual(truth);
-    // The killed run's locks of other key dates stay until a run of those takes them over (its pid is gone).
-    expect(after.leftovers.filter((k) => !(k.endsWith('/lock.json') && !k.includes(`/${member}/`)))).toEqual([]);
-    // And a compaction afterwards still keeps every row once.
-    expect((await compact(dest)).code).toBe(0);
-    expect((await lake(dest)).rows).toEqual(truth);
-  }, 60_000);
+  it.each(POINTS)(
+    'killed at %s: a convert of one member key date finishes or undoes it; every row once',
+    async (point) => {
+      const dest = await fresh(`convert-${point}`);
+      const killed = await compact(dest, { S3LOGS_FAILPOINT: point });
+      expect(killed.signal, killed.stderr).toBe('SIGKILL');
+      // The group's journal copies name its members; one of them (the last) is converted.
+      const copies = (await lake(dest)).leftovers
+        .map((k) => /keydates\/(\d{4}-\d{2}-\d{2})\/publish-/.exec(k)?.[1])
+        .filter((d): d is string => d !== undefined);
+      expect(copies.length).toBeGreaterThan(0);
+      const member = copies.sort()[copies.length - 1]!;
+      const converted = await convert(dest, member);
+      expect(converted.code, converted.stderr).toBe(0);
+      const after = await lake(dest);
+      expect(after.rows).toEqual(truth);
+      // The killed run's locks of other key dates stay until a run of those takes them over (its pid is gone).
+      expect(after.leftovers.filter((k) => !(k.endsWith('/lock.json') && !k.includes(`/${member}/`)))).toEqual([]);
+      // And a compaction afterwards still keeps every row once.
+      expect((await compact(dest)).code).toBe(0);
+      expect((await lake(dest)).rows).toEqual(truth);
+    },
+    60_000,
+  );
 });
-

@@ -14,7 +14,17 @@ import { readTable, rowKey } from './helpers/duck.js';
 
 const AS_OF = '2024-05-10';
 const KEY_DATES = ['2024-05-08', '2024-05-09'];
-const opts = (keyDate: string, seed: number) => ({ seed, keyDate, layout: 'simple' as const, prefix: 'logs/', objects: 6, minObjectBytes: 8 * 1024, maxObjectBytes: 32 * 1024, lateFraction: 0.4, rejectFraction: 0.003 });
+const opts = (keyDate: string, seed: number) => ({
+  seed,
+  keyDate,
+  layout: 'simple' as const,
+  prefix: 'logs/',
+  objects: 6,
+  minObjectBytes: 8 * 1024,
+  maxObjectBytes: 32 * 1024,
+  lateFraction: 0.4,
+  rejectFraction: 0.003,
+});
 const truth = KEY_DATES.flatMap((d, i) => [...generateKeyDate(opts(d, 40 + i))].flatMap((o) => o.rows.map((r) => rowKey(r)))).sort();
 
 /** Parquet files (and their bytes) per partition directory. */
@@ -34,7 +44,26 @@ async function partitions(dest: string): Promise<Map<string, number[]>> {
 describe('nightly compaction', () => {
   let work: string;
   const nightly = (dest: string, ...extra: string[]) =>
-    runCli(['nightly', '--source', join(work, 'raw', 'logs/'), '--dest', join(work, dest), '--as-of', AS_OF, '--lookback-days', '1', '--file-rows', '20', '--row-group-rows', '50', '--target-file-mb', '0.03', '--json', '--quiet', ...extra]);
+    runCli([
+      'nightly',
+      '--source',
+      join(work, 'raw', 'logs/'),
+      '--dest',
+      join(work, dest),
+      '--as-of',
+      AS_OF,
+      '--lookback-days',
+      '1',
+      '--file-rows',
+      '20',
+      '--row-group-rows',
+      '50',
+      '--target-file-mb',
+      '0.03',
+      '--json',
+      '--quiet',
+      ...extra,
+    ]);
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 's3logs-nightly-compact-'));
@@ -51,7 +80,15 @@ describe('nightly compaction', () => {
     const badTarget = await runCli(['compact', '--dest', join(work, 'x'), '--from', '2024-01-01', '--target-file-mb', '0']);
     expect(badTarget.code).toBe(2);
     expect(badTarget.stderr).toContain('--target-file-mb must be a number of MiB from 0.01 to 4096');
-    const nightlyTarget = await runCli(['nightly', '--source', join(work, 'raw', 'logs/'), '--dest', join(work, 'x'), '--target-file-mb', 'big']);
+    const nightlyTarget = await runCli([
+      'nightly',
+      '--source',
+      join(work, 'raw', 'logs/'),
+      '--dest',
+      join(work, 'x'),
+      '--target-file-mb',
+      'big',
+    ]);
     expect(nightlyTarget.code).toBe(2);
     expect(nightlyTarget.stderr).toContain('--target-file-mb must be');
   });

@@ -27,7 +27,19 @@ const TARGET = Math.round(TARGET_MB * 1024 * 1024);
 
 function generate(seed: number, keyDate: string, objects = 12): GeneratedObject[] {
   // Late records (mostly the previous day's last hours) put rows of both key dates into one partition.
-  return [...generateKeyDate({ seed, keyDate, layout: 'simple', prefix: 'logs/', objects, minObjectBytes: 16 * 1024, maxObjectBytes: 64 * 1024, lateFraction: 0.3, rejectFraction: 0.003 })];
+  return [
+    ...generateKeyDate({
+      seed,
+      keyDate,
+      layout: 'simple',
+      prefix: 'logs/',
+      objects,
+      minObjectBytes: 16 * 1024,
+      maxObjectBytes: 64 * 1024,
+      lateFraction: 0.3,
+      rejectFraction: 0.003,
+    }),
+  ];
 }
 
 interface Manifest {
@@ -57,8 +69,36 @@ describe.each([
   const b = generate(22, K2);
   const dest = 'lake';
   const run = (args: string[]): Promise<CliResult> => runCli([...args, ...backend.args], backend.env);
-  const convert = (keyDate: string) => run(['convert', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri(dest), '--date', keyDate, '--file-rows', '50', '--json', '--quiet']);
-  const compact = () => run(['compact', '--dest', backend.destUri(dest), '--from', FROM, '--to', K2, '--target-file-mb', String(TARGET_MB), '--row-group-rows', '50', '--json', '--quiet']);
+  const convert = (keyDate: string) =>
+    run([
+      'convert',
+      '--source',
+      backend.rawUri + 'logs/',
+      '--dest',
+      backend.destUri(dest),
+      '--date',
+      keyDate,
+      '--file-rows',
+      '50',
+      '--json',
+      '--quiet',
+    ]);
+  const compact = () =>
+    run([
+      'compact',
+      '--dest',
+      backend.destUri(dest),
+      '--from',
+      FROM,
+      '--to',
+      K2,
+      '--target-file-mb',
+      String(TARGET_MB),
+      '--row-group-rows',
+      '50',
+      '--json',
+      '--quiet',
+    ]);
   const ok = (result: CliResult) => {
     expect(result.code, `${result.signal ?? ''} ${result.stderr}`).toBe(0);
     return JSON.parse(result.stdout);
@@ -69,10 +109,21 @@ describe.each([
     const sizes = new Map<string, number>();
     for (const key of snap.files.keys()) if (key.endsWith('.parquet')) sizes.set(key, (await stat(join(snap.dir, key))).size);
     const rows = (await readTable(snap.dir)).map(rowKey).sort();
-    const [hash] = await query(`SELECT count(*) AS n, sum(hash(COLUMNS(*))) AS h FROM read_parquet('${snap.dir}/**/*.parquet', hive_partitioning = true)`);
+    const [hash] = await query(
+      `SELECT count(*) AS n, sum(hash(COLUMNS(*))) AS h FROM read_parquet('${snap.dir}/**/*.parquet', hive_partitioning = true)`,
+    );
     const rejects = [...snap.files].filter(([k]) => k.endsWith('.jsonl')).sort();
-    const leftovers = [...snap.files.keys()].filter((k) => k.includes('/staging/') || /publish-[^/]+\.json$/.test(k) || /lock[^/]*\.json$/.test(k) || k.endsWith('.staged'));
-    return { snap, rows, hash: JSON.stringify(hash, (_k, v) => (typeof v === 'bigint' ? String(v) : v)), rejects, leftovers, partitions: partitions(snap, sizes) };
+    const leftovers = [...snap.files.keys()].filter(
+      (k) => k.includes('/staging/') || /publish-[^/]+\.json$/.test(k) || /lock[^/]*\.json$/.test(k) || k.endsWith('.staged'),
+    );
+    return {
+      snap,
+      rows,
+      hash: JSON.stringify(hash, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+      rejects,
+      leftovers,
+      partitions: partitions(snap, sizes),
+    };
   };
 
   beforeAll(async () => {
@@ -91,7 +142,9 @@ describe.each([
     const before = await lake();
     expect(before.rows).toEqual(truth([...a, ...b]));
     // Late rows: some partition holds files of both key dates.
-    expect([...before.partitions.values()].some((files) => new Set(files.map((f) => /part-(\d{4}-\d{2}-\d{2})/.exec(f.key)![1])).size > 1)).toBe(true);
+    expect(
+      [...before.partitions.values()].some((files) => new Set(files.map((f) => /part-(\d{4}-\d{2}-\d{2})/.exec(f.key)![1])).size > 1),
+    ).toBe(true);
     expect([...before.partitions.values()].some((files) => files.length > 1)).toBe(true);
 
     const summary = ok(await compact());
@@ -116,7 +169,9 @@ describe.each([
     expect(summary.results.some((r: { status: string; filesAfter: number }) => r.status === 'compacted' && r.filesAfter > 1)).toBe(true);
     expect([...compacted.snap.files.keys()].some((k) => /\/part-\d{4}-\d{2}-\d{2}-g[0-9a-f]{8}-\d{5}\.parquet$/.test(k))).toBe(true);
     // Inside a compacted file each raw object's rows (a run of the manifests) are sorted by time.
-    const times = await query(`SELECT filename, file_row_number AS r, epoch_ms(requestdatetime) AS t FROM read_parquet('${compacted.snap.dir}/**/*.parquet', filename = true, file_row_number = true)`);
+    const times = await query(
+      `SELECT filename, file_row_number AS r, epoch_ms(requestdatetime) AS t FROM read_parquet('${compacted.snap.dir}/**/*.parquet', filename = true, file_row_number = true)`,
+    );
     const byFile = new Map<string, number[]>();
     for (const row of times) {
       const key = String(row.filename).slice(compacted.snap.dir.length + 1);
@@ -126,7 +181,9 @@ describe.each([
     }
     let runsChecked = 0;
     for (const keyDate of [K1, K2]) {
-      const manifest = JSON.parse(await readFile(join(compacted.snap.dir, '_s3logs', 'keydates', keyDate, 'manifest.json'), 'utf8')) as Manifest;
+      const manifest = JSON.parse(
+        await readFile(join(compacted.snap.dir, '_s3logs', 'keydates', keyDate, 'manifest.json'), 'utf8'),
+      ) as Manifest;
       for (const f of manifest.files.filter((x) => /-[gk][0-9a-f]{8}-\d{5}\.parquet$/.test(x.key))) {
         const t = byFile.get(f.key)!;
         let at = f.shared?.offset ?? 0;

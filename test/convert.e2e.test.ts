@@ -39,7 +39,8 @@ function truth(keyDate: string) {
   for (const object of generateKeyDate(options(keyDate))) {
     objects++;
     lines += object.lines;
-    for (const row of object.rows) rows.push({ ...row, bucket: object.bucket, dt: new Date(row.requestdatetime as number).toISOString().slice(0, 10) });
+    for (const row of object.rows)
+      rows.push({ ...row, bucket: object.bucket, dt: new Date(row.requestdatetime as number).toISOString().slice(0, 10) });
     for (const r of object.rejects) rejects.push({ key: object.key, line: r.line });
   }
   return { rows, rejects, lines, objects };
@@ -72,7 +73,13 @@ describe.each([
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expect(result.stderr).not.toMatch(/warning|error/i);
     const summary = JSON.parse(result.stdout);
-    expect(summary).toMatchObject({ ok: true, objects: day1.objects, lines: day1.lines, rows: day1.rows.length, rejects: day1.rejects.length });
+    expect(summary).toMatchObject({
+      ok: true,
+      objects: day1.objects,
+      lines: day1.lines,
+      rows: day1.rows.length,
+      rejects: day1.rejects.length,
+    });
     expect(summary.lines).toBe(summary.rows + summary.rejects);
     for (const field of ['bytesIn', 'filesWritten', 'bytesOut', 'partitions', 'seconds']) expect(summary[field]).toBeGreaterThan(0);
 
@@ -101,7 +108,10 @@ describe.each([
     expect(rejectFiles.length).toBeGreaterThan(0);
     expect(rejectFiles.every((k) => k.endsWith('.jsonl'))).toBe(true);
     const text = (await Promise.all(rejectFiles.map((f) => readFile(join(snap.dir, f), 'utf8')))).join('');
-    const records = text.trim().split('\n').map((l) => JSON.parse(l));
+    const records = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(records.length).toBe(day1.rejects.length);
     const got = records.map((r) => `${r.source_key}:${r.line}`).sort();
     expect(got).toEqual(day1.rejects.map((r) => `${backend.rawUri}${r.key}:${r.line}`).sort());
@@ -149,7 +159,9 @@ describe.each([
     expect(JSON.parse(kept.stdout).keyDates[0].gone).toEqual({ objects: holders.length, rows: goneRows, removed: false });
     expect((await table()).map(rowKey).sort()).toEqual(before);
     const told = await convert(KEY_DATE, lake(), []);
-    expect(told.stderr).toContain(`${holders.length} object${holders.length === 1 ? ' of this key date is' : 's of this key date are'} gone from the source; ${holders.length === 1 ? 'its' : 'their'} ${goneRows.toLocaleString('en-US')} rows were kept (--delete-vanished removes them)`);
+    expect(told.stderr).toContain(
+      `${holders.length} object${holders.length === 1 ? ' of this key date is' : 's of this key date are'} gone from the source; ${holders.length === 1 ? 'its' : 'their'} ${goneRows.toLocaleString('en-US')} rows were kept (--delete-vanished removes them)`,
+    );
 
     const removed = await convert(KEY_DATE, lake(), ['--json', '--delete-vanished']);
     expect(removed.code, `signal ${removed.signal}: ${removed.stderr}`).toBe(0);
@@ -184,7 +196,10 @@ describe('a local lake', () => {
   it('off a terminal, convert logs progress lines a log keeps: listed, every few seconds, published', async () => {
     await withLocalBackend(async (backend) => {
       await backend.putRaw([...generateKeyDate({ ...options(KEY_DATE), objects: 6 })]);
-      const result = await runCli(['convert', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri('progress'), '--date', KEY_DATE], { S3LOGS_PROGRESS_SECONDS: '0.001' });
+      const result = await runCli(
+        ['convert', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri('progress'), '--date', KEY_DATE],
+        { S3LOGS_PROGRESS_SECONDS: '0.001' },
+      );
       expect(result.code, result.stderr).toBe(0);
       const progress = result.stderr.split('\n').filter((l) => l.startsWith('progress: '));
       expect(progress[0]).toMatch(new RegExp(`^progress: ${KEY_DATE}: 6 objects, [\\d.]+ MiB listed$`));
@@ -192,7 +207,21 @@ describe('a local lake', () => {
       expect(progress[progress.length - 1]).toBe(`progress: ${KEY_DATE}: published`);
       expect(result.stderr).not.toContain('\x1b[');
       // A job with the lease tuned through the environment: not mistaken for an unknown setting.
-      const job = await runCli(['backfill', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri('progress'), '--from', KEY_DATE, '--to', KEY_DATE, '--quiet'], { S3LOGS_LOCK_LEASE_SECONDS: '30' });
+      const job = await runCli(
+        [
+          'backfill',
+          '--source',
+          backend.rawUri + 'logs/',
+          '--dest',
+          backend.destUri('progress'),
+          '--from',
+          KEY_DATE,
+          '--to',
+          KEY_DATE,
+          '--quiet',
+        ],
+        { S3LOGS_LOCK_LEASE_SECONDS: '30' },
+      );
       expect(job.code, job.stderr).toBe(0);
     });
   });
@@ -202,7 +231,8 @@ describe('a local lake', () => {
       const objects = [...generateKeyDate({ ...options(KEY_DATE), objects: 4 })];
       await backend.putRaw(objects);
       const dest = backend.destUri('dry');
-      const run = (...extra: string[]) => runCli(['convert', '--source', backend.rawUri + 'logs/', '--dest', dest, '--date', KEY_DATE, '--to', NEXT_DATE, ...extra]);
+      const run = (...extra: string[]) =>
+        runCli(['convert', '--source', backend.rawUri + 'logs/', '--dest', dest, '--date', KEY_DATE, '--to', NEXT_DATE, ...extra]);
       const before = await run('--dry-run', '--json');
       expect(before.code, before.stderr).toBe(0);
       const [day, next] = JSON.parse(before.stdout).keyDates;
@@ -224,16 +254,24 @@ describe('a local lake', () => {
     await withLocalBackend(async (backend) => {
       const objects = [...generateKeyDate({ ...options(KEY_DATE), objects: 3 })];
       // zstd: a committed fixture (nothing in node_modules encodes zstd) of the vendored AWS docs lines.
-      const plainLines = await readFile(join(import.meta.dirname, 'fixtures', 'corpus', 'aws-docs', 'devguide-2019-06-07-awsexamplebucket-24fields.log'));
-      const zst = await readFile(join(import.meta.dirname, 'fixtures', 'compressed', 'corpus', 'aws-docs', 'devguide-2019-06-07-awsexamplebucket-24fields.log.zst'));
+      const plainLines = await readFile(
+        join(import.meta.dirname, 'fixtures', 'corpus', 'aws-docs', 'devguide-2019-06-07-awsexamplebucket-24fields.log'),
+      );
+      const zst = await readFile(
+        join(import.meta.dirname, 'fixtures', 'compressed', 'corpus', 'aws-docs', 'devguide-2019-06-07-awsexamplebucket-24fields.log.zst'),
+      );
       const zstKey = objects[0]!.key.replace(/-[0-9A-F]+$/, '-00000000000000AA');
-      await backend.putRaw([...objects.map((o) => ({ key: `plain/${o.key}`, body: o.body })), { key: `plain/${zstKey}`, body: plainLines }]);
+      await backend.putRaw([
+        ...objects.map((o) => ({ key: `plain/${o.key}`, body: o.body })),
+        { key: `plain/${zstKey}`, body: plainLines },
+      ]);
       await backend.putRaw([
         { key: `packed/${objects[0]!.key}`, body: gzipSync(objects[0]!.body) },
         ...objects.slice(1).map((o) => ({ key: `packed/${o.key}`, body: o.body })),
         { key: `packed/${zstKey}`, body: zst },
       ]);
-      const convert = (from: string) => runCli(['convert', '--source', `${backend.rawUri}${from}/logs/`, '--dest', backend.destUri(from), '--date', KEY_DATE, '--json']);
+      const convert = (from: string) =>
+        runCli(['convert', '--source', `${backend.rawUri}${from}/logs/`, '--dest', backend.destUri(from), '--date', KEY_DATE, '--json']);
       const [plain, packed] = [await convert('plain'), await convert('packed')];
       for (const r of [plain, packed]) expect(r.code, r.stderr).toBe(0);
       const [a, b] = [JSON.parse(plain.stdout), JSON.parse(packed.stdout)];
@@ -249,7 +287,11 @@ describe('a local lake', () => {
       await backend.putRaw([{ key: `cut/${objects[0]!.key}`, body: gzipSync(objects[0]!.body).subarray(0, 200) }]);
       const cut = await convert('cut');
       expect(cut.code).toBe(1);
-      expect(JSON.parse(cut.stdout).keyDates[0].error).toMatchObject({ stage: 'parse', code: 'data', message: expect.stringMatching(/gzip.*nothing of .* was published/) });
+      expect(JSON.parse(cut.stdout).keyDates[0].error).toMatchObject({
+        stage: 'parse',
+        code: 'data',
+        message: expect.stringMatching(/gzip.*nothing of .* was published/),
+      });
     });
   });
 
@@ -257,7 +299,8 @@ describe('a local lake', () => {
     await withLocalBackend(async (backend) => {
       const small = (keyDate: string) => [...generateKeyDate({ ...options(keyDate), objects: 4 })];
       await backend.putRaw([...small(KEY_DATE), ...small(NEXT_DATE)]);
-      const convertInto = (dest: string, keyDate: string) => runCli(['convert', '--source', backend.rawUri + 'logs/', '--dest', dest, '--date', keyDate, '--quiet']);
+      const convertInto = (dest: string, keyDate: string) =>
+        runCli(['convert', '--source', backend.rawUri + 'logs/', '--dest', dest, '--date', keyDate, '--quiet']);
       expect((await convertInto(backend.destUri('before'), KEY_DATE)).code).toBe(0);
       await rename(backend.destUri('before'), backend.destUri('after'));
       const next = await convertInto(backend.destUri('after'), NEXT_DATE);
@@ -278,12 +321,18 @@ describe('the reject guard', () => {
     await withLocalBackend(async (backend) => {
       const good = [...generateKeyDate({ ...options(KEY_DATE), objects: 3 })];
       // A binary or foreign file among the logs, named like a log object.
-      const garbage = { key: good[0]!.key.replace(/-[0-9A-F]+$/, '-0000000000000000'), body: Buffer.from(Array.from({ length: 400 }, (_, i) => `line ${i} of something else entirely\n`).join('')) };
+      const garbage = {
+        key: good[0]!.key.replace(/-[0-9A-F]+$/, '-0000000000000000'),
+        body: Buffer.from(Array.from({ length: 400 }, (_, i) => `line ${i} of something else entirely\n`).join('')),
+      };
       await backend.putRaw([...good, garbage]);
-      const run = (...extra: string[]) => runCli(['convert', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri('guarded'), '--date', KEY_DATE, ...extra]);
+      const run = (...extra: string[]) =>
+        runCli(['convert', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri('guarded'), '--date', KEY_DATE, ...extra]);
       const failed = await run();
       expect(failed.code).toBe(1);
-      expect(failed.stderr).toMatch(/FAILED at parse: [\d,]+ of [\d,]+ lines \([\d.]+%\) are not access log records, above --max-reject-ratio 0\.01 \(1\.00%\); worst: \S+-0000000000000000 \(400 of 400 lines: too_few_fields ×400\).*raise --max-reject-ratio.*\(nothing published for this key date\)/);
+      expect(failed.stderr).toMatch(
+        /FAILED at parse: [\d,]+ of [\d,]+ lines \([\d.]+%\) are not access log records, above --max-reject-ratio 0\.01 \(1\.00%\); worst: \S+-0000000000000000 \(400 of 400 lines: too_few_fields ×400\).*raise --max-reject-ratio.*\(nothing published for this key date\)/,
+      );
       expect((await backend.snapshot('guarded')).files.size).toBe(0);
       const allowed = await run('--max-reject-ratio', '1', '--json');
       expect(allowed.code, allowed.stderr).toBe(0);
@@ -307,13 +356,25 @@ describe('convert usage errors', () => {
     [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--bogus'], 'unknown flag --bogus'],
     [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--to', '2024-02-01'], '--to 2024-02-01 is before --date'],
     [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--concurrency', '0'], '--concurrency must be a whole number'],
-    [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--catalog', 'hive'], '--catalog must be one of local, glue, none'],
+    [
+      ['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--catalog', 'hive'],
+      '--catalog must be one of local, glue, none',
+    ],
     [['convert', '--source', '/nonexistent/dir/x', '--dest', 'b', '--date', '2024-02-03'], '--source /nonexistent/dir/x does not exist'],
     [['convert', '--source', 'lake', '--dest', 'lake/out', '--date', '2024-02-03'], 'overlaps --source'],
-    [['convert', '--source', 's3://logs-bucket/logs/', '--dest', 's3://logs-bucket/logs/parquet/', '--date', '2024-02-03'], 'overlaps --source'],
+    [
+      ['convert', '--source', 's3://logs-bucket/logs/', '--dest', 's3://logs-bucket/logs/parquet/', '--date', '2024-02-03'],
+      'overlaps --source',
+    ],
     [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--sse-kms-key-id', 'k'], '--sse-kms-key-id needs --sse aws:kms'],
-    [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--expected-bucket-owner', '12'], '--expected-bucket-owner must be a 12-digit AWS account ID'],
-    [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--endpoint-url', 'localhost'], '--endpoint-url must be an http(s) URL'],
+    [
+      ['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--expected-bucket-owner', '12'],
+      '--expected-bucket-owner must be a 12-digit AWS account ID',
+    ],
+    [
+      ['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--endpoint-url', 'localhost'],
+      '--endpoint-url must be an http(s) URL',
+    ],
     [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--region', 'Mars'], 'is not an AWS region name'],
     [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--tag-converted'], '--tag-converted tags raw objects in S3'],
     [['convert', '--source', 'a', '--dest', 'b', '--date', '2024-02-03', '--shard', '4/3'], '--shard must be i/N'],

@@ -14,7 +14,15 @@ import { GLUE_WRITE_OPERATIONS, startGlueStandIn, type GlueStandIn } from './hel
 
 const DAYS = ['2024-06-10', '2024-06-11'];
 const ENV = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
-const options = (keyDate: string, seed: number): GenerateOptions => ({ seed, keyDate, layout: 'simple', prefix: 'logs/', objects: 12, maxObjectBytes: 128 * 1024, lateFraction: 0.05 });
+const options = (keyDate: string, seed: number): GenerateOptions => ({
+  seed,
+  keyDate,
+  layout: 'simple',
+  prefix: 'logs/',
+  objects: 12,
+  maxObjectBytes: 128 * 1024,
+  lateFraction: 0.05,
+});
 
 async function partitionDirs(lake: string): Promise<string[]> {
   const out: string[] = [];
@@ -46,7 +54,31 @@ describe('convert --catalog glue', () => {
   });
 
   const convert = (extra: string[] = []) =>
-    runCli(['convert', '--source', join(work, 'raw', 'logs/'), '--dest', lake, '--date', DAYS[0]!, '--to', DAYS[1]!, '--catalog', 'glue', '--database', 'logs_db', '--table', 'access', '--endpoint-url', glue.endpoint, '--json', '--quiet', ...extra], ENV);
+    runCli(
+      [
+        'convert',
+        '--source',
+        join(work, 'raw', 'logs/'),
+        '--dest',
+        lake,
+        '--date',
+        DAYS[0]!,
+        '--to',
+        DAYS[1]!,
+        '--catalog',
+        'glue',
+        '--database',
+        'logs_db',
+        '--table',
+        'access',
+        '--endpoint-url',
+        glue.endpoint,
+        '--json',
+        '--quiet',
+        ...extra,
+      ],
+      ENV,
+    );
 
   it('registers exactly the partitions that have files, with their locations, after two key dates with late records', async () => {
     const result = await convert();
@@ -55,7 +87,9 @@ describe('convert --catalog glue', () => {
     expect([...registered.keys()].sort()).toEqual(await partitionDirs(lake));
     for (const [values, partition] of registered) {
       const [bucket, dt] = values.split('\u0001');
-      expect((partition as { StorageDescriptor: { Location: string } }).StorageDescriptor.Location).toBe(`${lake}/bucket=${bucket}/dt=${dt}/`);
+      expect((partition as { StorageDescriptor: { Location: string } }).StorageDescriptor.Location).toBe(
+        `${lake}/bucket=${bucket}/dt=${dt}/`,
+      );
     }
     const table = glue.state.tables.get('logs_db.access')!.input as { TableType: string; PartitionKeys: Array<{ Name: string }> };
     expect(table.TableType).toBe('EXTERNAL_TABLE');
@@ -82,9 +116,29 @@ describe('convert --catalog glue', () => {
     try {
       denied.deny('GetDatabase');
       const dest = join(work, 'denied-lake');
-      const result = await runCli(['convert', '--source', join(work, 'raw', 'logs/'), '--dest', dest, '--date', DAYS[0]!, '--to', DAYS[1]!, '--catalog', 'glue', '--endpoint-url', denied.endpoint], ENV);
+      const result = await runCli(
+        [
+          'convert',
+          '--source',
+          join(work, 'raw', 'logs/'),
+          '--dest',
+          dest,
+          '--date',
+          DAYS[0]!,
+          '--to',
+          DAYS[1]!,
+          '--catalog',
+          'glue',
+          '--endpoint-url',
+          denied.endpoint,
+        ],
+        ENV,
+      );
       expect(result.code, result.stderr).toBe(2);
-      const lines = result.stderr.trim().split('\n').filter((l) => !l.includes('NodeVersionSupportWarning') && l.startsWith('s3logs'));
+      const lines = result.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !l.includes('NodeVersionSupportWarning') && l.startsWith('s3logs'));
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^s3logs convert: --catalog glue: .*GetDatabase/);
       const written = (await readdir(dest, { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile());
@@ -99,9 +153,13 @@ describe('convert --catalog glue', () => {
     const dtOf = (r: ExpectedRow) => new Date(r.requestdatetime as number).toISOString().slice(0, 10);
 
     it('403s by requester for a day', async () => {
-      const got = await query(`SELECT coalesce(requester, '-') AS who, count(*) AS n FROM ${from()} WHERE dt = DATE '${DAYS[0]}' AND httpstatus = 403 GROUP BY 1`);
+      const got = await query(
+        `SELECT coalesce(requester, '-') AS who, count(*) AS n FROM ${from()} WHERE dt = DATE '${DAYS[0]}' AND httpstatus = 403 GROUP BY 1`,
+      );
       const want = new Map<string, number>();
-      for (const r of rows) if (dtOf(r) === DAYS[0] && r.httpstatus === 403) want.set((r.requester as string | null) ?? '-', (want.get((r.requester as string | null) ?? '-') ?? 0) + 1);
+      for (const r of rows)
+        if (dtOf(r) === DAYS[0] && r.httpstatus === 403)
+          want.set((r.requester as string | null) ?? '-', (want.get((r.requester as string | null) ?? '-') ?? 0) + 1);
       expect(want.size).toBeGreaterThan(0);
       expect(new Map(got.map((g) => [g.who as string, Number(g.n)]))).toEqual(want);
     });
@@ -115,11 +173,16 @@ describe('convert --catalog glue', () => {
 
       const bytes = await query(`SELECT operation, sum(bytessent) AS b FROM ${from()} GROUP BY 1`);
       const wantBytes = new Map<string, number>();
-      for (const r of rows) wantBytes.set(r.operation as string, (wantBytes.get(r.operation as string) ?? 0) + ((r.bytessent as number | null) ?? 0));
+      for (const r of rows)
+        wantBytes.set(r.operation as string, (wantBytes.get(r.operation as string) ?? 0) + ((r.bytessent as number | null) ?? 0));
       expect(new Map(bytes.map((b) => [b.operation as string, Number(b.b ?? 0)]))).toEqual(wantBytes);
 
       const slow = await query(`SELECT totaltime FROM ${from()} WHERE totaltime IS NOT NULL ORDER BY totaltime DESC LIMIT 3`);
-      const wantSlow = rows.map((r) => r.totaltime).filter((t): t is number => t !== null).sort((a, b) => b - a).slice(0, 3);
+      const wantSlow = rows
+        .map((r) => r.totaltime)
+        .filter((t): t is number => t !== null)
+        .sort((a, b) => b - a)
+        .slice(0, 3);
       expect(slow.map((s) => s.totaltime)).toEqual(wantSlow);
     });
   });

@@ -19,7 +19,11 @@ import { S3RVER_CREDENTIALS, startS3Server, type S3Server } from './helpers/s3Se
 
 const DATE_BASED_DAY = '2024-05-01';
 const SIMPLE_DAY = '2024-05-02';
-const ENV = { AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' };
+const ENV = {
+  AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+  AWS_REGION: 'us-east-1',
+};
 
 const generated = (layout: 'date-based' | 'simple', keyDate: string): GenerateOptions => ({
   seed: layout === 'simple' ? 21 : 22,
@@ -46,9 +50,13 @@ describe('convert over S3', () => {
     const hashes = new Map<string, string>();
     let token: string | undefined;
     do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: 'lake', Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: 'lake', Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
+      );
       for (const o of page.Contents ?? []) {
-        const body = Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: 'lake', Key: o.Key! }))).Body!.transformToByteArray());
+        const body = Buffer.from(
+          await (await client.send(new GetObjectCommand({ Bucket: 'lake', Key: o.Key! }))).Body!.transformToByteArray(),
+        );
         const path = join(dir, ...o.Key!.slice(prefix.length).split('/'));
         await mkdir(dirname(path), { recursive: true });
         await writeFile(path, body);
@@ -64,7 +72,10 @@ describe('convert over S3', () => {
     server = await startS3Server({ buckets: ['raw-logs', 'lake'] });
     client = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
     const limit = pLimit(16);
-    for (const [layout, day] of [['date-based', DATE_BASED_DAY], ['simple', SIMPLE_DAY]] as const) {
+    for (const [layout, day] of [
+      ['date-based', DATE_BASED_DAY],
+      ['simple', SIMPLE_DAY],
+    ] as const) {
       const rows: object[] = [];
       const uploads: Array<Promise<unknown>> = [];
       for (const o of generateKeyDate(generated(layout, day))) {
@@ -75,7 +86,18 @@ describe('convert over S3', () => {
       truth.set(day, rows);
     }
     // A 0-byte object and a multi-MiB one on the date-based key date.
-    const big = [...generateKeyDate({ seed: 5, keyDate: DATE_BASED_DAY, layout: 'date-based', prefix: 'partitioned/', targetBytes: 3 * 1024 * 1024, minObjectBytes: 3 * 1024 * 1024, maxObjectBytes: 4 * 1024 * 1024, objects: 1 })][0]!;
+    const big = [
+      ...generateKeyDate({
+        seed: 5,
+        keyDate: DATE_BASED_DAY,
+        layout: 'date-based',
+        prefix: 'partitioned/',
+        targetBytes: 3 * 1024 * 1024,
+        minObjectBytes: 3 * 1024 * 1024,
+        maxObjectBytes: 4 * 1024 * 1024,
+        objects: 1,
+      }),
+    ][0]!;
     const emptyKey = big.key.replace(/-[0-9A-F]+$/, '-0000000000000000');
     await put('raw-logs', emptyKey, Buffer.alloc(0));
     await put('raw-logs', big.key.replace(/-([0-9A-F]+)$/, '-FFFFFFFFFFFFFFFF'), big.body);
@@ -100,7 +122,12 @@ describe('convert over S3', () => {
     expect(summary.rows).toBe(truth.get(DATE_BASED_DAY)!.length);
     expect(summary.lines).toBe(summary.rows + summary.rejects);
     const { dir } = await downloadLake('logs/');
-    expect((await readTable(dir)).map(rowKey).sort()).toEqual(truth.get(DATE_BASED_DAY)!.map((r) => rowKey(r)).sort());
+    expect((await readTable(dir)).map(rowKey).sort()).toEqual(
+      truth
+        .get(DATE_BASED_DAY)!
+        .map((r) => rowKey(r))
+        .sort(),
+    );
   }, 180_000);
 
   it('converts the simple layout (>1000 objects on one key date)', async () => {
@@ -109,7 +136,12 @@ describe('convert over S3', () => {
     const summary = JSON.parse(result.stdout);
     expect(summary.objects).toBe(1050);
     const { dir } = await downloadLake('simple-out/');
-    expect((await readTable(dir)).map(rowKey).sort()).toEqual(truth.get(SIMPLE_DAY)!.map((r) => rowKey(r)).sort());
+    expect((await readTable(dir)).map(rowKey).sort()).toEqual(
+      truth
+        .get(SIMPLE_DAY)!
+        .map((r) => rowKey(r))
+        .sort(),
+    );
   }, 180_000);
 
   it('finishes with exactly the rows of a clean run through 503 SlowDown, 500s, resets and cut bodies, and reports retries', async () => {
@@ -121,7 +153,12 @@ describe('convert over S3', () => {
       expect(summary.retries).toBeGreaterThan(0);
       expect(Object.values(proxy.injected).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
       const { dir } = await downloadLake('faulty/');
-      expect((await readTable(dir)).map(rowKey).sort()).toEqual(truth.get(SIMPLE_DAY)!.map((r) => rowKey(r)).sort());
+      expect((await readTable(dir)).map(rowKey).sort()).toEqual(
+        truth
+          .get(SIMPLE_DAY)!
+          .map((r) => rowKey(r))
+          .sort(),
+      );
     } finally {
       await proxy.close();
     }
@@ -139,14 +176,35 @@ describe('convert over S3', () => {
 
   it('uploads an output larger than one multipart part in parts and reads it back intact', async () => {
     const day = '2024-05-04';
-    const objects = [...generateKeyDate({ seed: 8, keyDate: day, layout: 'simple', prefix: 'big/', buckets: ['one-bucket'], lateFraction: 0, targetBytes: 40 * 1024 * 1024 })];
+    const objects = [
+      ...generateKeyDate({
+        seed: 8,
+        keyDate: day,
+        layout: 'simple',
+        prefix: 'big/',
+        buckets: ['one-bucket'],
+        lateFraction: 0,
+        targetBytes: 40 * 1024 * 1024,
+      }),
+    ];
     const limit = pLimit(8);
     await Promise.all(objects.map((o) => limit(() => put('raw-logs', o.key, o.body))));
     // Through a fault-free proxy that records requests, to see the multipart upload on the wire.
     const proxy = await startFaultProxy(server.endpoint, { seed: 1 });
     let result;
     try {
-      result = await convert('s3://raw-logs/big/', 's3://lake/big-out/', day, proxy.endpoint, ['--multipart-threshold-mb', '5', '--multipart-chunksize-mb', '5', '--memory-mb', '1024', '--file-mb', '1024', '--workers', '1']);
+      result = await convert('s3://raw-logs/big/', 's3://lake/big-out/', day, proxy.endpoint, [
+        '--multipart-threshold-mb',
+        '5',
+        '--multipart-chunksize-mb',
+        '5',
+        '--memory-mb',
+        '1024',
+        '--file-mb',
+        '1024',
+        '--workers',
+        '1',
+      ]);
     } finally {
       await proxy.close();
     }
@@ -159,6 +217,11 @@ describe('convert over S3', () => {
     expect(files).toHaveLength(1);
     expect(files[0]!.Size!).toBeGreaterThan(5 * 1024 * 1024);
     const { dir } = await downloadLake('big-out/');
-    expect((await readTable(dir)).map(rowKey).sort()).toEqual(objects.flatMap((o) => o.rows).map((r) => rowKey(r)).sort());
+    expect((await readTable(dir)).map(rowKey).sort()).toEqual(
+      objects
+        .flatMap((o) => o.rows)
+        .map((r) => rowKey(r))
+        .sort(),
+    );
   }, 240_000);
 });

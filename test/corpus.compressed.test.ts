@@ -21,7 +21,6 @@ import { decompressObject, type ObjectCompression } from '../src/stages/decompre
 import { corpusDir, fixtureCorpus, isLogFile, listFiles, repoRoot, useShared } from './helpers/corpus.js';
 import { parseRows } from './helpers/parseRows.js';
 
-
 const COMPRESSORS: Record<string, { compression: ObjectCompression; compress: (bytes: Buffer) => Buffer }> = {
   gzip: { compression: 'gzip', compress: (bytes) => zlib.gzipSync(bytes) },
   'gzip, two members': { compression: 'gzip', compress: (bytes) => Buffer.concat(halves(bytes).map((h) => zlib.gzipSync(h))) },
@@ -62,7 +61,7 @@ const ZSTD_COPIES: Record<string, string> = { zstd: '.zst', 'zstd, two frames': 
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 const STALE = 'after a change under test/fixtures/corpus, run scripts/makeCompressedFixtures.sh';
 
-describe('compressed corpus, zstd (the CLI\'s copies of test/fixtures/corpus in test/fixtures/compressed/corpus)', () => {
+describe("compressed corpus, zstd (the CLI's copies of test/fixtures/corpus in test/fixtures/compressed/corpus)", () => {
   it('has both copies of every vendored log file, and no copy of a file that is gone', () => {
     expect(vendoredLogFiles.length).toBeGreaterThan(10);
     const wanted = vendoredLogFiles.flatMap((rel) => Object.values(ZSTD_COPIES).map((suffix) => `${rel}${suffix}`)).sort();

@@ -31,10 +31,18 @@ const range = (from: number, to: number): number[] => Array.from({ length: to - 
 const each = (lines: number[], reason: RejectReason | RejectReason[]): Rejects => Object.fromEntries(lines.map((n) => [n, reason]));
 
 const ROTEMFOGEL = [
-  'emr2021-11-08-13-10-55-E99D7343D993A492', 'emr2021-11-08-13-11-04-06F2E5E44C34EA69', 'emr2021-11-08-13-11-05-46DA7A05C14C8475',
-  'emr2021-11-08-13-11-08-BAC5E2C2DAA267D2', 'emr2021-11-08-13-11-10-AEC10C88A38804BD', 'emr2021-11-08-13-11-13-284EF81FC8E582C2',
-  'emr2021-11-08-13-11-19-92D7CD238B0F7270', 'emr2021-11-08-13-11-19-AC275A1834E3755A', 'emr2021-11-08-13-11-19-BA56C53B504E7C3F',
-  'emr2021-11-08-13-11-29-53CBE5769F0AAEA1', 'emr2021-11-08-13-11-29-A916DD40348B62A9', 'emr2021-11-08-13-11-29-EF8B6D12325F2C6C',
+  'emr2021-11-08-13-10-55-E99D7343D993A492',
+  'emr2021-11-08-13-11-04-06F2E5E44C34EA69',
+  'emr2021-11-08-13-11-05-46DA7A05C14C8475',
+  'emr2021-11-08-13-11-08-BAC5E2C2DAA267D2',
+  'emr2021-11-08-13-11-10-AEC10C88A38804BD',
+  'emr2021-11-08-13-11-13-284EF81FC8E582C2',
+  'emr2021-11-08-13-11-19-92D7CD238B0F7270',
+  'emr2021-11-08-13-11-19-AC275A1834E3755A',
+  'emr2021-11-08-13-11-19-BA56C53B504E7C3F',
+  'emr2021-11-08-13-11-29-53CBE5769F0AAEA1',
+  'emr2021-11-08-13-11-29-A916DD40348B62A9',
+  'emr2021-11-08-13-11-29-EF8B6D12325F2C6C',
   'emr2021-11-08-13-11-34-9BF1676BE952B601',
 ];
 
@@ -137,18 +145,25 @@ const logFiles = listFiles(corpusDir).filter(isLogFile);
 
 describe(`corpus conformance (${useShared ? 'shared corpus' : 'vendored fixtures'})`, () => {
   it('every log file of the corpus has an expectation, and every expected file is there', () => {
-    const expected = Object.keys(EXPECTED).filter((rel) => useShared || EXPECTED[rel]!.vendored).sort();
+    const expected = Object.keys(EXPECTED)
+      .filter((rel) => useShared || EXPECTED[rel]!.vendored)
+      .sort();
     expect(logFiles).toEqual(expected);
   });
 
   // Registered only when the shared corpus is there (nothing to compare with otherwise).
-  if (useShared) it('the vendored fixtures are byte-for-byte copies of the shared corpus files', () => {
-    const vendored = listFiles(fixtureCorpus).filter(isLogFile);
-    expect(vendored).toEqual(Object.keys(EXPECTED).filter((rel) => EXPECTED[rel]!.vendored).sort());
-    for (const rel of vendored) {
-      expect(readFileSync(path.join(fixtureCorpus, rel)).equals(readFileSync(path.join(sharedCorpus, rel))), rel).toBe(true);
-    }
-  });
+  if (useShared)
+    it('the vendored fixtures are byte-for-byte copies of the shared corpus files', () => {
+      const vendored = listFiles(fixtureCorpus).filter(isLogFile);
+      expect(vendored).toEqual(
+        Object.keys(EXPECTED)
+          .filter((rel) => EXPECTED[rel]!.vendored)
+          .sort(),
+      );
+      for (const rel of vendored) {
+        expect(readFileSync(path.join(fixtureCorpus, rel)).equals(readFileSync(path.join(sharedCorpus, rel))), rel).toBe(true);
+      }
+    });
 
   describe.each(logFiles)('%s', (rel) => {
     const expectation = EXPECTED[rel];
@@ -163,7 +178,9 @@ describe(`corpus conformance (${useShared ? 'shared corpus' : 'vendored fixtures
       expect(counts).toMatchObject({ rows: rows.length, rejects: rejects.length });
 
       const unchecked = new Set(expectation!.unchecked ?? []);
-      const expectedLines = Object.keys(expectation!.rejects).map(Number).sort((a, b) => a - b);
+      const expectedLines = Object.keys(expectation!.rejects)
+        .map(Number)
+        .sort((a, b) => a - b);
       const checkedRejects = rejects.filter((r) => !unchecked.has(r.line));
       expect(checkedRejects.map((r) => r.line)).toEqual(expectedLines);
       for (const reject of checkedRejects) {
@@ -212,11 +229,24 @@ describe('glued records built from corpus lines', () => {
       [6, doc[3]!.slice(0, 20)],
       [7, cutAt(doc[3]!, ' 7B4A0FABBEXAMPLE ', -34)],
     ];
-    const lines = [doc[0]!, heads[0]![1] + doc[1]!, doc[1]!, heads[1]![1] + doc[2]!, heads[2]![1] + doc[3]!, heads[3]![1] + doc[4]!, heads[4]![1] + doc[4]!, doc[4]!];
+    const lines = [
+      doc[0]!,
+      heads[0]![1] + doc[1]!,
+      doc[1]!,
+      heads[1]![1] + doc[2]!,
+      heads[2]![1] + doc[3]!,
+      heads[3]![1] + doc[4]!,
+      heads[4]![1] + doc[4]!,
+      doc[4]!,
+    ];
     const { rows, rowLines, rejects, counts } = parseRows(`${lines.join('\n')}\n`);
     expect(counts).toMatchObject({ lines: 8, rows: 3, rejects: 5 });
     expect(rowLines).toEqual([1, 3, 8]);
-    expect(rows.map((r) => [r.requestid, r.field_count])).toEqual([['3E57427F3EXAMPLE', 26], ['891CE47D2EXAMPLE', 26], ['DD6CC733AEXAMPLE', 26]]);
+    expect(rows.map((r) => [r.requestid, r.field_count])).toEqual([
+      ['3E57427F3EXAMPLE', 26],
+      ['891CE47D2EXAMPLE', 26],
+      ['DD6CC733AEXAMPLE', 26],
+    ]);
     // Each reject names where the second record starts: right after the kept head of the first.
     expect(rejects.map((r) => [r.line, r.reason, r.raw, r.detail.replace(/ \(.*\)$/, '')])).toEqual(
       heads.map(([line, head]) => [line, 'embedded_record', lines[line - 1], `a second record starts at byte ${head.length}`]),
@@ -304,133 +334,196 @@ function fileLines(rel: string): string[] {
 }
 
 // Registered only when the shared corpus is there: the expected-output files are not vendored.
-if (useShared) describe('agreement with other parsers (shared corpus)', () => {
-  it('Elastic integrations: aws.s3access fields of the 10 expected events', () => {
-    /*
-     * Elastic → our column. Conventions that differ and how they are mapped:
-     *  - Elastic drops a field whose value is `-`: an absent field is our null.
-     *  - request_uri: Elastic keeps a quoted `"-"` as the string "-" (event 10); ours is null.
-     *  - aclrequired: Elastic keeps the text "Yes" and drops `-`; ours is true / false (null only when the
-     *    record has fewer than 26 fields).
-     *  - key: Elastic keeps the key as logged (`Screen+Shot+…`), so it is compared with `key`, not key_decoded.
-     *  - point_arn is Elastic's name for the access point ARN; turn_around_time for turnaroundtime.
-     *  - @timestamp (ISO, UTC) is compared with requestdatetime.
-     * Elastic's ECS/geo/user_agent enrichments are not in the subset file and are not compared.
-     */
-    const MAP: Record<string, string> = {
-      bucket_owner: 'bucketowner', bucket: 'bucket_name', remote_ip: 'remoteip', requester: 'requester', request_id: 'requestid',
-      operation: 'operation', key: 'key', request_uri: 'request_uri', http_status: 'httpstatus', error_code: 'errorcode',
-      bytes_sent: 'bytessent', object_size: 'objectsize', total_time: 'totaltime', turn_around_time: 'turnaroundtime',
-      referrer: 'referrer', user_agent: 'useragent', version_id: 'versionid', host_id: 'hostid', signature_version: 'sigv',
-      cipher_suite: 'ciphersuite', authentication_type: 'authtype', host_header: 'endpoint', tls_version: 'tlsversion',
-      point_arn: 'accesspointarn',
-    };
-    const logRel = 'elastic-integrations/test-s3-server-access.log';
-    const lines = fileLines(logRel);
-    const { rows } = parseFile(logRel);
-    const events = readFileSync(path.join(corpusDir, `${logRel}-expected.aws_s3access_subset.jsonl`), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { 'event.original': string; '@timestamp': string; aws: { s3access: Record<string, unknown> } });
-    expect(events).toHaveLength(lines.length);
-    events.forEach((event, i) => {
-      expect(event['event.original']).toBe(lines[i]);
-      const row = rows[i]!;
-      const s3 = event.aws.s3access;
-      for (const name of Object.keys(s3)) expect(name in MAP || name === 'aclrequired', `unmapped Elastic field ${name}`).toBe(true);
+if (useShared)
+  describe('agreement with other parsers (shared corpus)', () => {
+    it('Elastic integrations: aws.s3access fields of the 10 expected events', () => {
+      /*
+       * Elastic → our column. Conventions that differ and how they are mapped:
+       *  - Elastic drops a field whose value is `-`: an absent field is our null.
+       *  - request_uri: Elastic keeps a quoted `"-"` as the string "-" (event 10); ours is null.
+       *  - aclrequired: Elastic keeps the text "Yes" and drops `-`; ours is true / false (null only when the
+       *    record has fewer than 26 fields).
+       *  - key: Elastic keeps the key as logged (`Screen+Shot+…`), so it is compared with `key`, not key_decoded.
+       *  - point_arn is Elastic's name for the access point ARN; turn_around_time for turnaroundtime.
+       *  - @timestamp (ISO, UTC) is compared with requestdatetime.
+       * Elastic's ECS/geo/user_agent enrichments are not in the subset file and are not compared.
+       */
+      const MAP: Record<string, string> = {
+        bucket_owner: 'bucketowner',
+        bucket: 'bucket_name',
+        remote_ip: 'remoteip',
+        requester: 'requester',
+        request_id: 'requestid',
+        operation: 'operation',
+        key: 'key',
+        request_uri: 'request_uri',
+        http_status: 'httpstatus',
+        error_code: 'errorcode',
+        bytes_sent: 'bytessent',
+        object_size: 'objectsize',
+        total_time: 'totaltime',
+        turn_around_time: 'turnaroundtime',
+        referrer: 'referrer',
+        user_agent: 'useragent',
+        version_id: 'versionid',
+        host_id: 'hostid',
+        signature_version: 'sigv',
+        cipher_suite: 'ciphersuite',
+        authentication_type: 'authtype',
+        host_header: 'endpoint',
+        tls_version: 'tlsversion',
+        point_arn: 'accesspointarn',
+      };
+      const logRel = 'elastic-integrations/test-s3-server-access.log';
+      const lines = fileLines(logRel);
+      const { rows } = parseFile(logRel);
+      const events = readFileSync(path.join(corpusDir, `${logRel}-expected.aws_s3access_subset.jsonl`), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { 'event.original': string; '@timestamp': string; aws: { s3access: Record<string, unknown> } });
+      expect(events).toHaveLength(lines.length);
+      events.forEach((event, i) => {
+        expect(event['event.original']).toBe(lines[i]);
+        const row = rows[i]!;
+        const s3 = event.aws.s3access;
+        for (const name of Object.keys(s3)) expect(name in MAP || name === 'aclrequired', `unmapped Elastic field ${name}`).toBe(true);
+        const expected: Row = {};
+        const actual: Row = {};
+        for (const [elastic, ours] of Object.entries(MAP)) {
+          let value = s3[elastic] ?? null;
+          if (elastic === 'request_uri' && value === '-') value = null;
+          expected[ours] = value;
+          actual[ours] = row[ours];
+        }
+        expected.aclrequired = s3.aclrequired === 'Yes' ? true : (row.field_count as number) >= 26 ? false : null;
+        actual.aclrequired = row.aclrequired;
+        expected.requestdatetime = Date.parse(event['@timestamp']);
+        actual.requestdatetime = row.requestdatetime;
+        expect(actual, `event ${i + 1}`).toEqual(expected);
+      });
+    });
+
+    it('NCBI: out.good.jsonl of parser/data/aws_testlines.log', () => {
+      /*
+       * NCBI → our column. NCBI writes "" for an absent value (`-`, `"-"`): "" is our null. NCBI's `path` is
+       * the whole request target (path and query), so it is compared with request_path + "?" + request_query.
+       * `time` is the bracketed text, converted here independently. `key` is the key as logged (`*` kept).
+       * accession/filename/extension/vdb_* are NCBI's own derived fields and are not compared.
+       */
+      const MAP: Record<string, string> = {
+        owner: 'bucketowner',
+        bucket: 'bucket_name',
+        ip: 'remoteip',
+        requester: 'requester',
+        request_id: 'requestid',
+        operation: 'operation',
+        key: 'key',
+        method: 'request_method',
+        vers: 'request_protocol',
+        res_code: 'httpstatus',
+        error: 'errorcode',
+        res_len: 'bytessent',
+        obj_size: 'objectsize',
+        total_time: 'totaltime',
+        turnaround_time: 'turnaroundtime',
+        referer: 'referrer',
+        agent: 'useragent',
+        version_id: 'versionid',
+        host_id: 'hostid',
+        sig_ver: 'sigv',
+        cipher_suite: 'ciphersuite',
+        auth_type: 'authtype',
+        host_header: 'endpoint',
+        tls_version: 'tlsversion',
+      };
+      const NUMERIC = new Set(['httpstatus', 'bytessent', 'objectsize', 'totaltime', 'turnaroundtime']);
+      const { rows } = parseFile('ncbi-logging/parser__data__aws_testlines.log');
+      const expectedLines = readFileSync(path.join(corpusDir, 'ncbi-logging/parser__expected__aws_testlines__out.good.jsonl'), 'utf8')
+        .trim()
+        .split('\n');
+      expect(expectedLines).toHaveLength(rows.length);
+      expectedLines.forEach((line, i) => {
+        const ncbi = JSON.parse(line) as Record<string, string>;
+        const row = rows[i]!;
+        const expected: Row = {};
+        const actual: Row = {};
+        for (const [theirs, ours] of Object.entries(MAP)) {
+          const v = ncbi[theirs];
+          expect(v, `NCBI field ${theirs}`).toBeDefined();
+          expected[ours] = v === '' ? null : NUMERIC.has(ours) ? Number(v) : v;
+          actual[ours] = row[ours];
+        }
+        expected.target = ncbi.path === '' ? null : ncbi.path;
+        actual.target =
+          row.request_path === null ? null : row.request_query === null ? row.request_path : `${row.request_path}?${row.request_query}`;
+        expected.requestdatetime = logTimeMs(ncbi.time!);
+        actual.requestdatetime = row.requestdatetime;
+        expect(actual, `line ${i + 1}`).toEqual(expected);
+      });
+    });
+
+    it('OTel: too_many_values_expected.yaml for too_many_values.log', () => {
+      /*
+       * OTel attribute → our column; attributes are read with a regex (no YAML dependency). OTel splits the
+       * protocol into name/version (`http`, `1.1`) and writes TLS as the bare version (`1.2`); both are compared
+       * after rebuilding our text form. `duration` is Total Time. The unknown 28th field has no attribute.
+       */
+      const yaml = readFileSync(path.join(corpusDir, 'otel-collector-contrib/too_many_values_expected.yaml'), 'utf8');
+      const attrs = new Map<string, string | number | boolean>();
+      for (const m of yaml.matchAll(/- key: (\S+)\n\s+value:\n\s+(stringValue|intValue|boolValue): (.+)/g)) {
+        const raw = m[3]!.trim().replace(/^"(.*)"$/, '$1');
+        attrs.set(m[1]!, m[2] === 'intValue' ? Number(raw) : m[2] === 'boolValue' ? raw === 'true' : raw);
+      }
+      const nanos = /timeUnixNano: "(\d+)"/.exec(yaml)![1]!;
+      const { rows } = parseFile('otel-collector-contrib/too_many_values.log');
+      expect(rows).toHaveLength(1);
+      const row = rows[0]!;
+      const MAP: Record<string, string> = {
+        'aws.s3.bucket': 'bucket_name',
+        'aws.s3.owner': 'bucketowner',
+        'source.address': 'remoteip',
+        'user.id': 'requester',
+        'aws.request_id': 'requestid',
+        'rpc.method': 'operation',
+        'http.request.method': 'request_method',
+        'url.path': 'request_path',
+        'url.query': 'request_query',
+        'http.response.status_code': 'httpstatus',
+        'http.response.body.size': 'bytessent',
+        duration: 'totaltime',
+        'user_agent.original': 'useragent',
+        'aws.extended_request_id': 'hostid',
+        'aws.signature.version': 'sigv',
+        'tls.cipher': 'ciphersuite',
+        'aws.s3.auth_type': 'authtype',
+        'http.request.header.host': 'endpoint',
+        'aws.s3.access_point.arn': 'accesspointarn',
+        'aws.s3.acl_required': 'aclrequired',
+        'aws.s3.source_region': 'sourceregion',
+      };
       const expected: Row = {};
       const actual: Row = {};
-      for (const [elastic, ours] of Object.entries(MAP)) {
-        let value = s3[elastic] ?? null;
-        if (elastic === 'request_uri' && value === '-') value = null;
-        expected[ours] = value;
+      for (const [otel, ours] of Object.entries(MAP)) {
+        expect(attrs.has(otel), `OTel attribute ${otel}`).toBe(true);
+        expected[ours] = attrs.get(otel);
         actual[ours] = row[ours];
       }
-      expected.aclrequired = s3.aclrequired === 'Yes' ? true : (row.field_count as number) >= 26 ? false : null;
-      actual.aclrequired = row.aclrequired;
-      expected.requestdatetime = Date.parse(event['@timestamp']);
+      expected.protocol = `${String(attrs.get('network.protocol.name')).toUpperCase()}/${attrs.get('network.protocol.version')}`;
+      actual.protocol = row.request_protocol;
+      expected.tls = attrs.get('tls.protocol.version');
+      actual.tls = String(row.tlsversion).replace(/^tlsv/i, '');
+      expected.requestdatetime = Number(BigInt(nanos) / 1_000_000n);
       actual.requestdatetime = row.requestdatetime;
-      expect(actual, `event ${i + 1}`).toEqual(expected);
+      expect(actual).toEqual(expected);
+      // Fields OTel leaves out because they are `-` are null on our side.
+      expect([row.errorcode, row.objectsize, row.turnaroundtime, row.referrer, row.versionid, row.key]).toEqual([
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+      ]);
+      expect(row.extra_fields).toBe('ExtraUnknownField');
     });
   });
-
-  it('NCBI: out.good.jsonl of parser/data/aws_testlines.log', () => {
-    /*
-     * NCBI → our column. NCBI writes "" for an absent value (`-`, `"-"`): "" is our null. NCBI's `path` is
-     * the whole request target (path and query), so it is compared with request_path + "?" + request_query.
-     * `time` is the bracketed text, converted here independently. `key` is the key as logged (`*` kept).
-     * accession/filename/extension/vdb_* are NCBI's own derived fields and are not compared.
-     */
-    const MAP: Record<string, string> = {
-      owner: 'bucketowner', bucket: 'bucket_name', ip: 'remoteip', requester: 'requester', request_id: 'requestid',
-      operation: 'operation', key: 'key', method: 'request_method', vers: 'request_protocol', res_code: 'httpstatus',
-      error: 'errorcode', res_len: 'bytessent', obj_size: 'objectsize', total_time: 'totaltime', turnaround_time: 'turnaroundtime',
-      referer: 'referrer', agent: 'useragent', version_id: 'versionid', host_id: 'hostid', sig_ver: 'sigv',
-      cipher_suite: 'ciphersuite', auth_type: 'authtype', host_header: 'endpoint', tls_version: 'tlsversion',
-    };
-    const NUMERIC = new Set(['httpstatus', 'bytessent', 'objectsize', 'totaltime', 'turnaroundtime']);
-    const { rows } = parseFile('ncbi-logging/parser__data__aws_testlines.log');
-    const expectedLines = readFileSync(path.join(corpusDir, 'ncbi-logging/parser__expected__aws_testlines__out.good.jsonl'), 'utf8').trim().split('\n');
-    expect(expectedLines).toHaveLength(rows.length);
-    expectedLines.forEach((line, i) => {
-      const ncbi = JSON.parse(line) as Record<string, string>;
-      const row = rows[i]!;
-      const expected: Row = {};
-      const actual: Row = {};
-      for (const [theirs, ours] of Object.entries(MAP)) {
-        const v = ncbi[theirs];
-        expect(v, `NCBI field ${theirs}`).toBeDefined();
-        expected[ours] = v === '' ? null : NUMERIC.has(ours) ? Number(v) : v;
-        actual[ours] = row[ours];
-      }
-      expected.target = ncbi.path === '' ? null : ncbi.path;
-      actual.target = row.request_path === null ? null : row.request_query === null ? row.request_path : `${row.request_path}?${row.request_query}`;
-      expected.requestdatetime = logTimeMs(ncbi.time!);
-      actual.requestdatetime = row.requestdatetime;
-      expect(actual, `line ${i + 1}`).toEqual(expected);
-    });
-  });
-
-  it('OTel: too_many_values_expected.yaml for too_many_values.log', () => {
-    /*
-     * OTel attribute → our column; attributes are read with a regex (no YAML dependency). OTel splits the
-     * protocol into name/version (`http`, `1.1`) and writes TLS as the bare version (`1.2`); both are compared
-     * after rebuilding our text form. `duration` is Total Time. The unknown 28th field has no attribute.
-     */
-    const yaml = readFileSync(path.join(corpusDir, 'otel-collector-contrib/too_many_values_expected.yaml'), 'utf8');
-    const attrs = new Map<string, string | number | boolean>();
-    for (const m of yaml.matchAll(/- key: (\S+)\n\s+value:\n\s+(stringValue|intValue|boolValue): (.+)/g)) {
-      const raw = m[3]!.trim().replace(/^"(.*)"$/, '$1');
-      attrs.set(m[1]!, m[2] === 'intValue' ? Number(raw) : m[2] === 'boolValue' ? raw === 'true' : raw);
-    }
-    const nanos = /timeUnixNano: "(\d+)"/.exec(yaml)![1]!;
-    const { rows } = parseFile('otel-collector-contrib/too_many_values.log');
-    expect(rows).toHaveLength(1);
-    const row = rows[0]!;
-    const MAP: Record<string, string> = {
-      'aws.s3.bucket': 'bucket_name', 'aws.s3.owner': 'bucketowner', 'source.address': 'remoteip', 'user.id': 'requester',
-      'aws.request_id': 'requestid', 'rpc.method': 'operation', 'http.request.method': 'request_method', 'url.path': 'request_path',
-      'url.query': 'request_query', 'http.response.status_code': 'httpstatus', 'http.response.body.size': 'bytessent',
-      duration: 'totaltime', 'user_agent.original': 'useragent', 'aws.extended_request_id': 'hostid', 'aws.signature.version': 'sigv',
-      'tls.cipher': 'ciphersuite', 'aws.s3.auth_type': 'authtype', 'http.request.header.host': 'endpoint',
-      'aws.s3.access_point.arn': 'accesspointarn', 'aws.s3.acl_required': 'aclrequired', 'aws.s3.source_region': 'sourceregion',
-    };
-    const expected: Row = {};
-    const actual: Row = {};
-    for (const [otel, ours] of Object.entries(MAP)) {
-      expect(attrs.has(otel), `OTel attribute ${otel}`).toBe(true);
-      expected[ours] = attrs.get(otel);
-      actual[ours] = row[ours];
-    }
-    expected.protocol = `${String(attrs.get('network.protocol.name')).toUpperCase()}/${attrs.get('network.protocol.version')}`;
-    actual.protocol = row.request_protocol;
-    expected.tls = attrs.get('tls.protocol.version');
-    actual.tls = String(row.tlsversion).replace(/^tlsv/i, '');
-    expected.requestdatetime = Number(BigInt(nanos) / 1_000_000n);
-    actual.requestdatetime = row.requestdatetime;
-    expect(actual).toEqual(expected);
-    // Fields OTel leaves out because they are `-` are null on our side.
-    expect([row.errorcode, row.objectsize, row.turnaroundtime, row.referrer, row.versionid, row.key]).toEqual([null, null, null, null, null, null]);
-    expect(row.extra_fields).toBe('ExtraUnknownField');
-  });
-});

@@ -13,14 +13,30 @@ import { localBackend, type Backend } from './helpers/backends.js';
 import { readTable, rowKey } from './helpers/duck.js';
 
 const KEY_DATE = '2024-09-09';
-const options: GenerateOptions = { seed: 77, keyDate: KEY_DATE, layout: 'simple', prefix: 'logs/', objects: 16, maxObjectBytes: 96 * 1024, lateFraction: 0.05, rejectFraction: 0.002 };
+const options: GenerateOptions = {
+  seed: 77,
+  keyDate: KEY_DATE,
+  layout: 'simple',
+  prefix: 'logs/',
+  objects: 16,
+  maxObjectBytes: 96 * 1024,
+  lateFraction: 0.05,
+  rejectFraction: 0.002,
+};
 const FAILPOINTS = ['listed', 'parsed', 'staged', 'published', 'before-manifest', 'before-register'] as const;
 
 /** Published state: data and reject files with their hashes, and the catalog's partitions. */
 async function state(backend: Backend, name: string) {
   const snap = await backend.snapshot(name);
   const data = [...snap.files].filter(([k]) => k.endsWith('.parquet') || k.endsWith('.jsonl')).sort();
-  const leftovers = [...snap.files.keys()].filter((k) => k.includes('/staging/') || /publish-[^/]+\.json$/.test(k) || /lock[^/]*\.json$/.test(k) || k.endsWith('.staged') || k.includes('/shards/'));
+  const leftovers = [...snap.files.keys()].filter(
+    (k) =>
+      k.includes('/staging/') ||
+      /publish-[^/]+\.json$/.test(k) ||
+      /lock[^/]*\.json$/.test(k) ||
+      k.endsWith('.staged') ||
+      k.includes('/shards/'),
+  );
   const catalog = JSON.parse(await readFile(join(snap.dir, '_s3logs', 'catalog.json'), 'utf8')) as { partitions: Record<string, unknown> };
   return { dir: snap.dir, data, leftovers, partitions: Object.keys(catalog.partitions).sort() };
 }
@@ -41,7 +57,8 @@ describe('SIGKILL at any point, then re-run', () => {
       for (const name of names) await rename(join(work, 'aside', name), join(work, 'full', 'logs', name));
     }
   };
-  const convert = (source: string, dest: string, env: Record<string, string> = {}) => runCli(['convert', '--source', source, '--dest', backend.destUri(dest), '--date', KEY_DATE, '--quiet'], env);
+  const convert = (source: string, dest: string, env: Record<string, string> = {}) =>
+    runCli(['convert', '--source', source, '--dest', backend.destUri(dest), '--date', KEY_DATE, '--quiet'], env);
 
   beforeAll(async () => {
     backend = await localBackend();
@@ -84,7 +101,19 @@ describe('SIGKILL at any point, then re-run', () => {
   it('killed inside a publish, the next backfill (which finds the inputs unchanged) finishes it', async () => {
     const dest = 'finish-by-backfill';
     expect((await convert(full(), dest, { S3LOGS_FAILPOINT: 'published' })).signal).toBe('SIGKILL');
-    const backfill = await runCli(['backfill', '--source', full(), '--dest', backend.destUri(dest), '--from', KEY_DATE, '--to', KEY_DATE, '--json', '--quiet']);
+    const backfill = await runCli([
+      'backfill',
+      '--source',
+      full(),
+      '--dest',
+      backend.destUri(dest),
+      '--from',
+      KEY_DATE,
+      '--to',
+      KEY_DATE,
+      '--json',
+      '--quiet',
+    ]);
     expect(backfill.code, backfill.stderr).toBe(0);
     expect(JSON.parse(backfill.stdout).keyDates[0].status).toBe('unchanged');
     const after = await state(backend, dest);
@@ -102,7 +131,13 @@ describe('SIGKILL at any point, then re-run', () => {
     for (const r of [a, b]) {
       if (r.code !== 0) {
         expect(r.code).toBe(75);
-        expect(JSON.parse(r.stdout).keyDates[0].error).toMatchObject({ stage: 'lock', code: 'locked', message: expect.stringMatching(/lock\.json is held by run .* \(convert\) on .*, pid \d+, since .*; its lease runs to .*Wait for it/) });
+        expect(JSON.parse(r.stdout).keyDates[0].error).toMatchObject({
+          stage: 'lock',
+          code: 'locked',
+          message: expect.stringMatching(
+            /lock\.json is held by run .* \(convert\) on .*, pid \d+, since .*; its lease runs to .*Wait for it/,
+          ),
+        });
       }
     }
     const after = await state(backend, dest);
@@ -117,8 +152,12 @@ describe('SIGKILL in the last shard of a round, then s3logs commit or the shard 
   let baseline: Awaited<ReturnType<typeof state>>;
   const source = () => join(work, 'raw', 'logs/');
   const shard = (dest: string, i: number, env: Record<string, string> = {}, ...extra: string[]) =>
-    runCli(['convert', '--source', source(), '--dest', backend.destUri(dest), '--date', KEY_DATE, '--shard', `${i}/2`, '--quiet', ...extra], env);
-  const commit = (dest: string) => runCli(['commit', '--source', source(), '--dest', backend.destUri(dest), '--date', KEY_DATE, '--shards', '2', '--quiet']);
+    runCli(
+      ['convert', '--source', source(), '--dest', backend.destUri(dest), '--date', KEY_DATE, '--shard', `${i}/2`, '--quiet', ...extra],
+      env,
+    );
+  const commit = (dest: string) =>
+    runCli(['commit', '--source', source(), '--dest', backend.destUri(dest), '--date', KEY_DATE, '--shards', '2', '--quiet']);
 
   beforeAll(async () => {
     backend = await localBackend();
@@ -135,24 +174,27 @@ describe('SIGKILL in the last shard of a round, then s3logs commit or the shard 
     await rm(work, { recursive: true, force: true });
   });
 
-  it.each(FAILPOINTS)('killed at %s: s3logs commit (or, before the shard staged, the shard again) equals an uninterrupted round', async (point) => {
-    const dest = `shard-${point}`;
-    expect((await shard(dest, 1)).code).toBe(0);
-    const killed = await shard(dest, 2, { S3LOGS_FAILPOINT: point });
-    expect(killed.signal).toBe('SIGKILL');
-    const committed = await commit(dest);
-    if (committed.code !== 0) {
-      // Killed before its part was staged: commit says which shard to run.
-      expect(['listed', 'parsed', 'staged']).toContain(point);
-      expect(committed.stderr).toMatch(/shard 2 of 2 has not staged .*s3logs convert --shard 2\/2/);
-      expect((await shard(dest, 2)).code).toBe(0);
-    }
-    const after = await state(backend, dest);
-    expect(after.data).toEqual(baseline.data);
-    expect(after.leftovers).toEqual([]);
-    expect(after.partitions).toEqual(baseline.partitions);
-    expect((await readTable(after.dir)).map(rowKey).sort()).toEqual((await readTable(baseline.dir)).map(rowKey).sort());
-  });
+  it.each(FAILPOINTS)(
+    'killed at %s: s3logs commit (or, before the shard staged, the shard again) equals an uninterrupted round',
+    async (point) => {
+      const dest = `shard-${point}`;
+      expect((await shard(dest, 1)).code).toBe(0);
+      const killed = await shard(dest, 2, { S3LOGS_FAILPOINT: point });
+      expect(killed.signal).toBe('SIGKILL');
+      const committed = await commit(dest);
+      if (committed.code !== 0) {
+        // Killed before its part was staged: commit says which shard to run.
+        expect(['listed', 'parsed', 'staged']).toContain(point);
+        expect(committed.stderr).toMatch(/shard 2 of 2 has not staged .*s3logs convert --shard 2\/2/);
+        expect((await shard(dest, 2)).code).toBe(0);
+      }
+      const after = await state(backend, dest);
+      expect(after.data).toEqual(baseline.data);
+      expect(after.leftovers).toEqual([]);
+      expect(after.partitions).toEqual(baseline.partitions);
+      expect((await readTable(after.dir)).map(rowKey).sort()).toEqual((await readTable(baseline.dir)).map(rowKey).sort());
+    },
+  );
 
   it('killed in its commit, the shard run again finishes the interrupted publish first (then stages a new part)', async () => {
     const dest = 'shard-rerun';
@@ -177,11 +219,14 @@ describe('SIGKILL in the last shard of a round, then s3logs commit or the shard 
     const record = JSON.parse(await readFile(lockPath, 'utf8'));
     // Seen from the retry's host, with the lease the dead run last renewed (set here, so that the
     // test does not depend on how fast the machine is).
-    const lease = (ms: number) => writeFile(lockPath, JSON.stringify({ ...record, host: 'host-that-died', expiresAt: new Date(Date.now() + ms).toISOString() }));
+    const lease = (ms: number) =>
+      writeFile(lockPath, JSON.stringify({ ...record, host: 'host-that-died', expiresAt: new Date(Date.now() + ms).toISOString() }));
     await lease(300_000);
     const early = await shard(dest, 2, {}, '--json');
     expect(early.code).toBe(75);
-    expect(JSON.parse(early.stdout).keyDates[0].error.message).toMatch(/lock-s02of02\.json is held by run \S+ \(shard 2\/2\) on host-that-died, pid \d+, since .*; its lease runs to /);
+    expect(JSON.parse(early.stdout).keyDates[0].error.message).toMatch(
+      /lock-s02of02\.json is held by run \S+ \(shard 2\/2\) on host-that-died, pid \d+, since .*; its lease runs to /,
+    );
     await lease(2_000);
     const started = Date.now();
     const retry = await shard(dest, 2, {}, '--lock-wait-seconds', '60');

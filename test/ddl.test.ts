@@ -39,7 +39,7 @@ describe('athenaDdl', () => {
 
   it('adds projection properties for the buckets seen', () => {
     const projected = athenaDdl({ location: 's3://lake/logs/', projection: true, buckets: ['web', 'api', 'web'], dtStart: '2023-05-01' });
-    expect(projected).toContain("`s3_access_logs`.`access_logs`");
+    expect(projected).toContain('`s3_access_logs`.`access_logs`');
     for (const [k, v] of Object.entries({
       'projection.enabled': 'true',
       'projection.bucket.type': 'enum',
@@ -55,20 +55,31 @@ describe('athenaDdl', () => {
     }
   });
 
-  it('projection properties follow what Athena\'s partition projection docs require, and the template gives the lake\'s own paths', () => {
-    const props = tblProperties(athenaDdl({ location: 's3://lake/logs', projection: true, buckets: ['web', 'api'], dtStart: '2023-05-01' }));
+  it("projection properties follow what Athena's partition projection docs require, and the template gives the lake's own paths", () => {
+    const props = tblProperties(
+      athenaDdl({ location: 's3://lake/logs', projection: true, buckets: ['web', 'api'], dtStart: '2023-05-01' }),
+    );
     expect(athenaProjectionProblems(props, PARTITION_COLUMNS)).toEqual([]);
     const template = props['storage.location.template']!;
-    expect(template.replace('${bucket}', 'web').replace('${dt}', '2023-05-02')).toBe('s3://lake/logs/' + partitionPath({ bucket: 'web', dt: '2023-05-02' }));
+    expect(template.replace('${bucket}', 'web').replace('${dt}', '2023-05-02')).toBe(
+      's3://lake/logs/' + partitionPath({ bucket: 'web', dt: '2023-05-02' }),
+    );
     // The checker is not a rubber stamp: the old injected bucket, a hyphenated range and a padded enum fail it.
-    expect(athenaProjectionProblems(projectionParameters('s3://l/', undefined), PARTITION_COLUMNS)).toEqual([expect.stringContaining('injected')]);
+    expect(athenaProjectionProblems(projectionParameters('s3://l/', undefined), PARTITION_COLUMNS)).toEqual([
+      expect.stringContaining('injected'),
+    ]);
     expect(athenaProjectionProblems({ ...props, 'projection.dt.range': '2023-05-01-NOW' }, PARTITION_COLUMNS)).toHaveLength(1);
     expect(athenaProjectionProblems({ ...props, 'projection.bucket.values': 'api, web' }, PARTITION_COLUMNS)).toHaveLength(1);
-    expect(athenaProjectionProblems({ ...props, 'storage.location.template': 's3://lake/logs/dt=${dt}/' }, PARTITION_COLUMNS)).toHaveLength(1);
+    expect(athenaProjectionProblems({ ...props, 'storage.location.template': 's3://lake/logs/dt=${dt}/' }, PARTITION_COLUMNS)).toHaveLength(
+      1,
+    );
   });
 
   it('injects bucket when no bucket list is known', () => {
-    expect(projectionParameters('s3://l/', undefined)).toMatchObject({ 'projection.bucket.type': 'injected', 'projection.dt.range': 'NOW-1YEARS,NOW' });
+    expect(projectionParameters('s3://l/', undefined)).toMatchObject({
+      'projection.bucket.type': 'injected',
+      'projection.dt.range': 'NOW-1YEARS,NOW',
+    });
     expect(projectionParameters('s3://l/', [])['projection.bucket.values']).toBeUndefined();
   });
 });
@@ -157,10 +168,19 @@ describe('s3logs ddl on a lake in S3', () => {
   beforeAll(async () => {
     s3 = await startS3Server({ buckets: ['lake', 'empty'] });
     client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: S3RVER_CREDENTIALS });
-    for (const key of ['bucket=web-assets/dt=2023-11-02/a.parquet', 'bucket=web-assets/dt=2024-01-29/b.parquet', 'bucket=api-data/dt=2023-10-31/c.parquet', '_s3logs/catalog.json']) {
+    for (const key of [
+      'bucket=web-assets/dt=2023-11-02/a.parquet',
+      'bucket=web-assets/dt=2024-01-29/b.parquet',
+      'bucket=api-data/dt=2023-10-31/c.parquet',
+      '_s3logs/catalog.json',
+    ]) {
       await client.send(new PutObjectCommand({ Bucket: 'lake', Key: `access-logs/${key}`, Body: 'x' }));
     }
-    env = { AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' };
+    env = {
+      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+    };
   });
   afterAll(async () => {
     client?.destroy();

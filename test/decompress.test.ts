@@ -199,7 +199,9 @@ describe('detectCompression', () => {
   it('goes by the bytes, never by a name: hex text spelling a magic number is a plain log', () => {
     // A log line whose bucket owner id starts with the magic numbers written as hex text.
     for (const owner of ['1f8b', '28b52ffd']) {
-      const line = Buffer.from(`${owner}${'0'.repeat(64 - owner.length)} access.log.gz [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - A - - "-" 200 - - - - - "-" "-" -\n`);
+      const line = Buffer.from(
+        `${owner}${'0'.repeat(64 - owner.length)} access.log.gz [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - A - - "-" 200 - - - - - "-" "-" -\n`,
+      );
       expect(detectCompression(line)).toBeUndefined();
     }
   });
@@ -322,7 +324,10 @@ describe('decompressObject', () => {
         // The same sizes written by the CLI from a pipe: no content size (libzstd writes 0 for no data at all), checksum.
         const name = `corpus-x60.first-${size}.pipe.zst`;
         const zst = fixture(name);
-        expect(zstdFrames(zst).map((f) => [f.contentSize, f.checksum]), name).toEqual([[size === 0 ? 0 : undefined, true]]);
+        expect(
+          zstdFrames(zst).map((f) => [f.contentSize, f.checksum]),
+          name,
+        ).toEqual([[size === 0 ? 0 : undefined, true]]);
         expectInput((await decompressObject(zst)).bytes, CORPUS_X60.subarray(0, size), name);
       }
     });
@@ -376,9 +381,15 @@ describe('decompressObject', () => {
           const name = `corpus-x60.level${level}.stream-size.zst`;
           const zst = fixture(name);
           const frames = zstdFrames(zst);
-          expect(frames.map((f) => [f.contentSize, f.checksum]), name).toEqual([[CORPUS_X60.length, true]]);
+          expect(
+            frames.map((f) => [f.contentSize, f.checksum]),
+            name,
+          ).toEqual([[CORPUS_X60.length, true]]);
           expect(frames[0]!.blocks.length, name).toBeGreaterThan(CORPUS_X60.length / (128 * 1024));
-          expect(frames[0]!.blocks.map((b) => b.type), name).toContain('compressed');
+          expect(
+            frames[0]!.blocks.map((b) => b.type),
+            name,
+          ).toContain('compressed');
           const result = await decompressObject(zst);
           expect(result).toMatchObject({ compression: 'zstd', compressedBytes: zst.length });
           expectInput(result.bytes, CORPUS_X60, name);
@@ -389,7 +400,10 @@ describe('decompressObject', () => {
         for (const name of [PIPE, 'corpus-x60.pipe.long27.zst', 'corpus-x60.pipe.T2-B524288.zst']) {
           const zst = fixture(name);
           const frames = zstdFrames(zst);
-          expect(frames.map((f) => [f.contentSize, f.checksum]), name).toEqual([[undefined, true]]);
+          expect(
+            frames.map((f) => [f.contentSize, f.checksum]),
+            name,
+          ).toEqual([[undefined, true]]);
           expect(frames[0]!.blocks.length, name).toBeGreaterThan(CORPUS_X60.length / (128 * 1024));
           expectInput((await decompressObject(zst)).bytes, CORPUS_X60, name);
         }
@@ -408,7 +422,9 @@ describe('decompressObject', () => {
         ]);
         expectInput((await decompressObject(zst)).bytes, CORPUS_X60, name);
         // Each frame alone is its piece, and the first two pieces end inside a line.
-        const pieces = await Promise.all(frames.map(async (f) => Buffer.from((await decompressObject(zst.subarray(f.start, f.end))).bytes)));
+        const pieces = await Promise.all(
+          frames.map(async (f) => Buffer.from((await decompressObject(zst.subarray(f.start, f.end))).bytes)),
+        );
         expect(pieces.map((p) => p.length)).toEqual([500_001, 600_002, CORPUS_X60.length - 1_100_003]);
         for (const piece of pieces.slice(0, 2)) expect(piece.at(-1)).not.toBe(0x0a);
         expectInput(Buffer.concat(pieces), CORPUS_X60, `${name}, frame by frame`);
@@ -427,7 +443,10 @@ describe('decompressObject', () => {
           const flipped = Buffer.from(zst);
           flipped[at]! ^= 0x40;
           // Usually the checksum or a block check; a flip in a block size can also read as a cut-off frame.
-          const error = await decompressObject(flipped).then(() => undefined, (e: unknown) => e);
+          const error = await decompressObject(flipped).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
           expect(error, `bit flipped at ${at}`).toBeInstanceOf(DecompressError);
           expect(['corrupt', 'truncated']).toContain((error as DecompressError).code);
         }
@@ -487,7 +506,11 @@ describe('decompressObject', () => {
     it('stops a gzip bomb while decoding (64 MiB of zeros, limit 4 MiB)', async () => {
       const bomb = zlib.gzipSync(Buffer.alloc(64 * MiB), { level: 9 });
       expect(bomb.length).toBeLessThan(100 * 1024);
-      const error = await expectDecompressError(decompressObject(bomb, { maxBytes: 4 * MiB }), 'too_large', /gzip data decompresses to more than 4 MiB/);
+      const error = await expectDecompressError(
+        decompressObject(bomb, { maxBytes: 4 * MiB }),
+        'too_large',
+        /gzip data decompresses to more than 4 MiB/,
+      );
       expect(error.compression).toBe('gzip');
     });
 
@@ -496,7 +519,11 @@ describe('decompressObject', () => {
       expect(bomb.length).toBeLessThan(33 * 1024);
       const before = process.memoryUsage();
       const started = performance.now();
-      const error = await expectDecompressError(decompressObject(bomb, { maxBytes: 16 * MiB }), 'too_large', /zstd data decompresses to more than 16 MiB/);
+      const error = await expectDecompressError(
+        decompressObject(bomb, { maxBytes: 16 * MiB }),
+        'too_large',
+        /zstd data decompresses to more than 16 MiB/,
+      );
       const after = process.memoryUsage();
       expect(error.compression).toBe('zstd');
       // Decoding the whole 1 GiB would take seconds and a 1 GiB buffer; stopping at 16 MiB takes neither.

@@ -4,7 +4,13 @@
  * names it, with the fix (exit 1).
  */
 import { CreateDatabaseCommand, CreateTableCommand, GlueClient } from '@aws-sdk/client-glue';
-import { PutBucketLifecycleConfigurationCommand, PutBucketLoggingCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketLoggingCommand,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runDoctor } from '../src/commands/doctor.js';
 import { generateKeyDate } from '../scripts/genLogs.js';
@@ -15,7 +21,18 @@ import { startS3ControlStandIn, type S3ControlStandIn } from './helpers/s3Contro
 
 const ACCOUNT = '111122223333';
 const LOG_KEY = `logs/${ACCOUNT}/us-east-1/src/2024/01/29/2024-01-29-00-00-00-0123456789ABCDEF`;
-const DOCTOR = ['--source', 's3://logs/logs/', '--dest', 's3://lake/access-logs/', '--catalog', 'glue', '--database', 'weblogs', '--table', 'access'];
+const DOCTOR = [
+  '--source',
+  's3://logs/logs/',
+  '--dest',
+  's3://lake/access-logs/',
+  '--catalog',
+  'glue',
+  '--database',
+  'weblogs',
+  '--table',
+  'access',
+];
 
 let s3: S3ControlStandIn;
 let glue: GlueStandIn;
@@ -32,7 +49,12 @@ beforeEach(async () => {
   vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
   vi.stubEnv('AWS_REGION', 'us-east-1');
   vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
-  client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  client = new S3Client({
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   stdout = '';
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stdout += String(chunk);
@@ -42,9 +64,18 @@ beforeEach(async () => {
   // The good setup: what `s3logs setup` writes, one delivered log object, and the Glue table.
   expect(await runSetup(['--bucket', 'src', '--log-bucket', 'logs', '--account', ACCOUNT, '--raw-expire-days', '90'])).toBe(0);
   await client.send(new PutObjectCommand({ Bucket: 'logs', Key: LOG_KEY, Body: 'raw log line\n' }));
-  const glueClient = new GlueClient({ endpoint: glue.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const glueClient = new GlueClient({
+    endpoint: glue.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   await glueClient.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'weblogs' } }));
-  await glueClient.send(new CreateTableCommand({ DatabaseName: 'weblogs', TableInput: { Name: 'access', StorageDescriptor: { Location: 's3://lake/access-logs/' } } }));
+  await glueClient.send(
+    new CreateTableCommand({
+      DatabaseName: 'weblogs',
+      TableInput: { Name: 'access', StorageDescriptor: { Location: 's3://lake/access-logs/' } },
+    }),
+  );
   glueClient.destroy();
   stdout = '';
 });
@@ -72,7 +103,16 @@ describe('doctor on a good setup', () => {
     expect(failed(checks)).toEqual([]);
     expect(code).toBe(0);
     expect(checks.map((c) => c.id)).toEqual([
-      'credentials', 'separate:src', 'logging:src', 'policy:src', 'lifecycle', 'source-list', 'source-get', 'dest-put', 'dest-delete', 'glue',
+      'credentials',
+      'separate:src',
+      'logging:src',
+      'policy:src',
+      'lifecycle',
+      'source-list',
+      'source-get',
+      'dest-put',
+      'dest-delete',
+      'glue',
     ]);
     expect(checks.every((c) => c.status === 'pass')).toBe(true);
     expect(checks.find((c) => c.id === 'credentials')?.detail).toBe('region us-east-1, credentials with access key …CTOR');
@@ -90,19 +130,24 @@ describe('doctor on a good setup', () => {
   });
 
   it('lifecycle rules that cannot delete an unconverted log pass', async () => {
-    await client.send(new PutBucketLifecycleConfigurationCommand({
-      Bucket: 'logs',
-      LifecycleConfiguration: {
-        Rules: [
-          { ID: 'markers', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { ExpiredObjectDeleteMarker: true } },
-          { ID: 'off', Status: 'Disabled', Filter: { Prefix: 'logs/' }, Expiration: { Days: 1 } },
-          { ID: 'other-prefix', Status: 'Enabled', Filter: { Prefix: 'exports/' }, Expiration: { Days: 1 } },
-          { ID: 'converted', Status: 'Enabled', Filter: { Tag: { Key: 's3logs-converted', Value: 'true' } }, Expiration: { Days: 7 } },
-        ],
-      },
-    }));
+    await client.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: 'logs',
+        LifecycleConfiguration: {
+          Rules: [
+            { ID: 'markers', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { ExpiredObjectDeleteMarker: true } },
+            { ID: 'off', Status: 'Disabled', Filter: { Prefix: 'logs/' }, Expiration: { Days: 1 } },
+            { ID: 'other-prefix', Status: 'Enabled', Filter: { Prefix: 'exports/' }, Expiration: { Days: 1 } },
+            { ID: 'converted', Status: 'Enabled', Filter: { Tag: { Key: 's3logs-converted', Value: 'true' } }, Expiration: { Days: 7 } },
+          ],
+        },
+      }),
+    );
     const { code, checks } = await doctor();
-    expect(checks.find((c) => c.id === 'lifecycle')).toMatchObject({ status: 'pass', detail: '4 rules, none expires unconverted logs under "logs/"' });
+    expect(checks.find((c) => c.id === 'lifecycle')).toMatchObject({
+      status: 'pass',
+      detail: '4 rules, none expires unconverted logs under "logs/"',
+    });
     expect(code).toBe(0);
   });
 });
@@ -113,12 +158,23 @@ describe('doctor on a broken setup', () => {
     const { code, checks } = await doctor();
     expect(code).toBe(1);
     expect(failed(checks)).toEqual([
-      { id: 'logging:src', title: 'logging on src', status: 'fail', detail: 'server access logging is off, so no logs are written', fix: 's3logs setup --bucket src --log-bucket logs --log-prefix logs/' },
+      {
+        id: 'logging:src',
+        title: 'logging on src',
+        status: 'fail',
+        detail: 'server access logging is off, so no logs are written',
+        fix: 's3logs setup --bucket src --log-bucket logs --log-prefix logs/',
+      },
     ]);
   });
 
   it('logging pointing somewhere else', async () => {
-    await client.send(new PutBucketLoggingCommand({ Bucket: 'src', BucketLoggingStatus: { LoggingEnabled: { TargetBucket: 'logs', TargetPrefix: 'elsewhere/' } } }));
+    await client.send(
+      new PutBucketLoggingCommand({
+        Bucket: 'src',
+        BucketLoggingStatus: { LoggingEnabled: { TargetBucket: 'logs', TargetPrefix: 'elsewhere/' } },
+      }),
+    );
     const [f, ...rest] = failed((await doctor()).checks);
     expect(rest).toEqual([]);
     expect(f?.detail).toBe('logs go to s3://logs/elsewhere/, not to s3://logs/logs/ (--source)');
@@ -130,7 +186,13 @@ describe('doctor on a broken setup', () => {
       Version: '2012-10-17',
       Statement: [
         { Sid: 'Public', Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: 'arn:aws:s3:::logs/*' },
-        { Sid: 'Delivery', Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:*', Resource: 'arn:aws:s3:::logs/*' },
+        {
+          Sid: 'Delivery',
+          Effect: 'Allow',
+          Principal: { Service: 'logging.s3.amazonaws.com' },
+          Action: 's3:*',
+          Resource: 'arn:aws:s3:::logs/*',
+        },
       ],
     };
     await client.send(new PutBucketPolicyCommand({ Bucket: 'logs', Policy: JSON.stringify(policy) }));
@@ -146,7 +208,14 @@ describe('doctor on a broken setup', () => {
   });
 
   it('no delivery statement at all', async () => {
-    await client.send(new PutBucketPolicyCommand({ Bucket: 'logs', Policy: JSON.stringify({ Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:DeleteBucket', Resource: 'arn:aws:s3:::logs' }] }) }));
+    await client.send(
+      new PutBucketPolicyCommand({
+        Bucket: 'logs',
+        Policy: JSON.stringify({
+          Statement: [{ Effect: 'Deny', Principal: '*', Action: 's3:DeleteBucket', Resource: 'arn:aws:s3:::logs' }],
+        }),
+      }),
+    );
     const [f, ...rest] = failed((await doctor()).checks);
     expect(rest).toEqual([]);
     expect(f?.id).toBe('policy:src');
@@ -154,7 +223,12 @@ describe('doctor on a broken setup', () => {
   });
 
   it('a bucket that logs into itself', async () => {
-    await client.send(new PutBucketLoggingCommand({ Bucket: 'src', BucketLoggingStatus: { LoggingEnabled: { TargetBucket: 'src', TargetPrefix: 'logs/' } } }));
+    await client.send(
+      new PutBucketLoggingCommand({
+        Bucket: 'src',
+        BucketLoggingStatus: { LoggingEnabled: { TargetBucket: 'src', TargetPrefix: 'logs/' } },
+      }),
+    );
     const { code, checks } = await doctorOn(['--source', 's3://src/logs/', '--dest', 's3://lake/access-logs/', '--bucket', 'src']);
     expect(code).toBe(1);
     const separate = checks.find((c) => c.id === 'separate:src');
@@ -165,14 +239,18 @@ describe('doctor on a broken setup', () => {
 
   it('a log bucket in another region', async () => {
     const { checks } = await doctorOn(['--source', 's3://eu-logs/logs/', '--dest', 's3://lake/x/', '--bucket', 'src']);
-    expect(checks.find((c) => c.id === 'separate:src')?.detail).toBe('src is in us-east-1 but eu-logs is in eu-west-1; S3 delivers logs only within one region');
+    expect(checks.find((c) => c.id === 'separate:src')?.detail).toBe(
+      'src is in us-east-1 but eu-logs is in eu-west-1; S3 delivers logs only within one region',
+    );
   });
 
   it('a lifecycle rule that expires unconverted logs', async () => {
-    await client.send(new PutBucketLifecycleConfigurationCommand({
-      Bucket: 'logs',
-      LifecycleConfiguration: { Rules: [{ ID: 'tidy', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: 30 } }] },
-    }));
+    await client.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: 'logs',
+        LifecycleConfiguration: { Rules: [{ ID: 'tidy', Status: 'Enabled', Filter: { Prefix: '' }, Expiration: { Days: 30 } }] },
+      }),
+    );
     const [f, ...rest] = failed((await doctor()).checks);
     expect(rest).toEqual([]);
     expect(f?.id).toBe('lifecycle');
@@ -181,10 +259,21 @@ describe('doctor on a broken setup', () => {
   });
 
   it('an expiry on a deeper prefix inside the logs still counts', async () => {
-    await client.send(new PutBucketLifecycleConfigurationCommand({
-      Bucket: 'logs',
-      LifecycleConfiguration: { Rules: [{ ID: 'one-account', Status: 'Enabled', Filter: { And: { Prefix: `logs/${ACCOUNT}/`, Tags: [{ Key: 'team', Value: 'web' }] } }, Expiration: { Days: 5 } }] },
-    }));
+    await client.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: 'logs',
+        LifecycleConfiguration: {
+          Rules: [
+            {
+              ID: 'one-account',
+              Status: 'Enabled',
+              Filter: { And: { Prefix: `logs/${ACCOUNT}/`, Tags: [{ Key: 'team', Value: 'web' }] } },
+              Expiration: { Days: 5 },
+            },
+          ],
+        },
+      }),
+    );
     expect(failed((await doctor()).checks).map((c) => c.id)).toEqual(['lifecycle']);
   });
 
@@ -206,20 +295,60 @@ describe('doctor on a broken setup', () => {
   });
 
   it('simple keys and no --bucket: reads the logged bucket from the log records it reads', async () => {
-    expect(await runSetup(['--bucket', 'src', '--log-bucket', 'logs', '--key-format', 'simple', '--log-prefix', 'simple/', '--account', ACCOUNT, '--raw-expire-days', '90'])).toBe(0);
-    const [object] = generateKeyDate({ seed: 16, keyDate: '2024-01-29', layout: 'simple', prefix: 'simple/', buckets: ['src'], objects: 1, maxObjectBytes: 8 * 1024 });
+    expect(
+      await runSetup([
+        '--bucket',
+        'src',
+        '--log-bucket',
+        'logs',
+        '--key-format',
+        'simple',
+        '--log-prefix',
+        'simple/',
+        '--account',
+        ACCOUNT,
+        '--raw-expire-days',
+        '90',
+      ]),
+    ).toBe(0);
+    const [object] = generateKeyDate({
+      seed: 16,
+      keyDate: '2024-01-29',
+      layout: 'simple',
+      prefix: 'simple/',
+      buckets: ['src'],
+      objects: 1,
+      maxObjectBytes: 8 * 1024,
+    });
     await client.send(new PutObjectCommand({ Bucket: 'logs', Key: object!.key, Body: object!.body }));
     stdout = '';
     const { code, checks } = await doctorOn(['--source', 's3://logs/simple/', '--dest', 's3://lake/x/']);
     expect(failed(checks)).toEqual([]);
     expect(code).toBe(0);
-    expect(checks.find((c) => c.id === 'logged-bucket')).toMatchObject({ status: 'pass', detail: `src, named by the log records of ${object!.key} (simple keys name no bucket; --bucket to check another)` });
-    expect(checks.map((c) => c.id)).toEqual(['credentials', 'logged-bucket', 'separate:src', 'logging:src', 'policy:src', 'lifecycle', 'source-list', 'source-get', 'dest-put', 'dest-delete']);
+    expect(checks.find((c) => c.id === 'logged-bucket')).toMatchObject({
+      status: 'pass',
+      detail: `src, named by the log records of ${object!.key} (simple keys name no bucket; --bucket to check another)`,
+    });
+    expect(checks.map((c) => c.id)).toEqual([
+      'credentials',
+      'logged-bucket',
+      'separate:src',
+      'logging:src',
+      'policy:src',
+      'lifecycle',
+      'source-list',
+      'source-get',
+      'dest-put',
+      'dest-delete',
+    ]);
   });
 
   it('simple keys, no --bucket and nothing to read: says to pass --bucket', async () => {
     const { checks } = await doctorOn(['--source', 's3://logs/simple/', '--dest', 's3://lake/x/']);
-    expect(checks.find((c) => c.id === 'logged-bucket')).toMatchObject({ status: 'fail', fix: 'pass --bucket <the bucket whose requests are logged>' });
+    expect(checks.find((c) => c.id === 'logged-bucket')).toMatchObject({
+      status: 'fail',
+      fix: 'pass --bucket <the bucket whose requests are logged>',
+    });
   });
 
   it('usage errors name the flag', async () => {

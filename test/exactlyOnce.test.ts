@@ -16,7 +16,18 @@ import { readTable, rowKey } from './helpers/duck.js';
 const KEY_DATE = '2024-05-20';
 
 function generate(seed: number, prefix: string, objects = 10): GeneratedObject[] {
-  return [...generateKeyDate({ seed, keyDate: KEY_DATE, layout: 'date-based', prefix, objects, maxObjectBytes: 40 * 1024, lateFraction: 0.05, rejectFraction: 0.004 })];
+  return [
+    ...generateKeyDate({
+      seed,
+      keyDate: KEY_DATE,
+      layout: 'date-based',
+      prefix,
+      objects,
+      maxObjectBytes: 40 * 1024,
+      lateFraction: 0.05,
+      rejectFraction: 0.004,
+    }),
+  ];
 }
 
 /** Rows and reject count the lake must hold for these raw objects. */
@@ -39,7 +50,20 @@ describe.each([
   const convert = (dest: string, source: string, ...extra: string[]) =>
     run(['convert', '--source', backend.rawUri + source, '--dest', backend.destUri(dest), '--date', KEY_DATE, '--json', ...extra]);
   const backfill = (dest: string, source: string, ...extra: string[]) =>
-    run(['backfill', '--source', backend.rawUri + source, '--dest', backend.destUri(dest), '--from', KEY_DATE, '--to', KEY_DATE, '--json', '--quiet', ...extra]);
+    run([
+      'backfill',
+      '--source',
+      backend.rawUri + source,
+      '--dest',
+      backend.destUri(dest),
+      '--from',
+      KEY_DATE,
+      '--to',
+      KEY_DATE,
+      '--json',
+      '--quiet',
+      ...extra,
+    ]);
   const keyDate = (result: CliResult) => {
     expect(result.stdout, result.stderr).not.toBe('');
     return JSON.parse(result.stdout).keyDates[0];
@@ -54,10 +78,13 @@ describe.each([
     const parquet = [...snap.files.keys()].some((k) => k.endsWith('.parquet'));
     const rows = parquet ? (await readTable(snap.dir)).map(rowKey).sort() : [];
     let rejects = 0;
-    for (const key of snap.files.keys()) if (key.endsWith('.jsonl')) rejects += (await readFile(join(snap.dir, key), 'utf8')).split('\n').filter(Boolean).length;
+    for (const key of snap.files.keys())
+      if (key.endsWith('.jsonl')) rejects += (await readFile(join(snap.dir, key), 'utf8')).split('\n').filter(Boolean).length;
     // Staging stays only while a shard's part waits for the others.
     const waiting = [...snap.files.keys()].some((k) => /\/shards\/s\d+of\d+\.json$/.test(k));
-    const leftovers = [...snap.files.keys()].filter((k) => (!waiting && k.includes('/staging/')) || /publish-[^/]+\.json$/.test(k) || /lock[^/]*\.json$/.test(k));
+    const leftovers = [...snap.files.keys()].filter(
+      (k) => (!waiting && k.includes('/staging/')) || /publish-[^/]+\.json$/.test(k) || /lock[^/]*\.json$/.test(k),
+    );
     return { rows, rejects, leftovers };
   };
   const expectLake = async (dest: string, objects: readonly GeneratedObject[]) => {
@@ -96,12 +123,17 @@ describe.each([
       expect(converted.status).toBe('converted');
       expect(converted.objects).toBe(a.length - gone.length);
       expect(converted.carriedFiles).toBeGreaterThan(0);
-      expect(again.stderr).toContain(`${gone.length} objects of this key date are gone from the source; their ${goneRows.toLocaleString('en-US')} rows were kept (--delete-vanished removes them)`);
+      expect(again.stderr).toContain(
+        `${gone.length} objects of this key date are gone from the source; their ${goneRows.toLocaleString('en-US')} rows were kept (--delete-vanished removes them)`,
+      );
       await expectLake(dest, a);
 
       const removed = ok(await convert(dest, 'logs/', '--delete-vanished'));
       expect(removed.gone).toEqual({ objects: gone.length, rows: goneRows, removed: true });
-      await expectLake(dest, a.filter((o) => !gone.includes(o)));
+      await expectLake(
+        dest,
+        a.filter((o) => !gone.includes(o)),
+      );
     } finally {
       await backend.putRaw(gone);
     }
@@ -177,7 +209,17 @@ describe.each([
     expect(last.status).toBe('converted');
     await expectLake(dest, a);
 
-    const commit = await run(['commit', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri(dest), '--date', KEY_DATE, '--shards', '2']);
+    const commit = await run([
+      'commit',
+      '--source',
+      backend.rawUri + 'logs/',
+      '--dest',
+      backend.destUri(dest),
+      '--date',
+      KEY_DATE,
+      '--shards',
+      '2',
+    ]);
     expect(commit.code, commit.stderr).toBe(0);
     expect(commit.stderr).toMatch(/nothing to commit: the key date was published by run \S+ \(commit\) at /);
     await expectLake(dest, a);
@@ -190,7 +232,17 @@ describe.each([
     const lockKey = `_s3logs/keydates/${KEY_DATE}/lock.json`;
     const holder = (leaseMs: number) => {
       const now = new Date();
-      const record = { kind: 's3logs/lock', token: 'x', runId: 'elsewhere', purpose: 'convert', host: 'other-host', pid: 1, acquiredAt: now.toISOString(), renewedAt: now.toISOString(), expiresAt: new Date(now.getTime() + leaseMs).toISOString() };
+      const record = {
+        kind: 's3logs/lock',
+        token: 'x',
+        runId: 'elsewhere',
+        purpose: 'convert',
+        host: 'other-host',
+        pid: 1,
+        acquiredAt: now.toISOString(),
+        renewedAt: now.toISOString(),
+        expiresAt: new Date(now.getTime() + leaseMs).toISOString(),
+      };
       return backend.putDest(dest, lockKey, Buffer.from(JSON.stringify(record)));
     };
     await holder(300_000);
@@ -205,7 +257,19 @@ describe.each([
 
     // The holder died: its last lease ends in 2 s; a commit that may wait takes the lock over then.
     await holder(2_000);
-    const commit = await run(['commit', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri(dest), '--date', KEY_DATE, '--shards', '2', '--lock-wait-seconds', '60']);
+    const commit = await run([
+      'commit',
+      '--source',
+      backend.rawUri + 'logs/',
+      '--dest',
+      backend.destUri(dest),
+      '--date',
+      KEY_DATE,
+      '--shards',
+      '2',
+      '--lock-wait-seconds',
+      '60',
+    ]);
     expect(commit.code, commit.stderr).toBe(0);
     await expectLake(dest, a);
   }, 120_000);

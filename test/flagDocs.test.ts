@@ -23,7 +23,8 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const job = (argv: string[], env: NodeJS.ProcessEnv = {}) => loadJobSettings('backfill', ['--from', '2024-01-01', '--to', '2024-01-02', ...argv], env, () => ['2024-01-01', '2024-01-02']);
+const job = (argv: string[], env: NodeJS.ProcessEnv = {}) =>
+  loadJobSettings('backfill', ['--from', '2024-01-01', '--to', '2024-01-02', ...argv], env, () => ['2024-01-01', '2024-01-02']);
 
 describe('the flag table', () => {
   it('README shows the tables rendered from it (run node dist/scripts/flagDocs.js --write to refresh)', async () => {
@@ -39,7 +40,8 @@ describe('the flag table', () => {
       expect(new Set(names).size, `${command}: ${names.join(' ')}`).toBe(names.length);
       const help = commandHelp(command);
       expect(help.startsWith(`s3logs ${command}`)).toBe(true);
-      for (const flag of flagsOf(command).filter((f) => !f.hidden)) expect(help, `${command} --help`).toMatch(new RegExp(`^  --${flag.name}\\b`, 'm'));
+      for (const flag of flagsOf(command).filter((f) => !f.hidden))
+        expect(help, `${command} --help`).toMatch(new RegExp(`^  --${flag.name}\\b`, 'm'));
     }
   });
 
@@ -66,7 +68,12 @@ describe('one check per setting, whichever way it comes', () => {
     const file = join(work, 'settings.json');
     await writeFile(file, JSON.stringify({ concurrency: 9, 'progress-seconds': 5, 'max-reject-ratio': '0.5', json: true }));
     const fromFile = job([...base, '--config', file]);
-    expect([fromFile.convert.concurrency, fromFile.convert.maxRejectRatio, fromFile.convert.json, fromFile.values.value(FLAGS.progressSeconds)]).toEqual([9, 0.5, true, 5]);
+    expect([
+      fromFile.convert.concurrency,
+      fromFile.convert.maxRejectRatio,
+      fromFile.convert.json,
+      fromFile.values.value(FLAGS.progressSeconds),
+    ]).toEqual([9, 0.5, true, 5]);
     // Precedence: flag over environment over file.
     expect(job([...base, '--config', file, '--concurrency', '3'], { S3LOGS_CONCURRENCY: '4' }).convert.concurrency).toBe(3);
     expect(job([...base, '--config', file], { S3LOGS_CONCURRENCY: '4' }).convert.concurrency).toBe(4);
@@ -95,7 +102,9 @@ describe('one check per setting, whichever way it comes', () => {
   it("reads commit's --shards through the table, in either spelling", () => {
     expect(FlagValues.fromArgv('commit', ['--shards=3']).optional(FLAGS.commitShards)).toBe(3);
     expect(FlagValues.fromArgv('commit', ['--shards', '4']).optional(FLAGS.commitShards)).toBe(4);
-    expect(() => FlagValues.fromArgv('commit', ['--shards', '1']).optional(FLAGS.commitShards)).toThrow('--shards must be a whole number from 2 to 1000000');
+    expect(() => FlagValues.fromArgv('commit', ['--shards', '1']).optional(FLAGS.commitShards)).toThrow(
+      '--shards must be a whole number from 2 to 1000000',
+    );
   });
 
   it('refuses to read a flag the command does not take (a table bug, not a usage error)', () => {

@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ACCESS_LOG_COLUMNS } from '../schemas/accessLog.js';
-import { generateKeyDate, writeKeyDateToDirectory, type ExpectedRow, type GenerateOptions, type GeneratedObject } from '../scripts/genLogs.js';
+import {
+  generateKeyDate,
+  writeKeyDateToDirectory,
+  type ExpectedRow,
+  type GenerateOptions,
+  type GeneratedObject,
+} from '../scripts/genLogs.js';
 import { Random } from '../scripts/random.js';
 
 const KEY_DATE = '2024-01-29';
@@ -125,11 +131,20 @@ describe('generateKeyDate', () => {
       }
     }
     // A prefix without a slash is glued to the date, as S3 does (`emr2021-11-08-…`).
-    expect(generate({ prefix: 'emr', objects: 1, maxObjectBytes: 8 * 1024 })[0]!.key).toMatch(/^emr2024-01-29-\d{2}-\d{2}-\d{2}-[0-9A-F]{16}$/);
+    expect(generate({ prefix: 'emr', objects: 1, maxObjectBytes: 8 * 1024 })[0]!.key).toMatch(
+      /^emr2024-01-29-\d{2}-\d{2}-\d{2}-[0-9A-F]{16}$/,
+    );
   });
 
   it('names date-based objects with account, region, bucket, date and 00-00-00', () => {
-    const objects = generate({ layout: 'date-based', prefix: 'sal/', accountId: '111122223333', region: 'eu-west-1', objects: 6, maxObjectBytes: 64 * 1024 });
+    const objects = generate({
+      layout: 'date-based',
+      prefix: 'sal/',
+      accountId: '111122223333',
+      region: 'eu-west-1',
+      objects: 6,
+      maxObjectBytes: 64 * 1024,
+    });
     const buckets = new Set<string>();
     for (const o of objects) {
       const m = /^sal\/111122223333\/eu-west-1\/([a-z0-9.-]+)\/2024\/01\/29\/2024-01-29-00-00-00-[0-9A-F]{16}$/.exec(o.key);
@@ -163,14 +178,22 @@ describe('generateKeyDate', () => {
         if (problem !== null) problems.push(`${o.key}:${i + 1} ${problem}`);
         if (Object.keys(row).join() !== columnNames.join()) problems.push(`${o.key}:${i + 1} columns out of schema order`);
         if (row.request_uri === null) {
-          if (row.request_method !== null || row.request_path !== null || row.request_query !== null || row.request_protocol !== null) problems.push(`${o.key}:${i + 1} request parts without request_uri`);
+          if (row.request_method !== null || row.request_path !== null || row.request_query !== null || row.request_protocol !== null)
+            problems.push(`${o.key}:${i + 1} request parts without request_uri`);
         } else {
           const rebuilt = `${row.request_method} ${row.request_path}${row.request_query === null ? '' : '?' + row.request_query} ${row.request_protocol}`;
-          if (rebuilt !== row.request_uri || row.request_path!.includes('?') || row.request_uri.includes('" ')) problems.push(`${o.key}:${i + 1} request_uri split`);
+          if (rebuilt !== row.request_uri || row.request_path!.includes('?') || row.request_uri.includes('" '))
+            problems.push(`${o.key}:${i + 1} request_uri split`);
         }
-        if (row.key === null ? row.key_decoded !== null : decodeKey(row.operation!, row.key) !== row.key_decoded) problems.push(`${o.key}:${i + 1} key_decoded ${row.key_decoded}`);
+        if (row.key === null ? row.key_decoded !== null : decodeKey(row.operation!, row.key) !== row.key_decoded)
+          problems.push(`${o.key}:${i + 1} key_decoded ${row.key_decoded}`);
         // REST keys are the request path encoded once more (FORMAT.md §3).
-        if (row.key !== null && row.request_path !== null && /^REST\.(GET|HEAD|PUT)\.OBJECT$/.test(row.operation!) && !row.request_path.endsWith('/' + decodeURIComponent(row.key))) {
+        if (
+          row.key !== null &&
+          row.request_path !== null &&
+          /^REST\.(GET|HEAD|PUT)\.OBJECT$/.test(row.operation!) &&
+          !row.request_path.endsWith('/' + decodeURIComponent(row.key))
+        ) {
           problems.push(`${o.key}:${i + 1} key ${row.key} vs path ${row.request_path}`);
         }
         for (const quotedValue of [row.referrer, row.useragent]) {
@@ -266,11 +289,33 @@ describe('generateKeyDate', () => {
     const share = (pred: (r: ExpectedRow) => boolean): number => rows.filter(pred).length / rows.length;
     expect(share((r) => r.operation === 'REST.GET.OBJECT')).toBeGreaterThan(0.45);
     expect(share((r) => r.operation === 'REST.GET.OBJECT')).toBeGreaterThan(share((r) => r.operation === 'REST.HEAD.OBJECT'));
-    for (const op of ['REST.HEAD.OBJECT', 'REST.PUT.OBJECT', 'REST.GET.BUCKET', 'REST.PUT.PART', 'REST.COPY.OBJECT', 'REST.COPY.OBJECT_GET', 'BATCH.DELETE.OBJECT', 'S3.EXPIRE.OBJECT', 'WEBSITE.GET.OBJECT']) {
-      expect(rows.some((r) => r.operation === op), op).toBe(true);
+    for (const op of [
+      'REST.HEAD.OBJECT',
+      'REST.PUT.OBJECT',
+      'REST.GET.BUCKET',
+      'REST.PUT.PART',
+      'REST.COPY.OBJECT',
+      'REST.COPY.OBJECT_GET',
+      'BATCH.DELETE.OBJECT',
+      'S3.EXPIRE.OBJECT',
+      'WEBSITE.GET.OBJECT',
+    ]) {
+      expect(
+        rows.some((r) => r.operation === op),
+        op,
+      ).toBe(true);
     }
-    const expectedError: Record<number, string[]> = { 403: ['AccessDenied'], 404: ['NoSuchKey', 'NoSuchBucketPolicy', 'NoSuchTagSet'], 500: ['InternalError'], 503: ['SlowDown'] };
-    for (const status of [200, 204, 206, 304, 403, 404, 500, 503]) expect(rows.some((r) => r.httpstatus === status), `status ${status}`).toBe(true);
+    const expectedError: Record<number, string[]> = {
+      403: ['AccessDenied'],
+      404: ['NoSuchKey', 'NoSuchBucketPolicy', 'NoSuchTagSet'],
+      500: ['InternalError'],
+      503: ['SlowDown'],
+    };
+    for (const status of [200, 204, 206, 304, 403, 404, 500, 503])
+      expect(
+        rows.some((r) => r.httpstatus === status),
+        `status ${status}`,
+      ).toBe(true);
     for (const r of rows) {
       if (r.httpstatus !== null && r.httpstatus >= 400) expect(expectedError[r.httpstatus]).toContain(r.errorcode);
       else expect(r.errorcode).toBeNull();
@@ -295,7 +340,9 @@ describe('generateKeyDate', () => {
     expect(rows.some((r) => /^\d+\.\d+\.\d+\.\d+$/.test(r.remoteip ?? ''))).toBe(true);
     expect(new Set(rows.map((r) => r.tlsversion))).toEqual(new Set(['TLSv1.2', 'TLSv1.3', null]));
     expect(rows.some((r) => (r.objectsize ?? 0) > 2 ** 31)).toBe(true);
-    expect(rows.every((r) => (r.objectsize === null || Number.isSafeInteger(r.objectsize)) && (r.bytessent === null || r.bytessent > 0))).toBe(true);
+    expect(
+      rows.every((r) => (r.objectsize === null || Number.isSafeInteger(r.objectsize)) && (r.bytessent === null || r.bytessent > 0)),
+    ).toBe(true);
     expect(rows.some((r) => r.useragent !== null && r.useragent.length > 120)).toBe(true);
     // Keys that need encoding: spaces, `=` and unicode, logged double-encoded for REST.
     expect(rows.some((r) => r.operation!.startsWith('REST.') && r.key?.includes('%2520'))).toBe(true);
@@ -316,7 +363,14 @@ describe('writeKeyDateToDirectory', () => {
   it('writes each object under its key and reports the totals', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'genlogs-'));
     try {
-      const options: GenerateOptions = { seed: 3, keyDate: KEY_DATE, layout: 'date-based', prefix: 'sal/', objects: 3, maxObjectBytes: 32 * 1024 };
+      const options: GenerateOptions = {
+        seed: 3,
+        keyDate: KEY_DATE,
+        layout: 'date-based',
+        prefix: 'sal/',
+        objects: 3,
+        maxObjectBytes: 32 * 1024,
+      };
       const summary = await writeKeyDateToDirectory(dir, options);
       const objects = [...generateKeyDate(options)];
       expect(summary).toEqual({

@@ -59,7 +59,9 @@ const part = (bucket: string, dt: string, rows = 1): PartitionContribution => ({
 
 /** n distinct partitions over 7 buckets and consecutive days from 2024-01-01. */
 const many = (n: number): PartitionContribution[] =>
-  Array.from({ length: n }, (_, i) => part(`bucket-${i % 7}`, new Date(Date.UTC(2024, 0, 1 + Math.floor(i / 7))).toISOString().slice(0, 10)));
+  Array.from({ length: n }, (_, i) =>
+    part(`bucket-${i % 7}`, new Date(Date.UTC(2024, 0, 1 + Math.floor(i / 7))).toISOString().slice(0, 10)),
+  );
 
 describe('GlueCatalog', () => {
   it('creates a Parquet EXTERNAL_TABLE that Athena and Spark can read, and partitions inherit its storage descriptor', async () => {
@@ -127,7 +129,9 @@ describe('GlueCatalog', () => {
     const [mine, theirs] = [part('web', '2024-01-01'), part('web', '2024-01-02')];
     standIn.onNext('BatchCreatePartition', (state) => {
       // Same values, stale location: BatchCreatePartition answers AlreadyExistsException inside Errors.
-      state.partitions.get(TABLE_ID)!.set(['web', '2024-01-02'].join('\u0001'), { Values: ['web', '2024-01-02'], StorageDescriptor: { Location: 's3://old/' } });
+      state.partitions
+        .get(TABLE_ID)!
+        .set(['web', '2024-01-02'].join('\u0001'), { Values: ['web', '2024-01-02'], StorageDescriptor: { Location: 's3://old/' } });
     });
     expect(await catalog.registerPartitions('2024-01-02', [mine!, theirs!])).toEqual({ created: 1, updated: 1, unchanged: 0 });
     expect(standIn.calls.BatchUpdatePartition).toBe(1);
@@ -172,10 +176,18 @@ describe('GlueCatalog with partition projection', () => {
 
     const first = [part('web', '2024-01-05'), part('api', '2024-01-03')];
     expect(await catalog.registerPartitions('2024-01-05', first)).toEqual({ created: 2, updated: 0, unchanged: 0 });
-    expect(params()).toMatchObject({ 'projection.bucket.type': 'enum', 'projection.bucket.values': 'api,web', 'projection.dt.range': '2024-01-03,NOW' });
+    expect(params()).toMatchObject({
+      'projection.bucket.type': 'enum',
+      'projection.bucket.values': 'api,web',
+      'projection.dt.range': '2024-01-03,NOW',
+    });
 
     const writes = standIn.count(...GLUE_WRITE_OPERATIONS);
-    expect(await catalog.registerPartitions('2024-01-06', [part('web', '2024-01-06'), ...first])).toEqual({ created: 0, updated: 0, unchanged: 3 });
+    expect(await catalog.registerPartitions('2024-01-06', [part('web', '2024-01-06'), ...first])).toEqual({
+      created: 0,
+      updated: 0,
+      unchanged: 3,
+    });
     expect(standIn.count(...GLUE_WRITE_OPERATIONS)).toBe(writes);
 
     await catalog.registerPartitions('2024-01-07', [part('cdn', '2024-01-07')]);
@@ -188,7 +200,7 @@ describe('GlueCatalog with partition projection', () => {
     expect(standIn.count(...PARTITION_CALLS)).toBe(0);
   });
 
-  it('re-reads the table when UpdateTable loses a race, and keeps the other writer\'s bucket', async () => {
+  it("re-reads the table when UpdateTable loses a race, and keeps the other writer's bucket", async () => {
     const catalog = glue({ projection: true });
     await catalog.ensureTable(DEF);
     await catalog.registerPartitions('2024-01-05', [part('web', '2024-01-05')]);
@@ -211,23 +223,48 @@ describe('GlueCatalog with partition projection', () => {
     const projected = glue({ projection: true });
     expect(await projected.ensureTable(DEF)).toEqual({ created: false, columnsAdded: [] });
     // Athena ignores registered partitions once projection is on: the enum and range must hold all three buckets.
-    expect(params()).toMatchObject({ 'projection.enabled': 'true', 'projection.bucket.type': 'enum', 'projection.bucket.values': 'api,cdn,web', 'projection.dt.range': '2023-11-20,NOW' });
+    expect(params()).toMatchObject({
+      'projection.enabled': 'true',
+      'projection.bucket.type': 'enum',
+      'projection.bucket.values': 'api,cdn,web',
+      'projection.dt.range': '2023-11-20,NOW',
+    });
     await projected.registerPartitions('2024-01-04', [part('web', '2024-01-04')]);
     expect(params()['projection.bucket.values']).toBe('api,cdn,web');
   });
 
-  it('keeps the table\'s projection what `s3logs ddl --projection` prints for the same lake, and what Athena\'s docs require', async () => {
+  it("keeps the table's projection what `s3logs ddl --projection` prints for the same lake, and what Athena's docs require", async () => {
     const catalog = glue({ projection: true });
     await catalog.ensureTable(DEF);
     const lake = new MemoryStorage();
-    const days: PartitionContribution[][] = [[part('web', '2024-02-01')], [part('api', '2024-02-02'), part('web', '2024-01-31')], [part('cdn', '2024-02-03')]];
+    const days: PartitionContribution[][] = [
+      [part('web', '2024-02-01')],
+      [part('api', '2024-02-02'), part('web', '2024-01-31')],
+      [part('cdn', '2024-02-03')],
+    ];
     for (const partitions of days) {
       for (const p of partitions) await lake.put(`${partitionPath(p)}part-${p.dt}.parquet`, new Uint8Array([1]));
       await catalog.registerPartitions(partitions[0]!.dt, partitions);
-      const ddl = tblProperties(athenaDdl({ location: LOCATION, projection: true, ...(await lakePartitions(lake)), dtStart: (await lakePartitions(lake)).firstDt! }));
-      const glueProjection = Object.fromEntries(Object.entries(params()).filter(([k]) => k.startsWith('projection.') || k === 'storage.location.template'));
-      expect(glueProjection).toEqual(Object.fromEntries(Object.entries(ddl).filter(([k]) => k.startsWith('projection.') || k === 'storage.location.template')));
-      expect(athenaProjectionProblems(params(), DEF.partitionKeys.map((k) => k.name))).toEqual([]);
+      const ddl = tblProperties(
+        athenaDdl({
+          location: LOCATION,
+          projection: true,
+          ...(await lakePartitions(lake)),
+          dtStart: (await lakePartitions(lake)).firstDt!,
+        }),
+      );
+      const glueProjection = Object.fromEntries(
+        Object.entries(params()).filter(([k]) => k.startsWith('projection.') || k === 'storage.location.template'),
+      );
+      expect(glueProjection).toEqual(
+        Object.fromEntries(Object.entries(ddl).filter(([k]) => k.startsWith('projection.') || k === 'storage.location.template')),
+      );
+      expect(
+        athenaProjectionProblems(
+          params(),
+          DEF.partitionKeys.map((k) => k.name),
+        ),
+      ).toEqual([]);
     }
   });
 });

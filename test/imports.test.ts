@@ -24,7 +24,20 @@ const SOURCE_DIRS = ['src', 'schemas', 'jobs', 'scripts'];
 
 /** Tokens after which a `/` starts a regex literal rather than a division. */
 const REGEX_AFTER_KEYWORD = new Set([
-  'return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void', 'throw', 'case', 'do', 'else', 'yield', 'await',
+  'return',
+  'typeof',
+  'instanceof',
+  'in',
+  'of',
+  'new',
+  'delete',
+  'void',
+  'throw',
+  'case',
+  'do',
+  'else',
+  'yield',
+  'await',
 ]);
 const REGEX_AFTER_PUNCT = new Set([...'(,=:[!&|?{};+-*%<>~^/']);
 
@@ -185,7 +198,10 @@ const EXPORT_FROM = /(?<![\w$.])export\s+(type\s+)?(\*(?:\s*as\s+[\w$]+)?|\{[^}]
 function onlyTypeBindings(clause: string): boolean {
   const braces = /^\{([^}]*)\}$/.exec(clause.trim());
   if (!braces) return false; // a default or namespace binding is a value
-  const entries = braces[1]!.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const entries = braces[1]!
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
   if (entries.length === 0) return false; // `import {} from` : keep it, to be safe
   return entries.every((entry) => {
     const words = entry.split(/\s+/);
@@ -198,7 +214,13 @@ function staticImports(src: string): StaticImport[] {
   const { code, strings } = stripSource(src);
   const found: { at: number; imp: StaticImport }[] = [];
   const add = (at: number, index: string, statement: string) =>
-    found.push({ at, imp: { specifier: strings[Number(index)]!, statement: statement.replace(/'#(\d+)'/g, (_, k) => `'${strings[Number(k)]}'`).replace(/\s+/g, ' ') } });
+    found.push({
+      at,
+      imp: {
+        specifier: strings[Number(index)]!,
+        statement: statement.replace(/'#(\d+)'/g, (_, k) => `'${strings[Number(k)]}'`).replace(/\s+/g, ' '),
+      },
+    });
   for (const m of code.matchAll(SIDE_EFFECT_IMPORT)) add(m.index!, m[1]!, m[0]);
   for (const m of code.matchAll(IMPORT_FROM)) {
     if (m[1] || onlyTypeBindings(m[2]!)) continue;
@@ -320,7 +342,12 @@ function stronglyConnectedComponents(edges: ReadonlyMap<string, readonly string[
 }
 
 /** Shortest path from `from` to `to` following edges inside `within`; [from, …, to]. */
-function shortestPath(edges: ReadonlyMap<string, readonly string[]>, from: string, to: string, within: ReadonlySet<string>): string[] | undefined {
+function shortestPath(
+  edges: ReadonlyMap<string, readonly string[]>,
+  from: string,
+  to: string,
+  within: ReadonlySet<string>,
+): string[] | undefined {
   const parent = new Map<string, string>();
   const queue = [from];
   const seen = new Set<string>();
@@ -470,7 +497,9 @@ describe('static imports', () => {
   it('src/ and schemas/ import nothing from scripts/ or test/ (the CLI ships without them)', () => {
     const graph = buildGraph(projectSources());
     const shipped = [...graph.edges.keys()].filter((f) => f.startsWith('src/') || f.startsWith('schemas/'));
-    const wrong = shipped.flatMap((f) => (graph.edges.get(f) ?? []).filter((to) => to.startsWith('scripts/') || to.startsWith('test/')).map((to) => `${f} -> ${to}`));
+    const wrong = shipped.flatMap((f) =>
+      (graph.edges.get(f) ?? []).filter((to) => to.startsWith('scripts/') || to.startsWith('test/')).map((to) => `${f} -> ${to}`),
+    );
     expect(wrong).toEqual([]);
   });
 
@@ -495,7 +524,10 @@ describe('static imports', () => {
       ['src/d.ts', `export type { C } from './c.js';\nexport type D = 1; export type E = 2;\nimport './a.js';\n`],
       ['src/e.ts', `import { a } from './a.js';\nexport const e = a;\n`],
       ['src/f.ts', `export * from './lib/index.js';\n`],
-      ['src/lib/index.ts', `export { f } from '../f.js';\nimport pLimit from 'p-limit';\nimport { readFile } from 'node:fs/promises';\nexport const f = 1;\n`],
+      [
+        'src/lib/index.ts',
+        `export { f } from '../f.js';\nimport pLimit from 'p-limit';\nimport { readFile } from 'node:fs/promises';\nexport const f = 1;\n`,
+      ],
       ['src/self.ts', `import { x } from './self.js';\nexport const x = 1;\n`],
     ]);
 

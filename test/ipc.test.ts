@@ -11,14 +11,30 @@ import { LineSpans, parseLogObject } from '../src/stages/parse.js';
 
 function batchOf(text: string | Uint8Array): RowBatch {
   const batch = new RowBatch();
-  parseLogObject(typeof text === 'string' ? Buffer.from(text) : text, { row: (buf, s) => batch.appendRow(buf, s), reject: () => undefined }, new LineSpans());
+  parseLogObject(
+    typeof text === 'string' ? Buffer.from(text) : text,
+    { row: (buf, s) => batch.appendRow(buf, s), reject: () => undefined },
+    new LineSpans(),
+  );
   return batch;
 }
 
-const generated = [...generateKeyDate({ seed: 21, keyDate: '2024-05-05', layout: 'simple', objects: 4, maxObjectBytes: 48 * 1024, oldFormatFraction: 0.3, extraFieldsFraction: 0.1 })];
+const generated = [
+  ...generateKeyDate({
+    seed: 21,
+    keyDate: '2024-05-05',
+    layout: 'simple',
+    objects: 4,
+    maxObjectBytes: 48 * 1024,
+    oldFormatFraction: 0.3,
+    extraFieldsFraction: 0.1,
+  }),
+];
 const line = generated[0]!.body.toString('utf8').split('\n')[0]!;
 // 24-field records: aclrequired (field 26) is null in every row.
-const older = readFileSync(join(import.meta.dirname, 'fixtures', 'corpus', 'aws-docs', 'devguide-2019-06-07-awsexamplebucket-24fields.log'));
+const older = readFileSync(
+  join(import.meta.dirname, 'fixtures', 'corpus', 'aws-docs', 'devguide-2019-06-07-awsexamplebucket-24fields.log'),
+);
 
 describe('ipcStream', () => {
   it('writes the bytes apache-arrow writes, also into a reused buffer that held other bytes', () => {

@@ -16,7 +16,15 @@ import { CLI, runCli } from './helpers/cli.js';
 import { readTable } from './helpers/duck.js';
 
 const NOW = new Date('2024-11-20T03:15:00Z');
-const opts = (keyDate: string, seed: number) => ({ seed, keyDate, layout: 'simple' as const, prefix: 'logs/', objects: 4, maxObjectBytes: 32 * 1024, lateFraction: 0 });
+const opts = (keyDate: string, seed: number) => ({
+  seed,
+  keyDate,
+  layout: 'simple' as const,
+  prefix: 'logs/',
+  objects: 4,
+  maxObjectBytes: 32 * 1024,
+  lateFraction: 0,
+});
 const rowsOf = (keyDate: string, seed: number) => [...generateKeyDate(opts(keyDate, seed))].reduce((n, o) => n + o.rows.length, 0);
 
 let work: string;
@@ -30,10 +38,17 @@ afterAll(async () => {
 describe('job settings', () => {
   it('flags beat the environment, which beats the config file; unknown keys are errors', async () => {
     const file = join(work, 'config.json');
-    await writeFile(file, JSON.stringify({ source: join(work, 'nowhere-file'), dest: join(work, 'lake-file'), concurrency: 3, 'lookback-days': 0 }));
+    await writeFile(
+      file,
+      JSON.stringify({ source: join(work, 'nowhere-file'), dest: join(work, 'lake-file'), concurrency: 3, 'lookback-days': 0 }),
+    );
     const raw = join(work, 'settings-raw');
     await writeKeyDateToDirectory(raw, opts('2024-11-19', 1));
-    const result = await runNightly(['--dest', join(work, 'lake-flag'), '--quiet'], { S3LOGS_CONFIG: file, S3LOGS_SOURCE: join(raw, 'logs/'), S3LOGS_DEST: join(work, 'lake-env') }, NOW);
+    const result = await runNightly(
+      ['--dest', join(work, 'lake-flag'), '--quiet'],
+      { S3LOGS_CONFIG: file, S3LOGS_SOURCE: join(raw, 'logs/'), S3LOGS_DEST: join(work, 'lake-env') },
+      NOW,
+    );
     expect(result.exitCode).toBe(0);
     expect(result.summary!.keyDates.map((k) => k.keyDate)).toEqual(['2024-11-19']);
     expect(await readdir(join(work, 'lake-flag'))).toContain('_s3logs');
@@ -50,7 +65,19 @@ describe('job settings', () => {
   it('--as-of runs the nightly as if today were that date, through the CLI', async () => {
     const raw = join(work, 'as-of-raw');
     await writeKeyDateToDirectory(raw, opts('2024-02-28', 5));
-    const result = await runCli(['nightly', '--source', join(raw, 'logs/'), '--dest', join(work, 'as-of-lake'), '--as-of', '2024-02-29', '--lookback-days', '1', '--json', '--quiet']);
+    const result = await runCli([
+      'nightly',
+      '--source',
+      join(raw, 'logs/'),
+      '--dest',
+      join(work, 'as-of-lake'),
+      '--as-of',
+      '2024-02-29',
+      '--lookback-days',
+      '1',
+      '--json',
+      '--quiet',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).keyDates.map((k: { keyDate: string; status: string }) => [k.keyDate, k.status])).toEqual([
       ['2024-02-28', 'converted'],
@@ -85,7 +112,10 @@ describe('nightly', () => {
     const second = await runNightly(args, {}, NOW);
     expect(second.summary!.keyDates.map((k) => k.status)).toEqual(['unchanged', 'unchanged', 'unchanged', 'empty']);
     // A skipped key date says what it checked, not "0 objects".
-    expect(second.summary!.keyDates[0]!.listed).toEqual({ objects: 4, bytes: [...generateKeyDate(opts('2024-11-19', 10))].reduce((n, o) => n + o.body.length, 0) });
+    expect(second.summary!.keyDates[0]!.listed).toEqual({
+      objects: 4,
+      bytes: [...generateKeyDate(opts('2024-11-19', 10))].reduce((n, o) => n + o.body.length, 0),
+    });
     expect(second.summary!.keyDates[0]!.objects).toBe(0);
     // A log object for 2024-11-17 delivered late, after that date was converted.
     const late = [...generateKeyDate({ ...opts('2024-11-17', 99), objects: 1 })][0]!;
@@ -122,7 +152,20 @@ describe('backfill', () => {
     const lock = join(lake, '_s3logs', 'keydates', '2024-06-03', 'lock.json');
     await mkdir(join(lake, '_s3logs', 'keydates', '2024-06-03'), { recursive: true });
     const now = new Date().toISOString();
-    await writeFile(lock, JSON.stringify({ kind: 's3logs/lock', token: 't', runId: 'elsewhere', purpose: 'convert', host: 'other-host', pid: 1, acquiredAt: now, renewedAt: now, expiresAt: new Date(Date.now() + 3_600_000).toISOString() }));
+    await writeFile(
+      lock,
+      JSON.stringify({
+        kind: 's3logs/lock',
+        token: 't',
+        runId: 'elsewhere',
+        purpose: 'convert',
+        host: 'other-host',
+        pid: 1,
+        acquiredAt: now,
+        renewedAt: now,
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      }),
+    );
     const args = ['--source', join(raw, 'logs/'), '--dest', lake, '--from', days[0]!, '--to', days[3]!, '--parallel-dates', '2', '--quiet'];
     // Through the CLI: the summary on stdout (--json) and the JSON log lines on stderr both carry the bounded code.
     const first = await runCli(['backfill', ...args, '--json']);
@@ -130,10 +173,25 @@ describe('backfill', () => {
     expect(first.code, first.stderr).toBe(75);
     const summary = JSON.parse(first.stdout) as { failedKeyDates: string[]; keyDates: Array<{ keyDate: string; error?: object }> };
     expect(summary.failedKeyDates).toEqual(['2024-06-03']);
-    expect(summary.keyDates.find((k) => k.keyDate === '2024-06-03')!.error).toEqual({ stage: 'lock', code: 'locked', message: expect.stringMatching(/held by run elsewhere \(convert\) on other-host.*Wait for it/) });
+    expect(summary.keyDates.find((k) => k.keyDate === '2024-06-03')!.error).toEqual({
+      stage: 'lock',
+      code: 'locked',
+      message: expect.stringMatching(/held by run elsewhere \(convert\) on other-host.*Wait for it/),
+    });
     // --quiet keeps error lines: the failed key date's, with its stage and error_code.
-    const failed = first.stderr.trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.msg === 'key date failed');
-    expect(failed).toEqual([expect.objectContaining({ keyDate: '2024-06-03', stage: 'lock', error_code: 'locked', err: expect.stringMatching(/held by run elsewhere/) })]);
+    const failed = first.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.msg === 'key date failed');
+    expect(failed).toEqual([
+      expect.objectContaining({
+        keyDate: '2024-06-03',
+        stage: 'lock',
+        error_code: 'locked',
+        err: expect.stringMatching(/held by run elsewhere/),
+      }),
+    ]);
     await rm(lock);
     const second = await runBackfill(args, {});
     expect(second.exitCode).toBe(0);
@@ -144,20 +202,61 @@ describe('backfill', () => {
   });
 
   it('logs JSON lines with run id, key date and stage timings when stderr is not a terminal', async () => {
-    const result = await runCli(['backfill', '--source', join(raw, 'logs/'), '--dest', join(work, 'backfill-log'), '--from', days[0]!, '--to', days[1]!]);
+    const result = await runCli([
+      'backfill',
+      '--source',
+      join(raw, 'logs/'),
+      '--dest',
+      join(work, 'backfill-log'),
+      '--from',
+      days[0]!,
+      '--to',
+      days[1]!,
+    ]);
     expect(result.code).toBe(0);
-    const records = result.stderr.trim().split('\n').map((l) => JSON.parse(l));
+    const records = result.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const runIds = new Set(records.map((r) => r.runId));
     expect(runIds.size).toBe(1);
     expect(records.map((r) => r.msg)).toEqual(['job started', 'key date done', 'key date done', 'progress', 'job finished']);
-    expect(records.filter((r) => r.msg === 'key date done').map((r) => r.keyDate).sort()).toEqual(days.slice(0, 2));
+    expect(
+      records
+        .filter((r) => r.msg === 'key date done')
+        .map((r) => r.keyDate)
+        .sort(),
+    ).toEqual(days.slice(0, 2));
     expect(records[1].stageSeconds.parse).toBeGreaterThan(0);
     expect(records[4]).toMatchObject({ ok: true, exitCode: 0, statuses: { converted: 2 } });
 
-    const debug = await runCli(['backfill', '--source', join(raw, 'logs/'), '--dest', join(work, 'backfill-debug'), '--from', days[0]!, '--to', days[0]!, '--log-level', 'debug']);
-    const objects = debug.stderr.trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.msg === 'object parsed');
+    const debug = await runCli([
+      'backfill',
+      '--source',
+      join(raw, 'logs/'),
+      '--dest',
+      join(work, 'backfill-debug'),
+      '--from',
+      days[0]!,
+      '--to',
+      days[0]!,
+      '--log-level',
+      'debug',
+    ]);
+    const objects = debug.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.msg === 'object parsed');
     expect(objects.length).toBe(4);
-    for (const o of objects) expect(o).toMatchObject({ keyDate: days[0], stage: 'parse', objectKey: expect.stringContaining('logs/2024-06-01-'), lines: expect.any(Number), rows: expect.any(Number) });
+    for (const o of objects)
+      expect(o).toMatchObject({
+        keyDate: days[0],
+        stage: 'parse',
+        objectKey: expect.stringContaining('logs/2024-06-01-'),
+        lines: expect.any(Number),
+        rows: expect.any(Number),
+      });
   });
 
   it('on SIGTERM stops taking new dates, publishes nothing half-done and exits 143; a re-run completes', async () => {
@@ -165,7 +264,11 @@ describe('backfill', () => {
     const many = join(work, 'backfill-many');
     const range = Array.from({ length: 8 }, (_, i) => `2024-07-0${i + 1}`);
     for (const [i, day] of range.entries()) await writeKeyDateToDirectory(many, { ...opts(day, 40 + i), objects: 12 });
-    const child = spawn(process.execPath, [CLI, 'backfill', '--source', join(many, 'logs/'), '--dest', lake, '--from', range[0]!, '--to', range[7]!, '--parallel-dates', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'backfill', '--source', join(many, 'logs/'), '--dest', lake, '--from', range[0]!, '--to', range[7]!, '--parallel-dates', '1'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     await new Promise<void>((resolve) => {
@@ -181,19 +284,52 @@ describe('backfill', () => {
     const files = (await readdir(lake, { recursive: true })).map(String);
     expect(files.some((f) => f.includes('staging') && f.endsWith('.staged'))).toBe(false);
     expect(files.some((f) => /lock-[^/]+\.json$/.test(f))).toBe(false);
-    const rerun = await runCli(['backfill', '--source', join(many, 'logs/'), '--dest', lake, '--from', range[0]!, '--to', range[7]!, '--quiet', '--json']);
+    const rerun = await runCli([
+      'backfill',
+      '--source',
+      join(many, 'logs/'),
+      '--dest',
+      lake,
+      '--from',
+      range[0]!,
+      '--to',
+      range[7]!,
+      '--quiet',
+      '--json',
+    ]);
     expect(rerun.code).toBe(0);
     const statuses = JSON.parse(rerun.stdout).keyDates.map((k: { status: string }) => k.status);
     expect(statuses.filter((s: string) => s === 'unchanged').length).toBeGreaterThanOrEqual(1);
-    expect((await readTable(lake)).length).toBe(range.reduce((n, d, i) => n + [...generateKeyDate({ ...opts(d, 40 + i), objects: 12 })].reduce((m, o) => m + o.rows.length, 0), 0));
+    expect((await readTable(lake)).length).toBe(
+      range.reduce((n, d, i) => n + [...generateKeyDate({ ...opts(d, 40 + i), objects: 12 })].reduce((m, o) => m + o.rows.length, 0), 0),
+    );
   });
 
   it('reports progress across the range: periodic JSON lines off a terminal, one live line on a terminal', async () => {
     const many = join(work, 'backfill-many');
     const range = Array.from({ length: 8 }, (_, i) => `2024-07-0${i + 1}`);
-    const json = await runCli(['backfill', '--source', join(many, 'logs/'), '--dest', join(work, 'backfill-progress'), '--from', range[0]!, '--to', range[7]!, '--parallel-dates', '1', '--progress-seconds', '1', '--force']);
+    const json = await runCli([
+      'backfill',
+      '--source',
+      join(many, 'logs/'),
+      '--dest',
+      join(work, 'backfill-progress'),
+      '--from',
+      range[0]!,
+      '--to',
+      range[7]!,
+      '--parallel-dates',
+      '1',
+      '--progress-seconds',
+      '1',
+      '--force',
+    ]);
     expect(json.code).toBe(0);
-    const progress = json.stderr.trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.type === 'progress');
+    const progress = json.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.type === 'progress');
     expect(progress.length).toBeGreaterThanOrEqual(1);
     expect(progress[progress.length - 1]).toMatchObject({ datesDone: 8, datesLeft: 0, etaSeconds: 0 });
     for (const p of progress) {
@@ -211,7 +347,10 @@ describe('backfill', () => {
       return true;
     }) as typeof process.stderr.write;
     try {
-      const result = await runBackfill(['--source', join(many, 'logs/'), '--dest', join(work, 'backfill-tty'), '--from', range[0]!, '--to', range[1]!], {});
+      const result = await runBackfill(
+        ['--source', join(many, 'logs/'), '--dest', join(work, 'backfill-tty'), '--from', range[0]!, '--to', range[1]!],
+        {},
+      );
       expect(result.exitCode).toBe(0);
     } finally {
       process.stderr.write = write;

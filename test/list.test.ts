@@ -37,9 +37,18 @@ describe('listKeyDate', () => {
     const keys: string[] = [];
     // Delivery-time names over the whole day, event-time names all at 00-00-00 with unique strings that
     // are upper hex, lower hex and not hex at all: the ranges must still cover every one of them.
-    for (let i = 0; i < 900; i++) keys.push(`logs/2024-01-29-${pad(i % 24)}-${pad(i % 60)}-${pad((i * 7) % 60)}-${(i * 2654435761 % 2 ** 32).toString(16).toUpperCase().padStart(8, '0')}${pad(i, 4)}`);
-    for (let i = 0; i < 900; i++) keys.push(`logs/2024-01-29-00-00-00-${['', 'a', 'z', 'G', '_'][i % 5]}${(i * 40503).toString(16).toUpperCase()}${pad(i, 4)}`);
-    const others = ['logs/2024-01-28-23-59-59-AAAA', 'logs/2024-01-30-00-00-00-BBBB', 'logs/2024-01-29-notalog', 'logs/2024-01-29-00-00-00-X/nested'];
+    for (let i = 0; i < 900; i++)
+      keys.push(
+        `logs/2024-01-29-${pad(i % 24)}-${pad(i % 60)}-${pad((i * 7) % 60)}-${((i * 2654435761) % 2 ** 32).toString(16).toUpperCase().padStart(8, '0')}${pad(i, 4)}`,
+      );
+    for (let i = 0; i < 900; i++)
+      keys.push(`logs/2024-01-29-00-00-00-${['', 'a', 'z', 'G', '_'][i % 5]}${(i * 40503).toString(16).toUpperCase()}${pad(i, 4)}`);
+    const others = [
+      'logs/2024-01-28-23-59-59-AAAA',
+      'logs/2024-01-30-00-00-00-BBBB',
+      'logs/2024-01-29-notalog',
+      'logs/2024-01-29-00-00-00-X/nested',
+    ];
     await touch([...keys, ...others]);
     const storage = new CountingStorage(dir);
     const listing = await listKeyDate(storage, 'logs/', '2024-01-29', 'simple');
@@ -61,8 +70,12 @@ describe('listKeyDate', () => {
   it('finds the date-based tree beside thousands of simple-layout objects without paging through them', async () => {
     dir = await mkdtemp(join(tmpdir(), 's3logs-list-'));
     const simple: string[] = [];
-    for (const year of [2022, 2023]) for (let i = 0; i < 1500; i++) simple.push(`logs/${year}-0${1 + (i % 9)}-1${i % 10}-00-00-00-${pad(i, 6)}`);
-    const dated = ['logs/123456789012/us-east-1/bucket-a/2024/01/29/2024-01-29-00-00-00-0A1B', 'logs/123456789012/eu-west-1/bucket-b/2024/01/29/2024-01-29-00-00-00-FFFF'];
+    for (const year of [2022, 2023])
+      for (let i = 0; i < 1500; i++) simple.push(`logs/${year}-0${1 + (i % 9)}-1${i % 10}-00-00-00-${pad(i, 6)}`);
+    const dated = [
+      'logs/123456789012/us-east-1/bucket-a/2024/01/29/2024-01-29-00-00-00-0A1B',
+      'logs/123456789012/eu-west-1/bucket-b/2024/01/29/2024-01-29-00-00-00-FFFF',
+    ];
     await touch([...simple, ...dated, 'logs/123456789012/us-east-1/bucket-a/2024/01/30/2024-01-30-00-00-00-0000']);
     const storage = new CountingStorage(dir);
     const listing = await listKeyDate(storage, 'logs/', '2024-01-29', 'auto');
@@ -78,7 +91,8 @@ describe('listKeyDate', () => {
     const keys: string[] = [];
     for (let i = 0; i < 2200; i++) keys.push(`logs/2024-01-29-${pad(Math.floor(i / 120) % 24)}-${pad(i % 60)}-00-${pad(i, 6)}`);
     for (const bucket of ['zeta', 'alpha', 'mid']) {
-      for (let i = 0; i < 300; i++) keys.push(`logs/123456789012/us-east-1/${bucket}/2024/01/29/2024-01-29-${pad(i % 24)}-${pad(i % 60)}-00-${pad(i, 6)}`);
+      for (let i = 0; i < 300; i++)
+        keys.push(`logs/123456789012/us-east-1/${bucket}/2024/01/29/2024-01-29-${pad(i % 24)}-${pad(i % 60)}-00-${pad(i, 6)}`);
     }
     await touch(keys);
     const releasedBeforeEnd: number[] = [];
@@ -144,7 +158,9 @@ describe('listKeyDate', () => {
     const stop = new AbortController();
     const feed = new ObjectFeed();
     feed.subscribe(() => stop.abort(new Error('key date failed')));
-    await expect(listKeyDate(new SlowRanges(dir), 'logs/', '2024-01-29', 'simple', { parallel: 4, rangeParallel: 1, feed, signal: stop.signal })).rejects.toThrow('key date failed');
+    await expect(
+      listKeyDate(new SlowRanges(dir), 'logs/', '2024-01-29', 'simple', { parallel: 4, rangeParallel: 1, feed, signal: stop.signal }),
+    ).rejects.toThrow('key date failed');
     await new Promise((r) => setTimeout(r, 100));
     // The range already sent when the first page was released, and no more.
     expect(ranges).toBeLessThanOrEqual(1);
@@ -162,14 +178,21 @@ describe('listKeyDate', () => {
       }
     }
     const feed = new ObjectFeed();
-    await expect(listKeyDate(new FailingRange(dir), 'logs/', '2024-01-29', 'simple', { parallel: 4, feed })).rejects.toThrow('AccessDenied');
+    await expect(listKeyDate(new FailingRange(dir), 'logs/', '2024-01-29', 'simple', { parallel: 4, feed })).rejects.toThrow(
+      'AccessDenied',
+    );
     expect(feed.done).toBe(true);
     await expect(feed.ready()).rejects.toThrow('AccessDenied');
     await expect(feed.changed()).rejects.toThrow('AccessDenied');
   });
 
   it('sizes the key ranges from how far the first page reached, in order and past the first page', () => {
-    for (const last of ['l/2024-01-29-00-00-00-0FFF3A', 'l/2024-01-29-00-00-00-8000', 'l/2024-01-29-02-00-00-AB', 'l/2024-01-29-23-59-58-AB']) {
+    for (const last of [
+      'l/2024-01-29-00-00-00-0FFF3A',
+      'l/2024-01-29-00-00-00-8000',
+      'l/2024-01-29-02-00-00-AB',
+      'l/2024-01-29-23-59-58-AB',
+    ]) {
       const bounds = rangeBoundaries('l/2024-01-29', last);
       expect([...bounds].sort()).toEqual(bounds);
       expect(bounds.every((b) => b > last)).toBe(true);

@@ -60,7 +60,9 @@ describe('LeaseLock', () => {
     const refused = LeaseLock.acquire(storage, KEY, { runId: 'run-2', purpose: 'commit of 2 shards' });
     await expect(refused).rejects.toThrow(LockedError);
     await expect(LeaseLock.acquire(storage, KEY, owner('run-2'))).rejects.toThrow(
-      new RegExp(`memory://test/${KEY} is held by run run-1 \\(convert\\) on ${hostname()}, pid ${process.pid}, since .*; its lease runs to .*any run takes the lock over once the lease ends`),
+      new RegExp(
+        `memory://test/${KEY} is held by run run-1 \\(convert\\) on ${hostname()}, pid ${process.pid}, since .*; its lease runs to .*any run takes the lock over once the lease ends`,
+      ),
     );
     await first.release();
     expect(storage.objects.has(KEY)).toBe(false);

@@ -16,7 +16,15 @@ import { runCli } from './helpers/cli.js';
 
 const DOC = fileURLToPath(new URL('../docs/log-format.md', import.meta.url));
 const DAY = '2024-01-29';
-const OPTIONS: GenerateOptions = { seed: 29, keyDate: DAY, layout: 'date-based', prefix: 'logs/', objects: 8, maxObjectBytes: 256 * 1024, lateFraction: 0.05 };
+const OPTIONS: GenerateOptions = {
+  seed: 29,
+  keyDate: DAY,
+  layout: 'date-based',
+  prefix: 'logs/',
+  objects: 8,
+  maxObjectBytes: 256 * 1024,
+  lateFraction: 0.05,
+};
 
 /** The sql block after `<!-- query:<name> -->`. */
 function docQuery(markdown: string, name: string): string {
@@ -36,7 +44,16 @@ describe('docs/log-format.md: AWS example queries rewritten for s3logs types', (
     markdown = await readFile(DOC, 'utf8');
     await writeKeyDateToDirectory(join(work, 'raw'), OPTIONS);
     for (const o of generateKeyDate(OPTIONS)) rows.push(...o.rows);
-    const result = await runCli(['convert', '--source', join(work, 'raw', 'logs/'), '--dest', join(work, 'lake'), '--date', DAY, '--quiet']);
+    const result = await runCli([
+      'convert',
+      '--source',
+      join(work, 'raw', 'logs/'),
+      '--dest',
+      join(work, 'lake'),
+      '--date',
+      DAY,
+      '--quiet',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     instance = await DuckDBInstance.create(':memory:');
   }, 60_000);
@@ -60,7 +77,9 @@ describe('docs/log-format.md: AWS example queries rewritten for s3logs types', (
   it('1. time as a timestamp, with dt for pruning', async () => {
     const from = Date.parse('2024-01-29T00:42:42Z');
     const to = Date.parse('2024-01-30T00:42:42Z');
-    const want = rows.filter((r) => r.operation === 'REST.GET.OBJECT' && r.requestdatetime !== null && r.requestdatetime >= from && r.requestdatetime <= to).length;
+    const want = rows.filter(
+      (r) => r.operation === 'REST.GET.OBJECT' && r.requestdatetime !== null && r.requestdatetime >= from && r.requestdatetime <= to,
+    ).length;
     expect(want).toBeGreaterThan(0);
     expect(await count('time')).toBe(want);
   });

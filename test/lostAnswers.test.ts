@@ -16,7 +16,18 @@ import { startFaultProxy, type RecordedRequest } from './helpers/faultProxy.js';
 import { S3RVER_CREDENTIALS, startS3Server, type S3Server } from './helpers/s3Server.js';
 
 const KEY_DATE = '2024-07-07';
-const objects = [...generateKeyDate({ seed: 61, keyDate: KEY_DATE, layout: 'simple', prefix: 'logs/', objects: 8, maxObjectBytes: 32 * 1024, lateFraction: 0.05, rejectFraction: 0.004 })];
+const objects = [
+  ...generateKeyDate({
+    seed: 61,
+    keyDate: KEY_DATE,
+    layout: 'simple',
+    prefix: 'logs/',
+    objects: 8,
+    maxObjectBytes: 32 * 1024,
+    lateFraction: 0.05,
+    rejectFraction: 0.004,
+  }),
+];
 const truth = objects.flatMap((o) => o.rows.map((r) => rowKey(r))).sort();
 
 const put = (r: RecordedRequest) => r.method === 'PUT' && r.headers['x-amz-copy-source'] === undefined;
@@ -59,50 +70,78 @@ describe('lost answers on S3', () => {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: 'lake', Prefix: `${prefix}/`, ...(token ? { ContinuationToken: token } : {}) }));
+      const page = await client.send(
+        new ListObjectsV2Command({ Bucket: 'lake', Prefix: `${prefix}/`, ...(token ? { ContinuationToken: token } : {}) }),
+      );
       for (const o of page.Contents ?? []) keys.push(o.Key!.slice(prefix.length + 1));
       token = page.NextContinuationToken;
     } while (token);
     for (const key of keys.filter((k) => k.endsWith('.parquet'))) {
-      const body = await (await client.send(new GetObjectCommand({ Bucket: 'lake', Key: `${prefix}/${key}` }))).Body!.transformToByteArray();
+      const body = await (
+        await client.send(new GetObjectCommand({ Bucket: 'lake', Key: `${prefix}/${key}` }))
+      ).Body!.transformToByteArray();
       await mkdir(dirname(join(dir, key)), { recursive: true });
       await writeFile(join(dir, key), body);
     }
     const rows = keys.some((k) => k.endsWith('.parquet')) ? (await readTable(dir)).map(rowKey).sort() : [];
-    return { rows, leftovers: keys.filter((k) => k.includes('/staging/') || /publish-[^/]+\.json$/.test(k) || /lock[^/]*\.json$/.test(k) || /\/shards\//.test(k)) };
+    return {
+      rows,
+      leftovers: keys.filter(
+        (k) => k.includes('/staging/') || /publish-[^/]+\.json$/.test(k) || /lock[^/]*\.json$/.test(k) || /\/shards\//.test(k),
+      ),
+    };
   }
 
-  it.each(POINTS)('the answer to %s is lost: the run still publishes every row once', async (name, match, sharded) => {
-    let lost = false;
-    const proxy = await startFaultProxy(server.endpoint, {
-      conditionalWrites: true,
-      // Only the publish lock and the manifest of a sharded round are the last shard's commit's.
-      loseAnswer: (r) => {
-        if (lost || !match(r)) return false;
-        lost = true;
-        return true;
-      },
-    });
-    const prefix = name.replace(/\W+/g, '-');
-    const run = (...extra: string[]) =>
-      runCli(['convert', '--source', 's3://raw/logs/', '--dest', `s3://lake/${prefix}/`, '--date', KEY_DATE, '--endpoint-url', proxy.endpoint, '--json', ...extra], {
-        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-        AWS_REGION: 'us-east-1',
-        // Renewals every 0.5 s, so one happens during the run.
-        S3LOGS_LOCK_LEASE_SECONDS: '2',
+  it.each(POINTS)(
+    'the answer to %s is lost: the run still publishes every row once',
+    async (name, match, sharded) => {
+      let lost = false;
+      const proxy = await startFaultProxy(server.endpoint, {
+        conditionalWrites: true,
+        // Only the publish lock and the manifest of a sharded round are the last shard's commit's.
+        loseAnswer: (r) => {
+          if (lost || !match(r)) return false;
+          lost = true;
+          return true;
+        },
       });
-    try {
-      const results = sharded ? [await run('--shard', '1/2'), await run('--shard', '2/2')] : [await run()];
-      for (const result of results) expect(result.code, result.stderr).toBe(0);
-      expect(JSON.parse(results[results.length - 1]!.stdout).keyDates[0].status).toBe('converted');
-      expect(proxy.injected.lostAnswer, `no ${name} was seen`).toBe(1);
-      const got = await lake(prefix);
-      expect(got.rows.length).toBe(truth.length);
-      expect(got.rows).toEqual(truth);
-      expect(got.leftovers).toEqual([]);
-    } finally {
-      await proxy.close();
-    }
-  }, 60_000);
+      const prefix = name.replace(/\W+/g, '-');
+      const run = (...extra: string[]) =>
+        runCli(
+          [
+            'convert',
+            '--source',
+            's3://raw/logs/',
+            '--dest',
+            `s3://lake/${prefix}/`,
+            '--date',
+            KEY_DATE,
+            '--endpoint-url',
+            proxy.endpoint,
+            '--json',
+            ...extra,
+          ],
+          {
+            AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+            AWS_REGION: 'us-east-1',
+            // Renewals every 0.5 s, so one happens during the run.
+            S3LOGS_LOCK_LEASE_SECONDS: '2',
+          },
+        );
+      try {
+        const results = sharded ? [await run('--shard', '1/2'), await run('--shard', '2/2')] : [await run()];
+        for (const result of results) expect(result.code, result.stderr).toBe(0);
+        expect(JSON.parse(results[results.length - 1]!.stdout).keyDates[0].status).toBe('converted');
+        expect(proxy.injected.lostAnswer, `no ${name} was seen`).toBe(1);
+        const got = await lake(prefix);
+        expect(got.rows.length).toBe(truth.length);
+        expect(got.rows).toEqual(truth);
+        expect(got.leftovers).toEqual([]);
+      } finally {
+        await proxy.close();
+      }
+    },
+    60_000,
+  );
 });

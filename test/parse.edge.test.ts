@@ -19,9 +19,33 @@ import { parseOne, parseRows, type Row } from './helpers/parseRows.js';
 // Synthetic record builder: the 27 documented fields in order (FORMAT.md §2), joined by single spaces.
 // ---------------------------------------------------------------------------------------------------
 const FIELD_ORDER = [
-  'owner', 'bucket', 'time', 'ip', 'requester', 'requestId', 'operation', 'key', 'uri', 'status', 'error',
-  'bytes', 'size', 'total', 'turnaround', 'referer', 'ua', 'version', 'hostId', 'sigv', 'cipher', 'auth',
-  'endpoint', 'tls', 'apArn', 'acl', 'region',
+  'owner',
+  'bucket',
+  'time',
+  'ip',
+  'requester',
+  'requestId',
+  'operation',
+  'key',
+  'uri',
+  'status',
+  'error',
+  'bytes',
+  'size',
+  'total',
+  'turnaround',
+  'referer',
+  'ua',
+  'version',
+  'hostId',
+  'sigv',
+  'cipher',
+  'auth',
+  'endpoint',
+  'tls',
+  'apArn',
+  'acl',
+  'region',
 ] as const;
 type FieldName = (typeof FIELD_ORDER)[number];
 
@@ -71,10 +95,33 @@ function utc(y: number, mo: number, d: number, h: number, mi: number, s: number)
 }
 
 const FIELD_COLUMNS = [
-  'bucketowner', 'bucket_name', 'requestdatetime', 'remoteip', 'requester', 'requestid', 'operation', 'key',
-  'request_uri', 'httpstatus', 'errorcode', 'bytessent', 'objectsize', 'totaltime', 'turnaroundtime',
-  'referrer', 'useragent', 'versionid', 'hostid', 'sigv', 'ciphersuite', 'authtype', 'endpoint', 'tlsversion',
-  'accesspointarn', 'aclrequired', 'sourceregion',
+  'bucketowner',
+  'bucket_name',
+  'requestdatetime',
+  'remoteip',
+  'requester',
+  'requestid',
+  'operation',
+  'key',
+  'request_uri',
+  'httpstatus',
+  'errorcode',
+  'bytessent',
+  'objectsize',
+  'totaltime',
+  'turnaroundtime',
+  'referrer',
+  'useragent',
+  'versionid',
+  'hostid',
+  'sigv',
+  'ciphersuite',
+  'authtype',
+  'endpoint',
+  'tlsversion',
+  'accesspointarn',
+  'aclrequired',
+  'sourceregion',
 ];
 
 function expectRow(row: Row, expected: Row): void {
@@ -94,8 +141,18 @@ describe('EDGE_CASES.md', () => {
   it('#1 bare - Request-URI, Referer and UA on a BATCH.DELETE.OBJECT record (24 fields)', () => {
     const line = rec(
       {
-        operation: 'BATCH.DELETE.OBJECT', key: 'release-1.5.0.war', uri: '-', status: '204', bytes: '-', size: '344017',
-        total: '-', turnaround: '-', referer: '-', ua: '-', cipher: 'ECDHE-RSA-AES128-SHA', endpoint: 's3.eu-central-1.amazonaws.com',
+        operation: 'BATCH.DELETE.OBJECT',
+        key: 'release-1.5.0.war',
+        uri: '-',
+        status: '204',
+        bytes: '-',
+        size: '344017',
+        total: '-',
+        turnaround: '-',
+        referer: '-',
+        ua: '-',
+        cipher: 'ECDHE-RSA-AES128-SHA',
+        endpoint: 's3.eu-central-1.amazonaws.com',
       },
       24,
     );
@@ -130,9 +187,25 @@ describe('EDGE_CASES.md', () => {
     const lifecycleHostId = 'U3ludGhldGljTGlmZWN5Y2xlSG9zdElkV2l0aG91dFBhZGRpbmcwMTIzNDU2Nzg5';
     const line = rec(
       {
-        ip: '-', requester: 'AmazonS3', requestId: '9F8E7D6C5B4A3921', operation: 'S3.EXPIRE.OBJECT', key: 'tmp/cache/state_flags.sst',
-        uri: '"-"', status: '-', bytes: '-', size: '317', total: '-', turnaround: '-', ua: '"-"', version, hostId: lifecycleHostId,
-        sigv: '-', cipher: '-', auth: '-', endpoint: '-', tls: '-',
+        ip: '-',
+        requester: 'AmazonS3',
+        requestId: '9F8E7D6C5B4A3921',
+        operation: 'S3.EXPIRE.OBJECT',
+        key: 'tmp/cache/state_flags.sst',
+        uri: '"-"',
+        status: '-',
+        bytes: '-',
+        size: '317',
+        total: '-',
+        turnaround: '-',
+        ua: '"-"',
+        version,
+        hostId: lifecycleHostId,
+        sigv: '-',
+        cipher: '-',
+        auth: '-',
+        endpoint: '-',
+        tls: '-',
       },
       26,
     );
@@ -166,8 +239,16 @@ describe('EDGE_CASES.md', () => {
     const path = '/AWSLogs/111122223333/vpcflowlogs/us-east-2/flowlog_fl-0a1b2c3d4e5f_20210713T1855Z.log.gz';
     const line = rec(
       {
-        ip: '-', requester: 'svc:delivery.logs.amazonaws.com', operation: 'REST.PUT.OBJECT', key, uri: `"PUT ${path} HTTP/1.1"`,
-        bytes: '-', size: '773', total: '103', turnaround: '13', ua: '"-"',
+        ip: '-',
+        requester: 'svc:delivery.logs.amazonaws.com',
+        operation: 'REST.PUT.OBJECT',
+        key,
+        uri: `"PUT ${path} HTTP/1.1"`,
+        bytes: '-',
+        size: '773',
+        total: '103',
+        turnaround: '13',
+        ua: '"-"',
       },
       25,
     );
@@ -190,8 +271,17 @@ describe('EDGE_CASES.md', () => {
   it('#4 old 18-field record ending at Version Id is kept, later columns null', () => {
     const line = rec(
       {
-        ip: '10.20.30.40', operation: 'REST.GET.LIFECYCLE', key: '-', uri: '"GET /legacy-bucket?lifecycle HTTP/1.1"', status: '404',
-        error: 'NoSuchLifecycleConfiguration', bytes: '313', size: '-', total: '28', turnaround: '28', ua: '"S3Console/0.4"',
+        ip: '10.20.30.40',
+        operation: 'REST.GET.LIFECYCLE',
+        key: '-',
+        uri: '"GET /legacy-bucket?lifecycle HTTP/1.1"',
+        status: '404',
+        error: 'NoSuchLifecycleConfiguration',
+        bytes: '313',
+        size: '-',
+        total: '28',
+        turnaround: '28',
+        ua: '"S3Console/0.4"',
       },
       18,
     );
@@ -265,7 +355,8 @@ describe('EDGE_CASES.md', () => {
       'BucketOwner email-contents.sansan.com [24/Dec/2020:20:00:00 +0000] xxx.xxxx.xx.xxx - xxxxxIDxxxx REST.GET.OBJECT aaa/fizzbuzz.txt "GET /some-path/fizzbuzz.txt HTTP/1.1" 200 - 49851 49851 23 22 "https://example,com/some/url" "Mozilla/5.0 (iPad; CPU OS 13_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.0.1 Mobile/15E148 Safari/604.1"" - someIDstring - ECDHE-RSA-AES128-GCM-SHA256 - s3-ap-northeast-1.amazonaws.com TLSv1.2';
     expectRow(parseOne(line), {
       referrer: 'https://example,com/some/url',
-      useragent: 'Mozilla/5.0 (iPad; CPU OS 13_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.0.1 Mobile/15E148 Safari/604.1"',
+      useragent:
+        'Mozilla/5.0 (iPad; CPU OS 13_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.0.1 Mobile/15E148 Safari/604.1"',
       versionid: null,
       hostid: 'someIDstring',
       sigv: null,
@@ -280,9 +371,17 @@ describe('EDGE_CASES.md', () => {
   it('#8 User-Agent that starts with a quote; object size beyond 2^31 (int64)', () => {
     const line = rec(
       {
-        requester: '-', operation: 'REST.GET.OBJECT', key: 'blobs/0a1/b2c/0a1b2c3d', uri: '"GET /blobs/0a1/b2c/0a1b2c3d HTTP/1.1"',
-        bytes: '6616308', size: '422868123111', total: '205', turnaround: '35',
-        ua: '""Mozilla/5.0 (Windows NT 10.0; Win64; x64) Synthetic/1.0 Safari/537.36"', sigv: '-', auth: '-',
+        requester: '-',
+        operation: 'REST.GET.OBJECT',
+        key: 'blobs/0a1/b2c/0a1b2c3d',
+        uri: '"GET /blobs/0a1/b2c/0a1b2c3d HTTP/1.1"',
+        bytes: '6616308',
+        size: '422868123111',
+        total: '205',
+        turnaround: '35',
+        ua: '""Mozilla/5.0 (Windows NT 10.0; Win64; x64) Synthetic/1.0 Safari/537.36"',
+        sigv: '-',
+        auth: '-',
       },
       26,
     );
@@ -327,8 +426,19 @@ describe('EDGE_CASES.md', () => {
     const ua = 'Mozilla/5.0 (compatible; ExampleBot/2.0; +http://bot.example.org/bot.html)';
     const line = rec(
       {
-        requester: '-', key: '/', uri: `"GET ${target} HTTP/1.1"`, status: '404', error: 'NoSuchKey', bytes: '272', size: '-',
-        total: '9', turnaround: '-', referer: `"${referer}"`, ua: `"${ua}"`, sigv: '-', auth: '-',
+        requester: '-',
+        key: '/',
+        uri: `"GET ${target} HTTP/1.1"`,
+        status: '404',
+        error: 'NoSuchKey',
+        bytes: '272',
+        size: '-',
+        total: '9',
+        turnaround: '-',
+        referer: `"${referer}"`,
+        ua: `"${ua}"`,
+        sigv: '-',
+        auth: '-',
       },
       26,
     );
@@ -352,7 +462,14 @@ describe('EDGE_CASES.md', () => {
   it('#11 REST keys are decoded twice: %253D → =, and + is not a space', () => {
     const { rows, rejects } = parseRows(
       [
-        rec({ operation: 'REST.PUT.PART', key: 'runs/sample_index%253Dlane2.fastq.gz', uri: '"PUT /runs/sample_index%3Dlane2.fastq.gz?partNumber=4&uploadId=Ab.Cd-- HTTP/1.1"' }, 24),
+        rec(
+          {
+            operation: 'REST.PUT.PART',
+            key: 'runs/sample_index%253Dlane2.fastq.gz',
+            uri: '"PUT /runs/sample_index%3Dlane2.fastq.gz?partNumber=4&uploadId=Ab.Cd-- HTTP/1.1"',
+          },
+          24,
+        ),
         rec({ key: 'a%253Db' }, 24),
         rec({ operation: 'WEBSITE.GET.OBJECT', key: 'a+b%2520c' }, 24),
       ].join('\n'),
@@ -368,7 +485,21 @@ describe('EDGE_CASES.md', () => {
 
   it('#12 BATCH.DELETE.OBJECT and S3.* keys are form-decoded once (+ is a space)', () => {
     const batch = (key: string) =>
-      rec({ operation: 'BATCH.DELETE.OBJECT', key, uri: '-', status: '204', bytes: '-', size: '57138', total: '-', turnaround: '-', referer: '-', ua: '-' }, 24);
+      rec(
+        {
+          operation: 'BATCH.DELETE.OBJECT',
+          key,
+          uri: '-',
+          status: '204',
+          bytes: '-',
+          size: '57138',
+          total: '-',
+          turnaround: '-',
+          referer: '-',
+          ua: '-',
+        },
+        24,
+      );
     const { rows, rejects } = parseRows(
       [
         batch('Screen+Shot+x.png'),
@@ -388,7 +519,17 @@ describe('EDGE_CASES.md', () => {
   it('#13 key with * that the Request-URI percent-encodes, and a key that is just "."', () => {
     const { rows, rejects } = parseRows(
       [
-        rec({ operation: 'REST.HEAD.OBJECT', key: 'SRR000001/*.fastq*', uri: '"HEAD /SRR000001/%2A.fastq%2A HTTP/1.1"', status: '404', error: 'NoSuchKey', size: '-' }, 24),
+        rec(
+          {
+            operation: 'REST.HEAD.OBJECT',
+            key: 'SRR000001/*.fastq*',
+            uri: '"HEAD /SRR000001/%2A.fastq%2A HTTP/1.1"',
+            status: '404',
+            error: 'NoSuchKey',
+            size: '-',
+          },
+          24,
+        ),
         rec({ operation: 'REST.HEAD.OBJECT', key: '.', uri: '"HEAD /. HTTP/1.1"', status: '404', error: 'NoSuchKey', size: '-' }, 24),
       ].join('\n'),
     );
@@ -407,7 +548,16 @@ describe('EDGE_CASES.md', () => {
   it('#14 two-token Host Id is one field; the fields after it stay in place', () => {
     const hostId = 'AIDAEXAMPLEUNIQUEID01 U3ludGhldGljU2Vjb25kSG9zdElkVG9rZW4wMTIzNDU2Nzg5YWJjZGVmZ2hpams=';
     const line = rec(
-      { operation: 'REST.GET.TAGGING', key: '-', uri: '"GET /example-src?tagging= HTTP/1.1"', status: '404', error: 'NoSuchTagSet', hostId, cipher: 'ECDHE-RSA-AES128-SHA', endpoint: 's3.amazonaws.com' },
+      {
+        operation: 'REST.GET.TAGGING',
+        key: '-',
+        uri: '"GET /example-src?tagging= HTTP/1.1"',
+        status: '404',
+        error: 'NoSuchTagSet',
+        hostId,
+        cipher: 'ECDHE-RSA-AES128-SHA',
+        endpoint: 's3.amazonaws.com',
+      },
       24,
     );
     expectRow(parseOne(line), {
@@ -425,8 +575,34 @@ describe('EDGE_CASES.md', () => {
     const requestId = '5E4932SYNTH0FAC3';
     const { rows, rejects } = parseRows(
       [
-        rec({ requestId, operation: 'REST.COPY.OBJECT', key: 'media/2014/copy.mp3', uri: '"PUT /media/2014/copy.mp3 HTTP/1.1"', bytes: '234', size: '16251603', referer: '"-"', ua: '"-"' }, 18),
-        rec({ requestId, operation: 'REST.COPY.OBJECT_GET', key: 'media/upload/source.mp3', uri: '-', bytes: '-', size: '16251603', total: '-', turnaround: '-', referer: '-', ua: '-' }, 18),
+        rec(
+          {
+            requestId,
+            operation: 'REST.COPY.OBJECT',
+            key: 'media/2014/copy.mp3',
+            uri: '"PUT /media/2014/copy.mp3 HTTP/1.1"',
+            bytes: '234',
+            size: '16251603',
+            referer: '"-"',
+            ua: '"-"',
+          },
+          18,
+        ),
+        rec(
+          {
+            requestId,
+            operation: 'REST.COPY.OBJECT_GET',
+            key: 'media/upload/source.mp3',
+            uri: '-',
+            bytes: '-',
+            size: '16251603',
+            total: '-',
+            turnaround: '-',
+            referer: '-',
+            ua: '-',
+          },
+          18,
+        ),
       ].join('\n'),
     );
     expect(rejects).toEqual([]);
@@ -458,7 +634,10 @@ describe('EDGE_CASES.md', () => {
 
   it('#17 HTTP status - with an object size; access point ARN present, aclRequired - is false', () => {
     const apArn = 'arn:aws:s3:us-west-1:111122223333:accesspoint/synthetic-ap';
-    const line = rec({ ip: '-', requester: 'svc:delivery.logs.amazonaws.com', operation: 'REST.PUT.OBJECT', status: '-', bytes: '-', size: '773', apArn }, 26);
+    const line = rec(
+      { ip: '-', requester: 'svc:delivery.logs.amazonaws.com', operation: 'REST.PUT.OBJECT', status: '-', bytes: '-', size: '773', apArn },
+      26,
+    );
     expectRow(parseOne(line), {
       httpstatus: null,
       errorcode: null,
@@ -472,17 +651,43 @@ describe('EDGE_CASES.md', () => {
 
   it('#18 copy-GET record: bucket is the source, Host Header names another bucket', () => {
     const line = rec(
-      { bucket: 'src-bucket-1', operation: 'REST.COPY.OBJECT_GET', key: 'runs/r1.fq', uri: '-', status: '-', bytes: '-', size: '351400', total: '-', turnaround: '-', referer: '-', ua: '-', endpoint: 'dest-bucket-2.s3.amazonaws.com' },
+      {
+        bucket: 'src-bucket-1',
+        operation: 'REST.COPY.OBJECT_GET',
+        key: 'runs/r1.fq',
+        uri: '-',
+        status: '-',
+        bytes: '-',
+        size: '351400',
+        total: '-',
+        turnaround: '-',
+        referer: '-',
+        ua: '-',
+        endpoint: 'dest-bucket-2.s3.amazonaws.com',
+      },
       24,
     );
-    expectRow(parseOne(line), { bucket_name: 'src-bucket-1', endpoint: 'dest-bucket-2.s3.amazonaws.com', httpstatus: null, request_uri: null, objectsize: 351400 });
+    expectRow(parseOne(line), {
+      bucket_name: 'src-bucket-1',
+      endpoint: 'dest-bucket-2.s3.amazonaws.com',
+      httpstatus: null,
+      request_uri: null,
+      objectsize: 351400,
+    });
   });
 
   it('#19 96-hex requester, * in the key, TLS 1.3 cipher name', () => {
     const requester = 'ab'.repeat(48);
     expect(requester).toHaveLength(96);
     const line = rec(
-      { requester, key: 'img/thumbs/75*75/photo-1.jpeg', uri: '"GET /img/thumbs/75*75/photo-1.jpeg HTTP/1.1"', ua: '"Amazon CloudFront"', cipher: 'TLS_AES_128_GCM_SHA256', tls: 'TLSv1.3' },
+      {
+        requester,
+        key: 'img/thumbs/75*75/photo-1.jpeg',
+        uri: '"GET /img/thumbs/75*75/photo-1.jpeg HTTP/1.1"',
+        ua: '"Amazon CloudFront"',
+        cipher: 'TLS_AES_128_GCM_SHA256',
+        tls: 'TLSv1.3',
+      },
       26,
     );
     expectRow(parseOne(line), {
@@ -508,8 +713,20 @@ describe('EDGE_CASES.md', () => {
 
   it('#21 presigned (QueryString) request, 206, path-style target with the bucket in the path', () => {
     const path = '/example-media/video/clip-1100.mp4';
-    const query = 'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20191019%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Expires=10800&X-Amz-Signature=0000';
-    const line = rec({ bucket: 'example-media', key: 'video/clip-1100.mp4', uri: `"GET ${path}?${query} HTTP/1.1"`, status: '206', bytes: '6854150', size: '1251270047', auth: 'QueryString' }, 24);
+    const query =
+      'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20191019%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Expires=10800&X-Amz-Signature=0000';
+    const line = rec(
+      {
+        bucket: 'example-media',
+        key: 'video/clip-1100.mp4',
+        uri: `"GET ${path}?${query} HTTP/1.1"`,
+        status: '206',
+        bytes: '6854150',
+        size: '1251270047',
+        auth: 'QueryString',
+      },
+      24,
+    );
     const row = parseOne(line);
     expectRow(row, {
       authtype: 'QueryString',
@@ -526,7 +743,18 @@ describe('EDGE_CASES.md', () => {
 
   it('#22 unauthenticated plain-HTTP request: requester, SigV, cipher, auth and TLS are null', () => {
     const line = rec(
-      { requester: '-', status: '403', error: 'AccessDenied', bytes: '243', size: '-', sigv: '-', cipher: '-', auth: '-', endpoint: 'media.example.org', tls: '-' },
+      {
+        requester: '-',
+        status: '403',
+        error: 'AccessDenied',
+        bytes: '243',
+        size: '-',
+        sigv: '-',
+        cipher: '-',
+        auth: '-',
+        endpoint: 'media.example.org',
+        tls: '-',
+      },
       24,
     );
     expectRow(parseOne(line), {
@@ -562,21 +790,46 @@ describe('EDGE_CASES.md', () => {
     const line =
       '79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be DOC-EXAMPLE-BUCKET1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be A1206F460EXAMPLE REST.GET.BUCKETPOLICY - "GET /DOC-EXAMPLE-BUCKET1?policy HTTP/1.1" 404 NoSuchBucketPolicy 297 - 38 - "-" "S3Console/0.4" - BNaBsXZQQDbssi6xMBdBU2sLt+Yf5kZDmeBUP35sFoKa3sLLeMC78iwEIWxs99CRUrbS4n11234= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader DOC-EXAMPLE-BUCKET1.s3.us-west-1.amazonaws.com TLSV1.2 - Yes ';
     expect(line.endsWith('Yes ')).toBe(true);
-    const expected = { aclrequired: true, sourceregion: null, extra_fields: null, field_count: 26, errorcode: 'NoSuchBucketPolicy', tlsversion: 'TLSV1.2', accesspointarn: null };
+    const expected = {
+      aclrequired: true,
+      sourceregion: null,
+      extra_fields: null,
+      field_count: 26,
+      errorcode: 'NoSuchBucketPolicy',
+      tlsversion: 'TLSV1.2',
+      accesspointarn: null,
+    };
     for (const text of [line, `${line}\n`, `${line}\r\n`]) expectRow(parseOne(text), expected);
   });
 
   it('#25 private remote IP, User-Agent with {} and commas, 25 fields', () => {
-    const ua = 'ElasticMapReduce/1.0.0 emrfs/s3n {} user:hadoop,groups:[hadoop], aws-sdk-java/1.11.711 Linux/4.14 OpenJDK_64-Bit_Server_VM/25.292-b10';
+    const ua =
+      'ElasticMapReduce/1.0.0 emrfs/s3n {} user:hadoop,groups:[hadoop], aws-sdk-java/1.11.711 Linux/4.14 OpenJDK_64-Bit_Server_VM/25.292-b10';
     const hostId88 = `${'Q'.repeat(86)}==`;
     const line = rec(
       {
-        ip: '172.31.113.74', requester: 'arn:aws:sts::111122223333:assumed-role/EMR_EC2_DefaultRole/i-0123456789abcdef0', operation: 'REST.HEAD.OBJECT',
-        key: 'events/2020/09/30/part-0001.gz', uri: '"HEAD /events/2020/09/30/part-0001.gz HTTP/1.1"', bytes: '-', size: '17887567', total: '21', turnaround: '-', ua: `"${ua}"`, hostId: hostId88,
+        ip: '172.31.113.74',
+        requester: 'arn:aws:sts::111122223333:assumed-role/EMR_EC2_DefaultRole/i-0123456789abcdef0',
+        operation: 'REST.HEAD.OBJECT',
+        key: 'events/2020/09/30/part-0001.gz',
+        uri: '"HEAD /events/2020/09/30/part-0001.gz HTTP/1.1"',
+        bytes: '-',
+        size: '17887567',
+        total: '21',
+        turnaround: '-',
+        ua: `"${ua}"`,
+        hostId: hostId88,
       },
       25,
     );
-    expectRow(parseOne(line), { remoteip: '172.31.113.74', useragent: ua, hostid: hostId88, bytessent: null, turnaroundtime: null, field_count: 25 });
+    expectRow(parseOne(line), {
+      remoteip: '172.31.113.74',
+      useragent: ua,
+      hostid: hostId88,
+      bytessent: null,
+      turnaroundtime: null,
+      field_count: 25,
+    });
   });
 
   it('#26 - and "-" are null everywhere; Time - is rejected', () => {
@@ -590,7 +843,15 @@ describe('EDGE_CASES.md', () => {
       if (column === 'requestdatetime') expect(row[column]).toBe(utc(2021, 3, 3, 4, 5, 6));
       else expect(row[column], column).toBeNull();
     }
-    expectRow(row, { request_method: null, request_path: null, request_query: null, request_protocol: null, key_decoded: null, field_count: 24, extra_fields: null });
+    expectRow(row, {
+      request_method: null,
+      request_path: null,
+      request_query: null,
+      request_protocol: null,
+      key_decoded: null,
+      field_count: 24,
+      extra_fields: null,
+    });
 
     // Time `-` has no event time to partition on: quarantine.
     const dashes = parseRows(Array<string>(24).fill('-').join(' '));
@@ -629,7 +890,25 @@ describe('EDGE_CASES.md', () => {
   it('#29 four-part operation and a UUID request ID (no public line: constructed from the documented facts)', () => {
     const requestId = 'e5042925-b524-4b3b-a869-f3881e78ff3a';
     const line = rec(
-      { ip: '-', requester: 'AmazonS3', requestId, operation: 'S3.COMPUTE.OBJECT.CHECKSUM', key: 'data/part+1.bin', uri: '"-"', status: '-', bytes: '-', size: '2048', total: '-', turnaround: '-', ua: '"-"', sigv: '-', cipher: '-', auth: '-', endpoint: '-', tls: '-' },
+      {
+        ip: '-',
+        requester: 'AmazonS3',
+        requestId,
+        operation: 'S3.COMPUTE.OBJECT.CHECKSUM',
+        key: 'data/part+1.bin',
+        uri: '"-"',
+        status: '-',
+        bytes: '-',
+        size: '2048',
+        total: '-',
+        turnaround: '-',
+        ua: '"-"',
+        sigv: '-',
+        cipher: '-',
+        auth: '-',
+        endpoint: '-',
+        tls: '-',
+      },
       26,
     );
     expectRow(parseOne(line), {
@@ -660,7 +939,16 @@ describe('EDGE_CASES.md', () => {
   });
 
   it('#31 vendor samples: +0200 offset and OPTIONS * parse leniently; [2017-08-16] is rejected', () => {
-    const options = rec({ bucket: 'faketest', time: '[09/Feb/2021:14:48:42 +0200]', requester: 'Anonymous', operation: 'REST.OPTIONS.FAKE', uri: '"OPTIONS * HTTP/1.0"' }, 24);
+    const options = rec(
+      {
+        bucket: 'faketest',
+        time: '[09/Feb/2021:14:48:42 +0200]',
+        requester: 'Anonymous',
+        operation: 'REST.OPTIONS.FAKE',
+        uri: '"OPTIONS * HTTP/1.0"',
+      },
+      24,
+    );
     expectRow(parseOne(options), {
       requestdatetime: utc(2021, 2, 9, 12, 48, 42),
       requester: 'Anonymous',
@@ -696,7 +984,12 @@ describe('object framing and bytes', () => {
   });
 
   it('an empty object has no lines, rows or rejects', () => {
-    expect(parseRows(new Uint8Array(0))).toEqual({ rows: [], rowLines: [], rejects: [], counts: { lines: 0, rows: 0, rejects: 0, repairedUtf8: 0 } });
+    expect(parseRows(new Uint8Array(0))).toEqual({
+      rows: [],
+      rowLines: [],
+      rejects: [],
+      counts: { lines: 0, rows: 0, rejects: 0, repairedUtf8: 0 },
+    });
   });
 
   it('non-UTF-8 bytes: the row is kept and invalid bytes become U+FFFD', () => {
@@ -746,12 +1039,24 @@ describe('glued records (EDGE #20, issue #13): a record cut anywhere and run int
   // is a well-formed record, as the next line of the object would be.
   const first = rec(
     {
-      requestId: 'FIRST00000000001', uri: '"GET /photos/2021/cat.jpg?versionId=3HL4kqtJ HTTP/1.1"', referer: '"https://www.example.org/gallery/index.html"',
-      ua: '"Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0"', version: '3HL4kqtJvjVBH40Nrjfkd',
+      requestId: 'FIRST00000000001',
+      uri: '"GET /photos/2021/cat.jpg?versionId=3HL4kqtJ HTTP/1.1"',
+      referer: '"https://www.example.org/gallery/index.html"',
+      ua: '"Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0"',
+      version: '3HL4kqtJvjVBH40Nrjfkd',
     },
     27,
   );
-  const second = rec({ requestId: 'SECOND0000000002', time: '[03/Mar/2021:04:05:07 +0000]', operation: 'REST.GET.BUCKET', key: '-', uri: '"GET /?list-type=2 HTTP/1.1"' }, 27);
+  const second = rec(
+    {
+      requestId: 'SECOND0000000002',
+      time: '[03/Mar/2021:04:05:07 +0000]',
+      operation: 'REST.GET.BUCKET',
+      key: '-',
+      uri: '"GET /?list-type=2 HTTP/1.1"',
+    },
+    27,
+  );
   const neighbour = rec({ requestId: 'NEIGHBOUR0000003' }, 26);
 
   /** Byte offset in the first record of `text` (which must occur once), plus `into`. */
@@ -806,11 +1111,36 @@ describe('glued records (EDGE #20, issue #13): a record cut anywhere and run int
     const seconds = [
       second,
       // 18 fields, the width of records before 2019
-      rec({ requestId: 'SECOND0000000018', operation: 'REST.GET.VERSIONING', key: '-', uri: '"GET /example-src?versioning HTTP/1.1"', ua: '"S3Console/0.4"' }, 18),
+      rec(
+        {
+          requestId: 'SECOND0000000018',
+          operation: 'REST.GET.VERSIONING',
+          key: '-',
+          uri: '"GET /example-src?versioning HTTP/1.1"',
+          ua: '"S3Console/0.4"',
+        },
+        18,
+      ),
       // BATCH.DELETE.OBJECT: bare - Request-URI (EDGE #1)
-      rec({ requestId: 'SECOND0000000024', operation: 'BATCH.DELETE.OBJECT', uri: '-', status: '204', bytes: '-', referer: '-', ua: '-' }, 24),
+      rec(
+        { requestId: 'SECOND0000000024', operation: 'BATCH.DELETE.OBJECT', uri: '-', status: '204', bytes: '-', referer: '-', ua: '-' },
+        24,
+      ),
       // copy-GET side: no quote at all (EDGE #15)
-      rec({ requestId: 'SECOND0000000015', operation: 'REST.COPY.OBJECT_GET', uri: '-', status: '200', bytes: '-', total: '-', turnaround: '-', referer: '-', ua: '-' }, 18),
+      rec(
+        {
+          requestId: 'SECOND0000000015',
+          operation: 'REST.COPY.OBJECT_GET',
+          uri: '-',
+          status: '200',
+          bytes: '-',
+          total: '-',
+          turnaround: '-',
+          referer: '-',
+          ua: '-',
+        },
+        18,
+      ),
       // raw quotes in its own Referer and User-Agent (EDGE #9)
       rec({ requestId: 'SECOND0000000009', referer: '"() { :;}; echo; echo "masked""', ua: '"Mozilla/5.0 "quoted" (X11)"' }, 26),
     ];
@@ -819,7 +1149,8 @@ describe('glued records (EDGE #20, issue #13): a record cut anywhere and run int
       const outcomes = new Map<string, number>();
       for (let cut = 1; cut <= first.length; cut++) {
         const { rows, rejects } = parseRows(first.slice(0, cut) + next);
-        const outcome = rows.length > 0 ? 'row' : `${rejects[0]!.reason}: ${rejects[0]!.detail.startsWith(`a second record starts at byte ${cut}`)}`;
+        const outcome =
+          rows.length > 0 ? 'row' : `${rejects[0]!.reason}: ${rejects[0]!.detail.startsWith(`a second record starts at byte ${cut}`)}`;
         outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
       }
       expect(Object.fromEntries(outcomes), next).toEqual({ 'embedded_record: true': first.length });

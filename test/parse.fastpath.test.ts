@@ -25,20 +25,26 @@ function parse(bytes: Uint8Array, exactOnly: boolean): Outcome {
   const rejects: string[] = [];
   const counts = parseLogObject(
     bytes,
-    { row: (buf, spans) => batch.appendRow(buf, spans), reject: (line, reason, detail, raw) => rejects.push(`${line} ${reason} ${detail} ${Buffer.from(raw).toString('hex')}`) },
+    {
+      row: (buf, spans) => batch.appendRow(buf, spans),
+      reject: (line, reason, detail, raw) => rejects.push(`${line} ${reason} ${detail} ${Buffer.from(raw).toString('hex')}`),
+    },
     new LineSpans(),
     exactOnly,
   );
   const columns = batch.columns.map((c) => {
     const s = c.state();
-    const valueBytes = s.kind === 'utf8' ? (s.bytes ?? 0) : s.kind === 'bool' ? (s.length + 7) >> 3 : s.length * (s.kind === 'int32' ? 4 : 8);
+    const valueBytes =
+      s.kind === 'utf8' ? (s.bytes ?? 0) : s.kind === 'bool' ? (s.length + 7) >> 3 : s.length * (s.kind === 'int32' ? 4 : 8);
     return {
       kind: s.kind,
       length: s.length,
       nulls: s.nulls,
       validity: Buffer.from(s.validity.subarray(0, (s.length + 7) >> 3)),
       values: Buffer.from(s.values.subarray(0, valueBytes)),
-      offsets: Buffer.from(s.offsets ? new Uint8Array(s.offsets.buffer, s.offsets.byteOffset, s.kind === 'utf8' ? (s.length + 1) * 4 : 0) : []),
+      offsets: Buffer.from(
+        s.offsets ? new Uint8Array(s.offsets.buffer, s.offsets.byteOffset, s.kind === 'utf8' ? (s.length + 1) * 4 : 0) : [],
+      ),
     };
   });
   return { columns, rejects, counts };
@@ -52,7 +58,10 @@ function expectSame(bytes: Uint8Array, label: string): Outcome {
   for (let i = 0; i < exact.columns.length; i++) {
     const [f, e] = [fast.columns[i]!, exact.columns[i]!];
     // Buffers compared byte for byte; on a difference, the message names the column.
-    expect({ i, ...f, validity: f.validity.toString('hex'), values: f.values.toString('hex'), offsets: f.offsets.toString('hex') }, label).toEqual({
+    expect(
+      { i, ...f, validity: f.validity.toString('hex'), values: f.values.toString('hex'), offsets: f.offsets.toString('hex') },
+      label,
+    ).toEqual({
       i,
       ...e,
       validity: e.validity.toString('hex'),
@@ -84,7 +93,19 @@ function fastShare(lines: Buffer[]): number {
 }
 
 const generated = [
-  ...generateKeyDate({ seed: 14, keyDate: '2024-03-03', layout: 'simple', targetBytes: 3 * 1024 * 1024, minObjectBytes: 64 * 1024, maxObjectBytes: 512 * 1024, quoteFraction: 0.05, extraFieldsFraction: 0.05, oldFormatFraction: 0.1, rejectFraction: 0.01, lateFraction: 0.05 }),
+  ...generateKeyDate({
+    seed: 14,
+    keyDate: '2024-03-03',
+    layout: 'simple',
+    targetBytes: 3 * 1024 * 1024,
+    minObjectBytes: 64 * 1024,
+    maxObjectBytes: 512 * 1024,
+    quoteFraction: 0.05,
+    extraFieldsFraction: 0.05,
+    oldFormatFraction: 0.1,
+    rejectFraction: 0.01,
+    lateFraction: 0.05,
+  }),
 ];
 
 describe('parse fast path', () => {
@@ -121,7 +142,35 @@ describe('parse fast path', () => {
       .filter((l) => l.length > 0);
     const pool = [...source.slice(0, 150), ...corpus];
     const OAI = 'arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2EXAMPLE';
-    const replacements = ['', '-', '"-"', '"', '""', 'a"b', '"a" b"', '"x"y"', 'Yes', 'No', 'SigV4', 'SigV3', 'AuthHeader', 'TLSv1.3', 'tls', 'SSL', '1234567890', '123456789012345678', '12a', '[29/Jan/2024:22:28:12 +0000]', '[29/Jan/2024:22:28:12', '[31/Feb/2024:00:00:00 +0000]', OAI, 'two tokens', '\t', 'é', '\u00ff\u00fe'];
+    const replacements = [
+      '',
+      '-',
+      '"-"',
+      '"',
+      '""',
+      'a"b',
+      '"a" b"',
+      '"x"y"',
+      'Yes',
+      'No',
+      'SigV4',
+      'SigV3',
+      'AuthHeader',
+      'TLSv1.3',
+      'tls',
+      'SSL',
+      '1234567890',
+      '123456789012345678',
+      '12a',
+      '[29/Jan/2024:22:28:12 +0000]',
+      '[29/Jan/2024:22:28:12',
+      '[31/Feb/2024:00:00:00 +0000]',
+      OAI,
+      'two tokens',
+      '\t',
+      'é',
+      '\u00ff\u00fe',
+    ];
     const mutants: Buffer[] = [];
     for (const line of pool) {
       const text = line.toString('latin1');
@@ -161,7 +210,9 @@ describe('parse fast path', () => {
       }
     }
     // Invalid UTF-8 in some lines: those objects take the per-line repair path.
-    const bytes = Buffer.concat(mutants.flatMap((m, n) => [n % 97 === 0 ? Buffer.concat([m, Buffer.from([0xc3, 0x28])]) : m, Buffer.from('\n')]));
+    const bytes = Buffer.concat(
+      mutants.flatMap((m, n) => [n % 97 === 0 ? Buffer.concat([m, Buffer.from([0xc3, 0x28])]) : m, Buffer.from('\n')]),
+    );
     const out = expectSame(bytes, 'mutants');
     expect((out.counts as { rows: number }).rows).toBeGreaterThan(1000);
     expect((out.counts as { rejects: number }).rejects).toBeGreaterThan(1000);

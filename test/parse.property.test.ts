@@ -7,7 +7,19 @@ import { generateKeyDate } from '../scripts/genLogs.js';
 import { Random } from '../scripts/random.js';
 import { parseRows } from './helpers/parseRows.js';
 
-const objects = [...generateKeyDate({ seed: 99, keyDate: '2024-02-02', layout: 'simple', objects: 6, maxObjectBytes: 64 * 1024, quoteFraction: 0.05, extraFieldsFraction: 0.05, oldFormatFraction: 0.1, rejectFraction: 0.01 })];
+const objects = [
+  ...generateKeyDate({
+    seed: 99,
+    keyDate: '2024-02-02',
+    layout: 'simple',
+    objects: 6,
+    maxObjectBytes: 64 * 1024,
+    quoteFraction: 0.05,
+    extraFieldsFraction: 0.05,
+    oldFormatFraction: 0.1,
+    rejectFraction: 0.01,
+  }),
+];
 const text = objects.map((o) => o.body.toString('utf8')).join('');
 const lines = text.split('\n').filter((l) => l.length > 0);
 
@@ -45,7 +57,8 @@ describe('parser properties', () => {
     const random = new Random(2);
     for (let trial = 0; trial < 200; trial++) {
       const bytes = new Uint8Array(random.int(0, 4000));
-      for (let i = 0; i < bytes.length; i++) bytes[i] = random.chance(0.1) ? 0x0a : random.chance(0.3) ? [0x20, 0x22, 0x5b, 0x5d, 0x2d][random.int(0, 4)]! : random.int(0, 255);
+      for (let i = 0; i < bytes.length; i++)
+        bytes[i] = random.chance(0.1) ? 0x0a : random.chance(0.3) ? [0x20, 0x22, 0x5b, 0x5d, 0x2d][random.int(0, 4)]! : random.int(0, 255);
       const result = parseRows(bytes);
       expect(result.counts.lines).toBe(countLines(bytes));
       expect(result.counts.rows + result.counts.rejects).toBe(result.counts.lines);

@@ -39,7 +39,8 @@ describe('a failing object', () => {
 
   it('fails only its key date, publishes nothing for it, and later dates convert', async () => {
     work = await mkdtemp(join(tmpdir(), 's3logs-fail-'));
-    for (const keyDate of ['2024-07-01', '2024-07-02']) await writeKeyDateToDirectory(join(work, 'raw'), { seed: 4, keyDate, layout: 'simple', objects: 3, maxObjectBytes: 20_000 });
+    for (const keyDate of ['2024-07-01', '2024-07-02'])
+      await writeKeyDateToDirectory(join(work, 'raw'), { seed: 4, keyDate, layout: 'simple', objects: 3, maxObjectBytes: 20_000 });
     const dest = new LocalStorage(join(work, 'lake'));
     const settings: ConvertSettings = {
       source: { storage: new FailingStorage(join(work, 'raw')), prefix: '' },
@@ -68,10 +69,27 @@ describe('a failing object', () => {
     const dir = await mkdtemp(join(tmpdir(), 's3logs-fail-list-'));
     try {
       // Over one page of names: the first page is fetched while the ranges after it are listed.
-      await writeKeyDateToDirectory(join(dir, 'raw'), { seed: 5, keyDate: '2024-07-03', layout: 'simple', objects: 1100, minObjectBytes: 300, maxObjectBytes: 600 });
+      await writeKeyDateToDirectory(join(dir, 'raw'), {
+        seed: 5,
+        keyDate: '2024-07-03',
+        layout: 'simple',
+        objects: 1100,
+        minObjectBytes: 300,
+        maxObjectBytes: 600,
+      });
       const dest = new LocalStorage(join(dir, 'lake'));
       const summary = await convertKeyDate(
-        { source: { storage: new FailingRangeStorage(join(dir, 'raw')), prefix: '' }, dest, catalog: new NoCatalog(), layout: 'simple', concurrency: 4, compression: 'zstd', memoryBudget: 1024 * 1024, maxFileRows: 1000, rowGroupRows: 1000 },
+        {
+          source: { storage: new FailingRangeStorage(join(dir, 'raw')), prefix: '' },
+          dest,
+          catalog: new NoCatalog(),
+          layout: 'simple',
+          concurrency: 4,
+          compression: 'zstd',
+          memoryBudget: 1024 * 1024,
+          maxFileRows: 1000,
+          rowGroupRows: 1000,
+        },
         '2024-07-03',
       );
       expect(summary.status).toBe('failed');

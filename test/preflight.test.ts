@@ -24,7 +24,13 @@ import { S3RVER_CREDENTIALS } from './helpers/s3Server.js';
 const KEY_DATE = '2024-01-29';
 const OTHER_DATE = '2024-01-30';
 const small = (layout: GenerateOptions['layout'], prefix: string, seed = 1, keyDate = KEY_DATE): GenerateOptions => ({
-  seed, keyDate, layout, prefix, objects: 4, minObjectBytes: 2048, maxObjectBytes: 8192,
+  seed,
+  keyDate,
+  layout,
+  prefix,
+  objects: 4,
+  minObjectBytes: 2048,
+  maxObjectBytes: 8192,
 });
 const NAMES = 'YYYY-MM-DD-hh-mm-ss-ID or [account/region/bucket/]YYYY/MM/DD/YYYY-MM-DD-hh-mm-ss-ID';
 
@@ -49,7 +55,8 @@ class CountingLocal extends LocalStorage {
 describe('source checks on a local folder', () => {
   let work: string;
   const lake = (name: string) => join(work, 'lakes', name);
-  const convert = (source: string, dest: string, ...extra: string[]) => runCli(['convert', '--source', source, '--dest', dest, '--date', KEY_DATE, ...extra]);
+  const convert = (source: string, dest: string, ...extra: string[]) =>
+    runCli(['convert', '--source', source, '--dest', dest, '--date', KEY_DATE, ...extra]);
   /** Nothing was written for --dest: not even its folder. */
   const untouched = (dest: string) => expect(existsSync(dest), `${dest} was created`).toBe(false);
 
@@ -69,10 +76,13 @@ describe('source checks on a local folder', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  it('a folder that does not exist, with or without a trailing slash, and the README\'s ./raw-logs/', async () => {
+  it("a folder that does not exist, with or without a trailing slash, and the README's ./raw-logs/", async () => {
     expect(existsSync('raw-logs'), 'the test expects no ./raw-logs in the working directory').toBe(false);
     const cases: Array<[string, string]> = [
-      [join(work, 'nope') + '/', `--source ${join(work, 'nope')}/ does not exist; pass the directory (or S3 prefix) that holds the raw access logs`],
+      [
+        join(work, 'nope') + '/',
+        `--source ${join(work, 'nope')}/ does not exist; pass the directory (or S3 prefix) that holds the raw access logs`,
+      ],
       [join(work, 'nope'), `--source ${join(work, 'nope')} does not exist (nothing in ${work} starts with "nope")`],
       [join(work, 'no', 'such', 'dir'), `--source ${join(work, 'no', 'such', 'dir')} does not exist`],
       ['./raw-logs/', '--source ./raw-logs/ does not exist'],
@@ -88,15 +98,21 @@ describe('source checks on a local folder', () => {
 
   it('a plain file, a log object, a file through a trailing slash', async () => {
     const file = join(work, 'file.txt');
-    expectUsage(await convert(file, lake('file')), `s3logs convert: --source ${file} is a file, not a folder of S3 access log objects; pass the folder that holds the raw access logs`);
+    expectUsage(
+      await convert(file, lake('file')),
+      `s3logs convert: --source ${file} is a file, not a folder of S3 access log objects; pass the folder that holds the raw access logs`,
+    );
     const name = (await readdir(join(work, 'simple', 'logs')))[0]!;
     const object = join(work, 'simple', 'logs', name);
-    expectUsage(await convert(object, lake('object')), `s3logs convert: --source ${object} is one log object, not a folder; did you mean ${join(work, 'simple', 'logs')}/?`);
+    expectUsage(
+      await convert(object, lake('object')),
+      `s3logs convert: --source ${object} is one log object, not a folder; did you mean ${join(work, 'simple', 'logs')}/?`,
+    );
     expectUsage(await convert(file + '/', lake('file-slash')), `--source ${file}/ is not a directory`);
     for (const dest of ['file', 'object', 'file-slash']) untouched(lake(dest));
   });
 
-  it('the demo\'s folder one level too high, with and without its slash: the message names the folder that holds the logs', async () => {
+  it("the demo's folder one level too high, with and without its slash: the message names the folder that holds the logs", async () => {
     const high = join(work, 'out', 'raw-logs');
     for (const source of [high + '/', high]) {
       const line = expectUsage(
@@ -108,15 +124,26 @@ describe('source checks on a local folder', () => {
     untouched(lake('high'));
     // Simple-layout names one level deeper.
     const simple = join(work, 'simple');
-    expectUsage(await convert(simple, lake('simple-high')), `--source ${simple}: no S3 access log object names under ${simple}/`, `did you mean ${simple}/logs/?`);
+    expectUsage(
+      await convert(simple, lake('simple-high')),
+      `--source ${simple}: no S3 access log object names under ${simple}/`,
+      `did you mean ${simple}/logs/?`,
+    );
     untouched(lake('simple-high'));
   });
 
   it('an empty folder, a folder of other files, and the other layout than --layout', async () => {
     const empty = join(work, 'empty');
-    expectUsage(await convert(empty + '/', lake('empty')), `--source ${empty}/: the folder holds no files (looked for ${NAMES}); pass the folder that holds the raw access logs`);
+    expectUsage(
+      await convert(empty + '/', lake('empty')),
+      `--source ${empty}/: the folder holds no files (looked for ${NAMES}); pass the folder that holds the raw access logs`,
+    );
     const junk = join(work, 'junk');
-    expectUsage(await convert(junk, lake('junk')), `--source ${junk}: no S3 access log object names under ${junk}/ (looked for ${NAMES}; found only other objects, such as `, 'notes.txt');
+    expectUsage(
+      await convert(junk, lake('junk')),
+      `--source ${junk}: no S3 access log object names under ${junk}/ (looked for ${NAMES}; found only other objects, such as `,
+      'notes.txt',
+    );
     const logs = join(work, 'out', 'raw-logs', 'logs') + '/';
     expectUsage(
       await convert(logs, lake('layout'), '--layout', 'simple'),
@@ -140,12 +167,19 @@ describe('source checks on a local folder', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).objects).toBe(4);
     const em = join(work, 'mid', 'em');
-    expectUsage(await convert(em, lake('mid-em')), `--source ${em}: no S3 access log object names starting ${em} (looked for emYYYY-MM-DD-hh-mm-ss-ID or em[account/region/bucket/]`, `did you mean ${em}r?`);
+    expectUsage(
+      await convert(em, lake('mid-em')),
+      `--source ${em}: no S3 access log object names starting ${em} (looked for emYYYY-MM-DD-hh-mm-ss-ID or em[account/region/bucket/]`,
+      `did you mean ${em}r?`,
+    );
     untouched(lake('mid-em'));
   });
 
-  it('a --dest that is a file exits 2 naming it, not the store\'s temp files', async () => {
-    const message = expectUsage(await convert(join(work, 'simple', 'logs/'), join(work, 'file.txt')), `--dest ${join(work, 'file.txt')}: is a file (or lies under one), not a directory`);
+  it("a --dest that is a file exits 2 naming it, not the store's temp files", async () => {
+    const message = expectUsage(
+      await convert(join(work, 'simple', 'logs/'), join(work, 'file.txt')),
+      `--dest ${join(work, 'file.txt')}: is a file (or lies under one), not a directory`,
+    );
     expect(message).not.toMatch(/s3logs-tmp|_s3logs/);
   });
 
@@ -153,13 +187,35 @@ describe('source checks on a local folder', () => {
     const high = join(work, 'out', 'raw-logs') + '/';
     const message = `--source ${high}: no S3 access log object names under ${high} (looked for ${NAMES}); did you mean ${high}logs/?`;
     for (const quiet of [[], ['--quiet']]) {
-      const backfill = await runCli(['backfill', '--source', high, '--dest', lake('backfill'), '--from', KEY_DATE, '--to', OTHER_DATE, ...quiet]);
+      const backfill = await runCli([
+        'backfill',
+        '--source',
+        high,
+        '--dest',
+        lake('backfill'),
+        '--from',
+        KEY_DATE,
+        '--to',
+        OTHER_DATE,
+        ...quiet,
+      ]);
       expectUsage(backfill, `s3logs backfill: ${message}`);
       expect(backfill.stderr).not.toContain('key date failed');
       const nightly = await runCli(['nightly', '--source', high, '--dest', lake('nightly'), ...quiet]);
       expectUsage(nightly, `s3logs nightly: ${message}`);
     }
-    const missing = await runCli(['backfill', '--source', join(work, 'nope'), '--dest', lake('backfill'), '--from', KEY_DATE, '--to', KEY_DATE, '--quiet']);
+    const missing = await runCli([
+      'backfill',
+      '--source',
+      join(work, 'nope'),
+      '--dest',
+      lake('backfill'),
+      '--from',
+      KEY_DATE,
+      '--to',
+      KEY_DATE,
+      '--quiet',
+    ]);
     expectUsage(missing, `s3logs backfill: --source ${join(work, 'nope')} does not exist`);
     untouched(lake('backfill'));
     untouched(lake('nightly'));
@@ -221,23 +277,45 @@ class PagedMemory implements Storage {
     }
     return { objects, commonPrefixes };
   }
-  get(): Promise<Uint8Array> { throw new Error('not used'); }
-  head(): Promise<undefined> { throw new Error('not used'); }
-  put(): Promise<void> { throw new Error('not used'); }
-  putIfAbsent(): Promise<boolean> { throw new Error('not used'); }
-  getVersioned(): Promise<undefined> { throw new Error('not used'); }
-  putIfMatch(): Promise<boolean> { throw new Error('not used'); }
-  delete(): Promise<void> { throw new Error('not used'); }
+  get(): Promise<Uint8Array> {
+    throw new Error('not used');
+  }
+  head(): Promise<undefined> {
+    throw new Error('not used');
+  }
+  put(): Promise<void> {
+    throw new Error('not used');
+  }
+  putIfAbsent(): Promise<boolean> {
+    throw new Error('not used');
+  }
+  getVersioned(): Promise<undefined> {
+    throw new Error('not used');
+  }
+  putIfMatch(): Promise<boolean> {
+    throw new Error('not used');
+  }
+  delete(): Promise<void> {
+    throw new Error('not used');
+  }
 }
 
 describe('the S3 path of the check on a paged store', () => {
   const junk = Array.from({ length: 1500 }, (_, i) => `.archive/part-${String(i).padStart(5, '0')}`);
 
   it('decides from one page of whole keys; pages past junk with a folder walk', async () => {
-    const dateBased = ['logs/123456789012/us-east-1/b/2024/01/29/2024-01-29-00-00-00-AAAA', 'logs/123456789012/us-east-1/b/2024/01/30/2024-01-30-00-00-00-BBBB'];
+    const dateBased = [
+      'logs/123456789012/us-east-1/b/2024/01/29/2024-01-29-00-00-00-AAAA',
+      'logs/123456789012/us-east-1/b/2024/01/30/2024-01-30-00-00-00-BBBB',
+    ];
     expect(await inspectSource(new PagedMemory([...dateBased]), 'logs/', 'auto')).toMatchObject({ found: true, listRequests: 1 });
     // The bucket root: one page says the logs are under logs/.
-    expect(await inspectSource(new PagedMemory([...dateBased, 'notes.txt']), '', 'auto')).toMatchObject({ found: false, complete: true, suggestions: ['logs/'], listRequests: 1 });
+    expect(await inspectSource(new PagedMemory([...dateBased, 'notes.txt']), '', 'auto')).toMatchObject({
+      found: false,
+      complete: true,
+      suggestions: ['logs/'],
+      listRequests: 1,
+    });
     // 1500 other keys sort first: the key page is truncated, one folder listing finds the names beside them.
     const store = new PagedMemory([...junk, '2024-01-29-10-00-00-CCCC']);
     expect(await inspectSource(store, '', 'auto')).toMatchObject({ found: true, listRequests: 2 });
@@ -256,12 +334,25 @@ describe('source checks on S3', () => {
   const mid = [...generateKeyDate(small('simple', 'simple/emr', 3))];
   const run = (command: string, source: string, dest: string, ...extra: string[]) =>
     runCli(
-      [command, '--source', source, '--dest', backend.destUri(dest), ...(command === 'convert' ? ['--date', KEY_DATE] : command === 'backfill' ? ['--from', KEY_DATE, '--to', KEY_DATE] : []), ...backend.args, ...extra],
+      [
+        command,
+        '--source',
+        source,
+        '--dest',
+        backend.destUri(dest),
+        ...(command === 'convert' ? ['--date', KEY_DATE] : command === 'backfill' ? ['--from', KEY_DATE, '--to', KEY_DATE] : []),
+        ...backend.args,
+        ...extra,
+      ],
       backend.env,
     );
   const untouched = async (dest: string) => expect((await backend.snapshot(dest)).files.size, `${dest} was written`).toBe(0);
   const storage = () =>
-    createS3Storage('s3://raw/', { credentials: S3RVER_CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED', aws: { endpointUrl: endpoint, region: 'us-east-1' } });
+    createS3Storage('s3://raw/', {
+      credentials: S3RVER_CREDENTIALS,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      aws: { endpointUrl: endpoint, region: 'us-east-1' },
+    });
 
   beforeAll(async () => {
     backend = await s3Backend();
@@ -277,32 +368,55 @@ describe('source checks on S3', () => {
       await run('convert', 's3://raw/', 'root'),
       `s3logs convert: --source s3://raw/: no S3 access log object names under s3://raw/ (looked for ${NAMES}); did you mean s3://raw/logs/ (or s3://raw/simple/emr)?`,
     );
-    expectUsage(await run('convert', 's3://raw', 'root'), '--source s3://raw: no S3 access log object names under s3://raw/ (', 'did you mean s3://raw/logs/');
+    expectUsage(
+      await run('convert', 's3://raw', 'root'),
+      '--source s3://raw: no S3 access log object names under s3://raw/ (',
+      'did you mean s3://raw/logs/',
+    );
     expectUsage(
       await run('convert', 's3://raw/nope/', 'nope'),
       `s3logs convert: --source s3://raw/nope/: nothing under s3://raw/nope/ (the prefix does not exist or is empty; looked for ${NAMES}); pass the prefix that holds the raw access logs`,
     );
-    expectUsage(await run('convert', 's3://no-such-bucket/logs/', 'nobucket'), 's3logs convert: --source s3://no-such-bucket/logs/: bucket no-such-bucket does not exist');
-    expectUsage(await run('backfill', 's3://raw/', 'root'), 's3logs backfill: --source s3://raw/: no S3 access log object names under s3://raw/', 'did you mean s3://raw/logs/');
-    expectUsage(await run('nightly', 's3://raw/nope/', 'nope', '--quiet'), 's3logs nightly: --source s3://raw/nope/: nothing under s3://raw/nope/');
+    expectUsage(
+      await run('convert', 's3://no-such-bucket/logs/', 'nobucket'),
+      's3logs convert: --source s3://no-such-bucket/logs/: bucket no-such-bucket does not exist',
+    );
+    expectUsage(
+      await run('backfill', 's3://raw/', 'root'),
+      's3logs backfill: --source s3://raw/: no S3 access log object names under s3://raw/',
+      'did you mean s3://raw/logs/',
+    );
+    expectUsage(
+      await run('nightly', 's3://raw/nope/', 'nope', '--quiet'),
+      's3logs nightly: --source s3://raw/nope/: nothing under s3://raw/nope/',
+    );
     for (const dest of ['root', 'nope', 'nobucket']) await untouched(dest);
   });
 
   it('no region, no credentials, a destination bucket that does not exist: one line for a month of key dates, exit 2, with the fix', async () => {
     const month = ['--from', '2024-01-01', '--to', '2024-01-31'];
-    const noRegion = await runCli(['backfill', '--source', 's3://raw/logs/', '--dest', backend.destUri('setup'), ...month, ...backend.args], { AWS_ACCESS_KEY_ID: backend.env.AWS_ACCESS_KEY_ID!, AWS_SECRET_ACCESS_KEY: backend.env.AWS_SECRET_ACCESS_KEY!, AWS_REGION: '' });
+    const noRegion = await runCli(
+      ['backfill', '--source', 's3://raw/logs/', '--dest', backend.destUri('setup'), ...month, ...backend.args],
+      { AWS_ACCESS_KEY_ID: backend.env.AWS_ACCESS_KEY_ID!, AWS_SECRET_ACCESS_KEY: backend.env.AWS_SECRET_ACCESS_KEY!, AWS_REGION: '' },
+    );
     expectUsage(noRegion, 's3logs backfill: --source s3://raw/logs/: no AWS region is configured', 'pass --region or set AWS_REGION');
-    const noCredentials = await runCli(['backfill', '--source', 's3://raw/logs/', '--dest', backend.destUri('setup'), ...month, ...backend.args], {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: '',
-      AWS_SECRET_ACCESS_KEY: '',
-      AWS_PROFILE: '',
-      AWS_CONFIG_FILE: '/nonexistent/aws-config',
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
-      AWS_EC2_METADATA_DISABLED: 'true',
-    });
+    const noCredentials = await runCli(
+      ['backfill', '--source', 's3://raw/logs/', '--dest', backend.destUri('setup'), ...month, ...backend.args],
+      {
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: '',
+        AWS_SECRET_ACCESS_KEY: '',
+        AWS_PROFILE: '',
+        AWS_CONFIG_FILE: '/nonexistent/aws-config',
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
+    );
     expectUsage(noCredentials, '--source s3://raw/logs/: no AWS credentials found', 'pass --profile <name>');
-    const noDest = await runCli(['convert', '--source', 's3://raw/logs/', '--dest', 's3://no-such-lake/out/', '--date', KEY_DATE, ...backend.args], backend.env);
+    const noDest = await runCli(
+      ['convert', '--source', 's3://raw/logs/', '--dest', 's3://no-such-lake/out/', '--date', KEY_DATE, ...backend.args],
+      backend.env,
+    );
     expectUsage(noDest, 's3logs convert: --dest s3://no-such-lake/out/: ', 'bucket no-such-lake does not exist');
     await untouched('setup');
   });
@@ -347,7 +461,11 @@ describe('source checks on S3', () => {
     const saved = Object.fromEntries(Object.keys(backend.env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, backend.env);
     try {
-      for (const [uri, prefix, requests] of [['s3://raw/logs', 'logs/', 1], ['s3://raw/logs/', 'logs/', 0], ['s3://raw/simple/emr', 'simple/emr', 1]] as const) {
+      for (const [uri, prefix, requests] of [
+        ['s3://raw/logs', 'logs/', 1],
+        ['s3://raw/logs/', 'logs/', 0],
+        ['s3://raw/simple/emr', 'simple/emr', 1],
+      ] as const) {
         const source = await openSource(uri, { aws: { endpointUrl: endpoint, region: 'us-east-1' } });
         try {
           expect(source.prefix, uri).toBe(prefix);

@@ -27,7 +27,9 @@ let stderr = '';
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 's3logs-benchq-'));
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [SCRIPT, '--days', '2', '--mb', '1', '--runs', '1', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SCRIPT, '--days', '2', '--mb', '1', '--runs', '1', '--dir', dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
@@ -51,16 +53,30 @@ it('times every query on every lake and counts the objects each one reads', asyn
   expect(lake('c').rows).toBe(lake('a').rows);
   expect(lake('b').missing === 'compact not available' || lake('b').rows === lake('a').rows).toBe(true);
   expect(lake('d').objects).toBe(results.corpus.objects);
-  for (const q of results.queries.d!) expect({ q: q.query, objects: q.objects % results.corpus.objects }).toEqual({ q: q.query, objects: 0 });
+  for (const q of results.queries.d!)
+    expect({ q: q.query, objects: q.objects % results.corpus.objects }).toEqual({ q: q.query, objects: 0 });
   // The one-hour query names one dt: DuckDB opens that day's files and no others.
   const day = /dt = '(\d{4}-\d{2}-\d{2})'/.exec(results.sql.one_hour!)![1]!;
-  const dayFiles = (await readdir(join(dir, 'query-run-2d-1mb-seed1', 'a-converted'), { recursive: true })).filter((p) => p.endsWith('.parquet') && p.includes(`dt=${day}`));
-  const allFiles = (await readdir(join(dir, 'query-run-2d-1mb-seed1', 'a-converted'), { recursive: true })).filter((p) => p.endsWith('.parquet'));
+  const dayFiles = (await readdir(join(dir, 'query-run-2d-1mb-seed1', 'a-converted'), { recursive: true })).filter(
+    (p) => p.endsWith('.parquet') && p.includes(`dt=${day}`),
+  );
+  const allFiles = (await readdir(join(dir, 'query-run-2d-1mb-seed1', 'a-converted'), { recursive: true })).filter((p) =>
+    p.endsWith('.parquet'),
+  );
   expect(dayFiles.length).toBeLessThan(allFiles.length);
   expect(results.queries.a!.find((q) => q.query === 'one_hour')!.objects).toBe(dayFiles.length);
   // The lookup finds its request on every lake.
-  for (const id of ['a', 'c', 'd']) expect(results.queries[id]!.find((q) => q.query === 'requestid_lookup')!.rows).toBeGreaterThanOrEqual(1);
+  for (const id of ['a', 'c', 'd'])
+    expect(results.queries[id]!.find((q) => q.query === 'requestid_lookup')!.rows).toBeGreaterThanOrEqual(1);
   // The table names every group and every lake.
-  for (const g of ['security (7 queries)', 'usage (6 queries)', 'cost (6 queries)', 'operations (6 queries)', 'point lookup by requestid', 'one hour (dt + time range)']) expect(stdout).toContain(`| ${g} |`);
+  for (const g of [
+    'security (7 queries)',
+    'usage (6 queries)',
+    'cost (6 queries)',
+    'operations (6 queries)',
+    'point lookup by requestid',
+    'one hour (dt + time range)',
+  ])
+    expect(stdout).toContain(`| ${g} |`);
   expect(stdout).toContain('(b) + s3logs compact');
 });

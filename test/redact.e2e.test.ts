@@ -17,7 +17,16 @@ import { runCli } from './helpers/cli.js';
 import { query, readTable, rowKey } from './helpers/duck.js';
 
 const KEY_DATE = '2024-03-10';
-const OPTIONS: GenerateOptions = { seed: 31, keyDate: KEY_DATE, layout: 'date-based', prefix: 'logs/', objects: 10, minObjectBytes: 64 * 1024, maxObjectBytes: 160 * 1024, rejectFraction: 0.002 };
+const OPTIONS: GenerateOptions = {
+  seed: 31,
+  keyDate: KEY_DATE,
+  layout: 'date-based',
+  prefix: 'logs/',
+  objects: 10,
+  minObjectBytes: 64 * 1024,
+  maxObjectBytes: 160 * 1024,
+  rejectFraction: 0.002,
+};
 
 let root: string;
 let raw: string;
@@ -32,19 +41,26 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const convert = (dest: string, extra: string[] = []) => runCli(['convert', '--source', join(raw, 'logs') + '/', '--dest', dest, '--date', KEY_DATE, '--workers', '0', '--json', ...extra]);
-const manifest = async (dest: string) => JSON.parse(await readFile(join(dest, '_s3logs/keydates', KEY_DATE, 'manifest.json'), 'utf8')) as KeyDateManifest;
-const tableRedact = async (dest: string) => (JSON.parse(await readFile(join(dest, '_s3logs/catalog.json'), 'utf8')) as { table: { redact?: string[] } }).table.redact;
+const convert = (dest: string, extra: string[] = []) =>
+  runCli(['convert', '--source', join(raw, 'logs') + '/', '--dest', dest, '--date', KEY_DATE, '--workers', '0', '--json', ...extra]);
+const manifest = async (dest: string) =>
+  JSON.parse(await readFile(join(dest, '_s3logs/keydates', KEY_DATE, 'manifest.json'), 'utf8')) as KeyDateManifest;
+const tableRedact = async (dest: string) =>
+  (JSON.parse(await readFile(join(dest, '_s3logs/catalog.json'), 'utf8')) as { table: { redact?: string[] } }).table.redact;
 
 /** Rows holding a value of the parameter that is not the marker, in request_uri or request_query. */
 async function liveRows(dest: string, name: string): Promise<number> {
-  const live = (column: string) => `len(list_filter(regexp_extract_all(coalesce(${column}, ''), '(?i)[?&]${name}=([^&\\s]*)', 1), v -> v <> 'REDACTED')) > 0`;
-  const [row] = await query(`SELECT count(*) FILTER (WHERE ${live('request_uri')}) AS uri, count(*) FILTER (WHERE ${live("'?' || request_query")}) AS query FROM read_parquet('${dest}/**/*.parquet')`);
+  const live = (column: string) =>
+    `len(list_filter(regexp_extract_all(coalesce(${column}, ''), '(?i)[?&]${name}=([^&\\s]*)', 1), v -> v <> 'REDACTED')) > 0`;
+  const [row] = await query(
+    `SELECT count(*) FILTER (WHERE ${live('request_uri')}) AS uri, count(*) FILTER (WHERE ${live("'?' || request_query")}) AS query FROM read_parquet('${dest}/**/*.parquet')`,
+  );
   expect(Number(row!.uri)).toBe(Number(row!.query));
   return Number(row!.uri);
 }
 
-const ORACLE = /((?:^|[?&]|%3F|%26))(x-amz-credential|x-amz-signature|x-amz-security-token|awsaccesskeyid|signature)(=|%3D)((?:(?!%26)[^&\s#"])+)/gi;
+const ORACLE =
+  /((?:^|[?&]|%3F|%26))(x-amz-credential|x-amz-signature|x-amz-security-token|awsaccesskeyid|signature)(=|%3D)((?:(?!%26)[^&\s#"])+)/gi;
 function presigned(value: unknown, shape: 'url' | 'query'): unknown {
   if (typeof value !== 'string') return value;
   const replace = (text: string) => text.replace(ORACLE, (_m, sep: string, name: string, eq: string) => `${sep}${name}${eq}REDACTED`);
@@ -74,26 +90,44 @@ describe('--redact end to end', () => {
     expect(run.code, run.stderr).toBe(0);
 
     // The generator's presigned URLs: live values before, none after.
-    const before = { token: await liveRows(plain, 'X-Amz-Security-Token'), signature: await liveRows(plain, 'X-Amz-Signature'), credential: await liveRows(plain, 'X-Amz-Credential'), sigv2: await liveRows(plain, 'Signature') };
+    const before = {
+      token: await liveRows(plain, 'X-Amz-Security-Token'),
+      signature: await liveRows(plain, 'X-Amz-Signature'),
+      credential: await liveRows(plain, 'X-Amz-Credential'),
+      sigv2: await liveRows(plain, 'Signature'),
+    };
     expect(before.token).toBeGreaterThan(0);
     expect(before.signature).toBeGreaterThan(before.token);
     expect(before.sigv2).toBeGreaterThan(0);
-    for (const name of ['X-Amz-Security-Token', 'X-Amz-Signature', 'X-Amz-Credential', 'Signature', 'AWSAccessKeyId']) expect(await liveRows(redacted, name), name).toBe(0);
-    const [marked] = await query(`SELECT count(*) AS n FROM read_parquet('${redacted}/**/*.parquet') WHERE request_query LIKE '%X-Amz-Security-Token=REDACTED%'`);
+    for (const name of ['X-Amz-Security-Token', 'X-Amz-Signature', 'X-Amz-Credential', 'Signature', 'AWSAccessKeyId'])
+      expect(await liveRows(redacted, name), name).toBe(0);
+    const [marked] = await query(
+      `SELECT count(*) AS n FROM read_parquet('${redacted}/**/*.parquet') WHERE request_query LIKE '%X-Amz-Security-Token=REDACTED%'`,
+    );
     expect(Number(marked!.n)).toBe(before.token);
 
     // Every row of the plain lake, redacted by the independent rule, is a row of the redacted lake.
-    const expected = (await readTable(plain)).map((row) => ({ ...row, request_uri: presigned(row.request_uri, 'url'), request_query: presigned(row.request_query, 'query'), referrer: presigned(row.referrer, 'url'), remoteip: ip(row.remoteip) }));
+    const expected = (await readTable(plain)).map((row) => ({
+      ...row,
+      request_uri: presigned(row.request_uri, 'url'),
+      request_query: presigned(row.request_query, 'query'),
+      referrer: presigned(row.referrer, 'url'),
+      remoteip: ip(row.remoteip),
+    }));
     const actual = await readTable(redacted);
     expect(actual.length).toBe(expected.length);
     expect(actual.map(rowKey).sort()).toEqual(expected.map(rowKey).sort());
-    const [ips] = await query(`SELECT count(*) FILTER (WHERE remoteip LIKE '%.%' AND NOT remoteip LIKE '%.0') AS v4, count(*) FILTER (WHERE remoteip LIKE '%:%' AND NOT remoteip LIKE '%::') AS v6, count(*) FILTER (WHERE remoteip LIKE '%:%') AS v6all FROM read_parquet('${redacted}/**/*.parquet')`);
+    const [ips] = await query(
+      `SELECT count(*) FILTER (WHERE remoteip LIKE '%.%' AND NOT remoteip LIKE '%.0') AS v4, count(*) FILTER (WHERE remoteip LIKE '%:%' AND NOT remoteip LIKE '%::') AS v6, count(*) FILTER (WHERE remoteip LIKE '%:%') AS v6all FROM read_parquet('${redacted}/**/*.parquet')`,
+    );
     expect([Number(ips!.v4), Number(ips!.v6)]).toEqual([0, 0]);
     expect(Number(ips!.v6all)).toBeGreaterThan(0);
 
     // Rejected lines are kept redacted too.
     expect(await rejectText(plain)).toMatch(/Signature=(?!REDACTED)\w/);
-    expect(await rejectText(redacted)).not.toMatch(/(?:X-Amz-Signature|X-Amz-Security-Token|X-Amz-Credential|[?&]Signature)=(?!REDACTED)[^&\s"\\]/i);
+    expect(await rejectText(redacted)).not.toMatch(
+      /(?:X-Amz-Signature|X-Amz-Security-Token|X-Amz-Credential|[?&]Signature)=(?!REDACTED)[^&\s"\\]/i,
+    );
 
     // Recorded: the key date's manifest and the catalog's table.
     expect((await manifest(redacted)).redact).toEqual(['ip', 'presigned']);
@@ -150,7 +184,22 @@ describe('--redact end to end', () => {
 
   it('jobs skip a key date converted with the same setting and re-convert one whose setting changed', async () => {
     const dest = lake('jobs');
-    const backfill = (extra: string[]) => runCli(['backfill', '--source', join(raw, 'logs') + '/', '--dest', dest, '--from', KEY_DATE, '--to', KEY_DATE, '--workers', '0', '--json', ...extra]);
+    const backfill = (extra: string[]) =>
+      runCli([
+        'backfill',
+        '--source',
+        join(raw, 'logs') + '/',
+        '--dest',
+        dest,
+        '--from',
+        KEY_DATE,
+        '--to',
+        KEY_DATE,
+        '--workers',
+        '0',
+        '--json',
+        ...extra,
+      ]);
     const status = (out: string) => (JSON.parse(out) as { keyDates: Array<{ status: string }> }).keyDates[0]!.status;
     let run = await backfill(['--redact', 'presigned']);
     expect(run.code, run.stderr).toBe(0);
@@ -160,7 +209,10 @@ describe('--redact end to end', () => {
     run = await backfill(['--redact', 'presigned,ip']);
     expect(status(run.stdout)).toBe('converted');
     expect((await manifest(dest)).redact).toEqual(['ip', 'presigned']);
-    run = await runCli(['backfill', '--source', join(raw, 'logs') + '/', '--dest', dest, '--from', KEY_DATE, '--to', KEY_DATE, '--workers', '0', '--json'], { S3LOGS_REDACT: 'ip,presigned' });
+    run = await runCli(
+      ['backfill', '--source', join(raw, 'logs') + '/', '--dest', dest, '--from', KEY_DATE, '--to', KEY_DATE, '--workers', '0', '--json'],
+      { S3LOGS_REDACT: 'ip,presigned' },
+    );
     expect(status(run.stdout)).toBe('unchanged');
   }, 60_000);
 });

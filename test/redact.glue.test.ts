@@ -36,7 +36,9 @@ it('records the setting and only ever narrows it', async () => {
   const updates = standIn.count('UpdateTable');
   await catalog.ensureTable({ ...DEF, redact: ['presigned', 'ip'] });
   expect(standIn.count('UpdateTable')).toBe(updates);
-  await catalog.registerPartitions('2024-03-10', [{ bucket: 'b', dt: '2024-03-10', location: 's3://lake/logs/bucket=b/dt=2024-03-10/', files: [], rows: 1 }]);
+  await catalog.registerPartitions('2024-03-10', [
+    { bucket: 'b', dt: '2024-03-10', location: 's3://lake/logs/bucket=b/dt=2024-03-10/', files: [], rows: 1 },
+  ]);
   expect(params()['s3logs.redact']).toBe('ip,presigned');
   await catalog.ensureTable({ ...DEF, redact: ['presigned'] });
   expect(params()['s3logs.redact']).toBe('presigned');

@@ -13,7 +13,16 @@ import { tableDefinition } from '../src/schema/table.js';
 import { RowBatch } from '../src/stages/build.js';
 import { Column } from '../src/stages/columns.js';
 import { parseLogObject } from '../src/stages/parse.js';
-import { canonicalIpv6, Redactor, redactPresignedColumn, redactPresignedText, truncateIp, truncateIpColumn, type QueryShape, type Utf8Buffers } from '../src/stages/redact.js';
+import {
+  canonicalIpv6,
+  Redactor,
+  redactPresignedColumn,
+  redactPresignedText,
+  truncateIp,
+  truncateIpColumn,
+  type QueryShape,
+  type Utf8Buffers,
+} from '../src/stages/redact.js';
 import { LocalStorage } from '../src/storage/local.js';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -55,15 +64,43 @@ describe('presigned secrets in a request line (request_uri)', () => {
       'GET /b/k?X-Amz-Credential=AKIAEXAMPLE%2F20240310%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20240310T000000Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=ab12 HTTP/1.1',
       'GET /b/k?X-Amz-Credential=REDACTED&X-Amz-Date=20240310T000000Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=REDACTED HTTP/1.1',
     ],
-    ['security token with encoded base64', 'PUT /k?X-Amz-Security-Token=IQo%2Bb3%3D%3D&x=1 HTTP/1.1', 'PUT /k?X-Amz-Security-Token=REDACTED&x=1 HTTP/1.1'],
-    ['names in any case', 'GET /k?x-amz-signature=1&X-AMZ-CREDENTIAL=2&x-amz-security-token=3 HTTP/1.1', 'GET /k?x-amz-signature=REDACTED&X-AMZ-CREDENTIAL=REDACTED&x-amz-security-token=REDACTED HTTP/1.1'],
-    ['SigV2 query auth', 'GET /k?AWSAccessKeyId=AKIAEXAMPLE&Expires=1710000000&Signature=abc%2Bdef%3D HTTP/1.1', 'GET /k?AWSAccessKeyId=REDACTED&Expires=1710000000&Signature=REDACTED HTTP/1.1'],
-    ['repeated parameter', 'GET /k?Signature=a&Signature=b&Signature=c HTTP/1.1', 'GET /k?Signature=REDACTED&Signature=REDACTED&Signature=REDACTED HTTP/1.1'],
-    ['nested URL, encoded %3D and %26', 'GET /r?u=https%3A%2F%2Fb.s3.amazonaws.com%2Fk%3FX-Amz-Signature%3Dfeed%26X-Amz-Date%3D1&v=2 HTTP/1.1', 'GET /r?u=https%3A%2F%2Fb.s3.amazonaws.com%2Fk%3FX-Amz-Signature%3DREDACTED%26X-Amz-Date%3D1&v=2 HTTP/1.1'],
+    [
+      'security token with encoded base64',
+      'PUT /k?X-Amz-Security-Token=IQo%2Bb3%3D%3D&x=1 HTTP/1.1',
+      'PUT /k?X-Amz-Security-Token=REDACTED&x=1 HTTP/1.1',
+    ],
+    [
+      'names in any case',
+      'GET /k?x-amz-signature=1&X-AMZ-CREDENTIAL=2&x-amz-security-token=3 HTTP/1.1',
+      'GET /k?x-amz-signature=REDACTED&X-AMZ-CREDENTIAL=REDACTED&x-amz-security-token=REDACTED HTTP/1.1',
+    ],
+    [
+      'SigV2 query auth',
+      'GET /k?AWSAccessKeyId=AKIAEXAMPLE&Expires=1710000000&Signature=abc%2Bdef%3D HTTP/1.1',
+      'GET /k?AWSAccessKeyId=REDACTED&Expires=1710000000&Signature=REDACTED HTTP/1.1',
+    ],
+    [
+      'repeated parameter',
+      'GET /k?Signature=a&Signature=b&Signature=c HTTP/1.1',
+      'GET /k?Signature=REDACTED&Signature=REDACTED&Signature=REDACTED HTTP/1.1',
+    ],
+    [
+      'nested URL, encoded %3D and %26',
+      'GET /r?u=https%3A%2F%2Fb.s3.amazonaws.com%2Fk%3FX-Amz-Signature%3Dfeed%26X-Amz-Date%3D1&v=2 HTTP/1.1',
+      'GET /r?u=https%3A%2F%2Fb.s3.amazonaws.com%2Fk%3FX-Amz-Signature%3DREDACTED%26X-Amz-Date%3D1&v=2 HTTP/1.1',
+    ],
     ['lower-case escapes', 'GET /r?u=x%3fsignature%3dfeed%26a%3d1 HTTP/1.1', 'GET /r?u=x%3fsignature%3dREDACTED%26a%3d1 HTTP/1.1'],
     ['no value, empty value', 'GET /k?Signature&X-Amz-Signature=&a=1 HTTP/1.1', 'GET /k?Signature&X-Amz-Signature=&a=1 HTTP/1.1'],
-    ['look-alike names', 'GET /k?MyX-Amz-Signature=1&X-Amz-SignatureX=2&SignatureVersion=2&x-Signature=3 HTTP/1.1', 'GET /k?MyX-Amz-Signature=1&X-Amz-SignatureX=2&SignatureVersion=2&x-Signature=3 HTTP/1.1'],
-    ['the path before ? is not a query', 'GET /b/a&Signature=x/k?Signature=y HTTP/1.1', 'GET /b/a&Signature=x/k?Signature=REDACTED HTTP/1.1'],
+    [
+      'look-alike names',
+      'GET /k?MyX-Amz-Signature=1&X-Amz-SignatureX=2&SignatureVersion=2&x-Signature=3 HTTP/1.1',
+      'GET /k?MyX-Amz-Signature=1&X-Amz-SignatureX=2&SignatureVersion=2&x-Signature=3 HTTP/1.1',
+    ],
+    [
+      'the path before ? is not a query',
+      'GET /b/a&Signature=x/k?Signature=y HTTP/1.1',
+      'GET /b/a&Signature=x/k?Signature=REDACTED HTTP/1.1',
+    ],
     ['no query', 'GET /b/k HTTP/1.1', 'GET /b/k HTTP/1.1'],
     ['already redacted', 'GET /k?X-Amz-Signature=REDACTED HTTP/1.1', 'GET /k?X-Amz-Signature=REDACTED HTTP/1.1'],
     ['value ends at #', 'GET /k?Signature=abc#frag HTTP/1.1', 'GET /k?Signature=REDACTED#frag HTTP/1.1'],
@@ -74,9 +111,25 @@ describe('presigned secrets in a request line (request_uri)', () => {
   });
 
   it('rewrites offsets so neighbours, nulls and empty values keep their bytes', () => {
-    const input = ['GET /a HTTP/1.1', null, 'GET /k?X-Amz-Signature=0123456789abcdef0123456789abcdef HTTP/1.1', '', 'GET /k?Signature=x HTTP/1.1', null, 'last'];
+    const input = [
+      'GET /a HTTP/1.1',
+      null,
+      'GET /k?X-Amz-Signature=0123456789abcdef0123456789abcdef HTTP/1.1',
+      '',
+      'GET /k?Signature=x HTTP/1.1',
+      null,
+      'last',
+    ];
     const out = redacted(input, 'url');
-    expect(out).toEqual(['GET /a HTTP/1.1', null, 'GET /k?X-Amz-Signature=REDACTED HTTP/1.1', '', 'GET /k?Signature=REDACTED HTTP/1.1', null, 'last']);
+    expect(out).toEqual([
+      'GET /a HTTP/1.1',
+      null,
+      'GET /k?X-Amz-Signature=REDACTED HTTP/1.1',
+      '',
+      'GET /k?Signature=REDACTED HTTP/1.1',
+      null,
+      'last',
+    ]);
   });
 
   it('leaves the buffers untouched when nothing matches', () => {
@@ -108,7 +161,9 @@ describe('presigned secrets in request_query (the whole value is the query)', ()
 describe('rejected lines', () => {
   it('redacts after any separator and keeps the rest of the line', () => {
     const line = 'junk "GET /k?X-Amz-Credential=AKIA%2Fx&X-Amz-Signature=ff HTTP/1.1" "https://r/?Signature=s" trailing';
-    expect(Buffer.from(redactPresignedText(Buffer.from(line))).toString()).toBe('junk "GET /k?X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED HTTP/1.1" "https://r/?Signature=REDACTED" trailing');
+    expect(Buffer.from(redactPresignedText(Buffer.from(line))).toString()).toBe(
+      'junk "GET /k?X-Amz-Credential=REDACTED&X-Amz-Signature=REDACTED HTTP/1.1" "https://r/?Signature=REDACTED" trailing',
+    );
   });
   it('returns the same bytes when there is nothing to redact', () => {
     const bytes = Buffer.from('Signature=x at the start is no parameter');
@@ -175,7 +230,10 @@ describe('--redact', () => {
     expect(parseRedact('presigned')).toEqual(['presigned']);
     expect(parseRedact('presigned,ip')).toEqual(['ip', 'presigned']);
     expect(parseRedact('ip, presigned,ip')).toEqual(['ip', 'presigned']);
-    expect(parseConvertConfig(['--source', 'a', '--dest', 'b', '--date', '2024-03-10', '--redact', 'presigned,ip']).redact).toEqual(['ip', 'presigned']);
+    expect(parseConvertConfig(['--source', 'a', '--dest', 'b', '--date', '2024-03-10', '--redact', 'presigned,ip']).redact).toEqual([
+      'ip',
+      'presigned',
+    ]);
     expect(parseConvertConfig(['--source', 'a', '--dest', 'b', '--date', '2024-03-10']).redact).toEqual([]);
   });
   it('refuses anything else, naming the flag', () => {
@@ -225,7 +283,8 @@ describe('local catalog s3logs.redact: what holds for every registered row', () 
  * An independent spelling of the presigned rule as a regular expression over strings, for the generated
  * corpus: secret name after a separator, `=` or `%3D`, value up to `&`, `%26`, space, `#`, `"` or the end.
  */
-const ORACLE = /((?:^|[?&]|%3F|%26))(x-amz-credential|x-amz-signature|x-amz-security-token|awsaccesskeyid|signature)(=|%3D)((?:(?!%26)[^&\s#"])+)/gi;
+const ORACLE =
+  /((?:^|[?&]|%3F|%26))(x-amz-credential|x-amz-signature|x-amz-security-token|awsaccesskeyid|signature)(=|%3D)((?:(?!%26)[^&\s#"])+)/gi;
 function oracle(value: string | null, shape: QueryShape): string | null {
   if (value === null) return null;
   const replace = (text: string) => text.replace(ORACLE, (_m, sep: string, name: string, eq: string) => `${sep}${name}${eq}REDACTED`);
@@ -240,7 +299,16 @@ describe('the generated corpus', () => {
     const plain = new RowBatch();
     const batch = new RowBatch();
     let lines = 0;
-    for (const object of generateKeyDate({ seed: 7, keyDate: '2024-03-10', layout: 'date-based', objects: 8, minObjectBytes: 128 * 1024, maxObjectBytes: 256 * 1024, quoteFraction: 0.03, rejectFraction: 0 })) {
+    for (const object of generateKeyDate({
+      seed: 7,
+      keyDate: '2024-03-10',
+      layout: 'date-based',
+      objects: 8,
+      minObjectBytes: 128 * 1024,
+      maxObjectBytes: 256 * 1024,
+      quoteFraction: 0.03,
+      rejectFraction: 0,
+    })) {
       parseLogObject(object.body, {
         row: (buf, spans) => {
           plain.appendRow(buf, spans);
@@ -266,7 +334,9 @@ describe('the generated corpus', () => {
     // The generator writes presigned URLs: there was something to redact, and it is gone.
     expect(changedRows).toBeGreaterThan(100);
     expect(valuesAfter('request_query').filter((v) => v !== null && /X-Amz-Signature=(?!REDACTED)/i.test(v))).toEqual([]);
-    expect(valuesBefore('request_query').filter((v) => v !== null && /X-Amz-Security-Token=(?!REDACTED)/i.test(v)).length).toBeGreaterThan(10);
+    expect(valuesBefore('request_query').filter((v) => v !== null && /X-Amz-Security-Token=(?!REDACTED)/i.test(v)).length).toBeGreaterThan(
+      10,
+    );
     // remoteip: /24 and /48 of the original.
     const ips = valuesBefore('remoteip');
     valuesAfter('remoteip').forEach((v, i) => {
@@ -280,7 +350,10 @@ describe('the generated corpus', () => {
       if (['request_uri', 'request_query', 'referrer', 'remoteip'].includes(spec.name)) continue;
       const a = plain.columns[i]!.state();
       const b = batch.columns[i]!.state();
-      expect(Buffer.from(b.values.buffer, 0, b.values.byteLength).equals(Buffer.from(a.values.buffer, 0, a.values.byteLength)), spec.name).toBe(true);
+      expect(
+        Buffer.from(b.values.buffer, 0, b.values.byteLength).equals(Buffer.from(a.values.buffer, 0, a.values.byteLength)),
+        spec.name,
+      ).toBe(true);
       expect(Buffer.from(b.validity).equals(Buffer.from(a.validity)), spec.name).toBe(true);
     }
     // The redacted batch is still a valid Arrow table.

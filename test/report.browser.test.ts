@@ -26,9 +26,27 @@ let browser: BrowserContext;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 's3logs-report-html-'));
   for (const [i, keyDate] of ['2024-02-10', '2024-02-11'].entries()) {
-    await writeKeyDateToDirectory(join(work, 'raw'), { seed: 7 + i, keyDate, layout: 'date-based', prefix: 'logs/', objects: 12, maxObjectBytes: 200_000 });
+    await writeKeyDateToDirectory(join(work, 'raw'), {
+      seed: 7 + i,
+      keyDate,
+      layout: 'date-based',
+      prefix: 'logs/',
+      objects: 12,
+      maxObjectBytes: 200_000,
+    });
   }
-  const converted = await runCli(['convert', '--source', join(work, 'raw', 'logs') + '/', '--dest', join(work, 'lake'), '--date', '2024-02-10', '--to', '2024-02-11', '--quiet']);
+  const converted = await runCli([
+    'convert',
+    '--source',
+    join(work, 'raw', 'logs') + '/',
+    '--dest',
+    join(work, 'lake'),
+    '--date',
+    '2024-02-10',
+    '--to',
+    '2024-02-11',
+    '--quiet',
+  ]);
   expect(converted.code, converted.stderr).toBe(0);
   html = join(work, 'report.html');
   expect(await runReport(['--dest', join(work, 'lake'), '--from', '2024-02-10', '--to', '2024-02-11', '--out', html])).toBe(0);
@@ -36,7 +54,17 @@ beforeAll(async () => {
   browser = await chromium.launchPersistentContext(join(work, 'chromium-profile'), {
     executablePath: executable.path,
     viewport: { width: 1366, height: 768 },
-    args: [...executable.args, '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      ...executable.args,
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 120_000);
 

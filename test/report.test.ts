@@ -50,14 +50,33 @@ beforeAll(async () => {
   lake = join(work, 'lake');
   for (const [i, keyDate] of KEY_DATES.entries()) {
     // A different seed per day gives each day its own requesters, so some are new in the range.
-    for (const o of generateKeyDate({ seed: 41 + i, keyDate, layout: 'date-based', prefix: 'logs/', objects: 14, minObjectBytes: 20_000, maxObjectBytes: 120_000 })) {
+    for (const o of generateKeyDate({
+      seed: 41 + i,
+      keyDate,
+      layout: 'date-based',
+      prefix: 'logs/',
+      objects: 14,
+      minObjectBytes: 20_000,
+      maxObjectBytes: 120_000,
+    })) {
       const path = join(work, 'raw', ...o.key.split('/'));
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, withOldTls(o.body, o.rows));
       truth.push(...o.rows);
     }
   }
-  const converted = await runCli(['convert', '--source', join(work, 'raw', 'logs') + '/', '--dest', lake, '--date', KEY_DATES[0]!, '--to', KEY_DATES[2]!, '--quiet']);
+  const converted = await runCli([
+    'convert',
+    '--source',
+    join(work, 'raw', 'logs') + '/',
+    '--dest',
+    lake,
+    '--date',
+    KEY_DATES[0]!,
+    '--to',
+    KEY_DATES[2]!,
+    '--quiet',
+  ]);
   expect(converted.code, converted.stderr).toBe(0);
   truth = truth.filter((r) => r.requestdatetime !== null);
 }, 120_000);
@@ -91,9 +110,15 @@ describe('s3logs report (local destination)', () => {
       transferPerGB: { internet: 0.085, inter_region: 0.021, same_region: 0.001 },
     };
     const file = join(work, 'prices.json');
-    await writeFile(file, JSON.stringify({ region: prices.region, asOf: 'test', requestsPer1000: prices.requestsPer1000, transferPerGB: prices.transferPerGB }));
+    await writeFile(
+      file,
+      JSON.stringify({ region: prices.region, asOf: 'test', requestsPer1000: prices.requestsPer1000, transferPerGB: prices.transferPerGB }),
+    );
     const r = await report(['--dest', lake, '--from', '2024-03-02', '--bucket', 'example-web-assets', '--prices', file]);
-    const want = expectedReport(truth.filter((t) => t.bucket_name === 'example-web-assets'), { from: '2024-03-02', to: '2024-03-02', prices });
+    const want = expectedReport(
+      truth.filter((t) => t.bucket_name === 'example-web-assets'),
+      { from: '2024-03-02', to: '2024-03-02', prices },
+    );
     expect(r.buckets).toEqual(['example-web-assets']);
     expect(r.rows).toBeGreaterThan(300);
     expect(r.prices).toEqual(prices);
@@ -103,12 +128,18 @@ describe('s3logs report (local destination)', () => {
   it('reports an empty range with zero rows instead of failing', async () => {
     const r = await report(['--dest', lake, '--from', '2020-01-01']);
     expect([r.rows, r.files, r.partitions]).toEqual([0, 0, 0]);
-    expect(byId(r).security_summary).toEqual([{ requests: 0, denied: 0, anonymous: 0, plain_http: 0, old_tls: 0, sigv2: 0, requesters: 0, remote_ips: 0 }]);
+    expect(byId(r).security_summary).toEqual([
+      { requests: 0, denied: 0, anonymous: 0, plain_http: 0, old_tls: 0, sigv2: 0, requesters: 0, remote_ips: 0 },
+    ]);
     expect(byId(r).top_objects).toEqual([]);
   });
 
   it('refuses bad usage with a ConfigError naming the flag', async () => {
-    const bad = async (args: string[]): Promise<string | undefined> => runReport(args).then(() => undefined, (e: unknown) => (e instanceof ConfigError ? e.flag : String(e)));
+    const bad = async (args: string[]): Promise<string | undefined> =>
+      runReport(args).then(
+        () => undefined,
+        (e: unknown) => (e instanceof ConfigError ? e.flag : String(e)),
+      );
     expect(await bad(['--from', '2024-03-01'])).toBe('--dest');
     expect(await bad(['--dest', lake, '--format', 'pdf'])).toBe('--format');
     expect(await bad(['--dest', lake, '--from', '2024-03-05', '--to', '2024-03-01'])).toBe('--to');
@@ -124,7 +155,10 @@ describe('s3logs report --athena-sql', () => {
     const sqlFile = join(work, 'athena.sql');
     expect(await runReport(['--athena-sql', '--from', '2024-03-01', '--to', '2024-03-03', '--out', sqlFile])).toBe(0);
     const text = await readFile(sqlFile, 'utf8');
-    const statements = text.split(/;\n/).map((s) => s.replace(/^--.*$/gm, '').trim()).filter((s) => s !== '');
+    const statements = text
+      .split(/;\n/)
+      .map((s) => s.replace(/^--.*$/gm, '').trim())
+      .filter((s) => s !== '');
     const ids = [...text.matchAll(/^-- \w+\/(\w+):/gm)].map((m) => m[1]!);
     expect(text).toContain('FROM "s3_access_logs"."access_logs"');
     expect(text).toContain('approx_percentile(totaltime, 0.99)');
@@ -155,7 +189,11 @@ describe('s3logs report (s3:// destination)', () => {
 
   beforeAll(async () => {
     server = await startS3Server({ buckets: ['lake'] });
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' });
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+    });
     const client = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
     for (const entry of await readdir(lake, { recursive: true, withFileTypes: true })) {
       if (!entry.isFile()) continue;
@@ -172,7 +210,16 @@ describe('s3logs report (s3:// destination)', () => {
 
   it('downloads only the files in range through the S3 storage and gives the same numbers', async () => {
     const local = await report(['--dest', lake, '--from', '2024-03-02', '--to', '2024-03-03']);
-    const remote = await report(['--dest', 's3://lake/logs/', '--from', '2024-03-02', '--to', '2024-03-03', '--endpoint-url', server.endpoint]);
+    const remote = await report([
+      '--dest',
+      's3://lake/logs/',
+      '--from',
+      '2024-03-02',
+      '--to',
+      '2024-03-03',
+      '--endpoint-url',
+      server.endpoint,
+    ]);
     expect(remote.dest).toBe('s3://lake/logs/');
     expect([remote.files, remote.partitions, remote.parquetBytes]).toEqual([local.files, local.partitions, local.parquetBytes]);
     expect(remote.rows).toBe(local.rows);
@@ -191,7 +238,8 @@ type Key = string | number;
 const dayOf = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 const who = (r: Truth): string => r.requester ?? '(anonymous)';
 const sent = (r: Truth): number => r.bytessent ?? 0;
-const prefixOf = (r: Truth): string => (r.key_decoded === null ? '(no key)' : r.key_decoded.includes('/') ? r.key_decoded.split('/')[0] + '/' : '(top level)');
+const prefixOf = (r: Truth): string =>
+  r.key_decoded === null ? '(no key)' : r.key_decoded.includes('/') ? r.key_decoded.split('/')[0] + '/' : '(top level)';
 const isDenied = (r: Truth): boolean => r.httpstatus === 403;
 const isPlainHttp = (r: Truth): boolean => r.remoteip !== null && r.field_count >= 24 && r.ciphersuite === null && r.tlsversion === null;
 const isOldTls = (r: Truth): boolean => ['SSLv3', 'TLSv1', 'TLSv1.1'].includes(r.tlsversion ?? '');
@@ -210,7 +258,11 @@ function priceClass(op: string | null): 'tier1' | 'tier2' | 'transition' | 'free
   if (o.startsWith('S3.TRANSITION')) return 'transition';
   if (o.startsWith('S3.')) return 'free';
   if (o.includes('SELECT')) return 'tier2';
-  if (/^REST\.(PUT|POST|COPY)\./.test(o) || ['REST.GET.BUCKET', 'REST.GET.BUCKETVERSIONS', 'REST.GET.UPLOADS', 'REST.GET.UPLOAD', 'REST.GET.SERVICE'].includes(o)) return 'tier1';
+  if (
+    /^REST\.(PUT|POST|COPY)\./.test(o) ||
+    ['REST.GET.BUCKET', 'REST.GET.BUCKETVERSIONS', 'REST.GET.UPLOADS', 'REST.GET.UPLOAD', 'REST.GET.SERVICE'].includes(o)
+  )
+    return 'tier1';
   return 'tier2';
 }
 
@@ -262,7 +314,8 @@ function costs(rs: Truth[], prices: PriceTable): { request_cost: number; transfe
   const t = prices.transferPerGB;
   const G = 1073741824;
   return {
-    request_cost: (n('tier1') * p.tier1) / 1000 + (n('tier2') * p.tier2) / 1000 + (n('transition') * p.transition) / 1000 + (n('free') * p.free) / 1000,
+    request_cost:
+      (n('tier1') * p.tier1) / 1000 + (n('tier2') * p.tier2) / 1000 + (n('transition') * p.transition) / 1000 + (n('free') * p.free) / 1000,
     transfer_cost: (b('internet') * t.internet) / G + (b('inter_region') * t.inter_region) / G + (b('same_region') * t.same_region) / G,
   };
 }
@@ -274,87 +327,356 @@ function expectedReport(all: ExpectedRow[], o: { from: string; to: string; price
   const denied = rs.filter(isDenied);
   const q: Record<string, Row[]> = {};
   const hourly = groups(rs, (r) => [r.dt, r.hour]);
-  const byHour = top(hourly, [[(g) => g.k[0]!, 'asc'], [(g) => g.k[1]!, 'asc']]);
-  q.coverage = top(groups(rs, (r) => [r.bucket_name!, r.dt]), [[(g) => g.k[0]!, 'asc'], [(g) => g.k[1]!, 'asc']]).map((g) => ({ bucket: g.k[0]!, dt: g.k[1]!, row_count: g.rs.length }));
-  q.security_summary = [{
-    requests: rs.length, denied: denied.length, anonymous: count(rs, (r) => r.requester === null), plain_http: count(rs, isPlainHttp),
-    old_tls: count(rs, isOldTls), sigv2: count(rs, isSigV2), requesters: distinct(rs, (r) => r.requester), remote_ips: distinct(rs, (r) => r.remoteip),
-  }];
-  q.denied_by_requester = top(groups(denied, (r) => [who(r)]), [[(g) => g.rs.length, 'desc'], [(g) => g.k[0]!, 'asc']], 10)
-    .map((g) => ({ requester: g.k[0]!, denied: g.rs.length, remote_ips: distinct(g.rs, (r) => r.remoteip) }));
-  q.denied_by_ip = top(groups(denied, (r) => [r.remoteip ?? '(AWS internal)']), [[(g) => g.rs.length, 'desc'], [(g) => g.k[0]!, 'asc']], 10)
-    .map((g) => ({ remote_ip: g.k[0]!, denied: g.rs.length, anonymous: count(g.rs, (r) => r.requester === null) }));
-  q.denied_by_prefix = top(groups(denied, (r) => [r.bucket_name!, prefixOf(r)]), [[(g) => g.rs.length, 'desc'], [(g) => g.k[0]!, 'asc'], [(g) => g.k[1]!, 'asc']], 10)
-    .map((g) => ({ bucket: g.k[0]!, prefix: g.k[1]!, denied: g.rs.length }));
-  q.anonymous_requests = top(groups(rs.filter((r) => r.requester === null), (r) => [r.bucket_name!, r.operation!]), [[(g) => g.rs.length, 'desc'], [(g) => g.k[0]!, 'asc'], [(g) => g.k[1]!, 'asc']], 10)
-    .map((g) => ({ bucket: g.k[0]!, operation: g.k[1]!, requests: g.rs.length, denied: count(g.rs, isDenied), bytes_sent: sum(g.rs, sent) }));
-  const weak = ([['plain HTTP', isPlainHttp], ['TLS < 1.2', isOldTls], ['SigV2', isSigV2]] as const).flatMap(([issue, f]) =>
-    groups(rs.filter(f), (r) => [r.bucket_name!, who(r)]).map((g) => ({ issue, bucket: g.k[0]!, requester: g.k[1]!, requests: g.rs.length, remote_ips: distinct(g.rs, (r) => r.remoteip) })),
+  const byHour = top(hourly, [
+    [(g) => g.k[0]!, 'asc'],
+    [(g) => g.k[1]!, 'asc'],
+  ]);
+  q.coverage = top(
+    groups(rs, (r) => [r.bucket_name!, r.dt]),
+    [
+      [(g) => g.k[0]!, 'asc'],
+      [(g) => g.k[1]!, 'asc'],
+    ],
+  ).map((g) => ({ bucket: g.k[0]!, dt: g.k[1]!, row_count: g.rs.length }));
+  q.security_summary = [
+    {
+      requests: rs.length,
+      denied: denied.length,
+      anonymous: count(rs, (r) => r.requester === null),
+      plain_http: count(rs, isPlainHttp),
+      old_tls: count(rs, isOldTls),
+      sigv2: count(rs, isSigV2),
+      requesters: distinct(rs, (r) => r.requester),
+      remote_ips: distinct(rs, (r) => r.remoteip),
+    },
+  ];
+  q.denied_by_requester = top(
+    groups(denied, (r) => [who(r)]),
+    [
+      [(g) => g.rs.length, 'desc'],
+      [(g) => g.k[0]!, 'asc'],
+    ],
+    10,
+  ).map((g) => ({ requester: g.k[0]!, denied: g.rs.length, remote_ips: distinct(g.rs, (r) => r.remoteip) }));
+  q.denied_by_ip = top(
+    groups(denied, (r) => [r.remoteip ?? '(AWS internal)']),
+    [
+      [(g) => g.rs.length, 'desc'],
+      [(g) => g.k[0]!, 'asc'],
+    ],
+    10,
+  ).map((g) => ({ remote_ip: g.k[0]!, denied: g.rs.length, anonymous: count(g.rs, (r) => r.requester === null) }));
+  q.denied_by_prefix = top(
+    groups(denied, (r) => [r.bucket_name!, prefixOf(r)]),
+    [
+      [(g) => g.rs.length, 'desc'],
+      [(g) => g.k[0]!, 'asc'],
+      [(g) => g.k[1]!, 'asc'],
+    ],
+    10,
+  ).map((g) => ({ bucket: g.k[0]!, prefix: g.k[1]!, denied: g.rs.length }));
+  q.anonymous_requests = top(
+    groups(
+      rs.filter((r) => r.requester === null),
+      (r) => [r.bucket_name!, r.operation!],
+    ),
+    [
+      [(g) => g.rs.length, 'desc'],
+      [(g) => g.k[0]!, 'asc'],
+      [(g) => g.k[1]!, 'asc'],
+    ],
+    10,
+  ).map((g) => ({
+    bucket: g.k[0]!,
+    operation: g.k[1]!,
+    requests: g.rs.length,
+    denied: count(g.rs, isDenied),
+    bytes_sent: sum(g.rs, sent),
+  }));
+  const weak = (
+    [
+      ['plain HTTP', isPlainHttp],
+      ['TLS < 1.2', isOldTls],
+      ['SigV2', isSigV2],
+    ] as const
+  ).flatMap(([issue, f]) =>
+    groups(rs.filter(f), (r) => [r.bucket_name!, who(r)]).map((g) => ({
+      issue,
+      bucket: g.k[0]!,
+      requester: g.k[1]!,
+      requests: g.rs.length,
+      remote_ips: distinct(g.rs, (r) => r.remoteip),
+    })),
   );
-  q.weak_transport = top(weak, [[(w) => w.requests, 'desc'], [(w) => w.issue, 'asc'], [(w) => w.bucket, 'asc'], [(w) => w.requester, 'asc']], 20);
-  const firstSeen = groups(rs.filter((r) => r.requester !== null), (r) => [r.requester!])
-    .map((g) => ({ requester: g.k[0]!, first_seen: g.rs.map((r) => r.dt).sort()[0]!, requests: g.rs.length, denied: count(g.rs, isDenied), remote_ips: distinct(g.rs, (r) => r.remoteip) }))
+  q.weak_transport = top(
+    weak,
+    [
+      [(w) => w.requests, 'desc'],
+      [(w) => w.issue, 'asc'],
+      [(w) => w.bucket, 'asc'],
+      [(w) => w.requester, 'asc'],
+    ],
+    20,
+  );
+  const firstSeen = groups(
+    rs.filter((r) => r.requester !== null),
+    (r) => [r.requester!],
+  )
+    .map((g) => ({
+      requester: g.k[0]!,
+      first_seen: g.rs.map((r) => r.dt).sort()[0]!,
+      requests: g.rs.length,
+      denied: count(g.rs, isDenied),
+      remote_ips: distinct(g.rs, (r) => r.remoteip),
+    }))
     .filter((n) => n.first_seen > o.from);
-  q.new_requesters = top(firstSeen, [[(n) => n.first_seen, 'desc'], [(n) => n.requests, 'desc'], [(n) => n.requester, 'asc']], 20);
+  q.new_requesters = top(
+    firstSeen,
+    [
+      [(n) => n.first_seen, 'desc'],
+      [(n) => n.requests, 'desc'],
+      [(n) => n.requester, 'asc'],
+    ],
+    20,
+  );
   q.requests_per_hour = byHour.map((g) => ({ dt: g.k[0]!, hour_utc: g.k[1]!, requests: g.rs.length, bytes_sent: sum(g.rs, sent) }));
-  q.top_objects = top(groups(rs.filter((r) => r.key_decoded !== null), (r) => [r.bucket_name!, r.key_decoded!]), [[(g) => g.rs.length, 'desc'], [(g) => g.k[0]!, 'asc'], [(g) => g.k[1]!, 'asc']], 10)
-    .map((g) => ({ bucket: g.k[0]!, object_key: g.k[1]!, requests: g.rs.length, bytes_sent: sum(g.rs, sent) }));
-  const prefixes = groups(rs, (r) => [r.bucket_name!, prefixOf(r)]).map((g) => ({ bucket: g.k[0]!, prefix: g.k[1]!, requests: g.rs.length, bytes_sent: sum(g.rs, sent), rs: g.rs }));
+  q.top_objects = top(
+    groups(
+      rs.filter((r) => r.key_decoded !== null),
+      (r) => [r.bucket_name!, r.key_decoded!],
+    ),
+    [
+      [(g) => g.rs.length, 'desc'],
+      [(g) => g.k[0]!, 'asc'],
+      [(g) => g.k[1]!, 'asc'],
+    ],
+    10,
+  ).map((g) => ({ bucket: g.k[0]!, object_key: g.k[1]!, requests: g.rs.length, bytes_sent: sum(g.rs, sent) }));
+  const prefixes = groups(rs, (r) => [r.bucket_name!, prefixOf(r)]).map((g) => ({
+    bucket: g.k[0]!,
+    prefix: g.k[1]!,
+    requests: g.rs.length,
+    bytes_sent: sum(g.rs, sent),
+    rs: g.rs,
+  }));
   const strip = <T extends { rs: Truth[] }>({ rs: _, ...rest }: T): Omit<T, 'rs'> => rest;
-  q.top_prefixes = top(prefixes, [[(p) => p.requests, 'desc'], [(p) => p.bucket, 'asc'], [(p) => p.prefix, 'asc']], 10).map(strip);
-  q.top_requesters = top(groups(rs, (r) => [who(r)]), [[(g) => g.rs.length, 'desc'], [(g) => g.k[0]!, 'asc']], 10)
-    .map((g) => ({ requester: g.k[0]!, requests: g.rs.length, bytes_sent: sum(g.rs, sent), remote_ips: distinct(g.rs, (r) => r.remoteip) }));
-  q.bytes_by_bucket = top(groups(rs, (r) => [r.bucket_name!]), [[(g) => sum(g.rs, sent), 'desc'], [(g) => g.k[0]!, 'asc']], 50)
-    .map((g) => ({ bucket: g.k[0]!, bytes_sent: sum(g.rs, sent), requests: g.rs.length }));
-  q.bytes_by_prefix = top(prefixes, [[(p) => p.bytes_sent, 'desc'], [(p) => p.bucket, 'asc'], [(p) => p.prefix, 'asc']], 10).map(strip);
+  q.top_prefixes = top(
+    prefixes,
+    [
+      [(p) => p.requests, 'desc'],
+      [(p) => p.bucket, 'asc'],
+      [(p) => p.prefix, 'asc'],
+    ],
+    10,
+  ).map(strip);
+  q.top_requesters = top(
+    groups(rs, (r) => [who(r)]),
+    [
+      [(g) => g.rs.length, 'desc'],
+      [(g) => g.k[0]!, 'asc'],
+    ],
+    10,
+  ).map((g) => ({ requester: g.k[0]!, requests: g.rs.length, bytes_sent: sum(g.rs, sent), remote_ips: distinct(g.rs, (r) => r.remoteip) }));
+  q.bytes_by_bucket = top(
+    groups(rs, (r) => [r.bucket_name!]),
+    [
+      [(g) => sum(g.rs, sent), 'desc'],
+      [(g) => g.k[0]!, 'asc'],
+    ],
+    50,
+  ).map((g) => ({ bucket: g.k[0]!, bytes_sent: sum(g.rs, sent), requests: g.rs.length }));
+  q.bytes_by_prefix = top(
+    prefixes,
+    [
+      [(p) => p.bytes_sent, 'desc'],
+      [(p) => p.bucket, 'asc'],
+      [(p) => p.prefix, 'asc'],
+    ],
+    10,
+  ).map(strip);
   const total = costs(rs, o.prices);
-  q.cost_summary = [{ requests: rs.length, request_cost: total.request_cost, bytes_sent: sum(rs, sent), transfer_cost: total.transfer_cost, total_cost: total.request_cost + total.transfer_cost }];
-  const labels = { tier1: 'PUT, COPY, POST, LIST', tier2: 'GET, SELECT and all other', transition: 'Lifecycle transition', free: 'DELETE, CANCEL, expiry, copy source (free)' };
-  q.requests_by_class = top(groups(rs, (r) => [priceClass(r.operation)]), [[(g) => g.rs.length, 'desc'], [(g) => g.k[0]!, 'asc']]).map((g) => {
+  q.cost_summary = [
+    {
+      requests: rs.length,
+      request_cost: total.request_cost,
+      bytes_sent: sum(rs, sent),
+      transfer_cost: total.transfer_cost,
+      total_cost: total.request_cost + total.transfer_cost,
+    },
+  ];
+  const labels = {
+    tier1: 'PUT, COPY, POST, LIST',
+    tier2: 'GET, SELECT and all other',
+    transition: 'Lifecycle transition',
+    free: 'DELETE, CANCEL, expiry, copy source (free)',
+  };
+  q.requests_by_class = top(
+    groups(rs, (r) => [priceClass(r.operation)]),
+    [
+      [(g) => g.rs.length, 'desc'],
+      [(g) => g.k[0]!, 'asc'],
+    ],
+  ).map((g) => {
     const c = g.k[0] as keyof typeof labels;
-    return { price_class: c, pricing: labels[c], requests: g.rs.length, usd_per_1000: o.prices.requestsPer1000[c], request_cost: (g.rs.length * o.prices.requestsPer1000[c]) / 1000 };
+    return {
+      price_class: c,
+      pricing: labels[c],
+      requests: g.rs.length,
+      usd_per_1000: o.prices.requestsPer1000[c],
+      request_cost: (g.rs.length * o.prices.requestsPer1000[c]) / 1000,
+    };
   });
-  q.operations_by_class = top(groups(rs, (r) => [priceClass(r.operation), r.operation ?? '(none)']), [[(g) => g.k[0]!, 'asc'], [(g) => g.rs.length, 'desc'], [(g) => g.k[1]!, 'asc']], 30)
-    .map((g) => ({ price_class: g.k[0]!, operation: g.k[1]!, requests: g.rs.length }));
-  const destinations = { internet: 'Out to the internet', inter_region: 'To another AWS region', same_region: 'Within the region / VPC endpoint (free)' };
-  q.transfer_by_class = top(groups(rs, (r) => [transferClass(r, o.prices.region)]), [[(g) => sum(g.rs, sent), 'desc'], [(g) => g.k[0]!, 'asc']]).map((g) => {
+  q.operations_by_class = top(
+    groups(rs, (r) => [priceClass(r.operation), r.operation ?? '(none)']),
+    [
+      [(g) => g.k[0]!, 'asc'],
+      [(g) => g.rs.length, 'desc'],
+      [(g) => g.k[1]!, 'asc'],
+    ],
+    30,
+  ).map((g) => ({ price_class: g.k[0]!, operation: g.k[1]!, requests: g.rs.length }));
+  const destinations = {
+    internet: 'Out to the internet',
+    inter_region: 'To another AWS region',
+    same_region: 'Within the region / VPC endpoint (free)',
+  };
+  q.transfer_by_class = top(
+    groups(rs, (r) => [transferClass(r, o.prices.region)]),
+    [
+      [(g) => sum(g.rs, sent), 'desc'],
+      [(g) => g.k[0]!, 'asc'],
+    ],
+  ).map((g) => {
     const c = g.k[0] as keyof typeof destinations;
-    return { transfer_class: c, destination: destinations[c], bytes_sent: sum(g.rs, sent), usd_per_gb: o.prices.transferPerGB[c], transfer_cost: (sum(g.rs, sent) * o.prices.transferPerGB[c]) / 1073741824 };
+    return {
+      transfer_class: c,
+      destination: destinations[c],
+      bytes_sent: sum(g.rs, sent),
+      usd_per_gb: o.prices.transferPerGB[c],
+      transfer_cost: (sum(g.rs, sent) * o.prices.transferPerGB[c]) / 1073741824,
+    };
   });
-  for (const [id, field, key] of [['cost_by_requester', 'requester', who], ['cost_by_bucket', 'bucket', (r: Truth) => r.bucket_name!]] as const) {
+  for (const [id, field, key] of [
+    ['cost_by_requester', 'requester', who],
+    ['cost_by_bucket', 'bucket', (r: Truth) => r.bucket_name!],
+  ] as const) {
     const rowsOf = groups(rs, (r) => [key(r)]).map((g) => {
       const c = costs(g.rs, o.prices);
-      return { [field]: g.k[0]!, requests: g.rs.length, request_cost: c.request_cost, bytes_sent: sum(g.rs, sent), transfer_cost: c.transfer_cost, total_cost: c.request_cost + c.transfer_cost };
+      return {
+        [field]: g.k[0]!,
+        requests: g.rs.length,
+        request_cost: c.request_cost,
+        bytes_sent: sum(g.rs, sent),
+        transfer_cost: c.transfer_cost,
+        total_cost: c.request_cost + c.transfer_cost,
+      };
     });
-    q[id] = top(rowsOf, [[(r) => r.total_cost as number, 'desc'], [(r) => r[field] as string, 'asc']], 10);
+    q[id] = top(
+      rowsOf,
+      [
+        [(r) => r.total_cost as number, 'desc'],
+        [(r) => r[field] as string, 'asc'],
+      ],
+      10,
+    );
   }
   const is4xx = (r: Truth): boolean => r.httpstatus !== null && r.httpstatus >= 400 && r.httpstatus <= 499;
   const is5xx = (r: Truth): boolean => r.httpstatus !== null && r.httpstatus >= 500 && r.httpstatus <= 599;
   const failed = rs.filter((r) => r.httpstatus !== null && r.httpstatus >= 400 && isWrite(r));
-  q.operations_summary = [{
-    requests: rs.length, errors_4xx: count(rs, is4xx), errors_5xx: count(rs, is5xx), slowdowns: count(rs, isSlowDown), failed_writes: failed.length,
-    p99_total_ms: pct(rs.flatMap((r) => (r.totaltime === null ? [] : [r.totaltime])), 0.99),
-  }];
+  q.operations_summary = [
+    {
+      requests: rs.length,
+      errors_4xx: count(rs, is4xx),
+      errors_5xx: count(rs, is5xx),
+      slowdowns: count(rs, isSlowDown),
+      failed_writes: failed.length,
+      p99_total_ms: pct(
+        rs.flatMap((r) => (r.totaltime === null ? [] : [r.totaltime])),
+        0.99,
+      ),
+    },
+  ];
   q.error_rates = byHour.map((g) => {
     const [e4, e5] = [count(g.rs, is4xx), count(g.rs, is5xx)];
-    return { dt: g.k[0]!, hour_utc: g.k[1]!, requests: g.rs.length, errors_4xx: e4, errors_5xx: e5, rate_4xx: e4 / g.rs.length, rate_5xx: e5 / g.rs.length };
+    return {
+      dt: g.k[0]!,
+      hour_utc: g.k[1]!,
+      requests: g.rs.length,
+      errors_4xx: e4,
+      errors_5xx: e5,
+      rate_4xx: e4 / g.rs.length,
+      rate_5xx: e5 / g.rs.length,
+    };
   });
-  q.failed_writes = top(groups(failed, (r) => [r.bucket_name!, r.operation!, r.httpstatus!, r.errorcode ?? '-']), [[(g) => g.rs.length, 'desc'], [(g) => g.k[0]!, 'asc'], [(g) => g.k[1]!, 'asc'], [(g) => g.k[2]!, 'asc'], [(g) => g.k[3]!, 'asc']], 20)
-    .map((g) => ({ bucket: g.k[0]!, operation: g.k[1]!, httpstatus: g.k[2]!, errorcode: g.k[3]!, requests: g.rs.length }));
-  q.slowdown_by_prefix = top(prefixes.map((p) => ({ bucket: p.bucket, prefix: p.prefix, slowdowns: count(p.rs, isSlowDown), requests: p.requests, slowdown_rate: count(p.rs, isSlowDown) / p.requests })).filter((p) => p.slowdowns > 0),
-    [[(p) => p.slowdowns, 'desc'], [(p) => p.bucket, 'asc'], [(p) => p.prefix, 'asc']], 10);
+  q.failed_writes = top(
+    groups(failed, (r) => [r.bucket_name!, r.operation!, r.httpstatus!, r.errorcode ?? '-']),
+    [
+      [(g) => g.rs.length, 'desc'],
+      [(g) => g.k[0]!, 'asc'],
+      [(g) => g.k[1]!, 'asc'],
+      [(g) => g.k[2]!, 'asc'],
+      [(g) => g.k[3]!, 'asc'],
+    ],
+    20,
+  ).map((g) => ({ bucket: g.k[0]!, operation: g.k[1]!, httpstatus: g.k[2]!, errorcode: g.k[3]!, requests: g.rs.length }));
+  q.slowdown_by_prefix = top(
+    prefixes
+      .map((p) => ({
+        bucket: p.bucket,
+        prefix: p.prefix,
+        slowdowns: count(p.rs, isSlowDown),
+        requests: p.requests,
+        slowdown_rate: count(p.rs, isSlowDown) / p.requests,
+      }))
+      .filter((p) => p.slowdowns > 0),
+    [
+      [(p) => p.slowdowns, 'desc'],
+      [(p) => p.bucket, 'asc'],
+      [(p) => p.prefix, 'asc'],
+    ],
+    10,
+  );
   const timed = rs.filter((r) => r.operation !== null && r.totaltime !== null);
-  q.latency_by_operation = top(groups(timed, (r) => [r.operation!]), [[(g) => g.rs.length, 'desc'], [(g) => g.k[0]!, 'asc']], 12).map((g) => {
+  q.latency_by_operation = top(
+    groups(timed, (r) => [r.operation!]),
+    [
+      [(g) => g.rs.length, 'desc'],
+      [(g) => g.k[0]!, 'asc'],
+    ],
+    12,
+  ).map((g) => {
     const total = g.rs.map((r) => r.totaltime!);
     const turn = g.rs.flatMap((r) => (r.turnaroundtime === null ? [] : [r.turnaroundtime]));
     return {
-      operation: g.k[0]!, requests: g.rs.length, p50_total_ms: pct(total, 0.5), p95_total_ms: pct(total, 0.95), p99_total_ms: pct(total, 0.99),
-      p50_turnaround_ms: pct(turn, 0.5), p95_turnaround_ms: pct(turn, 0.95), p99_turnaround_ms: pct(turn, 0.99),
+      operation: g.k[0]!,
+      requests: g.rs.length,
+      p50_total_ms: pct(total, 0.5),
+      p95_total_ms: pct(total, 0.95),
+      p99_total_ms: pct(total, 0.99),
+      p50_turnaround_ms: pct(turn, 0.5),
+      p95_turnaround_ms: pct(turn, 0.95),
+      p99_turnaround_ms: pct(turn, 0.99),
     };
   });
-  q.slowest_requests = top(rs.filter((r) => r.totaltime !== null), [[(r) => r.totaltime, 'desc'], [(r) => r.requestdatetime, 'asc'], [(r) => r.requestid, 'asc'], [(r) => r.bucket_name, 'asc']], 10).map((r) => ({
-    requestdatetime: new Date(r.requestdatetime!).toISOString(), bucket: r.bucket_name, operation: r.operation, object_key: r.key_decoded, httpstatus: r.httpstatus,
-    bytes_sent: sent(r), totaltime: r.totaltime, turnaroundtime: r.turnaroundtime, requester: who(r),
+  q.slowest_requests = top(
+    rs.filter((r) => r.totaltime !== null),
+    [
+      [(r) => r.totaltime, 'desc'],
+      [(r) => r.requestdatetime, 'asc'],
+      [(r) => r.requestid, 'asc'],
+      [(r) => r.bucket_name, 'asc'],
+    ],
+    10,
+  ).map((r) => ({
+    requestdatetime: new Date(r.requestdatetime!).toISOString(),
+    bucket: r.bucket_name,
+    operation: r.operation,
+    object_key: r.key_decoded,
+    httpstatus: r.httpstatus,
+    bytes_sent: sent(r),
+    totaltime: r.totaltime,
+    turnaroundtime: r.turnaroundtime,
+    requester: who(r),
   }));
   return { queries: q, rowCount: rs.length, buckets: [...new Set(rs.map((r) => r.bucket_name!))].sort(), partitions: q.coverage.length };
 }

@@ -25,7 +25,15 @@ const OPTIONS: WriteOptions = { compression: 'zstd', rowGroupRows: 250, createdB
 function batchOf(seed: number, objects: number): RowBatch {
   const batch = new RowBatch();
   const spans = new LineSpans();
-  const gen = { seed, keyDate: '2024-04-04', layout: 'simple', objects, maxObjectBytes: 64 * 1024, oldFormatFraction: 0.1, extraFieldsFraction: 0.05 } as const;
+  const gen = {
+    seed,
+    keyDate: '2024-04-04',
+    layout: 'simple',
+    objects,
+    maxObjectBytes: 64 * 1024,
+    oldFormatFraction: 0.1,
+    extraFieldsFraction: 0.05,
+  } as const;
   for (const o of generateKeyDate(gen)) {
     parseLogObject(o.body, { row: (buf, s) => batch.appendRow(buf, s), reject: () => undefined }, spans);
   }
@@ -41,12 +49,19 @@ async function rowsOf(file: string): Promise<string[]> {
 }
 
 const schemaOf = (file: string) =>
-  query(`SELECT name, type, type_length, repetition_type, num_children, converted_type, scale, precision, field_id, CAST(logical_type AS VARCHAR) AS logical_type FROM parquet_schema('${file}')`);
+  query(
+    `SELECT name, type, type_length, repetition_type, num_children, converted_type, scale, precision, field_id, CAST(logical_type AS VARCHAR) AS logical_type FROM parquet_schema('${file}')`,
+  );
 const describeOf = (file: string) => query(`DESCRIBE SELECT * FROM read_parquet('${file}')`);
 const kvOf = async (file: string) =>
-  (await query(`SELECT decode(key) AS key, value FROM parquet_kv_metadata('${file}') ORDER BY key`)).map((r) => [r.key, Buffer.from(r.value as Uint8Array).toString('base64')]);
+  (await query(`SELECT decode(key) AS key, value FROM parquet_kv_metadata('${file}') ORDER BY key`)).map((r) => [
+    r.key,
+    Buffer.from(r.value as Uint8Array).toString('base64'),
+  ]);
 const rowGroupsOf = async (file: string) =>
-  (await query(`SELECT DISTINCT row_group_id, row_group_num_rows AS n FROM parquet_metadata('${file}') ORDER BY row_group_id`)).map((r) => Number(r.n));
+  (await query(`SELECT DISTINCT row_group_id, row_group_num_rows AS n FROM parquet_metadata('${file}') ORDER BY row_group_id`)).map((r) =>
+    Number(r.n),
+  );
 
 describe('keepRowRanges', () => {
   let dir: string;
@@ -87,11 +102,31 @@ describe('keepRowRanges', () => {
     const sets: Array<[string, RowRange[]]> = [
       ['first rows', [[0, 10]]],
       ['last rows', [[n - 7, n]]],
-      ['middle gaps', [[0, 50], [80, 81], [203, n - 100]]],
+      [
+        'middle gaps',
+        [
+          [0, 50],
+          [80, 81],
+          [203, n - 100],
+        ],
+      ],
       ['one row', [[n >> 1, (n >> 1) + 1]]],
       ['everything', [[0, n]]],
-      ['adjacent ranges', [[3, 5], [5, 300], [300, 301]]],
-      ['across row groups', [[240, 260], [499, 751]]],
+      [
+        'adjacent ranges',
+        [
+          [3, 5],
+          [5, 300],
+          [300, 301],
+        ],
+      ],
+      [
+        'across row groups',
+        [
+          [240, 260],
+          [499, 751],
+        ],
+      ],
     ];
     for (const [name, ranges] of sets) {
       const { file, rows } = await rewritten(ranges);
@@ -102,14 +137,20 @@ describe('keepRowRanges', () => {
   });
 
   it('writes the same schema, key-value metadata, codec and writer as a new file', async () => {
-    const { file } = await rewritten([[0, 50], [80, 81], [203, n - 100]]);
+    const { file } = await rewritten([
+      [0, 50],
+      [80, 81],
+      [203, n - 100],
+    ]);
     expect(await schemaOf(file)).toEqual(await schemaOf(originalFile));
     expect(await describeOf(file)).toEqual(await describeOf(originalFile));
     // ARROW:schema (the embedded Arrow schema, byte for byte) and s3logs.schema_version.
     const kv = await kvOf(file);
     expect(kv).toEqual(await kvOf(originalFile));
     expect(kv.map(([k]) => k)).toEqual(expect.arrayContaining(['ARROW:schema', 's3logs.schema_version']));
-    const version = await query(`SELECT decode(value) AS v FROM parquet_kv_metadata('${file}') WHERE decode(key) = 's3logs.schema_version'`);
+    const version = await query(
+      `SELECT decode(value) AS v FROM parquet_kv_metadata('${file}') WHERE decode(key) = 's3logs.schema_version'`,
+    );
     expect(version).toHaveLength(1);
     const fileMeta = async (f: string) => (await query(`SELECT created_by, format_version FROM parquet_file_metadata('${f}')`))[0];
     expect(await fileMeta(file)).toEqual(await fileMeta(originalFile));
@@ -144,8 +185,20 @@ describe('keepRowRanges', () => {
       [[[0, n + 1]], /out of bounds: the file has \d+ rows/],
       [[[-1, 3]], /out of bounds/],
       [[[n, n + 1]], /out of bounds/],
-      [[[10, 20], [0, 5]], /unsorted or overlaps/],
-      [[[0, 10], [5, 15]], /unsorted or overlaps/],
+      [
+        [
+          [10, 20],
+          [0, 5],
+        ],
+        /unsorted or overlaps/,
+      ],
+      [
+        [
+          [0, 10],
+          [5, 15],
+        ],
+        /unsorted or overlaps/,
+      ],
       [[[3, 3]], /empty or reversed/],
       [[[5, 2]], /empty or reversed/],
       [[[0.5, 2]], /not a pair of integers/],
@@ -166,10 +219,16 @@ describe('keepRowRanges', () => {
       return pw.writeParquet(pw.Table.fromIPCStream(tableToIPC(table, 'stream')), builder.build());
     };
     const foreign = tableFromArrays({ a: Int32Array.from([1, 2, 3]) });
-    await expect(keepRowRanges(write(foreign), [[0, 2]], OPTIONS)).rejects.toThrow(/different schema: s3logs.schema_version is missing, expected \d+/);
-    await expect(keepRowRanges(write(foreign, String(SCHEMA_VERSION)), [[0, 2]], OPTIONS)).rejects.toThrow(/different schema: 1 columns, expected \d+/);
+    await expect(keepRowRanges(write(foreign), [[0, 2]], OPTIONS)).rejects.toThrow(
+      /different schema: s3logs.schema_version is missing, expected \d+/,
+    );
+    await expect(keepRowRanges(write(foreign, String(SCHEMA_VERSION)), [[0, 2]], OPTIONS)).rejects.toThrow(
+      /different schema: 1 columns, expected \d+/,
+    );
     const ours = batchOf(2, 1).toArrowTable();
-    await expect(keepRowRanges(write(ours, String(SCHEMA_VERSION + 1)), [[0, 2]], OPTIONS)).rejects.toThrow(/s3logs.schema_version is \d+, expected/);
+    await expect(keepRowRanges(write(ours, String(SCHEMA_VERSION + 1)), [[0, 2]], OPTIONS)).rejects.toThrow(
+      /s3logs.schema_version is \d+, expected/,
+    );
     expect((await keepRowRanges(write(ours, String(SCHEMA_VERSION)), [[0, 2]], OPTIONS)).rows).toBe(2);
   });
 });
@@ -193,9 +252,19 @@ describe('keptRows', () => {
     expect(mixed).toBe(true);
     const rangeSets: RowRange[][] = [
       [[0, n]],
-      [[30, 40], [200, 205], [609, 613]],
+      [
+        [30, 40],
+        [200, 205],
+        [609, 613],
+      ],
       [[37, 38]],
-      [[1, 2], [3, 4], [5, 6], [36, 39], [n - 3, n]],
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+        [36, 39],
+        [n - 3, n],
+      ],
     ];
     for (let i = 0; i < n - 9; i += 9 + (i % 5)) rangeSets.push([[i, i + 1 + (i % 7)]]);
     const many: RowRange[] = [];
@@ -208,7 +277,9 @@ describe('keptRows', () => {
       expect(out.schema.fields.map(String)).toEqual(ARROW_SCHEMA.fields.map(String));
       expect(out.schema.metadata).toEqual(ARROW_SCHEMA.metadata);
       for (const child of out.data.children) expect(child.offset).toBe(0);
-      expect(new Table(ARROW_SCHEMA, [out]).toArray().map(json), JSON.stringify(ranges.slice(0, 4))).toEqual(ranges.flatMap(([s, e]) => all.slice(s, e)));
+      expect(new Table(ARROW_SCHEMA, [out]).toArray().map(json), JSON.stringify(ranges.slice(0, 4))).toEqual(
+        ranges.flatMap(([s, e]) => all.slice(s, e)),
+      );
     }
   });
 });

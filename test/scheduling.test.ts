@@ -40,8 +40,14 @@ const FILES = {
 /** The placeholders the artefacts share, documented in docs/scheduling.md. */
 const PLACEHOLDERS = ['SourceBucket', 'SourcePrefix', 'DestBucket', 'DestPrefix', 'Region', 'AccountId', 'Database', 'Table'] as const;
 const SAMPLE: Record<(typeof PLACEHOLDERS)[number], string> = {
-  SourceBucket: 'my-log-bucket', SourcePrefix: 'logs/', DestBucket: 'my-lake', DestPrefix: 'access-logs/',
-  Region: 'eu-west-1', AccountId: '111122223333', Database: 's3_access_logs', Table: 'access_logs',
+  SourceBucket: 'my-log-bucket',
+  SourcePrefix: 'logs/',
+  DestBucket: 'my-lake',
+  DestPrefix: 'access-logs/',
+  Region: 'eu-west-1',
+  AccountId: '111122223333',
+  Database: 's3_access_logs',
+  Table: 'access_logs',
 };
 const IMAGE_PLACEHOLDER = 'ghcr.io/example/s3logs:latest';
 
@@ -55,12 +61,17 @@ function fill(source: string, values: Record<string, string> = SAMPLE): string {
 
 // ---- processes ------------------------------------------------------------------------------------
 
-interface Ran { code: number | null; stdout: string; stderr: string }
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** The environment of a scheduler: this process's, without any S3LOGS_* setting leaking in. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('S3LOGS_') && k !== 'AWS_BATCH_JOB_ARRAY_INDEX' && k !== 'JOB_COMPLETION_INDEX') env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('S3LOGS_') && k !== 'AWS_BATCH_JOB_ARRAY_INDEX' && k !== 'JOB_COMPLETION_INDEX') env[k] = v;
   return { ...env, ...extra };
 }
 
@@ -118,7 +129,10 @@ async function expectKnownFlags(where: string, command: string, tokens: readonly
 const envName = (flag: string) => `S3LOGS_${flag.toUpperCase().replace(/-/g, '_')}`;
 /** S3LOGS_* variables a job reads: its flags' names (convert options without date/to/help, its own flags) and S3LOGS_CONFIG. */
 function jobEnvNames(jobFlags: Record<string, unknown>): Set<string> {
-  const names = Object.keys(CONVERT_FLAGS).filter((f) => !['date', 'to', 'help'].includes(f)).concat(Object.keys(jobFlags)).map(envName);
+  const names = Object.keys(CONVERT_FLAGS)
+    .filter((f) => !['date', 'to', 'help'].includes(f))
+    .concat(Object.keys(jobFlags))
+    .map(envName);
   return new Set([...names, 'S3LOGS_CONFIG']);
 }
 const NIGHTLY_ENV = jobEnvNames(NIGHTLY_FLAGS);
@@ -172,7 +186,14 @@ function expectImagePlaceholder(doc: string, path: string): void {
 
 // ---- generated raw logs ----------------------------------------------------------------------------
 
-const gen = (keyDate: string, seed: number): GenerateOptions => ({ seed, keyDate, layout: 'simple', prefix: 'logs/', objects: 6, maxObjectBytes: 24 * 1024 });
+const gen = (keyDate: string, seed: number): GenerateOptions => ({
+  seed,
+  keyDate,
+  layout: 'simple',
+  prefix: 'logs/',
+  objects: 6,
+  maxObjectBytes: 24 * 1024,
+});
 
 let work: string;
 let yesterday: string;
@@ -200,7 +221,15 @@ async function tableRows(dest: string): Promise<number> {
 
 // ---- IAM -------------------------------------------------------------------------------------------
 
-interface Statement { Sid?: string; Effect: string; Action: string | string[]; Resource: string | string[]; Condition?: Record<string, Record<string, string[]>>; NotAction?: unknown; NotResource?: unknown }
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string[]>>;
+  NotAction?: unknown;
+  NotResource?: unknown;
+}
 const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
 
 describe('jobs/iam/job-policy.json', () => {
@@ -208,7 +237,18 @@ describe('jobs/iam/job-policy.json', () => {
   const S3_SOURCE = ['s3:ListBucket', 's3:GetObject'];
   const TAGGING = ['s3:GetObjectTagging', 's3:PutObjectTagging'];
   const S3_DEST = ['s3:ListBucket', 's3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'];
-  const GLUE = ['glue:GetDatabase', 'glue:CreateDatabase', 'glue:GetTable', 'glue:CreateTable', 'glue:UpdateTable', 'glue:GetPartitions', 'glue:BatchGetPartition', 'glue:BatchCreatePartition', 'glue:BatchUpdatePartition', 'glue:BatchDeletePartition'];
+  const GLUE = [
+    'glue:GetDatabase',
+    'glue:CreateDatabase',
+    'glue:GetTable',
+    'glue:CreateTable',
+    'glue:UpdateTable',
+    'glue:GetPartitions',
+    'glue:BatchGetPartition',
+    'glue:BatchCreatePartition',
+    'glue:BatchUpdatePartition',
+    'glue:BatchDeletePartition',
+  ];
   const RESOURCES = new Set([
     'arn:aws:s3:::${SourceBucket}',
     'arn:aws:s3:::${SourceBucket}/${SourcePrefix}*',
@@ -218,7 +258,8 @@ describe('jobs/iam/job-policy.json', () => {
     'arn:aws:glue:${Region}:${AccountId}:database/${Database}',
     'arn:aws:glue:${Region}:${AccountId}:table/${Database}/${Table}',
   ]);
-  const actionsOn = (resource: string) => policy.Statement.filter((s) => list(s.Resource).includes(resource)).flatMap((s) => list(s.Action));
+  const actionsOn = (resource: string) =>
+    policy.Statement.filter((s) => list(s.Resource).includes(resource)).flatMap((s) => list(s.Action));
 
   it('grants exactly the actions the job calls, allow-only, without wildcard actions', () => {
     expect(policy.Version).toBe('2012-10-17');
@@ -324,12 +365,14 @@ describe('flags and S3LOGS_* settings in the artefacts', () => {
     const data = mapping(yamlDocuments(text(FILES.cronjob)).find((d) => /^kind: ConfigMap$/m.test(d))!, 'data');
     for (const name of Object.keys(data)) expect(NIGHTLY_ENV.has(name) && BACKFILL_ENV.has(name), `ConfigMap ${name}`).toBe(true);
     const definition = JSON.parse(text(FILES.batchDefinition)) as { containerProperties: { environment: Array<{ name: string }> } };
-    for (const { name } of definition.containerProperties.environment) if (name.startsWith('S3LOGS_')) expect(BACKFILL_ENV.has(name), name).toBe(true);
+    for (const { name } of definition.containerProperties.environment)
+      if (name.startsWith('S3LOGS_')) expect(BACKFILL_ENV.has(name), name).toBe(true);
   });
 
   it('placeholders are the documented ones', () => {
     for (const path of [FILES.crontab, FILES.cronjob, FILES.indexed, FILES.batchDefinition, FILES.policy]) {
-      for (const [, name] of text(path).matchAll(/\$\{([^}]+)\}/g)) expect(PLACEHOLDERS as readonly string[], `${path}: \${${name}}`).toContain(name);
+      for (const [, name] of text(path).matchAll(/\$\{([^}]+)\}/g))
+        expect(PLACEHOLDERS as readonly string[], `${path}: \${${name}}`).toContain(name);
     }
   });
 });
@@ -337,7 +380,9 @@ describe('flags and S3LOGS_* settings in the artefacts', () => {
 // ---- crontab ---------------------------------------------------------------------------------------
 
 describe('jobs/crontab', () => {
-  const lines = text(FILES.crontab).split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
+  const lines = text(FILES.crontab)
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'));
   const jobLine = lines.filter((l) => !/^[A-Z_]+=/.test(l));
 
   it('is one job line at 02:30 UTC, behind flock, appending to a log file', () => {
@@ -360,7 +405,12 @@ describe('jobs/crontab', () => {
     const lake = join(dir, 'lake');
     await writeFile(config, JSON.stringify({ source: join(yesterdayRaw, 'logs/'), dest: lake, catalog: 'local' }));
     let command = jobLine[0]!.split(/\s+/).slice(5).join(' ');
-    for (const [from, to] of [['/opt/s3logs', ROOT], ['/var/lock/s3logs-nightly.lock', lock], ['/etc/s3logs/nightly.json', config], ['/var/log/s3logs/nightly.log', log]] as const) {
+    for (const [from, to] of [
+      ['/opt/s3logs', ROOT],
+      ['/var/lock/s3logs-nightly.lock', lock],
+      ['/etc/s3logs/nightly.json', config],
+      ['/var/log/s3logs/nightly.log', log],
+    ] as const) {
       expect(command, `the crontab line names ${from}`).toContain(from);
       command = command.replace(from, to);
     }
@@ -369,7 +419,10 @@ describe('jobs/crontab', () => {
 
     const first = await run('/bin/sh', ['-c', command], env);
     expect(first.code, await readFile(log, 'utf8').catch(() => first.stderr)).toBe(0);
-    const records = (await readFile(log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = (await readFile(log, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const finished = records.find((r) => r.msg === 'job finished')!;
     expect(finished).toMatchObject({ job: 'nightly', ok: true, rows: yesterdayRows, exitCode: 0 });
     expect(records.filter((r) => r.msg === 'key date done')).toHaveLength(4); // yesterday + --lookback-days 3
@@ -379,7 +432,8 @@ describe('jobs/crontab', () => {
     // Its own process group, so flock and its sleep end together.
     const holder: ChildProcess = spawn('flock', [lock, 'sleep', '60'], { stdio: 'ignore', detached: true });
     try {
-      for (let i = 0; i < 100 && (await run('flock', ['-n', lock, 'true'], env)).code === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 100 && (await run('flock', ['-n', lock, 'true'], env)).code === 0; i++)
+        await new Promise((r) => setTimeout(r, 50));
       expect((await run('flock', ['-n', lock, 'true'], env)).code).toBe(1);
       const sizeBefore = (await stat(log)).size;
       const second = await run('/bin/sh', ['-c', command], env);
@@ -402,7 +456,11 @@ describe('jobs/k8s', () => {
 
   it('cronjob.yaml: ConfigMap, ServiceAccount and a Forbid CronJob at 02:30 UTC running the nightly in 768Mi', () => {
     expectCleanYaml(FILES.cronjob);
-    expect(cronDocs.map((d) => [scalar(d, 'apiVersion'), scalar(d, 'kind')])).toEqual([['v1', 'ConfigMap'], ['v1', 'ServiceAccount'], ['batch/v1', 'CronJob']]);
+    expect(cronDocs.map((d) => [scalar(d, 'apiVersion'), scalar(d, 'kind')])).toEqual([
+      ['v1', 'ConfigMap'],
+      ['v1', 'ServiceAccount'],
+      ['batch/v1', 'CronJob'],
+    ]);
     expect(scalar(cronJob, 'schedule')).toBe('"30 2 * * *"');
     expect(scalar(cronJob, 'timeZone')).toBe('"Etc/UTC"');
     expect(scalar(cronJob, 'concurrencyPolicy')).toBe('Forbid');
@@ -449,7 +507,11 @@ describe('jobs/k8s', () => {
 
   it("the CronJob's container runs the nightly with the ConfigMap's settings", async () => {
     const lake = join(work, 'k8s-nightly');
-    const r = await runContainer([...flowArray(cronJob, 'command'), ...flowArray(cronJob, 'args')], { ...settingsEnv(join(yesterdayRaw, 'logs/'), lake, 'local'), S3LOGS_JSON: 'true', S3LOGS_QUIET: 'true' });
+    const r = await runContainer([...flowArray(cronJob, 'command'), ...flowArray(cronJob, 'args')], {
+      ...settingsEnv(join(yesterdayRaw, 'logs/'), lake, 'local'),
+      S3LOGS_JSON: 'true',
+      S3LOGS_QUIET: 'true',
+    });
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout) as { rows: number; keyDates: Array<{ keyDate: string; status: string }> };
     expect(summary.rows).toBe(yesterdayRows);
@@ -470,21 +532,40 @@ describe('jobs/k8s', () => {
     const completions = Number(scalar(job, 'completions'));
     const results = await Promise.all(
       Array.from({ length: completions }, (_, index) =>
-        runContainer([...flowArray(job, 'command'), ...args], { ...settingsEnv(join(raw, 'logs/'), lake, 'none'), S3LOGS_JSON: 'true', S3LOGS_QUIET: 'true', JOB_COMPLETION_INDEX: String(index) }),
+        runContainer([...flowArray(job, 'command'), ...args], {
+          ...settingsEnv(join(raw, 'logs/'), lake, 'none'),
+          S3LOGS_JSON: 'true',
+          S3LOGS_QUIET: 'true',
+          JOB_COMPLETION_INDEX: String(index),
+        }),
       ),
     );
     for (const r of results) expect(r.code, r.stderr).toBe(0);
-    const summaries = results.map((r) => JSON.parse(r.stdout) as { keyDates: Array<{ keyDate: string; status: string; filesWritten: number; note?: string }> });
+    const summaries = results.map(
+      (r) => JSON.parse(r.stdout) as { keyDates: Array<{ keyDate: string; status: string; filesWritten: number; note?: string }> },
+    );
     for (const d of dates) {
       const days = summaries.map((s) => s.keyDates.find((k) => k.keyDate === d)!);
       // Published once, by one worker; the others staged, or finished with it and say who published.
-      expect(days.filter((k) => k.status === 'converted' && k.filesWritten > 0), d).toHaveLength(1);
+      expect(
+        days.filter((k) => k.status === 'converted' && k.filesWritten > 0),
+        d,
+      ).toHaveLength(1);
       for (const k of days.filter((x) => !(x.status === 'converted' && x.filesWritten > 0))) {
-        expect(k.status === 'staged' || /^published with the other shards by run /.test(k.note ?? ''), `${d}: ${JSON.stringify(k)}`).toBe(true);
+        expect(k.status === 'staged' || /^published with the other shards by run /.test(k.note ?? ''), `${d}: ${JSON.stringify(k)}`).toBe(
+          true,
+        );
       }
     }
     const reference = join(work, 'k8s-indexed-reference');
-    expect((await runBackfill(['--source', join(raw, 'logs/'), '--dest', reference, '--from', from, '--to', to, '--catalog', 'none', '--quiet'], {})).exitCode).toBe(0);
+    expect(
+      (
+        await runBackfill(
+          ['--source', join(raw, 'logs/'), '--dest', reference, '--from', from, '--to', to, '--catalog', 'none', '--quiet'],
+          {},
+        )
+      ).exitCode,
+    ).toBe(0);
     expect((await readTable(lake)).map(rowKey).sort()).toEqual((await readTable(reference)).map(rowKey).sort());
   }, 180_000);
 
@@ -507,7 +588,13 @@ describe('jobs/aws-batch', () => {
     type: string;
     parameters: Record<string, string>;
     retryStrategy: { attempts: number; evaluateOnExit: Array<{ onExitCode?: string; onReason?: string; action: string }> };
-    containerProperties: { image: string; command: string[]; environment: Array<{ name: string; value: string }>; jobRoleArn: string; resourceRequirements: Array<{ type: string; value: string }> };
+    containerProperties: {
+      image: string;
+      command: string[];
+      environment: Array<{ name: string; value: string }>;
+      jobRoleArn: string;
+      resourceRequirements: Array<{ type: string; value: string }>;
+    };
   }
   const definition = JSON.parse(text(FILES.batchDefinition)) as Definition;
 
@@ -518,7 +605,10 @@ describe('jobs/aws-batch', () => {
     const record = join(bin, 'calls.txt');
     await writeFile(join(bin, 'aws'), `#!/bin/sh\nprintf '%s\\n' "$@" > '${record}'\necho 8f1c2d3e-stub-job-id\n`);
     await chmod(join(bin, 'aws'), 0o755);
-    return { env: cleanEnv({ PATH: [bin, process.env.PATH ?? ''].join(delimiter) }), calls: async () => (existsSync(record) ? (await readFile(record, 'utf8')).trim().split('\n') : []) };
+    return {
+      env: cleanEnv({ PATH: [bin, process.env.PATH ?? ''].join(delimiter) }),
+      calls: async () => (existsSync(record) ? (await readFile(record, 'utf8')).trim().split('\n') : []),
+    };
   }
 
   it('job-definition.json is a container job running the backfill with --shards from its parameters', () => {
@@ -562,7 +652,10 @@ describe('jobs/aws-batch', () => {
     expect((await run('bash', [join(ROOT, FILES.batchSubmit), ...dates, '3'], env)).code).toBe(0);
     const args = await calls();
     const size = Number(args[args.indexOf('--array-properties') + 1]!.replace('size=', ''));
-    const parameters = { ...definition.parameters, ...Object.fromEntries(args[args.indexOf('--parameters') + 1]!.split(',').map((kv) => kv.split('=') as [string, string])) };
+    const parameters = {
+      ...definition.parameters,
+      ...Object.fromEntries(args[args.indexOf('--parameters') + 1]!.split(',').map((kv) => kv.split('=') as [string, string])),
+    };
     const command = definition.containerProperties.command.map((t) => (t.startsWith('Ref::') ? parameters[t.slice(5)]! : t));
     expect(command.join(' ')).not.toContain('Ref::');
 
@@ -572,12 +665,26 @@ describe('jobs/aws-batch', () => {
     const containerEnv = Object.fromEntries(definition.containerProperties.environment.map((e) => [e.name, fill(e.value)]));
     const results = await Promise.all(
       Array.from({ length: size }, (_, index) =>
-        runContainer(command, { ...containerEnv, S3LOGS_SOURCE: join(raw, 'logs/'), S3LOGS_DEST: lake, S3LOGS_CATALOG: 'none', S3LOGS_QUIET: 'true', AWS_BATCH_JOB_ARRAY_INDEX: String(index) }),
+        runContainer(command, {
+          ...containerEnv,
+          S3LOGS_SOURCE: join(raw, 'logs/'),
+          S3LOGS_DEST: lake,
+          S3LOGS_CATALOG: 'none',
+          S3LOGS_QUIET: 'true',
+          AWS_BATCH_JOB_ARRAY_INDEX: String(index),
+        }),
       ),
     );
     for (const r of results) expect(r.code, r.stderr).toBe(0);
     const reference = join(work, 'batch-reference');
-    expect((await runBackfill(['--source', join(raw, 'logs/'), '--dest', reference, '--from', dates[0]!, '--to', dates[1]!, '--catalog', 'none', '--quiet'], {})).exitCode).toBe(0);
+    expect(
+      (
+        await runBackfill(
+          ['--source', join(raw, 'logs/'), '--dest', reference, '--from', dates[0]!, '--to', dates[1]!, '--catalog', 'none', '--quiet'],
+          {},
+        )
+      ).exitCode,
+    ).toBe(0);
     expect((await readTable(lake)).map(rowKey).sort()).toEqual((await readTable(reference)).map(rowKey).sort());
   }, 120_000);
 });
@@ -592,7 +699,9 @@ describe('jobs/lambda', () => {
     return m![1]!;
   };
   const parameters = [...section('Parameters').matchAll(/^ {2}(\w+):$/gm)].map((m) => m[1]!);
-  const resources = Object.fromEntries([...section('Resources').matchAll(/^ {2}(\w+):\n(?:\s+#.*\n|\s+DependsOn:.*\n)*\s+Type: (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+  const resources = Object.fromEntries(
+    [...section('Resources').matchAll(/^ {2}(\w+):\n(?:\s+#.*\n|\s+DependsOn:.*\n)*\s+Type: (\S+)$/gm)].map((m) => [m[1]!, m[2]!]),
+  );
   const conditions = [...section('Conditions').matchAll(/^ {2}(\w+):/gm)].map((m) => m[1]!);
   const variables = mapping(template, 'Variables');
 
@@ -685,7 +794,9 @@ describe('jobs/lambda', () => {
   });
 
   it('handler: throws on an invalid setting, and when a key date fails', async () => {
-    await expect(invoke({ ...lambdaEnv(join(work, 'lambda-bad')), S3LOGS_LOOKBACK_DAYS: 'three' })).rejects.toThrow(/--lookback-days must be a whole number/);
+    await expect(invoke({ ...lambdaEnv(join(work, 'lambda-bad')), S3LOGS_LOOKBACK_DAYS: 'three' })).rejects.toThrow(
+      /--lookback-days must be a whole number/,
+    );
     await expect(invoke({ ...lambdaEnv(join(work, 'lambda-bad')), S3LOGS_CATALOG: 'hive' })).rejects.toThrow(/--catalog/);
     // Another live run holds yesterday's lock: that key date fails, the invocation must fail.
     const lake = join(work, 'lambda-locked');
@@ -693,7 +804,20 @@ describe('jobs/lambda', () => {
     await mkdir(dirname(lock), { recursive: true });
     const now = new Date().toISOString();
     const expires = new Date(Date.now() + 600_000).toISOString();
-    await writeFile(lock, JSON.stringify({ kind: 's3logs/lock', token: 't', runId: 'other-run', purpose: 'convert', host: 'another-host', pid: 1, acquiredAt: now, renewedAt: now, expiresAt: expires }));
+    await writeFile(
+      lock,
+      JSON.stringify({
+        kind: 's3logs/lock',
+        token: 't',
+        runId: 'other-run',
+        purpose: 'convert',
+        host: 'another-host',
+        pid: 1,
+        acquiredAt: now,
+        renewedAt: now,
+        expiresAt: expires,
+      }),
+    );
     // Only a lock another live run holds: exit 75 (try again later).
     await expect(invoke(lambdaEnv(lake))).rejects.toThrow(new RegExp(`exited with 75; failed key dates: ${yesterday} \\(`));
   });

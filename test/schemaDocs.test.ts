@@ -16,7 +16,13 @@ describe('schema declared once', () => {
     expect(ARROW_SCHEMA.fields.map((f) => f.name)).toEqual(ACCESS_LOG_COLUMNS.map((c) => c.name));
     expect(TABLE_COLUMNS.map((c) => c.name)).toEqual(ACCESS_LOG_COLUMNS.map((c) => c.name));
     const typeOf = (name: string) => TABLE_COLUMNS.find((c) => c.name === name)?.type;
-    expect([typeOf('requestdatetime'), typeOf('httpstatus'), typeOf('bytessent'), typeOf('aclrequired'), typeOf('key')]).toEqual(['timestamp', 'int', 'bigint', 'boolean', 'string']);
+    expect([typeOf('requestdatetime'), typeOf('httpstatus'), typeOf('bytessent'), typeOf('aclrequired'), typeOf('key')]).toEqual([
+      'timestamp',
+      'int',
+      'bigint',
+      'boolean',
+      'string',
+    ]);
     expect(String(ARROW_SCHEMA.fields.find((f) => f.name === 'requestdatetime')?.type)).toBe('Timestamp<MILLISECOND, UTC>');
   });
 

@@ -42,7 +42,12 @@ beforeEach(async () => {
   vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
   vi.stubEnv('AWS_REGION', 'us-east-1');
   vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
-  client = new S3Client({ endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  client = new S3Client({
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   stdout = '';
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stdout += String(chunk);
@@ -58,7 +63,9 @@ afterEach(async () => {
 
 const setup = (...args: string[]) => runSetup([...args, '--endpoint-url', s3.endpoint]);
 const policyOf = async (bucket: string) =>
-  JSON.parse((await client.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? '{}') as { Statement: Array<Record<string, unknown>> };
+  JSON.parse((await client.send(new GetBucketPolicyCommand({ Bucket: bucket }))).Policy ?? '{}') as {
+    Statement: Array<Record<string, unknown>>;
+  };
 
 describe('setup on a fresh pair of buckets', () => {
   it('writes the delivery statement, then enables date-based logging with EventTime', async () => {
@@ -86,7 +93,9 @@ describe('setup on a fresh pair of buckets', () => {
   });
 
   it('uses the simple key format and the given prefix when asked, adding the trailing slash', async () => {
-    expect(await setup('--bucket', 'src', '--log-bucket', 'logs', '--account', ACCOUNT, '--key-format', 'simple', '--log-prefix', 'raw/src')).toBe(0);
+    expect(
+      await setup('--bucket', 'src', '--log-bucket', 'logs', '--account', ACCOUNT, '--key-format', 'simple', '--log-prefix', 'raw/src'),
+    ).toBe(0);
     const logging = await client.send(new GetBucketLoggingCommand({ Bucket: 'src' }));
     expect(logging.LoggingEnabled?.TargetPrefix).toBe('raw/src/');
     expect(logging.LoggingEnabled?.TargetObjectKeyFormat?.PartitionedPrefix).toBeUndefined();
@@ -96,17 +105,41 @@ describe('setup on a fresh pair of buckets', () => {
 
 describe('setup on a log bucket that is already in use', () => {
   beforeEach(async () => {
-    await client.send(new PutBucketPolicyCommand({ Bucket: 'logs', Policy: JSON.stringify({ Version: '2012-10-17', Id: 'keep-me', Statement: [UNRELATED_STATEMENT] }) }));
-    await client.send(new PutBucketLifecycleConfigurationCommand({
-      Bucket: 'logs',
-      LifecycleConfiguration: { Rules: [{ ID: 'abort-uploads', Status: 'Enabled', Filter: { Prefix: '' }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } }] },
-    }));
+    await client.send(
+      new PutBucketPolicyCommand({
+        Bucket: 'logs',
+        Policy: JSON.stringify({ Version: '2012-10-17', Id: 'keep-me', Statement: [UNRELATED_STATEMENT] }),
+      }),
+    );
+    await client.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: 'logs',
+        LifecycleConfiguration: {
+          Rules: [
+            { ID: 'abort-uploads', Status: 'Enabled', Filter: { Prefix: '' }, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } },
+          ],
+        },
+      }),
+    );
   });
 
   it('keeps the other statement and rule, and adds ours with safe expiry', async () => {
-    expect(await setup('--bucket', 'src', '--log-bucket', 'logs', '--account', ACCOUNT, '--raw-transition-days', '30', '--raw-expire-days', '400')).toBe(0);
+    expect(
+      await setup(
+        '--bucket',
+        'src',
+        '--log-bucket',
+        'logs',
+        '--account',
+        ACCOUNT,
+        '--raw-transition-days',
+        '30',
+        '--raw-expire-days',
+        '400',
+      ),
+    ).toBe(0);
 
-    const policy = await policyOf('logs') as { Id?: string; Statement: Array<Record<string, unknown>> };
+    const policy = (await policyOf('logs')) as { Id?: string; Statement: Array<Record<string, unknown>> };
     expect(policy.Id).toBe('keep-me');
     expect(policy.Statement[0]).toEqual(UNRELATED_STATEMENT);
     expect(policy.Statement.map((s) => s.Sid)).toEqual(['DenyInsecureTransport', 'S3ServerAccessLogs-src']);
@@ -129,19 +162,38 @@ describe('setup on a log bucket that is already in use', () => {
     expect(s3.writes()).toBe(writes);
     expect(stdout).toContain('Nothing to change.');
     expect(stdout).toContain('already as wanted: bucket policy of logs, logging of src, lifecycle of logs');
-    expect(stdout).toContain(`aws:SourceAccount ${ACCOUNT} from the log delivery statement already in the log bucket's policy (--account to override)`);
+    expect(stdout).toContain(
+      `aws:SourceAccount ${ACCOUNT} from the log delivery statement already in the log bucket's policy (--account to override)`,
+    );
   });
 
   it('replaces a hand-written delivery statement for the same source instead of adding a second one', async () => {
-    const handWritten = { Sid: 'logs', Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject', Resource: 'arn:aws:s3:::logs/*', Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:s3:::src' } } };
-    await client.send(new PutBucketPolicyCommand({ Bucket: 'logs', Policy: JSON.stringify({ Version: '2012-10-17', Statement: [handWritten, UNRELATED_STATEMENT] }) }));
+    const handWritten = {
+      Sid: 'logs',
+      Effect: 'Allow',
+      Principal: { Service: 'logging.s3.amazonaws.com' },
+      Action: 's3:PutObject',
+      Resource: 'arn:aws:s3:::logs/*',
+      Condition: { ArnLike: { 'aws:SourceArn': 'arn:aws:s3:::src' } },
+    };
+    await client.send(
+      new PutBucketPolicyCommand({
+        Bucket: 'logs',
+        Policy: JSON.stringify({ Version: '2012-10-17', Statement: [handWritten, UNRELATED_STATEMENT] }),
+      }),
+    );
     expect(await setup('--bucket', 'src', '--log-bucket', 'logs', '--account', ACCOUNT)).toBe(0);
     expect((await policyOf('logs')).Statement.map((s) => s.Sid)).toEqual(['S3ServerAccessLogs-src', 'DenyInsecureTransport']);
     expect(stdout).toContain('replace log delivery statement logs for src');
   });
 
   it('retargets logging that points elsewhere and says what it was', async () => {
-    await client.send(new PutBucketLoggingCommand({ Bucket: 'src', BucketLoggingStatus: { LoggingEnabled: { TargetBucket: 'logs', TargetPrefix: 'old/' } } }));
+    await client.send(
+      new PutBucketLoggingCommand({
+        Bucket: 'src',
+        BucketLoggingStatus: { LoggingEnabled: { TargetBucket: 'logs', TargetPrefix: 'old/' } },
+      }),
+    );
     expect(await setup('--bucket', 'src', '--log-bucket', 'logs', '--account', ACCOUNT)).toBe(0);
     expect(stdout).toContain('retarget logging to s3://logs/logs/, date-based partitioned (EventTime) keys (was s3://logs/old/, simple)');
   });
@@ -149,7 +201,9 @@ describe('setup on a log bucket that is already in use', () => {
 
 describe('setup refuses', () => {
   it('a log bucket equal to the source bucket, before any call', async () => {
-    await expect(setup('--bucket', 'src', '--log-bucket', 'src', '--account', ACCOUNT)).rejects.toThrow(/--log-bucket src is the bucket being logged.*recursive/);
+    await expect(setup('--bucket', 'src', '--log-bucket', 'src', '--account', ACCOUNT)).rejects.toThrow(
+      /--log-bucket src is the bucket being logged.*recursive/,
+    );
     expect(Object.keys(s3.calls)).toEqual([]);
   });
 
@@ -162,14 +216,17 @@ describe('setup refuses', () => {
     expect(s3.writes()).toBe(0);
   });
 
-
   it('a missing log bucket, naming it', async () => {
-    await expect(setup('--bucket', 'src', '--log-bucket', 'nope-logs', '--account', ACCOUNT)).rejects.toThrow(/GetBucketLocation on nope-logs failed \(NoSuchBucket.*does not exist/);
+    await expect(setup('--bucket', 'src', '--log-bucket', 'nope-logs', '--account', ACCOUNT)).rejects.toThrow(
+      /GetBucketLocation on nope-logs failed \(NoSuchBucket.*does not exist/,
+    );
   });
 
   it('STANDARD_IA before 30 days and expiry before transition', async () => {
     await expect(setup('--bucket', 'src', '--log-bucket', 'logs', '--raw-transition-days', '7')).rejects.toThrow(/at least 30 days/);
-    await expect(setup('--bucket', 'src', '--log-bucket', 'logs', '--raw-transition-days', '30', '--raw-expire-days', '30')).rejects.toThrow(/not after --raw-transition-days/);
+    await expect(
+      setup('--bucket', 'src', '--log-bucket', 'logs', '--raw-transition-days', '30', '--raw-expire-days', '30'),
+    ).rejects.toThrow(/not after --raw-transition-days/);
   });
 });
 
@@ -186,13 +243,18 @@ describe('setup without --account', () => {
     await sts.close();
   });
 
-  it('uses the caller\'s account from STS GetCallerIdentity and says so', async () => {
+  it("uses the caller's account from STS GetCallerIdentity and says so", async () => {
     expect(await runSetup(['--bucket', 'src', '--log-bucket', 'logs'])).toBe(0);
     expect(sts.calls.GetCallerIdentity).toBe(1);
     const [statement] = (await policyOf('logs')).Statement;
-    expect(statement?.Condition).toEqual({ ArnLike: { 'aws:SourceArn': 'arn:aws:s3:::src' }, StringEquals: { 'aws:SourceAccount': CALLER } });
+    expect(statement?.Condition).toEqual({
+      ArnLike: { 'aws:SourceArn': 'arn:aws:s3:::src' },
+      StringEquals: { 'aws:SourceAccount': CALLER },
+    });
     expect(stdout).toContain(`(us-east-1, account ${CALLER})`);
-    expect(stdout).toContain(`aws:SourceAccount ${CALLER} from STS GetCallerIdentity: the account of these credentials (--account to override)`);
+    expect(stdout).toContain(
+      `aws:SourceAccount ${CALLER} from STS GetCallerIdentity: the account of these credentials (--account to override)`,
+    );
   });
 
   it('--account overrides it without asking STS; --json says where the account came from', async () => {
@@ -215,7 +277,9 @@ describe('setup without --account', () => {
 
 describe('setup --dry-run', () => {
   it('prints every change as JSON and makes none', async () => {
-    await client.send(new PutBucketPolicyCommand({ Bucket: 'logs', Policy: JSON.stringify({ Version: '2012-10-17', Statement: [UNRELATED_STATEMENT] }) }));
+    await client.send(
+      new PutBucketPolicyCommand({ Bucket: 'logs', Policy: JSON.stringify({ Version: '2012-10-17', Statement: [UNRELATED_STATEMENT] }) }),
+    );
     const before = s3.writes();
     expect(await setup('--bucket', 'src', '--log-bucket', 'logs', '--account', ACCOUNT, '--raw-expire-days', '90', '--dry-run')).toBe(0);
     expect(s3.writes()).toBe(before);
@@ -234,7 +298,11 @@ describe('setup --dry-run', () => {
     expect(plan.changed).toBe(false);
     expect(plan.changes.map((c) => c.what)).toEqual(['bucket policy', 'logging']);
     expect(plan.changes[1]?.after).toEqual({
-      LoggingEnabled: { TargetBucket: 'logs', TargetPrefix: 'logs/', TargetObjectKeyFormat: { PartitionedPrefix: { PartitionDateSource: 'EventTime' } } },
+      LoggingEnabled: {
+        TargetBucket: 'logs',
+        TargetPrefix: 'logs/',
+        TargetObjectKeyFormat: { PartitionedPrefix: { PartitionDateSource: 'EventTime' } },
+      },
     });
     expect(s3.writes()).toBe(0);
   });

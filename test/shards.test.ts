@@ -22,7 +22,16 @@ describe('sharded conversion', () => {
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 's3logs-shards-'));
-    await writeKeyDateToDirectory(join(work, 'raw'), { seed: 5, keyDate: KEY_DATE, layout: 'date-based', prefix: 'logs/', objects: 30, maxObjectBytes: 64 * 1024, lateFraction: 0.05, rejectFraction: 0.002 });
+    await writeKeyDateToDirectory(join(work, 'raw'), {
+      seed: 5,
+      keyDate: KEY_DATE,
+      layout: 'date-based',
+      prefix: 'logs/',
+      objects: 30,
+      maxObjectBytes: 64 * 1024,
+      lateFraction: 0.05,
+      rejectFraction: 0.002,
+    });
     expect((await convert('single', [])).code).toBe(0);
   });
   afterAll(async () => {
@@ -38,7 +47,12 @@ describe('sharded conversion', () => {
     expect(days.filter((d) => d.status === 'converted' && d.filesWritten > 0)).toHaveLength(1);
     for (const d of days.filter((x) => !(x.status === 'converted' && x.filesWritten > 0))) {
       if (d.status === 'staged') expect(d.waitingFor.length).toBeGreaterThan(0);
-      else expect(d).toMatchObject({ status: 'converted', filesWritten: 0, note: expect.stringMatching(/^published with the other shards by run \S+ \(commit\)/) });
+      else
+        expect(d).toMatchObject({
+          status: 'converted',
+          filesWritten: 0,
+          note: expect.stringMatching(/^published with the other shards by run \S+ \(commit\)/),
+        });
     }
     expect((await readTable(join(work, 'sharded'))).map(rowKey).sort()).toEqual((await readTable(join(work, 'single'))).map(rowKey).sort());
     const counts = results.map((r) => JSON.parse(r.stdout)).reduce((sum, s) => sum + s.lines, 0);
@@ -46,11 +60,23 @@ describe('sharded conversion', () => {
   });
 
   it('takes the shard index from AWS Batch and Kubernetes Indexed Jobs; s3logs commit publishes', async () => {
-    const env = (i: number): Record<string, string> => (i % 2 === 0 ? { AWS_BATCH_JOB_ARRAY_INDEX: String(i) } : { JOB_COMPLETION_INDEX: String(i) });
+    const env = (i: number): Record<string, string> =>
+      i % 2 === 0 ? { AWS_BATCH_JOB_ARRAY_INDEX: String(i) } : { JOB_COMPLETION_INDEX: String(i) };
     // Shards one after the other: a commit after only two of them must refuse; the third then publishes.
     expect((await convert('indexed', ['--shards', '3'], env(0))).code).toBe(0);
     expect((await convert('indexed', ['--shards', '3'], env(1))).code).toBe(0);
-    const early = await runCli(['commit', '--source', source(), '--dest', join(work, 'indexed'), '--date', KEY_DATE, '--shards', '3', '--quiet']);
+    const early = await runCli([
+      'commit',
+      '--source',
+      source(),
+      '--dest',
+      join(work, 'indexed'),
+      '--date',
+      KEY_DATE,
+      '--shards',
+      '3',
+      '--quiet',
+    ]);
     expect(early.code).toBe(1);
     const last = await convert('indexed', ['--shards', '3'], env(2));
     expect(JSON.parse(last.stdout).keyDates[0].status).toBe('converted');

@@ -150,9 +150,7 @@ describe.each(backends)('compare-and-swap contract: %s', (_name, make) => {
     const storage = await make();
     await storage.put('locks/lease', text('start'));
     const start = (await storage.getVersioned('locks/lease'))!.version;
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => storage.putIfMatch('locks/lease', text(`writer-${i}`), start)),
-    );
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => storage.putIfMatch('locks/lease', text(`writer-${i}`), start)));
     const winners = results.flatMap((ok, i) => (ok ? [i] : []));
     expect(winners).toHaveLength(1);
     expect(str(await storage.get('locks/lease'))).toBe(`writer-${winners[0]}`);
@@ -228,7 +226,9 @@ describe('LocalStorage compare-and-swap', () => {
     const runs = [0, 1, 2].map(
       (i) =>
         new Promise<{ code: number | null; stderr: string }>((resolve) => {
-          const child = spawn(process.execPath, ['--input-type=module', '-e', script, root, String(i)], { stdio: ['ignore', 'ignore', 'pipe'] });
+          const child = spawn(process.execPath, ['--input-type=module', '-e', script, root, String(i)], {
+            stdio: ['ignore', 'ignore', 'pipe'],
+          });
           let stderr = '';
           child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
           child.on('close', (code) => resolve({ code, stderr }));
@@ -277,7 +277,12 @@ describe('S3 conditional writes on the wire', () => {
 
   it('sends If-Match with the quoted ETag and the SSE and owner headers, as one PutObject even above the multipart threshold', async () => {
     const p = await proxy();
-    const storage = s3Store(p.endpoint, { sse: 'AES256', multipartThreshold: 6 * MiB, partSize: 5 * MiB, aws: { expectedBucketOwner: '111122223333' } });
+    const storage = s3Store(p.endpoint, {
+      sse: 'AES256',
+      multipartThreshold: 6 * MiB,
+      partSize: 5 * MiB,
+      aws: { expectedBucketOwner: '111122223333' },
+    });
     await storage.put('big', text('small first'));
     const got = await storage.getVersioned('big');
     expect(got?.version).toMatch(/^[0-9a-f]{32}$/);
@@ -309,7 +314,10 @@ describe('S3 conditional writes on the wire', () => {
   it('a missing bucket stays an error for getVersioned and putIfMatch, not "absent"', async () => {
     const storage = s3Store(server.endpoint, {}, 'no-such-cas-bucket');
     for (const op of [() => storage.getVersioned('k'), () => storage.putIfMatch('k', text('x'), 'abc')]) {
-      const error = await op().then(() => undefined, (e: unknown) => e);
+      const error = await op().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(StorageError);
       expect((error as StorageError).code).toBe('no_such_bucket');
     }

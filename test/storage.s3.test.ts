@@ -50,7 +50,10 @@ async function proxy(plan: FaultPlan = {}): Promise<FaultProxy> {
 }
 
 async function failure(promise: Promise<unknown>): Promise<StorageError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(StorageError);
   return error as StorageError;
 }
@@ -156,7 +159,9 @@ describe('S3 storage on s3rver', () => {
     await putAll(storage, keys);
     await storage.delete(keys);
     // First attempts only: s3rver now and then answers a large DeleteObjects with a 500 that the SDK retries.
-    const batches = p.requests.filter((r) => r.method === 'POST' && r.url.includes('?delete') && String(r.headers['amz-sdk-request']).startsWith('attempt=1;'));
+    const batches = p.requests.filter(
+      (r) => r.method === 'POST' && r.url.includes('?delete') && String(r.headers['amz-sdk-request']).startsWith('attempt=1;'),
+    );
     expect(batches).toHaveLength(2);
     expect((await storage.list('k/')).objects).toEqual([]);
   });
@@ -164,7 +169,7 @@ describe('S3 storage on s3rver', () => {
 
 describe('S3 storage under injected faults', () => {
   it('gets 200 objects back identical through SlowDown, 500s, resets and cut bodies', async () => {
-    const bodies = new Map(keyList(200, 'obj').map((k) => [k, randomBytes(1000 + (k.length * 997) % 50_000)]));
+    const bodies = new Map(keyList(200, 'obj').map((k) => [k, randomBytes(1000 + ((k.length * 997) % 50_000))]));
     await putAll(store(`s3://${BUCKET}/faults/`), [...bodies.keys()], (k) => bodies.get(k) ?? Buffer.alloc(0));
 
     const p = await proxy({ slowDown: 0.1, serverError: 0.1, reset: 0.1, truncate: 0.1, seed: 42, methods: ['GET'] });
@@ -183,7 +188,10 @@ describe('S3 storage under injected faults', () => {
   it('aborts a failed multipart upload and reports the original error even when the abort fails', async () => {
     const p = await proxy({ serverError: 1, methods: ['PUT'] });
     const storage = store(`s3://${BUCKET}/mpu-fail/`, p.endpoint, {
-      multipartThreshold: 6 * MiB, partSize: 5 * MiB, maxAttempts: 1, aws: { maxAttempts: 1 },
+      multipartThreshold: 6 * MiB,
+      partSize: 5 * MiB,
+      maxAttempts: 1,
+      aws: { maxAttempts: 1 },
     });
     const error = await failure(storage.put('out.parquet', randomBytes(11 * MiB)));
     expect(error.code).toBe('io');
@@ -215,8 +223,11 @@ describe('S3 error mapping', () => {
     const p = await proxy({
       intercept: (r) => ({
         status: 403,
-        body: s3ErrorXml('AccessDenied', `denied ${String(r.headers.authorization)} ${credentials.secretAccessKey} ` +
-          `https://x.s3.amazonaws.com/k?X-Amz-Credential=${credentials.accessKeyId}%2F20240101&amp;X-Amz-Signature=abcdef0123`),
+        body: s3ErrorXml(
+          'AccessDenied',
+          `denied ${String(r.headers.authorization)} ${credentials.secretAccessKey} ` +
+            `https://x.s3.amazonaws.com/k?X-Amz-Credential=${credentials.accessKeyId}%2F20240101&amp;X-Amz-Signature=abcdef0123`,
+        ),
       }),
     });
     const storage = store(`s3://${BUCKET}/p/`, p.endpoint, { credentials, aws: { expectedBucketOwner: '111122223333' } });
@@ -244,14 +255,25 @@ describe('S3 error mapping', () => {
 
   it('maps region errors to invalid_region with the region to pass', async () => {
     const redirect = await proxy({
-      intercept: () => ({ status: 301, headers: { 'x-amz-bucket-region': 'eu-west-1' },
-        body: s3ErrorXml('PermanentRedirect', 'The bucket you are attempting to access must be addressed using the specified endpoint.') }),
+      intercept: () => ({
+        status: 301,
+        headers: { 'x-amz-bucket-region': 'eu-west-1' },
+        body: s3ErrorXml('PermanentRedirect', 'The bucket you are attempting to access must be addressed using the specified endpoint.'),
+      }),
     });
     const malformed = await proxy({
-      intercept: () => ({ status: 400,
-        body: s3ErrorXml('AuthorizationHeaderMalformed', "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'ap-south-1'") }),
+      intercept: () => ({
+        status: 400,
+        body: s3ErrorXml(
+          'AuthorizationHeaderMalformed',
+          "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'ap-south-1'",
+        ),
+      }),
     });
-    for (const [p, region] of [[redirect, 'eu-west-1'], [malformed, 'ap-south-1']] as const) {
+    for (const [p, region] of [
+      [redirect, 'eu-west-1'],
+      [malformed, 'ap-south-1'],
+    ] as const) {
       const error = await failure(store(`s3://${BUCKET}/`, p.endpoint).list(''));
       expect(error.code).toBe('invalid_region');
       expect(error.message).toContain(`pass --region ${region}`);
@@ -265,7 +287,9 @@ describe('S3 error mapping', () => {
       process.env.AWS_CONFIG_FILE = '/nonexistent/aws-config';
       process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/aws-credentials';
       const storage = createS3Storage(`s3://${BUCKET}/`, {
-        aws: { endpointUrl: server.endpoint }, credentials: S3RVER_CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED',
+        aws: { endpointUrl: server.endpoint },
+        credentials: S3RVER_CREDENTIALS,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
       });
       opened.push(storage);
       const error = await failure(storage.get('k'));
@@ -280,7 +304,9 @@ describe('S3 error mapping', () => {
   it('sends ExpectedBucketOwner on every request and tells an owner mismatch from a missing permission', async () => {
     const p = await proxy({ bucketOwner: '111122223333' });
     const owned = store(`s3://${BUCKET}/owner/`, p.endpoint, {
-      aws: { expectedBucketOwner: '111122223333' }, multipartThreshold: 6 * MiB, partSize: 5 * MiB,
+      aws: { expectedBucketOwner: '111122223333' },
+      multipartThreshold: 6 * MiB,
+      partSize: 5 * MiB,
     });
     await owned.put('small', Buffer.from('x'));
     await owned.put('large', randomBytes(7 * MiB));
@@ -300,11 +326,16 @@ describe('S3 error mapping', () => {
   it('sends SSE headers on object writes only', async () => {
     const p = await proxy();
     const storage = store(`s3://${BUCKET}/sse/`, p.endpoint, {
-      sse: 'aws:kms', sseKmsKeyId: 'alias/etl', multipartThreshold: 6 * MiB, partSize: 5 * MiB,
+      sse: 'aws:kms',
+      sseKmsKeyId: 'alias/etl',
+      multipartThreshold: 6 * MiB,
+      partSize: 5 * MiB,
     });
     await storage.put('small', Buffer.from('x'));
     await storage.put('large', randomBytes(7 * MiB));
-    const writes = p.requests.filter((r) => (r.method === 'PUT' && !r.url.includes('partNumber=')) || (r.method === 'POST' && r.url.includes('?uploads')));
+    const writes = p.requests.filter(
+      (r) => (r.method === 'PUT' && !r.url.includes('partNumber=')) || (r.method === 'POST' && r.url.includes('?uploads')),
+    );
     expect(writes).toHaveLength(2);
     for (const r of writes) {
       expect(r.headers['x-amz-server-side-encryption']).toBe('aws:kms');
@@ -321,8 +352,12 @@ describe('S3 error mapping', () => {
     const perKey = (code: string) => (r: { method: string; url: string }) => {
       if (r.method !== 'POST' || !r.url.includes('delete')) return undefined;
       if (code === 'InternalError' && transientLeft-- <= 0) return undefined;
-      return { status: 200, body: `<?xml version="1.0" encoding="UTF-8"?><DeleteResult><Error><Key>pk/a</Key>` +
-        `<Code>${code}</Code><Message>${code} for this key</Message></Error></DeleteResult>` };
+      return {
+        status: 200,
+        body:
+          `<?xml version="1.0" encoding="UTF-8"?><DeleteResult><Error><Key>pk/a</Key>` +
+          `<Code>${code}</Code><Message>${code} for this key</Message></Error></DeleteResult>`,
+      };
     };
     const denied = await proxy({ intercept: perKey('AccessDenied') });
     const error = await failure(store(`s3://${BUCKET}/pk/`, denied.endpoint).delete(['a', 'b']));

@@ -52,7 +52,12 @@ describe('docs/try-without-aws.md', () => {
       recipe.replace(/^PORT=4568$/m, `PORT=${port}`).replace(/^WORK=\.\/s3logs-try$/m, `WORK=${JSON.stringify(work)}`),
     ].join('\n');
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && k !== 'NODE_OPTIONS'));
-    const child = spawn('bash', ['-c', script], { cwd: REPO, env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_EC2_METADATA_DISABLED: 'true' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('bash', ['-c', script], {
+      cwd: REPO,
+      env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', AWS_EC2_METADATA_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -70,7 +75,10 @@ describe('docs/try-without-aws.md', () => {
     clearTimeout(timer);
     // Whether the recipe's own trap stopped the server: probed after bash exits, before any cleanup here.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    serverLeft = await fetch(`http://127.0.0.1:${port}`).then(() => true, () => false);
+    serverLeft = await fetch(`http://127.0.0.1:${port}`).then(
+      () => true,
+      () => false,
+    );
     killGroup();
     await closed;
     result = { code, stdout, stderr };
@@ -86,7 +94,10 @@ describe('docs/try-without-aws.md', () => {
 
   it('converts into the local S3 server, reports from s3:// and prints projection DDL for the lake', async () => {
     const lake = join(work, 's3', 'lake', 'access-logs');
-    const buckets = (await readdir(lake)).filter((d) => d.startsWith('bucket=')).map((d) => d.slice(7)).sort();
+    const buckets = (await readdir(lake))
+      .filter((d) => d.startsWith('bucket='))
+      .map((d) => d.slice(7))
+      .sort();
     expect(buckets.length).toBeGreaterThan(0);
     for (const b of buckets) expect(await readdir(join(lake, `bucket=${b}`))).toContain('dt=2024-01-29');
     const html = await readFile(join(work, 'report.html'), 'utf8');
@@ -105,7 +116,10 @@ describe('docs/try-without-aws.md', () => {
 
   it('queries the lake on s3://: one CSV row per bucket the lake holds, every row of the lake counted', async () => {
     const lake = join(work, 's3', 'lake', 'access-logs');
-    const buckets = (await readdir(lake)).filter((d) => d.startsWith('bucket=')).map((d) => d.slice(7)).sort();
+    const buckets = (await readdir(lake))
+      .filter((d) => d.startsWith('bucket='))
+      .map((d) => d.slice(7))
+      .sort();
     const lines = (await readFile(join(work, 'requests.csv'), 'utf8')).trim().split('\n');
     expect(lines[0]).toBe('bucket,requests,denied');
     const rows = lines.slice(1).map((l) => l.split(','));

@@ -14,11 +14,37 @@ describe('--workers', () => {
   let work: string;
   let backend: Backend;
   const convert = (dest: string, workers: number, env: NodeJS.ProcessEnv = {}) =>
-    runCli(['convert', '--source', join(work, 'raw', 'logs/'), '--dest', backend.destUri(dest), '--date', KEY_DATE, '--workers', String(workers), '--memory-mb', '1', '--json', '--quiet'], env);
+    runCli(
+      [
+        'convert',
+        '--source',
+        join(work, 'raw', 'logs/'),
+        '--dest',
+        backend.destUri(dest),
+        '--date',
+        KEY_DATE,
+        '--workers',
+        String(workers),
+        '--memory-mb',
+        '1',
+        '--json',
+        '--quiet',
+      ],
+      env,
+    );
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 's3logs-workers-'));
     backend = await localBackend();
-    await writeKeyDateToDirectory(join(work, 'raw'), { seed: 9, keyDate: KEY_DATE, layout: 'simple', prefix: 'logs/', objects: 40, maxObjectBytes: 128 * 1024, lateFraction: 0.05, rejectFraction: 0.002 });
+    await writeKeyDateToDirectory(join(work, 'raw'), {
+      seed: 9,
+      keyDate: KEY_DATE,
+      layout: 'simple',
+      prefix: 'logs/',
+      objects: 40,
+      maxObjectBytes: 128 * 1024,
+      lateFraction: 0.05,
+      rejectFraction: 0.002,
+    });
   });
   afterAll(async () => {
     await backend?.close();
@@ -27,7 +53,12 @@ describe('--workers', () => {
 
   it('0, 1 and 3 workers write the same files, rows and rejects', async () => {
     const results = [];
-    for (const [dest, workers] of [['w0', 0], ['w1', 1], ['w3', 3], ['w3again', 3]] as const) {
+    for (const [dest, workers] of [
+      ['w0', 0],
+      ['w1', 1],
+      ['w3', 3],
+      ['w3again', 3],
+    ] as const) {
       const result = await convert(dest, workers);
       expect(result.code, result.stderr).toBe(0);
       results.push(JSON.parse(result.stdout));
@@ -37,13 +68,15 @@ describe('--workers', () => {
     const base = await rows('w0');
     expect(await rows('w1')).toEqual(base);
     expect(await rows('w3')).toEqual(base);
-    const data = async (dest: string) => [...(await backend.snapshot(dest)).files].filter(([k]) => k.endsWith('.parquet') || k.endsWith('.jsonl')).sort();
+    const data = async (dest: string) =>
+      [...(await backend.snapshot(dest)).files].filter(([k]) => k.endsWith('.parquet') || k.endsWith('.jsonl')).sort();
     // Files are cut and named on the parsing thread: which worker encodes one does not matter.
     expect(await data('w1')).toEqual(await data('w0'));
     expect(await data('w3')).toEqual(await data('w0'));
     expect(await data('w3again')).toEqual(await data('w0'));
     expect((await data('w0')).filter(([k]) => k.endsWith('.parquet')).length).toBeGreaterThan(3);
-    const rejectsOf = async (dest: string) => (await readdir(join((await backend.snapshot(dest)).dir, '_s3logs', 'rejects', `keydate=${KEY_DATE}`))).length;
+    const rejectsOf = async (dest: string) =>
+      (await readdir(join((await backend.snapshot(dest)).dir, '_s3logs', 'rejects', `keydate=${KEY_DATE}`))).length;
     expect(await rejectsOf('w3')).toBe(await rejectsOf('w0'));
   });
 

@@ -40,7 +40,11 @@ describe('encodeParquet', () => {
   });
 
   it('reads the footer row count itself, agreeing with the Parquet library', async () => {
-    for (const [seed, objects] of [[1, 1], [2, 5], [4, 20]] as const) {
+    for (const [seed, objects] of [
+      [1, 1],
+      [2, 5],
+      [4, 20],
+    ] as const) {
       const batch = batchOf(seed, objects);
       const { bytes } = await encodeParquet(batch, { compression: 'snappy', rowGroupRows: 500, createdBy: 'test' });
       const parquetFile = await pw.ParquetFile.fromFile(new Blob([bytes]));
@@ -56,7 +60,9 @@ describe('encodeParquet', () => {
   });
 
   it('keeps rows in parse order (the runs of raw objects the lake records), uses zstd and row groups of at most the configured size', async () => {
-    const times = await query(`SELECT epoch_ms(requestdatetime) AS t FROM read_parquet('${file}', file_row_number = true) ORDER BY file_row_number`);
+    const times = await query(
+      `SELECT epoch_ms(requestdatetime) AS t FROM read_parquet('${file}', file_row_number = true) ORDER BY file_row_number`,
+    );
     const values = times.map((r) => Number(r.t));
     expect(values).toEqual([...parsedTimes].map(Number));
     // Late records make parse order differ from time order: the test would not notice a sort otherwise.
@@ -92,13 +98,28 @@ describe('encodeParquet', () => {
   });
 
   it('writes statistics where queries filter and on fixed-width columns, none on the other strings', async () => {
-    const meta = await query(`SELECT path_in_schema AS col, stats_min_value AS lo, stats_max_value AS hi, stats_null_count AS nulls FROM parquet_metadata('${file}')`);
+    const meta = await query(
+      `SELECT path_in_schema AS col, stats_min_value AS lo, stats_max_value AS hi, stats_null_count AS nulls FROM parquet_metadata('${file}')`,
+    );
     const hasStats = (col: string) => {
       const chunks = meta.filter((m) => m.col === col);
       expect(chunks.length).toBeGreaterThan(0);
       return chunks.every((m) => m.lo !== null && m.hi !== null);
     };
-    for (const col of ['requestdatetime', 'operation', 'httpstatus', 'remoteip', 'requester', 'key', 'tlsversion', 'bytessent', 'totaltime', 'field_count']) expect(hasStats(col), col).toBe(true);
-    for (const col of ['useragent', 'request_uri', 'referrer', 'hostid', 'requestid', 'request_query']) expect(hasStats(col), col).toBe(false);
+    for (const col of [
+      'requestdatetime',
+      'operation',
+      'httpstatus',
+      'remoteip',
+      'requester',
+      'key',
+      'tlsversion',
+      'bytessent',
+      'totaltime',
+      'field_count',
+    ])
+      expect(hasStats(col), col).toBe(true);
+    for (const col of ['useragent', 'request_uri', 'referrer', 'hostid', 'requestid', 'request_query'])
+      expect(hasStats(col), col).toBe(false);
   });
 });

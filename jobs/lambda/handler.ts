@@ -11,6 +11,7 @@ import { runNightly } from '../../src/jobs/nightly.js';
 export async function handler(_event?: unknown): Promise<RunSummary> {
   const { exitCode, summary } = await runNightly([], process.env);
   if (exitCode === 0 && summary) return summary;
-  const failed = summary?.keyDates.filter((k) => k.status === 'failed').map((k) => `${k.keyDate} (${k.error?.stage}: ${k.error?.message})`) ?? [];
+  const failed =
+    summary?.keyDates.filter((k) => k.status === 'failed').map((k) => `${k.keyDate} (${k.error?.stage}: ${k.error?.message})`) ?? [];
   throw new Error(`s3logs nightly exited with ${exitCode}${failed.length ? `; failed key dates: ${failed.join('; ')}` : ''}`);
 }

@@ -58,10 +58,14 @@ export interface GlueCatalogOptions {
 const PARQUET = {
   InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
   OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-  SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe', Parameters: { 'serialization.format': '1' } },
+  SerdeInfo: {
+    SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+    Parameters: { 'serialization.format': '1' },
+  },
 };
 
-const toGlue = (c: CatalogColumn): Column => (c.comment ? { Name: c.name, Type: c.type, Comment: c.comment } : { Name: c.name, Type: c.type });
+const toGlue = (c: CatalogColumn): Column =>
+  c.comment ? { Name: c.name, Type: c.type, Comment: c.comment } : { Name: c.name, Type: c.type };
 const fromGlue = (c: Column): CatalogColumn => ({ name: c.Name ?? '', type: c.Type ?? '', ...(c.Comment ? { comment: c.Comment } : {}) });
 const valuesKey = (values: readonly string[] | undefined): string => (values ?? []).join('\u0001');
 
@@ -84,8 +88,32 @@ function sdSignature(sd: StorageDescriptor | undefined): string {
 
 /** TableInput for UpdateTable from a GetTable answer (Table carries read-only fields UpdateTable rejects). */
 function tableInputOf(t: Table, changes: Partial<TableInput>): TableInput {
-  const { Name, Description, Owner, Retention, StorageDescriptor, PartitionKeys, TableType, Parameters, ViewOriginalText, ViewExpandedText, TargetTable } = t;
-  const base: TableInput = { Name, Description, Owner, Retention, StorageDescriptor, PartitionKeys, TableType, Parameters, ViewOriginalText, ViewExpandedText, TargetTable };
+  const {
+    Name,
+    Description,
+    Owner,
+    Retention,
+    StorageDescriptor,
+    PartitionKeys,
+    TableType,
+    Parameters,
+    ViewOriginalText,
+    ViewExpandedText,
+    TargetTable,
+  } = t;
+  const base: TableInput = {
+    Name,
+    Description,
+    Owner,
+    Retention,
+    StorageDescriptor,
+    PartitionKeys,
+    TableType,
+    Parameters,
+    ViewOriginalText,
+    ViewExpandedText,
+    TargetTable,
+  };
   for (const k of Object.keys(base) as (keyof TableInput)[]) if (base[k] === undefined) delete base[k];
   return { ...base, ...changes };
 }
@@ -106,7 +134,11 @@ export class GlueCatalog implements Catalog {
     // Adaptive mode adds client-side rate limiting once Glue starts answering "Rate exceeded".
     this.client =
       options.client ??
-      new GlueClient({ ...baseClientConfig(options.aws), retryMode: 'adaptive', ...(options.credentials ? { credentials: options.credentials } : {}) });
+      new GlueClient({
+        ...baseClientConfig(options.aws),
+        retryMode: 'adaptive',
+        ...(options.credentials ? { credentials: options.credentials } : {}),
+      });
     this.retry = new GlueRetry(`${this.database}.${this.table}`, options.retry);
   }
 
@@ -116,7 +148,10 @@ export class GlueCatalog implements Catalog {
 
   async ensureTable(def: TableDefinition): Promise<EnsureTableResult> {
     if (def.database !== this.database || def.table !== this.table) {
-      throw new CatalogError(`table definition ${def.database}.${def.table} does not match the Glue catalog's ${this.database}.${this.table}; pass the same --database/--table to both`, 'invalid');
+      throw new CatalogError(
+        `table definition ${def.database}.${def.table} does not match the Glue catalog's ${this.database}.${this.table}; pass the same --database/--table to both`,
+        'invalid',
+      );
     }
     await this.ensureDatabase();
     const where = `Glue table ${this.database}.${this.table}`;
@@ -124,7 +159,11 @@ export class GlueCatalog implements Catalog {
       let existing = await this.getTable();
       if (!existing) {
         const input = this.newTableInput(def);
-        const created = await this.retry.call('CreateTable', () => this.client.send(new CreateTableCommand({ ...this.ids, TableInput: input })), { tolerate: 'AlreadyExistsException' });
+        const created = await this.retry.call(
+          'CreateTable',
+          () => this.client.send(new CreateTableCommand({ ...this.ids, TableInput: input })),
+          { tolerate: 'AlreadyExistsException' },
+        );
         if (created) {
           this.descriptor = input.StorageDescriptor;
           return { created: true, columnsAdded: [] };
@@ -133,7 +172,10 @@ export class GlueCatalog implements Catalog {
       }
       const sd = existing.StorageDescriptor ?? {};
       if (withSlash(sd.Location ?? '') !== withSlash(def.location)) {
-        throw new CatalogError(`${where} points at ${sd.Location ?? '(no location)'}, not ${def.location}. Use a table name for this location, or point --dest at the table's location.`, 'invalid');
+        throw new CatalogError(
+          `${where} points at ${sd.Location ?? '(no location)'}, not ${def.location}. Use a table name for this location, or point --dest at the table's location.`,
+          'invalid',
+        );
       }
       checkPartitionKeys((existing.PartitionKeys ?? []).map(fromGlue), def.partitionKeys, where);
       const merged = reconcileColumns((sd.Columns ?? []).map(fromGlue), def.columns, where);
@@ -147,7 +189,14 @@ export class GlueCatalog implements Catalog {
         // from the partitions the table already has, or their rows would drop out of every query.
         const registered = await this.listPartitions();
         const first = registered.reduce<string | undefined>((min, p) => (min === undefined || p.dt < min ? p.dt : min), undefined);
-        Object.assign(params, projectionParameters(def.location, registered.map((p) => p.bucket), first));
+        Object.assign(
+          params,
+          projectionParameters(
+            def.location,
+            registered.map((p) => p.bucket),
+            first,
+          ),
+        );
       }
       const columns = merged.columns.map(toGlue);
       const descriptor = { ...sd, Columns: columns };
@@ -163,14 +212,17 @@ export class GlueCatalog implements Catalog {
     const names = new Set<string>();
     for (const p of partitions) {
       const name = partitionName(p);
-      if (names.has(name)) throw new CatalogError(`key date ${keyDate} lists partition ${name} twice; merge its files into one entry`, 'invalid', name);
+      if (names.has(name))
+        throw new CatalogError(`key date ${keyDate} lists partition ${name} twice; merge its files into one entry`, 'invalid', name);
       names.add(name);
     }
     if (partitions.length === 0) return { created: 0, updated: 0, unchanged: 0 };
     if (this.options.projection) return this.widenProjection(partitions);
 
     const sd = this.descriptor ?? (await this.requireTable()).StorageDescriptor ?? {};
-    const inputs = partitions.map((p): PartitionInput => ({ Values: [p.bucket, p.dt], StorageDescriptor: { ...sd, Location: p.location } }));
+    const inputs = partitions.map(
+      (p): PartitionInput => ({ Values: [p.bucket, p.dt], StorageDescriptor: { ...sd, Location: p.location } }),
+    );
     const existing = await this.batchGet(inputs.map((i) => i.Values!));
     const toCreate = inputs.filter((i) => !existing.has(valuesKey(i.Values)));
     const raced: PartitionInput[] = [];
@@ -187,10 +239,18 @@ export class GlueCatalog implements Catalog {
     // Partitions another writer created between our read and our create: compare them like the rest.
     if (raced.length > 0) for (const [k, p] of await this.batchGet(raced.map((i) => i.Values!))) existing.set(k, p);
     const candidates = inputs.filter((i) => existing.has(valuesKey(i.Values)));
-    const toUpdate = candidates.filter((i) => sdSignature(existing.get(valuesKey(i.Values))?.StorageDescriptor) !== sdSignature(i.StorageDescriptor));
+    const toUpdate = candidates.filter(
+      (i) => sdSignature(existing.get(valuesKey(i.Values))?.StorageDescriptor) !== sdSignature(i.StorageDescriptor),
+    );
     for (const batch of chunks(toUpdate, 100)) {
       const out = await this.retry.call('BatchUpdatePartition', () =>
-        this.client.send(new BatchUpdatePartitionCommand({ ...this.ids, TableName: this.table, Entries: batch.map((i) => ({ PartitionValueList: i.Values, PartitionInput: i })) })),
+        this.client.send(
+          new BatchUpdatePartitionCommand({
+            ...this.ids,
+            TableName: this.table,
+            Entries: batch.map((i) => ({ PartitionValueList: i.Values, PartitionInput: i })),
+          }),
+        ),
       );
       for (const e of out?.Errors ?? []) this.partitionFailure('BatchUpdatePartition', e.PartitionValueList, e.ErrorDetail);
     }
@@ -202,10 +262,18 @@ export class GlueCatalog implements Catalog {
     let deleted = 0;
     for (const batch of chunks(partitions, 25)) {
       const out = await this.retry.call('BatchDeletePartition', () =>
-        this.client.send(new BatchDeletePartitionCommand({ ...this.ids, TableName: this.table, PartitionsToDelete: batch.map((p) => ({ Values: [p.bucket, p.dt] })) })),
+        this.client.send(
+          new BatchDeletePartitionCommand({
+            ...this.ids,
+            TableName: this.table,
+            PartitionsToDelete: batch.map((p) => ({ Values: [p.bucket, p.dt] })),
+          }),
+        ),
       );
       const errors = out?.Errors ?? [];
-      for (const e of errors) if (e.ErrorDetail?.ErrorCode !== 'EntityNotFoundException') this.partitionFailure('BatchDeletePartition', e.PartitionValues, e.ErrorDetail);
+      for (const e of errors)
+        if (e.ErrorDetail?.ErrorCode !== 'EntityNotFoundException')
+          this.partitionFailure('BatchDeletePartition', e.PartitionValues, e.ErrorDetail);
       deleted += batch.length - errors.length;
     }
     return deleted;
@@ -218,7 +286,8 @@ export class GlueCatalog implements Catalog {
       const page = await this.retry.call('GetPartitions', () =>
         this.client.send(new GetPartitionsCommand({ ...this.ids, TableName: this.table, NextToken: token, ExcludeColumnSchema: true })),
       );
-      for (const p of page?.Partitions ?? []) out.push({ bucket: p.Values?.[0] ?? '', dt: p.Values?.[1] ?? '', location: p.StorageDescriptor?.Location ?? '' });
+      for (const p of page?.Partitions ?? [])
+        out.push({ bucket: p.Values?.[0] ?? '', dt: p.Values?.[1] ?? '', location: p.StorageDescriptor?.Location ?? '' });
       token = page?.NextToken;
     } while (token);
     return out;
@@ -229,7 +298,9 @@ export class GlueCatalog implements Catalog {
     return this.retry.conflicts(async () => {
       const table = await this.requireTable();
       const params = table.Parameters ?? {};
-      const known = new Set(params['projection.bucket.type'] === 'enum' ? (params['projection.bucket.values'] ?? '').split(',').filter(Boolean) : []);
+      const known = new Set(
+        params['projection.bucket.type'] === 'enum' ? (params['projection.bucket.values'] ?? '').split(',').filter(Boolean) : [],
+      );
       const start = (params['projection.dt.range'] ?? '').split(',')[0] ?? '';
       const fixedStart = /^\d{4}-\d{2}-\d{2}$/.test(start) ? start : undefined; // NOW-1YEARS etc. is the creation placeholder
       const fresh = partitions.filter((p) => !known.has(p.bucket) || !fixedStart || p.dt < fixedStart);
@@ -273,30 +344,58 @@ export class GlueCatalog implements Catalog {
 
   /** The database and table can be read (missing ones are created later): credentials, region, permissions. */
   async probe(): Promise<void> {
-    const database = await this.retry.call('GetDatabase', () => this.client.send(new GetDatabaseCommand({ CatalogId: this.ids.CatalogId, Name: this.database })), { tolerate: 'EntityNotFoundException' });
+    const database = await this.retry.call(
+      'GetDatabase',
+      () => this.client.send(new GetDatabaseCommand({ CatalogId: this.ids.CatalogId, Name: this.database })),
+      { tolerate: 'EntityNotFoundException' },
+    );
     if (database) await this.getTable();
   }
 
   private async ensureDatabase(): Promise<void> {
-    const found = await this.retry.call('GetDatabase', () => this.client.send(new GetDatabaseCommand({ CatalogId: this.ids.CatalogId, Name: this.database })), { tolerate: 'EntityNotFoundException' });
+    const found = await this.retry.call(
+      'GetDatabase',
+      () => this.client.send(new GetDatabaseCommand({ CatalogId: this.ids.CatalogId, Name: this.database })),
+      { tolerate: 'EntityNotFoundException' },
+    );
     if (found) return;
-    await this.retry.call('CreateDatabase', () => this.client.send(new CreateDatabaseCommand({ CatalogId: this.ids.CatalogId, DatabaseInput: { Name: this.database, Description: 'Amazon S3 server access logs (s3logs)' } })), { tolerate: 'AlreadyExistsException' });
+    await this.retry.call(
+      'CreateDatabase',
+      () =>
+        this.client.send(
+          new CreateDatabaseCommand({
+            CatalogId: this.ids.CatalogId,
+            DatabaseInput: { Name: this.database, Description: 'Amazon S3 server access logs (s3logs)' },
+          }),
+        ),
+      { tolerate: 'AlreadyExistsException' },
+    );
   }
 
   private async getTable(): Promise<Table | undefined> {
-    const out = await this.retry.call('GetTable', () => this.client.send(new GetTableCommand({ ...this.ids, Name: this.table })), { tolerate: 'EntityNotFoundException' });
+    const out = await this.retry.call('GetTable', () => this.client.send(new GetTableCommand({ ...this.ids, Name: this.table })), {
+      tolerate: 'EntityNotFoundException',
+    });
     return out?.Table;
   }
 
   private async requireTable(): Promise<Table> {
     const table = await this.getTable();
-    if (!table) throw new CatalogError(`Glue table ${this.database}.${this.table} does not exist; run ensureTable first (the CLI does) or check --database/--table.`, 'not_found');
+    if (!table)
+      throw new CatalogError(
+        `Glue table ${this.database}.${this.table} does not exist; run ensureTable first (the CLI does) or check --database/--table.`,
+        'not_found',
+      );
     return table;
   }
 
   /** Optimistic: VersionId makes Glue refuse the update if someone changed the table since our GetTable. */
   private async updateTable(table: Table, changes: Partial<TableInput>): Promise<void> {
-    await this.retry.call('UpdateTable', () => this.client.send(new UpdateTableCommand({ ...this.ids, TableInput: tableInputOf(table, changes), VersionId: table.VersionId })), { conflictsAreFinal: true });
+    await this.retry.call(
+      'UpdateTable',
+      () => this.client.send(new UpdateTableCommand({ ...this.ids, TableInput: tableInputOf(table, changes), VersionId: table.VersionId })),
+      { conflictsAreFinal: true },
+    );
   }
 
   private async batchGet(values: readonly string[][]): Promise<Map<string, Partition>> {
@@ -305,7 +404,9 @@ export class GlueCatalog implements Catalog {
     while (pending.length > 0) {
       const unprocessed: { Values: string[] }[] = [];
       for (const batch of chunks(pending, 1000)) {
-        const out = await this.retry.call('BatchGetPartition', () => this.client.send(new BatchGetPartitionCommand({ ...this.ids, TableName: this.table, PartitionsToGet: batch })));
+        const out = await this.retry.call('BatchGetPartition', () =>
+          this.client.send(new BatchGetPartitionCommand({ ...this.ids, TableName: this.table, PartitionsToGet: batch })),
+        );
         for (const p of out?.Partitions ?? []) found.set(valuesKey(p.Values), p);
         for (const k of out?.UnprocessedKeys ?? []) if (k.Values) unprocessed.push({ Values: k.Values });
       }
@@ -315,13 +416,23 @@ export class GlueCatalog implements Catalog {
     return found;
   }
 
-  private partitionFailure(operation: string, values: string[] | undefined, detail: { ErrorCode?: string | undefined; ErrorMessage?: string | undefined } | undefined): never {
+  private partitionFailure(
+    operation: string,
+    values: string[] | undefined,
+    detail: { ErrorCode?: string | undefined; ErrorMessage?: string | undefined } | undefined,
+  ): never {
     const name = partitionName({ bucket: values?.[0] ?? '?', dt: values?.[1] ?? '?' });
     const code = detail?.ErrorCode ?? 'UnknownError';
     throw new CatalogError(
       `glue:${operation} failed for partition ${name} of ${this.database}.${this.table}: ${code}: ${detail?.ErrorMessage ?? ''}. ` +
         `Fix the cause and re-run the key date; registration is idempotent.`,
-      code === 'AccessDeniedException' ? 'access_denied' : code === 'EntityNotFoundException' ? 'not_found' : code.includes('Throttl') ? 'throttled' : 'invalid',
+      code === 'AccessDeniedException'
+        ? 'access_denied'
+        : code === 'EntityNotFoundException'
+          ? 'not_found'
+          : code.includes('Throttl')
+            ? 'throttled'
+            : 'invalid',
       name,
     );
   }

@@ -16,7 +16,12 @@ export interface RetryOptions {
 /** Defined in src/errors.ts with the other error classes; exported here too for existing importers. */
 export { TableConflict };
 
-const RETRIABLE = new Set(['ThrottlingException', 'ConcurrentModificationException', 'InternalServiceException', 'OperationTimeoutException']);
+const RETRIABLE = new Set([
+  'ThrottlingException',
+  'ConcurrentModificationException',
+  'InternalServiceException',
+  'OperationTimeoutException',
+]);
 
 /**
  * Retries at our level with exponential backoff and full jitter: the SDK retries throttling a few
@@ -29,7 +34,10 @@ export class GlueRetry {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
 
-  constructor(private readonly where: string, options: RetryOptions = {}) {
+  constructor(
+    private readonly where: string,
+    options: RetryOptions = {},
+  ) {
     this.maxAttempts = options.maxAttempts ?? 8;
     this.baseDelayMs = options.baseDelayMs ?? 250;
     this.maxDelayMs = options.maxDelayMs ?? 20_000;
@@ -57,7 +65,12 @@ export class GlueRetry {
           this.retries += Math.max(0, (e.$metadata?.attempts ?? 1) - 1);
           if (opts.tolerate && e.name === opts.tolerate) return undefined;
           if (e.name === 'ConcurrentModificationException' && opts.conflictsAreFinal) {
-            throw new TableConflict(`glue:${operation} on ${this.where}: the table changed concurrently (${e.message}); re-run if this persists`, 'throttled', undefined, { cause: error });
+            throw new TableConflict(
+              `glue:${operation} on ${this.where}: the table changed concurrently (${e.message}); re-run if this persists`,
+              'throttled',
+              undefined,
+              { cause: error },
+            );
           }
           throw error;
         }
@@ -65,7 +78,10 @@ export class GlueRetry {
       {
         ...this.backoff(),
         retryable: (error) => !(error instanceof TableConflict) && RETRIABLE.has((error as { name?: string }).name ?? ''),
-        giveUp: (error, attempts) => (error instanceof TableConflict ? error : this.toCatalogError(operation, error as { name?: string; message?: string }, attempts, error)),
+        giveUp: (error, attempts) =>
+          error instanceof TableConflict
+            ? error
+            : this.toCatalogError(operation, error as { name?: string; message?: string }, attempts, error),
       },
     );
   }
@@ -91,13 +107,25 @@ export class GlueRetry {
         return new CatalogError(
           `${what} was denied (${e.message}). Grant glue:${operation} on the catalog, database and table ARNs ` +
             `(arn:aws:glue:<region>:<account>:catalog, database/<db>, table/<db>/<table>; policy in docs/catalog.md).`,
-          'access_denied', undefined, { cause },
+          'access_denied',
+          undefined,
+          { cause },
         );
       case 'EntityNotFoundException':
-        return new CatalogError(`${what}: ${e.message}. Check --database/--table and --region; the CLI creates them on the next run.`, 'not_found', undefined, { cause });
+        return new CatalogError(
+          `${what}: ${e.message}. Check --database/--table and --region; the CLI creates them on the next run.`,
+          'not_found',
+          undefined,
+          { cause },
+        );
       case 'ThrottlingException':
       case 'ConcurrentModificationException':
-        return new CatalogError(`${what} still failed with ${e.name} after ${attempts} attempts (${e.message}). Re-run later or with lower concurrency; registration is idempotent.`, 'throttled', undefined, { cause });
+        return new CatalogError(
+          `${what} still failed with ${e.name} after ${attempts} attempts (${e.message}). Re-run later or with lower concurrency; registration is idempotent.`,
+          'throttled',
+          undefined,
+          { cause },
+        );
       case 'InvalidInputException':
       case 'ValidationException':
         return new CatalogError(`${what} was rejected as invalid: ${e.message}`, 'invalid', undefined, { cause });

@@ -122,7 +122,12 @@ export class LocalCatalog implements Catalog {
         const contribution: Contribution = { files: [...p.files].sort(), rows: p.rows };
         const existing = doc.partitions[name];
         if (!existing) {
-          doc.partitions[name] = { bucket: p.bucket, dt: p.dt, location: this.stored(p.location), contributions: { [keyDate]: contribution } };
+          doc.partitions[name] = {
+            bucket: p.bucket,
+            dt: p.dt,
+            location: this.stored(p.location),
+            contributions: { [keyDate]: contribution },
+          };
           created++;
         } else if (this.resolved(existing.location) === p.location && sameContribution(existing.contributions[keyDate], contribution)) {
           unchanged++;
@@ -232,7 +237,10 @@ export class LocalCatalog implements Catalog {
           baseMs: 10,
           maxMs: 250,
           retryable: (error) => error === LOST_RACE,
-          giveUp: (error) => (error === LOST_RACE ? new CatalogError(`local catalog ${this.storage.uri}${this.key} kept changing under this run (50 attempts); re-run`, 'io') : error),
+          giveUp: (error) =>
+            error === LOST_RACE
+              ? new CatalogError(`local catalog ${this.storage.uri}${this.key} kept changing under this run (50 attempts); re-run`, 'io')
+              : error,
         },
       );
     });
@@ -245,14 +253,23 @@ export class LocalCatalog implements Catalog {
   private async loadVersioned(): Promise<{ doc: CatalogDocument; version: string | undefined }> {
     let found;
     try {
-      found = await readVersionedRecord<unknown>(this.storage, this.key, (error) => this.corrupt(`it is not valid JSON (${errorMessage(error)})`, error));
+      found = await readVersionedRecord<unknown>(this.storage, this.key, (error) =>
+        this.corrupt(`it is not valid JSON (${errorMessage(error)})`, error),
+      );
     } catch (error) {
       if (error instanceof CatalogError) throw error;
-      throw new CatalogError(`cannot read local catalog ${this.storage.uri}${this.key}: ${errorMessage(error)}`, 'io', undefined, { cause: error });
+      throw new CatalogError(`cannot read local catalog ${this.storage.uri}${this.key}: ${errorMessage(error)}`, 'io', undefined, {
+        cause: error,
+      });
     }
     if (!found) return { doc: { format: 1, partitions: {} }, version: undefined };
     const doc = found.record;
-    if (typeof doc !== 'object' || doc === null || (doc as CatalogDocument).format !== 1 || typeof (doc as CatalogDocument).partitions !== 'object') {
+    if (
+      typeof doc !== 'object' ||
+      doc === null ||
+      (doc as CatalogDocument).format !== 1 ||
+      typeof (doc as CatalogDocument).partitions !== 'object'
+    ) {
       throw this.corrupt('it is not an s3logs catalog document (format 1)');
     }
     return { doc: doc as CatalogDocument, version: found.version };
@@ -272,13 +289,16 @@ export class LocalCatalog implements Catalog {
   private async save(doc: CatalogDocument, version: string | undefined): Promise<boolean> {
     const body = new TextEncoder().encode(JSON.stringify(doc, null, 1) + '\n');
     try {
-      const written = version === undefined ? await this.storage.putIfAbsent(this.key, body) : await this.storage.putIfMatch(this.key, body, version);
+      const written =
+        version === undefined ? await this.storage.putIfAbsent(this.key, body) : await this.storage.putIfMatch(this.key, body, version);
       if (written) return true;
       // A lost answer: the write happened if the document now is exactly ours.
       const now = await this.storage.getVersioned(this.key);
       return now !== undefined && Buffer.from(now.body).equals(Buffer.from(body));
     } catch (error) {
-      throw new CatalogError(`cannot write local catalog ${this.storage.uri}${this.key}: ${errorMessage(error)}`, 'io', undefined, { cause: error });
+      throw new CatalogError(`cannot write local catalog ${this.storage.uri}${this.key}: ${errorMessage(error)}`, 'io', undefined, {
+        cause: error,
+      });
     }
   }
 }

@@ -17,7 +17,8 @@ export async function runCommit(argv: string[]): Promise<number> {
   // in the flag table); a scheduler's array index in the environment is not read.
   const values = FlagValues.fromArgv('commit', argv);
   const config = rangeConvertConfig(values, {});
-  if (!values.given(FLAGS.commitShards)) throw new ConfigError('--shards N (the N the shards ran with, at least 2) is required', '--shards');
+  if (!values.given(FLAGS.commitShards))
+    throw new ConfigError('--shards N (the N the shards ran with, at least 2) is required', '--shards');
   const shards = values.optional(FLAGS.commitShards)!;
   const started = performance.now();
   const { settings, close } = await openRun(config);

@@ -57,7 +57,12 @@ export async function runCompact(argv: string[]): Promise<number> {
   }
 }
 
-export async function compact(dest: import('../storage/Storage.js').Storage, config: CompactConfig, signal?: AbortSignal, progress?: (line: string) => void): Promise<CompactSummary> {
+export async function compact(
+  dest: import('../storage/Storage.js').Storage,
+  config: CompactConfig,
+  signal?: AbortSignal,
+  progress?: (line: string) => void,
+): Promise<CompactSummary> {
   return compactRange(dest, config.from, config.to, {
     targetBytes: config.targetBytes,
     writeOptions: { compression: 'zstd', rowGroupRows: config.rowGroupRows, createdBy: `${TOOL_NAME} ${TOOL_VERSION}` },
@@ -67,7 +72,10 @@ export async function compact(dest: import('../storage/Storage.js').Storage, con
     ...(progress
       ? {
           onPartition: (r) => {
-            if (r.status === 'compacted') progress(`progress: bucket=${r.bucket}/dt=${r.dt}: ${r.filesBefore} files → ${r.filesAfter}, ${r.rowsAfter.toLocaleString('en-US')} rows`);
+            if (r.status === 'compacted')
+              progress(
+                `progress: bucket=${r.bucket}/dt=${r.dt}: ${r.filesBefore} files → ${r.filesAfter}, ${r.rowsAfter.toLocaleString('en-US')} rows`,
+              );
           },
         }
       : {}),
@@ -80,11 +88,16 @@ export function compactExitCode(summary: CompactSummary): number {
   return summary.results.every((r) => r.status !== 'failed' || r.errorCode === 'locked') ? EXIT_LOCKED : 1;
 }
 
-export function formatCompactSummary(summary: CompactSummary, config: Pick<CompactConfig, 'dest' | 'from' | 'to'>, onlyErrors = false): string {
+export function formatCompactSummary(
+  summary: CompactSummary,
+  config: Pick<CompactConfig, 'dest' | 'from' | 'to'>,
+  onlyErrors = false,
+): string {
   const lines: string[] = [];
   const n = (value: number) => value.toLocaleString('en-US');
   const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
-  for (const r of summary.results) if (r.status === 'failed') lines.push(`bucket=${r.bucket}/dt=${r.dt}: failed (${r.errorCode}): ${r.reason}`);
+  for (const r of summary.results)
+    if (r.status === 'failed') lines.push(`bucket=${r.bucket}/dt=${r.dt}: failed (${r.errorCode}): ${r.reason}`);
   if (!onlyErrors) {
     const p = summary.partitions;
     lines.push(

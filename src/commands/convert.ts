@@ -119,7 +119,11 @@ export async function openRun(
   }
 }
 
-export async function convert(config: ConvertConfig, onProgress?: (event: ProgressEvent) => void, options: ConvertRunOptions = {}): Promise<RunSummary> {
+export async function convert(
+  config: ConvertConfig,
+  onProgress?: (event: ProgressEvent) => void,
+  options: ConvertRunOptions = {},
+): Promise<RunSummary> {
   const started = performance.now();
   const { settings, close } = await openRun(config, options, onProgress);
   try {
@@ -129,13 +133,21 @@ export async function convert(config: ConvertConfig, onProgress?: (event: Progre
       config.keyDates.map((keyDate) =>
         limit(async () => {
           // Stop taking new key dates once interrupted; the ones not started are reported as failed.
-          const summary = options.signal?.aborted ? interruptedSummary(keyDate) : config.dryRun ? await planKeyDate(settings, keyDate) : await convertKeyDate(settings, keyDate);
+          const summary = options.signal?.aborted
+            ? interruptedSummary(keyDate)
+            : config.dryRun
+              ? await planKeyDate(settings, keyDate)
+              : await convertKeyDate(settings, keyDate);
           results.set(keyDate, summary);
           options.onKeyDate?.(summary);
         }),
       ),
     );
-    return summarize(config.keyDates.map((d) => results.get(d)!), settings, started);
+    return summarize(
+      config.keyDates.map((d) => results.get(d)!),
+      settings,
+      started,
+    );
   } finally {
     await close();
   }
@@ -171,7 +183,11 @@ function tagger(config: ConvertConfig): (keys: string[]) => Promise<void> {
 }
 
 function interruptedSummary(keyDate: string): KeyDateSummary {
-  return { ...newSummary(keyDate), status: 'failed', error: { stage: 'list', code: 'interrupted', message: 'not started: the run was interrupted' } };
+  return {
+    ...newSummary(keyDate),
+    status: 'failed',
+    error: { stage: 'list', code: 'interrupted', message: 'not started: the run was interrupted' },
+  };
 }
 
 export function summarize(keyDates: KeyDateSummary[], settings: Pick<ConvertSettings, 'source' | 'dest'>, started: number): RunSummary {
@@ -232,7 +248,8 @@ function progressPrinter(): (event: ProgressEvent) => void {
 
 /** What a failed key date left behind, and the one thing to do about it. */
 function afterFailure(s: KeyDateSummary): string {
-  if (s.error?.code === 'locked') return `(${s.note ?? 'nothing changed by this run; try again once the holder is done'} — exit code 75 lets a scheduler retry)`;
+  if (s.error?.code === 'locked')
+    return `(${s.note ?? 'nothing changed by this run; try again once the holder is done'} — exit code 75 lets a scheduler retry)`;
   if (!s.published) return '(nothing published for this key date)';
   if (s.error?.stage === 'tag') return '(published and registered; re-run the key date to tag its raw objects)';
   if (s.catalogBehind) {
@@ -258,13 +275,13 @@ export function formatSummary(summary: RunSummary, config: Pick<ConvertConfig, '
         `${d}: ${s.listed.objects} objects (${mib(s.listed.bytes)}) listed${p.layouts.length ? ` in the ${p.layouts.join(' and ')} layout` : ''}; ` +
           `${p.newOrChanged} new or changed, ${p.held} already in the lake as they are — a run would ${p.newOrChanged > 0 || (s.gone.objects > 0 && s.gone.removed) ? 'convert' : 'skip (backfill/nightly) or re-read (convert)'} it`,
       );
-    }
-    else if (s.status === 'unchanged') {
+    } else if (s.status === 'unchanged') {
       const checked = `${s.listed.objects} objects (${mib(s.listed.bytes)}) listed, all in the lake as they are now; skipped (--force converts again)`;
       lines.push(`${d}: ${s.note ?? (s.listed.objects > 0 ? checked : 'no log objects listed; the lake keeps the rows it holds')}`);
-    }
-    else if (s.status === 'staged') {
-      lines.push(`${d}: shard staged ${n(s.rows)} rows; waiting for shard${s.waitingFor && s.waitingFor.length > 1 ? 's' : ''} ${(s.waitingFor ?? []).join(', ')} (the last shard to finish, or s3logs commit, publishes the key date)`);
+    } else if (s.status === 'staged') {
+      lines.push(
+        `${d}: shard staged ${n(s.rows)} rows; waiting for shard${s.waitingFor && s.waitingFor.length > 1 ? 's' : ''} ${(s.waitingFor ?? []).join(', ')} (the last shard to finish, or s3logs commit, publishes the key date)`,
+      );
     } else if (s.status === 'failed') lines.push(`${d}: FAILED at ${s.error?.stage}: ${s.error?.message} ${afterFailure(s)}`);
     else {
       lines.push(
@@ -274,7 +291,10 @@ export function formatSummary(summary: RunSummary, config: Pick<ConvertConfig, '
       if (s.note) lines.push(`  ${s.note}`);
       const compressed = s.compressedObjects.gzip + s.compressedObjects.zstd;
       if (compressed) {
-        const kinds = (['gzip', 'zstd'] as const).filter((k) => s.compressedObjects[k]).map((k) => `${s.compressedObjects[k]} ${k}`).join(', ');
+        const kinds = (['gzip', 'zstd'] as const)
+          .filter((k) => s.compressedObjects[k])
+          .map((k) => `${s.compressedObjects[k]} ${k}`)
+          .join(', ');
         lines.push(`  ${compressed} compressed objects (${kinds}): ${mib(s.bytesIn)} stored, ${mib(s.bytesParsed)} of logs`);
       }
       if (s.rejects) lines.push(`  rejects: ${s.rejectFiles.join(', ')}`);
@@ -299,7 +319,8 @@ export function formatSummary(summary: RunSummary, config: Pick<ConvertConfig, '
       (summary.retries ? `, ${summary.retries} retries` : ''),
   );
   if (!summary.ok) lines.push(`failed key dates: ${summary.failedKeyDates.join(', ')} — fix the cause above and re-run them`);
-  else if (summary.keyDates.every((s) => s.status === 'planned')) lines.push(`dry run: the source and ${config.dest} passed the setup checks; nothing was converted or written`);
+  else if (summary.keyDates.every((s) => s.status === 'planned'))
+    lines.push(`dry run: the source and ${config.dest} passed the setup checks; nothing was converted or written`);
   else lines.push(`output: ${config.dest}`);
   return lines.join('\n') + '\n';
 }

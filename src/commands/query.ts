@@ -29,9 +29,13 @@ async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
 /** The SQL from the argument, --file, or stdin (when it is not a terminal: a user at a prompt gets the usage instead of a hang). */
 async function readSql(positionals: string[], file: string | undefined, stdin: NodeJS.ReadStream): Promise<string> {
   if (positionals.length > 1) {
-    throw new ConfigError(`give the SQL as one quoted argument, e.g. s3logs query --dest ./lake "SELECT count(*) FROM access_logs" (got ${positionals.length} arguments)`, 'SQL');
+    throw new ConfigError(
+      `give the SQL as one quoted argument, e.g. s3logs query --dest ./lake "SELECT count(*) FROM access_logs" (got ${positionals.length} arguments)`,
+      'SQL',
+    );
   }
-  if (positionals.length === 1 && file !== undefined) throw new ConfigError('give the SQL either as an argument or with --file, not both', '--file');
+  if (positionals.length === 1 && file !== undefined)
+    throw new ConfigError('give the SQL either as an argument or with --file, not both', '--file');
   let sql: string;
   if (positionals.length === 1) sql = positionals[0]!;
   else if (file !== undefined && file !== '-') {
@@ -39,8 +43,13 @@ async function readSql(positionals: string[], file: string | undefined, stdin: N
       throw new ConfigError(`--file ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`, '--file');
     });
   } else if (file === '-' || !stdin.isTTY) sql = await readStdin(stdin);
-  else throw new ConfigError('no SQL: give it as an argument, with --file, or on stdin, e.g. s3logs query --dest ./lake "SELECT count(*) FROM access_logs"', 'SQL');
-  if (sql.trim() === '') throw new ConfigError('the SQL is empty', positionals.length === 1 ? 'SQL' : file !== undefined && file !== '-' ? '--file' : 'stdin');
+  else
+    throw new ConfigError(
+      'no SQL: give it as an argument, with --file, or on stdin, e.g. s3logs query --dest ./lake "SELECT count(*) FROM access_logs"',
+      'SQL',
+    );
+  if (sql.trim() === '')
+    throw new ConfigError('the SQL is empty', positionals.length === 1 ? 'SQL' : file !== undefined && file !== '-' ? '--file' : 'stdin');
   return sql;
 }
 
@@ -70,7 +79,10 @@ export async function queryLake(options: QueryOptions): Promise<QueryStats> {
   const storage = await openDest(options.dest, options.store);
   try {
     const partitions = await listPartitions(storage, options.days);
-    const files = await localFiles(storage, partitions.flatMap((p) => p.keys));
+    const files = await localFiles(
+      storage,
+      partitions.flatMap((p) => p.keys),
+    );
     try {
       const duck = await openDuckDb();
       try {

@@ -70,7 +70,13 @@ function decimalValue(value: DuckDBValue): number | string {
   return text.replace(/[-.]/g, '').replace(/^0+/, '').length <= 15 ? Number(text) : text;
 }
 
-const INTEGER_TYPES = new Set<DuckDBTypeId>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT, DuckDBTypeId.BIGNUM]);
+const INTEGER_TYPES = new Set<DuckDBTypeId>([
+  DuckDBTypeId.BIGINT,
+  DuckDBTypeId.UBIGINT,
+  DuckDBTypeId.HUGEINT,
+  DuckDBTypeId.UHUGEINT,
+  DuckDBTypeId.BIGNUM,
+]);
 const TIMESTAMP_TYPES = new Set<DuckDBTypeId>([
   DuckDBTypeId.TIMESTAMP,
   DuckDBTypeId.TIMESTAMP_TZ,
@@ -80,7 +86,11 @@ const TIMESTAMP_TYPES = new Set<DuckDBTypeId>([
 ]);
 
 /** DuckDB's JSON converter (nested values, NaN as text, DATE as YYYY-MM-DD) with our integers, decimals and timestamps. */
-export const plainConverter: DuckDBValueConverter<Plain> = (value: DuckDBValue, type: DuckDBType, self: DuckDBValueConverter<Plain>): Plain | null => {
+export const plainConverter: DuckDBValueConverter<Plain> = (
+  value: DuckDBValue,
+  type: DuckDBType,
+  self: DuckDBValueConverter<Plain>,
+): Plain | null => {
   if (value === null) return null;
   if (INTEGER_TYPES.has(type.typeId)) return integerValue(value);
   if (type.typeId === DuckDBTypeId.DECIMAL) return decimalValue(value);
@@ -111,16 +121,26 @@ export function jsonLine(names: readonly string[], row: readonly Plain[]): strin
 }
 
 /** Control characters would break the alignment of a terminal table: shown escaped. */
-const visible = (text: string): string => text.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+const visible = (text: string): string =>
+  text.replace(/[\u0000-\u001f\u007f]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\t' ? '\\t' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 
 /** psql-style aligned table: numbers right-aligned, NULL spelled out. */
 export function renderTable(names: readonly string[], rows: readonly (readonly Plain[])[]): string {
   const cells = rows.map((row) => names.map((_, i) => visible(cellText(row[i] ?? null) ?? 'NULL')));
-  const numeric = names.map((_, i) => rows.some((row) => typeof row[i] === 'number') && rows.every((row) => row[i] === null || row[i] === undefined || typeof row[i] === 'number'));
+  const numeric = names.map(
+    (_, i) =>
+      rows.some((row) => typeof row[i] === 'number') &&
+      rows.every((row) => row[i] === null || row[i] === undefined || typeof row[i] === 'number'),
+  );
   const headers = names.map(visible);
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]!.length)));
   const line = (values: readonly string[], alignRight: (i: number) => boolean): string =>
-    values.map((v, i) => ` ${alignRight(i) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)} `).join('|').trimEnd() + '\n';
+    values
+      .map((v, i) => ` ${alignRight(i) ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)} `)
+      .join('|')
+      .trimEnd() + '\n';
   return [
     line(headers, () => false),
     widths.map((w) => '-'.repeat(w + 2)).join('+') + '\n',
@@ -144,7 +164,8 @@ export async function writeResult(result: DuckDBResult, format: OutputFormat, si
   if (format === 'csv') await sink.write(names.map(csvField).join(',') + '\n');
   for await (const chunk of result.yieldConvertedRows(plainConverter)) {
     const rows = chunk as Plain[][];
-    const text = format === 'csv' ? rows.map((row) => row.map(csvField).join(',') + '\n').join('') : rows.map((row) => jsonLine(names, row)).join('');
+    const text =
+      format === 'csv' ? rows.map((row) => row.map(csvField).join(',') + '\n').join('') : rows.map((row) => jsonLine(names, row)).join('');
     await sink.write(text);
     count += rows.length;
   }

@@ -38,14 +38,21 @@ export async function runReport(argv: string[]): Promise<number> {
   if (values.flag(FLAGS.athenaSql)) {
     if (values.given(FLAGS.format)) throw new ConfigError('--format does not apply to --athena-sql (it prints SQL)', '--format');
     const sql = athenaSql({
-      from, to, prices, ...(bucket !== undefined ? { bucket } : {}),
+      from,
+      to,
+      prices,
+      ...(bucket !== undefined ? { bucket } : {}),
       database: values.optional(FLAGS.reportDatabase) ?? DEFAULT_DATABASE,
       tableName: values.optional(FLAGS.reportTable) ?? DEFAULT_TABLE,
     });
     await emit(sql, out);
     return 0;
   }
-  if (values.given(FLAGS.reportDatabase) || values.given(FLAGS.reportTable)) throw new ConfigError('--database and --table only apply to --athena-sql', values.given(FLAGS.reportDatabase) ? '--database' : '--table');
+  if (values.given(FLAGS.reportDatabase) || values.given(FLAGS.reportTable))
+    throw new ConfigError(
+      '--database and --table only apply to --athena-sql',
+      values.given(FLAGS.reportDatabase) ? '--database' : '--table',
+    );
   const dest = values.text(FLAGS.reportDest);
   if (!dest) throw new ConfigError('--dest is required, e.g. --dest s3://my-lake/access-logs/ or --dest ./lake', '--dest');
   const format = pickFormat(values.optional(FLAGS.format), out);

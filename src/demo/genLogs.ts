@@ -190,8 +190,21 @@ function resolveOptions(o: GenerateOptions): Settings {
 
 // ---- objects ------------------------------------------------------------------------------------
 
-const OLD_WIDTHS = new WeightedPicker<number>([[18, 2], [24, 3], [25, 3], [26, 4]]);
-const EXTRA_FIELDS = ['ExtraUnknownField', 'x-amz-future=1', 'TLS_AES_256_GCM_SHA384', 'Yes', '0', 'arn:aws:kms:us-east-1:123456789012:key/example', 'pq-hybrid'];
+const OLD_WIDTHS = new WeightedPicker<number>([
+  [18, 2],
+  [24, 3],
+  [25, 3],
+  [26, 4],
+]);
+const EXTRA_FIELDS = [
+  'ExtraUnknownField',
+  'x-amz-future=1',
+  'TLS_AES_256_GCM_SHA384',
+  'Yes',
+  '0',
+  'arn:aws:kms:us-east-1:123456789012:key/example',
+  'pq-hybrid',
+];
 
 function dateParts(ms: number): { y: string; m: string; d: string } {
   const iso = new Date(ms).toISOString();

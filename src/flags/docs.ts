@@ -61,17 +61,25 @@ function row(cells: string[]): string {
 export function flagTable(which: 'convert' | 'jobs'): string {
   const visible = (f: FlagSpec) => !f.hidden;
   if (which === 'convert') {
-    const rows = flagsOf('convert').filter(visible).map((f) => {
-      const env = jobEnv(f);
-      return row([code(usage(f)), cell(defaultOf(f) ?? ''), env ? code(env) : '', cell(f.doc ?? f.help)]);
-    });
+    const rows = flagsOf('convert')
+      .filter(visible)
+      .map((f) => {
+        const env = jobEnv(f);
+        return row([code(usage(f)), cell(defaultOf(f) ?? ''), env ? code(env) : '', cell(f.doc ?? f.help)]);
+      });
     return ['| flag | default | job setting | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n');
   }
   const convert = new Set(flagsOf('convert'));
   const jobs = [...new Set(JOB_COMMANDS.flatMap((c) => flagsOf(c)))].filter((f) => visible(f) && !convert.has(f));
   const rows = jobs.map((f) => {
     const env = jobEnv(f);
-    return row([code(usage(f)), f.commands.filter((c) => JOB_COMMANDS.includes(c)).join(', '), cell(defaultOf(f) ?? ''), env ? code(env) : '', cell(f.doc ?? f.help)]);
+    return row([
+      code(usage(f)),
+      f.commands.filter((c) => JOB_COMMANDS.includes(c)).join(', '),
+      cell(defaultOf(f) ?? ''),
+      env ? code(env) : '',
+      cell(f.doc ?? f.help),
+    ]);
   });
   return ['| flag | commands | default | environment | meaning |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
 }

@@ -20,7 +20,8 @@ export function int(min: number, max: number): Kind<number> {
   return {
     arg: '<n>',
     parse(raw, flag) {
-      if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new ConfigError(`${flag} must be a whole number from ${min} to ${max}, got ${quote(raw)}`, flag);
+      if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+        throw new ConfigError(`${flag} must be a whole number from ${min} to ${max}, got ${quote(raw)}`, flag);
       return Number(raw);
     },
   };
@@ -43,7 +44,8 @@ export function oneOf<T extends string>(allowed: readonly T[]): Kind<T> & { read
     allowed,
     arg: allowed.join('|'),
     parse(raw, flag) {
-      if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${flag} must be one of ${allowed.join(', ')}, got ${quote(raw)}`, flag);
+      if (!(allowed as readonly string[]).includes(raw))
+        throw new ConfigError(`${flag} must be one of ${allowed.join(', ')}, got ${quote(raw)}`, flag);
       return raw as T;
     },
   };
@@ -72,7 +74,8 @@ export const text: Kind<string> = { arg: '<value>', parse: (raw) => raw };
 export const glueName: Kind<string> = {
   arg: '<name>',
   parse(raw, flag) {
-    if (!/^[a-z0-9_]{1,255}$/.test(raw)) throw new ConfigError(`${flag} must be lower case letters, digits and _ (Glue/Hive names), got ${quote(raw)}`, flag);
+    if (!/^[a-z0-9_]{1,255}$/.test(raw))
+      throw new ConfigError(`${flag} must be lower case letters, digits and _ (Glue/Hive names), got ${quote(raw)}`, flag);
     return raw;
   },
 };
@@ -93,7 +96,11 @@ export const bucketList: Kind<string[]> = {
   parse(raw, flag) {
     const names = raw.split(',').map((b) => b.trim());
     const bad = names.find((b) => !isBucketName(b));
-    if (bad !== undefined) throw new ConfigError(`${flag}: ${quote(bad)} is not a bucket name; pass the logged buckets comma-separated, e.g. ${flag} web-assets,api-data`, flag);
+    if (bad !== undefined)
+      throw new ConfigError(
+        `${flag}: ${quote(bad)} is not a bucket name; pass the logged buckets comma-separated, e.g. ${flag} web-assets,api-data`,
+        flag,
+      );
     return names;
   },
 };
@@ -103,7 +110,8 @@ export const targetMib: Kind<number> = {
   arg: '<MiB>',
   parse(raw, flag) {
     const mb = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(mb) || mb < 0.01 || mb > 4096) throw new ConfigError(`${flag} must be a number of MiB from 0.01 to 4096 (default 128), got ${quote(raw)}`, flag);
+    if (raw.trim() === '' || !Number.isFinite(mb) || mb < 0.01 || mb > 4096)
+      throw new ConfigError(`${flag} must be a number of MiB from 0.01 to 4096 (default 128), got ${quote(raw)}`, flag);
     return mb;
   },
 };
@@ -122,7 +130,8 @@ export function account(what: string): Kind<string> {
 export const region: Kind<string> = {
   arg: '<region>',
   parse(raw, flag) {
-    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(raw)) throw new ConfigError(`${flag} ${quote(raw)} is not an AWS region name such as us-east-1`, flag);
+    if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(raw))
+      throw new ConfigError(`${flag} ${quote(raw)} is not an AWS region name such as us-east-1`, flag);
     return raw;
   },
 };
@@ -130,7 +139,8 @@ export const region: Kind<string> = {
 export const httpUrl: Kind<string> = {
   arg: '<url>',
   parse(raw, flag) {
-    if (!/^https?:\/\/[^\s/]+/.test(raw)) throw new ConfigError(`${flag} must be an http(s) URL such as http://127.0.0.1:9000, got ${quote(raw)}`, flag);
+    if (!/^https?:\/\/[^\s/]+/.test(raw))
+      throw new ConfigError(`${flag} must be an http(s) URL such as http://127.0.0.1:9000, got ${quote(raw)}`, flag);
     return raw;
   },
 };

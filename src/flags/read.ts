@@ -21,14 +21,19 @@ export function readArgv(command: Command, argv: string[]): RawValues {
 }
 
 /** For a command that also takes arguments (`s3logs query "<SQL>"`). */
-export function readArgvAndPositionals(command: Command, argv: string[], allowPositionals = true): { values: RawValues; positionals: string[] } {
+export function readArgvAndPositionals(
+  command: Command,
+  argv: string[],
+  allowPositionals = true,
+): { values: RawValues; positionals: string[] } {
   try {
     const parsed = parseArgs({ args: argv, options: parseArgsOptions(command), strict: true, allowPositionals });
     return { values: parsed.values as RawValues, positionals: parsed.positionals };
   } catch (error) {
     const message = (error as Error).message;
     const unknown = /Unknown option '([^']+)'/.exec(message);
-    if (unknown) throw new ConfigError(`unknown flag ${unknown[1]} for \`s3logs ${command}\`; see \`s3logs ${command} --help\``, unknown[1]);
+    if (unknown)
+      throw new ConfigError(`unknown flag ${unknown[1]} for \`s3logs ${command}\`; see \`s3logs ${command} --help\``, unknown[1]);
     const flag = /Option '(?:-\w, )?(--[\w-]+)/.exec(message)?.[1];
     throw new ConfigError(`${message.replace(/\.$/, '')}; see \`s3logs ${command} --help\``, flag);
   }

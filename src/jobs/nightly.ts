@@ -62,11 +62,31 @@ export async function runNightly(argv: string[], env: NodeJS.ProcessEnv = proces
     : async (signal: AbortSignal, log: Logger) => {
         const range = settledRange(schedule!.today, schedule!.lag, schedule!.lookback);
         const config = settings.convert;
-        const dest = await openDest(config.dest, { aws: config.aws, ...(config.sse ? { sse: config.sse } : {}), ...(config.sseKmsKeyId ? { sseKmsKeyId: config.sseKmsKeyId } : {}), ...(config.multipartThreshold ? { multipartThreshold: config.multipartThreshold } : {}), ...(config.partSize ? { partSize: config.partSize } : {}) });
+        const dest = await openDest(config.dest, {
+          aws: config.aws,
+          ...(config.sse ? { sse: config.sse } : {}),
+          ...(config.sseKmsKeyId ? { sseKmsKeyId: config.sseKmsKeyId } : {}),
+          ...(config.multipartThreshold ? { multipartThreshold: config.multipartThreshold } : {}),
+          ...(config.partSize ? { partSize: config.partSize } : {}),
+        });
         try {
-          const summary = await compact(dest, { dest: config.dest, ...range, targetBytes, rowGroupRows: config.rowGroupRows, lockWaitMs: (config.lockWaitSeconds ?? 30) * 1000 }, signal);
+          const summary = await compact(
+            dest,
+            {
+              dest: config.dest,
+              ...range,
+              targetBytes,
+              rowGroupRows: config.rowGroupRows,
+              lockWaitMs: (config.lockWaitSeconds ?? 30) * 1000,
+            },
+            signal,
+          );
           const { results, ...totals } = summary;
-          for (const r of results.filter((x) => x.status === 'failed')) log.error({ stage: 'compact', bucket: r.bucket, dt: r.dt, error_code: r.errorCode, err: r.reason }, 'partition compaction failed');
+          for (const r of results.filter((x) => x.status === 'failed'))
+            log.error(
+              { stage: 'compact', bucket: r.bucket, dt: r.dt, error_code: r.errorCode, err: r.reason },
+              'partition compaction failed',
+            );
           log.info({ stage: 'compact', from: range.from, to: range.to, ...totals }, 'compaction done');
           return { exitCode: compactExitCode(summary), summary: { from: range.from, to: range.to, ...summary } };
         } finally {

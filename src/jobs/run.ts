@@ -77,7 +77,14 @@ export async function runJob(settings: JobSettings, options: JobOptions): Promis
     const live = [...bytesByDate.values()].reduce((a, b) => a + b, 0);
     const liveRows = [...rowsByDate.values()].reduce((a, b) => a + b, 0);
     const eta = done > 0 ? (seconds / done) * (total - done) : undefined;
-    return { datesDone: done, datesLeft: total - done, rows: rows + liveRows, bytesIn: bytes + live, mibPerSecond: +((bytes + live) / 1048576 / Math.max(seconds, 0.001)).toFixed(1), etaSeconds: eta === undefined ? null : Math.round(eta) };
+    return {
+      datesDone: done,
+      datesLeft: total - done,
+      rows: rows + liveRows,
+      bytesIn: bytes + live,
+      mibPerSecond: +((bytes + live) / 1048576 / Math.max(seconds, 0.001)).toFixed(1),
+      etaSeconds: eta === undefined ? null : Math.round(eta),
+    };
   };
   const onProgress = (event: ProgressEvent) => {
     if (event.type === 'object') {
@@ -94,24 +101,57 @@ export async function runJob(settings: JobSettings, options: JobOptions): Promis
     rows += s.rows;
     bytes += s.bytesIn;
     const fields = {
-      keyDate: s.keyDate, status: s.status, listedObjects: s.listed.objects, listedBytes: s.listed.bytes,
-      objects: s.objects, lines: s.lines, rows: s.rows, rejects: s.rejects, filesWritten: s.filesWritten,
-      published: s.published, ...(s.gone.objects ? { goneObjects: s.gone.objects, goneRows: s.gone.rows, goneRowsRemoved: s.gone.removed } : {}),
-      seconds: +s.seconds.toFixed(2), stageSeconds: s.stageSeconds,
+      keyDate: s.keyDate,
+      status: s.status,
+      listedObjects: s.listed.objects,
+      listedBytes: s.listed.bytes,
+      objects: s.objects,
+      lines: s.lines,
+      rows: s.rows,
+      rejects: s.rejects,
+      filesWritten: s.filesWritten,
+      published: s.published,
+      ...(s.gone.objects ? { goneObjects: s.gone.objects, goneRows: s.gone.rows, goneRowsRemoved: s.gone.removed } : {}),
+      seconds: +s.seconds.toFixed(2),
+      stageSeconds: s.stageSeconds,
     };
-    if (s.status === 'failed') log.error({ ...fields, stage: s.error?.stage, error_code: s.error?.code, catalogBehind: s.catalogBehind, err: s.error?.message }, 'key date failed');
+    if (s.status === 'failed')
+      log.error(
+        { ...fields, stage: s.error?.stage, error_code: s.error?.code, catalogBehind: s.catalogBehind, err: s.error?.message },
+        'key date failed',
+      );
     else log.info(fields, 'key date done');
     if (terminal) drawLine(progress());
   };
 
-  log.info({ keyDates: total, from: config.keyDates[0], to: config.keyDates[total - 1], source: config.source, dest: config.dest, catalog: config.catalog, force: options.force, parallelDates: options.parallelDates, shard: config.shard ?? null }, 'job started');
-  const ticker = terminal ? undefined : setInterval(() => log.info({ type: 'progress', ...progress() }, 'progress'), options.progressSeconds * 1000);
+  log.info(
+    {
+      keyDates: total,
+      from: config.keyDates[0],
+      to: config.keyDates[total - 1],
+      source: config.source,
+      dest: config.dest,
+      catalog: config.catalog,
+      force: options.force,
+      parallelDates: options.parallelDates,
+      shard: config.shard ?? null,
+    },
+    'job started',
+  );
+  const ticker = terminal
+    ? undefined
+    : setInterval(() => log.info({ type: 'progress', ...progress() }, 'progress'), options.progressSeconds * 1000);
   ticker?.unref();
   let summary: RunSummary | undefined;
   let after: unknown;
   const exitCode = await withShutdownSignals(async (signal) => {
     try {
-      summary = await convert(config, onProgress, { skipUnchanged: !options.force, signal, parallelDates: options.parallelDates, onKeyDate });
+      summary = await convert(config, onProgress, {
+        skipUnchanged: !options.force,
+        signal,
+        parallelDates: options.parallelDates,
+        onKeyDate,
+      });
     } finally {
       if (ticker) {
         clearInterval(ticker);
@@ -143,6 +183,9 @@ function withoutKeyDates(summary: RunSummary): Omit<RunSummary, 'keyDates'> {
 }
 
 function drawLine(p: Progress): void {
-  const eta = p.etaSeconds === null ? '?' : p.etaSeconds >= 3600 ? `${(p.etaSeconds / 3600).toFixed(1)} h` : `${Math.ceil(p.etaSeconds / 60)} min`;
-  process.stderr.write(`\r\x1b[2K${p.datesDone}/${p.datesDone + p.datesLeft} key dates, ${p.rows.toLocaleString('en-US')} rows, ${(p.bytesIn / 1048576).toFixed(1)} MiB, ${p.mibPerSecond} MiB/s, ETA ${eta}`);
+  const eta =
+    p.etaSeconds === null ? '?' : p.etaSeconds >= 3600 ? `${(p.etaSeconds / 3600).toFixed(1)} h` : `${Math.ceil(p.etaSeconds / 60)} min`;
+  process.stderr.write(
+    `\r\x1b[2K${p.datesDone}/${p.datesDone + p.datesLeft} key dates, ${p.rows.toLocaleString('en-US')} rows, ${(p.bytesIn / 1048576).toFixed(1)} MiB, ${p.mibPerSecond} MiB/s, ETA ${eta}`,
+  );
 }

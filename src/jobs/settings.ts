@@ -18,13 +18,25 @@ export interface JobSettings {
 }
 
 /** Environment variables s3logs reads that are not job settings (tuning, tests). */
-const INTERNAL_ENV = new Set(['S3LOGS_CONFIG', 'S3LOGS_FAILPOINT', 'S3LOGS_TEST_VENDORED_CORPUS', 'S3LOGS_LOCK_LEASE_SECONDS', 'S3LOGS_PROGRESS_SECONDS', 'S3LOGS_CHROMIUM']);
+const INTERNAL_ENV = new Set([
+  'S3LOGS_CONFIG',
+  'S3LOGS_FAILPOINT',
+  'S3LOGS_TEST_VENDORED_CORPUS',
+  'S3LOGS_LOCK_LEASE_SECONDS',
+  'S3LOGS_PROGRESS_SECONDS',
+  'S3LOGS_CHROMIUM',
+]);
 
 /**
  * @param command       `nightly` or `backfill`
  * @param convertDates  the job's key dates, from its own settings (checked before the convert settings)
  */
-export function loadJobSettings(command: Command, argv: string[], env: NodeJS.ProcessEnv, convertDates: (values: FlagValues) => string[]): JobSettings {
+export function loadJobSettings(
+  command: Command,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  convertDates: (values: FlagValues) => string[],
+): JobSettings {
   const flags = readArgv(command, argv);
   const specs = flagsOf(command);
   const fromFile = readConfigFile(typeof flags.config === 'string' ? flags.config : env.S3LOGS_CONFIG, specs, command);
@@ -33,7 +45,11 @@ export function loadJobSettings(command: Command, argv: string[], env: NodeJS.Pr
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('S3LOGS_') || value === undefined || INTERNAL_ENV.has(name)) continue;
     const flag = known.get(name);
-    if (!flag) throw new ConfigError(`unknown environment variable ${name}; s3logs ${command} reads ${[...known.keys()].slice(0, 6).join(', ')}, …`, name);
+    if (!flag)
+      throw new ConfigError(
+        `unknown environment variable ${name}; s3logs ${command} reads ${[...known.keys()].slice(0, 6).join(', ')}, …`,
+        name,
+      );
     fromEnv[flag.name] = flag.type === 'boolean' ? parseBoolean(value, name) : value;
   }
   const merged: RawValues = { ...fromFile, ...fromEnv };
@@ -55,17 +71,27 @@ function readConfigFile(path: string | undefined, specs: FlagSpec[], command: Co
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new ConfigError(`--config ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(error as Error).message})`}`, '--config');
+    throw new ConfigError(
+      `--config ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(error as Error).message})`}`,
+      '--config',
+    );
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`--config ${path} must hold a JSON object of settings`, '--config');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ConfigError(`--config ${path} must hold a JSON object of settings`, '--config');
   const out: RawValues = {};
   for (const [key, value] of Object.entries(parsed)) {
     const spec = specs.find((f) => configKeyOf(f, command) === key);
     if (!spec) {
-      throw new ConfigError(`--config ${path}: unknown setting ${JSON.stringify(key)}; settings are the flag names, e.g. "source", "dest", "catalog"`, '--config');
+      throw new ConfigError(
+        `--config ${path}: unknown setting ${JSON.stringify(key)}; settings are the flag names, e.g. "source", "dest", "catalog"`,
+        '--config',
+      );
     }
     if (spec.type === 'boolean' ? typeof value !== 'boolean' : typeof value !== 'string' && typeof value !== 'number') {
-      throw new ConfigError(`--config ${path}: ${JSON.stringify(key)} must be a ${spec.type === 'boolean' ? 'boolean' : 'string or number'}`, '--config');
+      throw new ConfigError(
+        `--config ${path}: ${JSON.stringify(key)} must be a ${spec.type === 'boolean' ? 'boolean' : 'string or number'}`,
+        '--config',
+      );
     }
     out[key] = typeof value === 'number' ? String(value) : value;
   }

@@ -43,7 +43,7 @@ export interface ReportData {
   readonly sections: ReportSection[];
 }
 
-const since = (t: number): number => Math.round((performance.now() - t)) / 1000;
+const since = (t: number): number => Math.round(performance.now() - t) / 1000;
 
 export async function buildReport(options: ReportOptions): Promise<ReportData> {
   const started = performance.now();

@@ -73,7 +73,9 @@ export function hourlyChart(
   const dates = dayList(from, days);
   const slots = dates.length * 24;
   const index = new Map(rows.map((r) => [`${String(r.dt)}/${Number(r.hour_utc)}`, r]));
-  const values = series.map((s) => dates.flatMap((d) => Array.from({ length: 24 }, (_, h) => Number(index.get(`${d}/${h}`)?.[s.column] ?? 0))));
+  const values = series.map((s) =>
+    dates.flatMap((d) => Array.from({ length: 24 }, (_, h) => Number(index.get(`${d}/${h}`)?.[s.column] ?? 0))),
+  );
   const yMax = niceMax(Math.max(0, ...values.flat()));
   const plotW = width - left - right;
   const plotH = height - top - bottom;
@@ -83,11 +85,14 @@ export function hourlyChart(
   for (let g = 0; g <= 4; g++) {
     const v = (yMax * g) / 4;
     parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" class="grid"/>`);
-    parts.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" class="axis">${escapeXml(formatValue(v, format))}</text>`);
+    parts.push(
+      `<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" class="axis">${escapeXml(formatValue(v, format))}</text>`,
+    );
   }
   const labelEvery = days === 1 ? 3 : days <= 3 ? 12 : 24 * Math.ceil(days / 10);
   for (let i = 0; i < slots; i += labelEvery) {
-    const text = days === 1 ? `${String(i).padStart(2, '0')}:00` : i % 24 === 0 ? dates[i / 24]!.slice(5) : `${String(i % 24).padStart(2, '0')}h`;
+    const text =
+      days === 1 ? `${String(i).padStart(2, '0')}:00` : i % 24 === 0 ? dates[i / 24]!.slice(5) : `${String(i % 24).padStart(2, '0')}h`;
     parts.push(`<text x="${x(i).toFixed(1)}" y="${height - bottom + 16}" text-anchor="middle" class="axis">${text}</text>`);
   }
   if (series.length === 1) {
@@ -95,13 +100,17 @@ export function hourlyChart(
     values[0]!.forEach((v, i) => {
       if (v <= 0) return;
       const label = `${dates[Math.floor(i / 24)]} ${String(i % 24).padStart(2, '0')}:00 UTC: ${formatValue(v, format)}`;
-      parts.push(`<rect x="${(x(i) - barW / 2).toFixed(1)}" y="${y(v).toFixed(1)}" width="${barW.toFixed(1)}" height="${(top + plotH - y(v)).toFixed(1)}" fill="${PALETTE[0]}"><title>${escapeXml(label)}</title></rect>`);
+      parts.push(
+        `<rect x="${(x(i) - barW / 2).toFixed(1)}" y="${y(v).toFixed(1)}" width="${barW.toFixed(1)}" height="${(top + plotH - y(v)).toFixed(1)}" fill="${PALETTE[0]}"><title>${escapeXml(label)}</title></rect>`,
+      );
     });
   } else {
     values.forEach((vs, s) => {
       const points = vs.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
       parts.push(`<polyline points="${points}" fill="none" stroke="${PALETTE[s % PALETTE.length]}" stroke-width="2"/>`);
-      parts.push(`<rect x="${left + s * 120}" y="6" width="12" height="12" rx="2" fill="${PALETTE[s % PALETTE.length]}"/><text x="${left + s * 120 + 18}" y="16" class="axis">${escapeXml(series[s]!.label)}</text>`);
+      parts.push(
+        `<rect x="${left + s * 120}" y="6" width="12" height="12" rx="2" fill="${PALETTE[s % PALETTE.length]}"/><text x="${left + s * 120 + 18}" y="16" class="axis">${escapeXml(series[s]!.label)}</text>`,
+      );
     });
   }
   parts.push(`<line x1="${left}" x2="${width - right}" y1="${top + plotH}" y2="${top + plotH}" class="baseline"/>`);

@@ -3,8 +3,16 @@
  * from the price table (prices are written into the SQL, so Athena computes the same figures).
  */
 import {
-  classSumsSql, REQUEST_CLASS_LABELS, REQUEST_CLASSES, requestClassSql, requestCostSql, sqlDouble, TRANSFER_CLASS_LABELS,
-  TRANSFER_CLASSES, transferClassSql, transferCostSql,
+  classSumsSql,
+  REQUEST_CLASS_LABELS,
+  REQUEST_CLASSES,
+  requestClassSql,
+  requestCostSql,
+  sqlDouble,
+  TRANSFER_CLASS_LABELS,
+  TRANSFER_CLASSES,
+  transferClassSql,
+  transferCostSql,
 } from './prices.js';
 import { col, quoteLiteral, rangeWhere, REQUESTER, SENT, type ReportQuery, type SqlContext } from './query.js';
 
@@ -21,7 +29,9 @@ function classified(ctx: SqlContext): string {
 }
 
 const caseOf = (column: string, values: Record<string, string>): string =>
-  `CASE ${column} ${Object.entries(values).map(([k, v]) => `WHEN '${k}' THEN ${v}`).join(' ')} END`;
+  `CASE ${column} ${Object.entries(values)
+    .map(([k, v]) => `WHEN '${k}' THEN ${v}`)
+    .join(' ')} END`;
 
 function perClass<K extends string>(classes: readonly K[], value: (c: K) => string): Record<string, string> {
   return Object.fromEntries(classes.map((c) => [c, value(c)]));
@@ -46,8 +56,12 @@ LIMIT 10`;
 }
 
 const costColumns = (group: 'bucket' | 'requester') => [
-  col(group, group === 'bucket' ? 'Bucket' : 'Requester'), col('requests', 'Requests', 'int'), col('request_cost', 'Request cost', 'usd'),
-  col('bytes_sent', 'Bytes sent', 'bytes'), col('transfer_cost', 'Transfer cost', 'usd'), col('total_cost', 'Estimated total', 'usd'),
+  col(group, group === 'bucket' ? 'Bucket' : 'Requester'),
+  col('requests', 'Requests', 'int'),
+  col('request_cost', 'Request cost', 'usd'),
+  col('bytes_sent', 'Bytes sent', 'bytes'),
+  col('transfer_cost', 'Transfer cost', 'usd'),
+  col('total_cost', 'Estimated total', 'usd'),
 ];
 
 export const COST_QUERIES: readonly ReportQuery[] = [
@@ -55,10 +69,14 @@ export const COST_QUERIES: readonly ReportQuery[] = [
     id: 'cost_summary',
     section: 'cost',
     title: 'Estimated cost of the range',
-    description: 'Estimate: request charges by pricing class plus transfer out, from the price table; storage, free tier and discounts are not included.',
+    description:
+      'Estimate: request charges by pricing class plus transfer out, from the price table; storage, free tier and discounts are not included.',
     columns: [
-      col('requests', 'Requests', 'int'), col('request_cost', 'Request cost', 'usd'), col('bytes_sent', 'Bytes sent', 'bytes'),
-      col('transfer_cost', 'Transfer cost', 'usd'), col('total_cost', 'Estimated total', 'usd'),
+      col('requests', 'Requests', 'int'),
+      col('request_cost', 'Request cost', 'usd'),
+      col('bytes_sent', 'Bytes sent', 'bytes'),
+      col('transfer_cost', 'Transfer cost', 'usd'),
+      col('total_cost', 'Estimated total', 'usd'),
     ],
     chart: { kind: 'tiles' },
     sql: (ctx) => `${classified(ctx)},
@@ -79,13 +97,22 @@ FROM costed`,
     title: 'Requests by pricing class',
     description: 'Each operation mapped to its S3 request pricing class (table in docs/report.md), priced per 1,000 requests.',
     columns: [
-      col('price_class', 'Class'), col('pricing', 'Billed as'), col('requests', 'Requests', 'int'), col('usd_per_1000', 'Price / 1,000', 'price'),
+      col('price_class', 'Class'),
+      col('pricing', 'Billed as'),
+      col('requests', 'Requests', 'int'),
+      col('usd_per_1000', 'Price / 1,000', 'price'),
       col('request_cost', 'Estimated cost', 'usd'),
     ],
     chart: { kind: 'bars', label: ['pricing'], value: 'requests' },
     sql: (ctx) => {
-      const price = caseOf('price_class', perClass(REQUEST_CLASSES, (c) => sqlDouble(ctx.prices.requestsPer1000[c])));
-      const label = caseOf('price_class', perClass(REQUEST_CLASSES, (c) => quoteLiteral(REQUEST_CLASS_LABELS[c])));
+      const price = caseOf(
+        'price_class',
+        perClass(REQUEST_CLASSES, (c) => sqlDouble(ctx.prices.requestsPer1000[c])),
+      );
+      const label = caseOf(
+        'price_class',
+        perClass(REQUEST_CLASSES, (c) => quoteLiteral(REQUEST_CLASS_LABELS[c])),
+      );
       return `${classified(ctx)}
 SELECT price_class, ${label} AS pricing, count(*) AS requests, ${price} AS usd_per_1000, CAST(count(*) AS DOUBLE) * ${price} / 1000 AS request_cost
 FROM classified
@@ -110,15 +137,25 @@ LIMIT 30`,
     id: 'transfer_by_class',
     section: 'cost',
     title: 'Bytes sent by transfer class',
-    description: 'Response bytes by destination: same region (sourceregion equals the price table region, or a private VPC address), another region, or the internet (everything else).',
+    description:
+      'Response bytes by destination: same region (sourceregion equals the price table region, or a private VPC address), another region, or the internet (everything else).',
     columns: [
-      col('transfer_class', 'Class'), col('destination', 'Destination'), col('bytes_sent', 'Bytes sent', 'bytes'), col('usd_per_gb', 'Price / GB', 'price'),
+      col('transfer_class', 'Class'),
+      col('destination', 'Destination'),
+      col('bytes_sent', 'Bytes sent', 'bytes'),
+      col('usd_per_gb', 'Price / GB', 'price'),
       col('transfer_cost', 'Estimated cost', 'usd'),
     ],
     chart: { kind: 'bars', label: ['destination'], value: 'bytes_sent' },
     sql: (ctx) => {
-      const price = caseOf('transfer_class', perClass(TRANSFER_CLASSES, (c) => sqlDouble(ctx.prices.transferPerGB[c])));
-      const label = caseOf('transfer_class', perClass(TRANSFER_CLASSES, (c) => quoteLiteral(TRANSFER_CLASS_LABELS[c])));
+      const price = caseOf(
+        'transfer_class',
+        perClass(TRANSFER_CLASSES, (c) => sqlDouble(ctx.prices.transferPerGB[c])),
+      );
+      const label = caseOf(
+        'transfer_class',
+        perClass(TRANSFER_CLASSES, (c) => quoteLiteral(TRANSFER_CLASS_LABELS[c])),
+      );
       return `${classified(ctx)}
 SELECT transfer_class, ${label} AS destination, sum(sent) AS bytes_sent, ${price} AS usd_per_gb, CAST(sum(sent) AS DOUBLE) * ${price} / 1073741824 AS transfer_cost
 FROM classified

@@ -7,7 +7,13 @@ import { ACCESS_LOG_COLUMNS, type ColumnKind } from '../../schemas/accessLog.js'
 import { quoteIdent } from './queries.js';
 import type { QueryResult, ReportQuery, Row, SqlContext } from './query.js';
 
-const DUCK_TYPE: Record<ColumnKind, string> = { string: 'VARCHAR', timestamp: 'TIMESTAMPTZ', int32: 'INTEGER', int64: 'BIGINT', bool: 'BOOLEAN' };
+const DUCK_TYPE: Record<ColumnKind, string> = {
+  string: 'VARCHAR',
+  timestamp: 'TIMESTAMPTZ',
+  int32: 'INTEGER',
+  int64: 'BIGINT',
+  bool: 'BOOLEAN',
+};
 
 const sqlString = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
@@ -35,7 +41,12 @@ export async function openDuckDb(): Promise<{ connection: DuckDBConnection; clos
  * `dt >= current_date - 7` works). union_by_name lets files written before a column was added read it
  * as null. With no files, an empty table of the schema.
  */
-export async function createTable(connection: DuckDBConnection, name: string, paths: readonly string[], dtType: 'VARCHAR' | 'DATE' = 'VARCHAR'): Promise<void> {
+export async function createTable(
+  connection: DuckDBConnection,
+  name: string,
+  paths: readonly string[],
+  dtType: 'VARCHAR' | 'DATE' = 'VARCHAR',
+): Promise<void> {
   if (paths.length === 0) {
     const columns = ACCESS_LOG_COLUMNS.map((c) => `${quoteIdent(c.name)} ${DUCK_TYPE[c.kind]}`);
     await connection.run(`CREATE TABLE ${name} (${[...columns, 'bucket VARCHAR', `dt ${dtType}`].join(', ')})`);
@@ -69,7 +80,15 @@ export async function runQueries(connection: DuckDBConnection, queries: readonly
   const results: QueryResult[] = [];
   for (const q of queries) {
     const rows = await runSql(connection, q.sql(ctx));
-    results.push({ id: q.id, section: q.section, title: q.title, description: q.description, columns: q.columns, ...(q.chart ? { chart: q.chart } : {}), rows });
+    results.push({
+      id: q.id,
+      section: q.section,
+      title: q.title,
+      description: q.description,
+      columns: q.columns,
+      ...(q.chart ? { chart: q.chart } : {}),
+      rows,
+    });
   }
   return results;
 }

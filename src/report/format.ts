@@ -25,7 +25,12 @@ export function formatUsd(n: number): string {
 /** Human form of a value for tables, tiles and chart labels. */
 export function formatValue(value: Row[string], format: ColumnFormat): string {
   if (value === null || value === undefined) return '–';
-  if (typeof value !== 'number') return format === 'time' ? String(value).replace('T', ' ').replace(/\.000Z$/, 'Z') : String(value);
+  if (typeof value !== 'number')
+    return format === 'time'
+      ? String(value)
+          .replace('T', ' ')
+          .replace(/\.000Z$/, 'Z')
+      : String(value);
   switch (format) {
     case 'int':
       return INT.format(value);

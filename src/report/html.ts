@@ -46,7 +46,10 @@ footer{color:var(--muted);font-size:12px;padding:0 32px 24px;max-width:1400px;ma
 function table(q: QueryResult): string {
   const head = q.columns.map((c) => `<th${isNumeric(c.format) ? ' class="n"' : ''}>${esc(c.label)}</th>`).join('');
   const body = q.rows
-    .map((r) => `<tr>${q.columns.map((c) => `<td class="${isNumeric(c.format) ? 'n' : 't'}">${esc(formatValue(r[c.name] ?? null, c.format))}</td>`).join('')}</tr>`)
+    .map(
+      (r) =>
+        `<tr>${q.columns.map((c) => `<td class="${isNumeric(c.format) ? 'n' : 't'}">${esc(formatValue(r[c.name] ?? null, c.format))}</td>`).join('')}</tr>`,
+    )
     .join('');
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
@@ -54,7 +57,10 @@ function table(q: QueryResult): string {
 function tiles(q: QueryResult): string {
   const row = q.rows[0] ?? {};
   return `<div class="tiles" id="q-${q.id}">${q.columns
-    .map((c) => `<div class="tile"><div class="v">${esc(formatValue(row[c.name] ?? null, c.format))}</div><div class="k">${esc(c.label)}</div></div>`)
+    .map(
+      (c) =>
+        `<div class="tile"><div class="v">${esc(formatValue(row[c.name] ?? null, c.format))}</div><div class="k">${esc(c.label)}</div></div>`,
+    )
     .join('')}</div>`;
 }
 
@@ -65,7 +71,9 @@ function card(q: QueryResult, report: ReportData): string {
   if (q.rows.length === 0) body = `<p class="empty">No matching requests in the range.</p>`;
   else if (chart?.kind === 'hourly') {
     const format = q.columns.find((c) => c.name === chart.series[0]!.column)?.format ?? 'int';
-    body = hourlyChart(q.rows, chart.series, format, report.from, report.days) + `<details><summary>Hourly numbers (${q.rows.length} rows)</summary>${table(q)}</details>`;
+    body =
+      hourlyChart(q.rows, chart.series, format, report.from, report.days) +
+      `<details><summary>Hourly numbers (${q.rows.length} rows)</summary>${table(q)}</details>`;
   } else if (chart?.kind === 'bars') {
     const format = q.columns.find((c) => c.name === chart.value)?.format ?? 'int';
     body = barChart(q.rows, chart.label, chart.value, format) + table(q);
@@ -81,8 +89,14 @@ function priceNote(report: ReportData): string {
 }
 
 function section(s: ReportSection, report: ReportData): string {
-  const head = s.queries.filter((q) => q.chart?.kind === 'tiles').map(tiles).join('');
-  const cards = s.queries.filter((q) => q.chart?.kind !== 'tiles').map((q) => card(q, report)).join('');
+  const head = s.queries
+    .filter((q) => q.chart?.kind === 'tiles')
+    .map(tiles)
+    .join('');
+  const cards = s.queries
+    .filter((q) => q.chart?.kind !== 'tiles')
+    .map((q) => card(q, report))
+    .join('');
   return `<section id="${s.id}"><h2>${esc(s.title)}</h2><p class="blurb">${esc(s.blurb)}</p>${s.id === 'cost' ? priceNote(report) : ''}${head}<div class="grid">${cards}</div></section>`;
 }
 

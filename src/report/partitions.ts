@@ -50,7 +50,12 @@ async function listBuckets(storage: Storage, only: string | undefined): Promise<
  * The partitions of `days` (YYYY-MM-DD; undefined: every dt) that exist, with their `.parquet` files;
  * staged and other files are skipped.
  */
-export async function listPartitions(storage: Storage, days: readonly string[] | undefined, bucket?: string, concurrency = 16): Promise<Partition[]> {
+export async function listPartitions(
+  storage: Storage,
+  days: readonly string[] | undefined,
+  bucket?: string,
+  concurrency = 16,
+): Promise<Partition[]> {
   const wanted = days === undefined ? undefined : new Set(days);
   const limit = pLimit(concurrency);
   const buckets = await listBuckets(storage, bucket);

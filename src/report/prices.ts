@@ -30,13 +30,30 @@ export const TRANSFER_CLASS_LABELS: Record<TransferClass, string> = {
  * Anything unmatched (including a null operation) is tier2, which is how S3 bills "all other requests".
  */
 export const OPERATION_CLASS_RULES: ReadonlyArray<{ patterns: readonly string[]; cls: RequestClass; why: string }> = [
-  { patterns: ['REST.COPY.OBJECT_GET', 'REST.COPY.PART_GET'], cls: 'free', why: 'source side of a copy; the copy is billed once, as the COPY record' },
-  { patterns: ['REST.DELETE.%', 'BATCH.DELETE.%', 'REST.POST.MULTI_OBJECT_DELETE'], cls: 'free', why: 'DELETE and CANCEL (abort multipart upload) requests are free' },
+  {
+    patterns: ['REST.COPY.OBJECT_GET', 'REST.COPY.PART_GET'],
+    cls: 'free',
+    why: 'source side of a copy; the copy is billed once, as the COPY record',
+  },
+  {
+    patterns: ['REST.DELETE.%', 'BATCH.DELETE.%', 'REST.POST.MULTI_OBJECT_DELETE'],
+    cls: 'free',
+    why: 'DELETE and CANCEL (abort multipart upload) requests are free',
+  },
   { patterns: ['S3.TRANSITION%'], cls: 'transition', why: 'lifecycle transitions are billed per request by the target storage class' },
   { patterns: ['S3.%'], cls: 'free', why: 'lifecycle expiry and delete markers are free' },
   { patterns: ['%SELECT%'], cls: 'tier2', why: 'SELECT is billed with GET (scanned bytes are not in the log)' },
   {
-    patterns: ['REST.PUT.%', 'REST.POST.%', 'REST.COPY.%', 'REST.GET.BUCKET', 'REST.GET.BUCKETVERSIONS', 'REST.GET.UPLOADS', 'REST.GET.UPLOAD', 'REST.GET.SERVICE'],
+    patterns: [
+      'REST.PUT.%',
+      'REST.POST.%',
+      'REST.COPY.%',
+      'REST.GET.BUCKET',
+      'REST.GET.BUCKETVERSIONS',
+      'REST.GET.UPLOADS',
+      'REST.GET.UPLOAD',
+      'REST.GET.SERVICE',
+    ],
     cls: 'tier1',
     why: 'PUT, COPY, POST and LIST (ListObjects, ListObjectVersions, ListMultipartUploads, ListParts, ListBuckets)',
   },
@@ -117,10 +134,12 @@ export function classSumsSql(): string {
 }
 
 function checkPrices(value: unknown, keys: readonly string[], where: string): Record<string, number> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`--prices: ${where} must be an object`, '--prices');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ConfigError(`--prices: ${where} must be an object`, '--prices');
   for (const [k, v] of Object.entries(value)) {
     if (!keys.includes(k)) throw new ConfigError(`--prices: unknown key ${where}.${k}; known: ${keys.join(', ')}`, '--prices');
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(`--prices: ${where}.${k} must be a number >= 0`, '--prices');
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new ConfigError(`--prices: ${where}.${k} must be a number >= 0`, '--prices');
   }
   return value as Record<string, number>;
 }
@@ -133,12 +152,15 @@ export function parsePrices(text: string, source: string): PriceTable {
   } catch (error) {
     throw new ConfigError(`--prices ${source} is not valid JSON: ${(error as Error).message}`, '--prices');
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ConfigError(`--prices ${source} must hold a JSON object`, '--prices');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new ConfigError(`--prices ${source} must hold a JSON object`, '--prices');
   const o = json as Record<string, unknown>;
   const known = ['currency', 'region', 'storageClass', 'asOf', 'requestsPer1000', 'transferPerGB'];
-  for (const k of Object.keys(o)) if (!known.includes(k)) throw new ConfigError(`--prices: unknown key ${k}; known: ${known.join(', ')}`, '--prices');
+  for (const k of Object.keys(o))
+    if (!known.includes(k)) throw new ConfigError(`--prices: unknown key ${k}; known: ${known.join(', ')}`, '--prices');
   for (const k of ['currency', 'region', 'storageClass', 'asOf'] as const) {
-    if (o[k] !== undefined && (typeof o[k] !== 'string' || !/^[\w .:/-]{1,64}$/.test(o[k] as string))) throw new ConfigError(`--prices: ${k} must be a short string`, '--prices');
+    if (o[k] !== undefined && (typeof o[k] !== 'string' || !/^[\w .:/-]{1,64}$/.test(o[k] as string)))
+      throw new ConfigError(`--prices: ${k} must be a short string`, '--prices');
   }
   const requests = o.requestsPer1000 === undefined ? {} : checkPrices(o.requestsPer1000, REQUEST_CLASSES, 'requestsPer1000');
   const transfer = o.transferPerGB === undefined ? {} : checkPrices(o.transferPerGB, TRANSFER_CLASSES, 'transferPerGB');
@@ -158,7 +180,10 @@ export async function loadPrices(path: string | undefined): Promise<PriceTable> 
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`--prices ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, '--prices');
+    throw new ConfigError(
+      `--prices ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      '--prices',
+    );
   }
   return parsePrices(text, path);
 }

@@ -18,7 +18,13 @@ GROUP BY 1, 2
 ORDER BY 1, 2`,
 };
 
-export const REPORT_QUERIES: readonly ReportQuery[] = [COVERAGE_QUERY, ...SECURITY_QUERIES, ...USAGE_QUERIES, ...COST_QUERIES, ...OPERATIONS_QUERIES];
+export const REPORT_QUERIES: readonly ReportQuery[] = [
+  COVERAGE_QUERY,
+  ...SECURITY_QUERIES,
+  ...USAGE_QUERIES,
+  ...COST_QUERIES,
+  ...OPERATIONS_QUERIES,
+];
 
 /** `"name"` with embedded quotes doubled: the same identifier syntax in DuckDB and Athena DML. */
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;

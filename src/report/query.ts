@@ -21,7 +21,11 @@ export type SectionId = 'coverage' | 'security' | 'usage' | 'cost' | 'operations
 
 export const SECTIONS: ReadonlyArray<{ id: SectionId; title: string; blurb: string }> = [
   { id: 'coverage', title: 'Coverage', blurb: 'Rows read per bucket and day.' },
-  { id: 'security', title: 'Security', blurb: 'Denied and anonymous requests, weak transport and signatures, requesters new in the range.' },
+  {
+    id: 'security',
+    title: 'Security',
+    blurb: 'Denied and anonymous requests, weak transport and signatures, requesters new in the range.',
+  },
   { id: 'usage', title: 'Usage', blurb: 'What is requested, by whom, and how many bytes go out.' },
   { id: 'cost', title: 'Cost', blurb: 'An estimate of request and transfer charges from the price table below; not a bill.' },
   { id: 'operations', title: 'Operations', blurb: 'Error rates, failed writes, throttling and latency.' },

@@ -1,6 +1,18 @@
 /** Security section: denied, anonymous, plain-HTTP / old-TLS / SigV2 requests, requesters new in the range. */
 import {
-  col, countIf, DENIED, OLD_TLS, PLAIN_HTTP, PREFIX, quoteLiteral, rangeWhere, REMOTE_IP, REQUESTER, SENT, SIGV2, zero,
+  col,
+  countIf,
+  DENIED,
+  OLD_TLS,
+  PLAIN_HTTP,
+  PREFIX,
+  quoteLiteral,
+  rangeWhere,
+  REMOTE_IP,
+  REQUESTER,
+  SENT,
+  SIGV2,
+  zero,
   type ReportQuery,
 } from './query.js';
 
@@ -9,11 +21,17 @@ export const SECURITY_QUERIES: readonly ReportQuery[] = [
     id: 'security_summary',
     section: 'security',
     title: 'At a glance',
-    description: 'All requests in range; denied = HTTP 403; anonymous = no requester; plain HTTP, old TLS (< TLSv1.2) and SigV2 as defined in docs/report.md.',
+    description:
+      'All requests in range; denied = HTTP 403; anonymous = no requester; plain HTTP, old TLS (< TLSv1.2) and SigV2 as defined in docs/report.md.',
     columns: [
-      col('requests', 'Requests', 'int'), col('denied', 'Denied (403)', 'int'), col('anonymous', 'Anonymous', 'int'),
-      col('plain_http', 'Plain HTTP', 'int'), col('old_tls', 'TLS < 1.2', 'int'), col('sigv2', 'SigV2', 'int'),
-      col('requesters', 'Requesters', 'int'), col('remote_ips', 'Remote IPs', 'int'),
+      col('requests', 'Requests', 'int'),
+      col('denied', 'Denied (403)', 'int'),
+      col('anonymous', 'Anonymous', 'int'),
+      col('plain_http', 'Plain HTTP', 'int'),
+      col('old_tls', 'TLS < 1.2', 'int'),
+      col('sigv2', 'SigV2', 'int'),
+      col('requesters', 'Requesters', 'int'),
+      col('remote_ips', 'Remote IPs', 'int'),
     ],
     chart: { kind: 'tiles' },
     sql: (ctx) => `SELECT count(*) AS requests,
@@ -75,7 +93,10 @@ LIMIT 10`,
     title: 'Anonymous requests',
     description: 'Requests without credentials (requester null) by bucket and operation, top 10.',
     columns: [
-      col('bucket', 'Bucket'), col('operation', 'Operation'), col('requests', 'Requests', 'int'), col('denied', 'Denied', 'int'),
+      col('bucket', 'Bucket'),
+      col('operation', 'Operation'),
+      col('requests', 'Requests', 'int'),
+      col('denied', 'Denied', 'int'),
       col('bytes_sent', 'Bytes sent', 'bytes'),
     ],
     chart: { kind: 'bars', label: ['bucket', 'operation'], value: 'requests' },
@@ -92,7 +113,10 @@ LIMIT 10`,
     title: 'Plain HTTP, old TLS and SigV2',
     description: 'Who still uses plain HTTP, TLS older than 1.2 or Signature Version 2, top 20 (issue, bucket, requester).',
     columns: [
-      col('issue', 'Issue'), col('bucket', 'Bucket'), col('requester', 'Requester'), col('requests', 'Requests', 'int'),
+      col('issue', 'Issue'),
+      col('bucket', 'Bucket'),
+      col('requester', 'Requester'),
+      col('requests', 'Requests', 'int'),
       col('remote_ips', 'Remote IPs', 'int'),
     ],
     chart: { kind: 'bars', label: ['issue', 'requester'], value: 'requests' },
@@ -117,12 +141,18 @@ LIMIT 20`;
     id: 'new_requesters',
     section: 'security',
     title: 'Requesters new in the range',
-    description: 'Authenticated requesters whose first request in the range is after its first day (not seen on any earlier day of the range), top 20, newest first.',
+    description:
+      'Authenticated requesters whose first request in the range is after its first day (not seen on any earlier day of the range), top 20, newest first.',
     columns: [
-      col('requester', 'Requester'), col('first_seen', 'First seen (dt)'), col('requests', 'Requests', 'int'), col('denied', 'Denied', 'int'),
+      col('requester', 'Requester'),
+      col('first_seen', 'First seen (dt)'),
+      col('requests', 'Requests', 'int'),
+      col('denied', 'Denied', 'int'),
       col('remote_ips', 'Remote IPs', 'int'),
     ],
-    sql: (ctx) => `SELECT requester, min(dt) AS first_seen, count(*) AS requests, ${countIf(DENIED)} AS denied, count(DISTINCT remoteip) AS remote_ips
+    sql: (
+      ctx,
+    ) => `SELECT requester, min(dt) AS first_seen, count(*) AS requests, ${countIf(DENIED)} AS denied, count(DISTINCT remoteip) AS remote_ips
 FROM ${ctx.table}
 WHERE ${rangeWhere(ctx)} AND requester IS NOT NULL
 GROUP BY requester

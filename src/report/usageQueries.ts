@@ -7,7 +7,12 @@ export const USAGE_QUERIES: readonly ReportQuery[] = [
     section: 'usage',
     title: 'Requests per hour (UTC)',
     description: 'Every request of the range by hour of requestdatetime.',
-    columns: [col('dt', 'Day (dt)'), col('hour_utc', 'Hour', 'int'), col('requests', 'Requests', 'int'), col('bytes_sent', 'Bytes sent', 'bytes')],
+    columns: [
+      col('dt', 'Day (dt)'),
+      col('hour_utc', 'Hour', 'int'),
+      col('requests', 'Requests', 'int'),
+      col('bytes_sent', 'Bytes sent', 'bytes'),
+    ],
     chart: { kind: 'hourly', series: [{ column: 'requests', label: 'requests' }] },
     sql: (ctx) => `SELECT dt, hour(requestdatetime) AS hour_utc, count(*) AS requests, sum(${SENT}) AS bytes_sent
 FROM ${ctx.table}
@@ -20,7 +25,12 @@ ORDER BY 1, 2`,
     section: 'usage',
     title: 'Most requested objects',
     description: 'Requests naming an object key (any operation), top 10 by requests.',
-    columns: [col('bucket', 'Bucket'), col('object_key', 'Key'), col('requests', 'Requests', 'int'), col('bytes_sent', 'Bytes sent', 'bytes')],
+    columns: [
+      col('bucket', 'Bucket'),
+      col('object_key', 'Key'),
+      col('requests', 'Requests', 'int'),
+      col('bytes_sent', 'Bytes sent', 'bytes'),
+    ],
     chart: { kind: 'bars', label: ['object_key'], value: 'requests' },
     sql: (ctx) => `SELECT bucket, key_decoded AS object_key, count(*) AS requests, sum(${SENT}) AS bytes_sent
 FROM ${ctx.table}
@@ -34,7 +44,12 @@ LIMIT 10`,
     section: 'usage',
     title: 'Most requested prefixes',
     description: 'Requests by bucket and first key segment, top 10 by requests.',
-    columns: [col('bucket', 'Bucket'), col('prefix', 'Prefix'), col('requests', 'Requests', 'int'), col('bytes_sent', 'Bytes sent', 'bytes')],
+    columns: [
+      col('bucket', 'Bucket'),
+      col('prefix', 'Prefix'),
+      col('requests', 'Requests', 'int'),
+      col('bytes_sent', 'Bytes sent', 'bytes'),
+    ],
     chart: { kind: 'bars', label: ['bucket', 'prefix'], value: 'requests' },
     sql: (ctx) => `SELECT bucket, ${PREFIX} AS prefix, count(*) AS requests, sum(${SENT}) AS bytes_sent
 FROM ${ctx.table}
@@ -48,9 +63,16 @@ LIMIT 10`,
     section: 'usage',
     title: 'Top requesters',
     description: 'Requests by requester (IAM ARN or canonical ID; anonymous when none), top 10.',
-    columns: [col('requester', 'Requester'), col('requests', 'Requests', 'int'), col('bytes_sent', 'Bytes sent', 'bytes'), col('remote_ips', 'Remote IPs', 'int')],
+    columns: [
+      col('requester', 'Requester'),
+      col('requests', 'Requests', 'int'),
+      col('bytes_sent', 'Bytes sent', 'bytes'),
+      col('remote_ips', 'Remote IPs', 'int'),
+    ],
     chart: { kind: 'bars', label: ['requester'], value: 'requests' },
-    sql: (ctx) => `SELECT ${REQUESTER} AS requester, count(*) AS requests, sum(${SENT}) AS bytes_sent, count(DISTINCT remoteip) AS remote_ips
+    sql: (
+      ctx,
+    ) => `SELECT ${REQUESTER} AS requester, count(*) AS requests, sum(${SENT}) AS bytes_sent, count(DISTINCT remoteip) AS remote_ips
 FROM ${ctx.table}
 WHERE ${rangeWhere(ctx)}
 GROUP BY 1
@@ -76,7 +98,12 @@ LIMIT 50`,
     section: 'usage',
     title: 'Bytes sent per prefix',
     description: 'Response bytes by bucket and first key segment, top 10.',
-    columns: [col('bucket', 'Bucket'), col('prefix', 'Prefix'), col('bytes_sent', 'Bytes sent', 'bytes'), col('requests', 'Requests', 'int')],
+    columns: [
+      col('bucket', 'Bucket'),
+      col('prefix', 'Prefix'),
+      col('bytes_sent', 'Bytes sent', 'bytes'),
+      col('requests', 'Requests', 'int'),
+    ],
     chart: { kind: 'bars', label: ['bucket', 'prefix'], value: 'bytes_sent' },
     sql: (ctx) => `SELECT bucket, ${PREFIX} AS prefix, sum(${SENT}) AS bytes_sent, count(*) AS requests
 FROM ${ctx.table}

@@ -141,11 +141,7 @@ export interface ReconciledColumns {
  * (Parquet is read by name, so old columns just read as null), appends new ones, widens compatible
  * types, and refuses changes old files cannot be read with.
  */
-export function reconcileColumns(
-  existing: readonly CatalogColumn[],
-  desired: readonly CatalogColumn[],
-  where: string,
-): ReconciledColumns {
+export function reconcileColumns(existing: readonly CatalogColumn[], desired: readonly CatalogColumn[], where: string): ReconciledColumns {
   const byName = new Map(desired.map((c) => [c.name.toLowerCase(), c]));
   const widened: string[] = [];
   const conflicts: string[] = [];
@@ -176,7 +172,9 @@ export function checkPartitionKeys(existing: readonly CatalogColumn[], desired: 
   const show = (keys: readonly CatalogColumn[]): string => keys.map((k) => `${k.name} ${k.type}`).join(', ') || 'none';
   const same =
     existing.length === desired.length &&
-    existing.every((k, i) => k.name.toLowerCase() === desired[i]!.name.toLowerCase() && k.type.toLowerCase() === desired[i]!.type.toLowerCase());
+    existing.every(
+      (k, i) => k.name.toLowerCase() === desired[i]!.name.toLowerCase() && k.type.toLowerCase() === desired[i]!.type.toLowerCase(),
+    );
   if (!same) {
     throw new CatalogError(
       `${where}: partition keys are (${show(existing)}) but s3logs writes (${show(desired)}). ` +

@@ -13,7 +13,8 @@ import { lakeKeys } from '../records.js';
 import { fail, pass, skip, type Check } from './check.js';
 import { s3ErrorName } from './clients.js';
 
-const denied = (error: unknown): boolean => error instanceof StorageError && (error.code === 'access_denied' || error.code === 'bucket_owner_mismatch');
+const denied = (error: unknown): boolean =>
+  error instanceof StorageError && (error.code === 'access_denied' || error.code === 'bucket_owner_mismatch');
 const OTHER_FIX = 'check the bucket name, --region, --endpoint-url and the network, then rerun doctor';
 
 export async function checkCredentials(client: S3Client): Promise<{ check: Check; region?: string }> {
@@ -23,7 +24,9 @@ export async function checkCredentials(client: S3Client): Promise<{ check: Check
   try {
     region = await client.config.region();
   } catch (error) {
-    return { check: fail(id, title, `no region resolves (${errorMessage(error)})`, 'pass --region <the buckets\' region> or set AWS_REGION') };
+    return {
+      check: fail(id, title, `no region resolves (${errorMessage(error)})`, "pass --region <the buckets' region> or set AWS_REGION"),
+    };
   }
   try {
     const credentials = await client.config.credentials();
@@ -31,7 +34,12 @@ export async function checkCredentials(client: S3Client): Promise<{ check: Check
     return { check: pass(id, title, `region ${region}, credentials with access key …${key.slice(-4)}`), region };
   } catch (error) {
     return {
-      check: fail(id, title, `no credentials resolve (${errorMessage(error)})`, 'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, pass --profile, or run `aws sso login`'),
+      check: fail(
+        id,
+        title,
+        `no credentials resolve (${errorMessage(error)})`,
+        'set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, pass --profile, or run `aws sso login`',
+      ),
       region,
     };
   }
@@ -53,7 +61,11 @@ export async function checkSourceAccess(source: string, aws: AwsOptions): Promis
     if (!first) {
       return {
         checks: [
-          pass('source-list', `list ${where}`, 'listing works; no log objects yet (S3 delivers the first ones within about an hour of enabling logging)'),
+          pass(
+            'source-list',
+            `list ${where}`,
+            'listing works; no log objects yet (S3 delivers the first ones within about an hour of enabling logging)',
+          ),
           skip('source-get', `read ${where}`, 'nothing to read yet'),
         ],
       };
@@ -61,7 +73,10 @@ export async function checkSourceAccess(source: string, aws: AwsOptions): Promis
     const list = pass('source-list', `list ${where}`, `listing works (first object ${first.key})`);
     try {
       const body = await storage.get(first.key);
-      return { checks: [list, pass('source-get', `read ${where}`, `read ${first.key} (${first.size} bytes)`)], sample: { key: first.key, body } };
+      return {
+        checks: [list, pass('source-get', `read ${where}`, `read ${first.key} (${first.size} bytes)`)],
+        sample: { key: first.key, body },
+      };
     } catch (error) {
       const fix = denied(error) ? `grant s3:GetObject on arn:aws:s3:::${where.slice(5)}*` : OTHER_FIX;
       return { checks: [list, fail('source-get', `read ${where}`, errorMessage(error), fix)] };
@@ -111,7 +126,12 @@ export async function checkGlue(database: string, table: string, aws: AwsOptions
     } catch (error) {
       const name = s3ErrorName(error);
       if (name === 'EntityNotFoundException') return fail(id, title, `database ${database} does not exist`, create);
-      return fail(id, title, `GetDatabase failed (${name}: ${errorMessage(error)})`, name === 'AccessDeniedException' ? grant('glue:GetDatabase') : OTHER_FIX);
+      return fail(
+        id,
+        title,
+        `GetDatabase failed (${name}: ${errorMessage(error)})`,
+        name === 'AccessDeniedException' ? grant('glue:GetDatabase') : OTHER_FIX,
+      );
     }
     try {
       const out = await glue.send(new GetTableCommand({ DatabaseName: database, Name: table }));
@@ -119,7 +139,12 @@ export async function checkGlue(database: string, table: string, aws: AwsOptions
     } catch (error) {
       const name = s3ErrorName(error);
       if (name === 'EntityNotFoundException') return fail(id, title, `table ${table} does not exist in database ${database}`, create);
-      return fail(id, title, `GetTable failed (${name}: ${errorMessage(error)})`, name === 'AccessDeniedException' ? grant('glue:GetTable') : OTHER_FIX);
+      return fail(
+        id,
+        title,
+        `GetTable failed (${name}: ${errorMessage(error)})`,
+        name === 'AccessDeniedException' ? grant('glue:GetTable') : OTHER_FIX,
+      );
     }
   } finally {
     glue.destroy();

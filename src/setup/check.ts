@@ -31,6 +31,9 @@ export function formatChecklist(checks: readonly Check[]): string {
   const failed = checks.filter((c) => c.status === 'fail').length;
   const warned = checks.filter((c) => c.status === 'warn').length;
   const warnings = warned === 0 ? '' : ` (${warned} warning${warned === 1 ? '' : 's'})`;
-  lines.push('', failed === 0 ? `All ${checks.length} checks passed${warnings}.` : `${failed} of ${checks.length} checks failed${warnings}.`);
+  lines.push(
+    '',
+    failed === 0 ? `All ${checks.length} checks passed${warnings}.` : `${failed} of ${checks.length} checks failed${warnings}.`,
+  );
   return lines.join('\n') + '\n';
 }

@@ -21,7 +21,9 @@ export function createControlS3Client(aws: AwsOptions): S3Client {
  * legacy `EU` for eu-west-1.
  */
 export async function bucketRegion(client: S3Client, bucket: string, expectedBucketOwner?: string): Promise<string> {
-  const out = await client.send(new GetBucketLocationCommand({ Bucket: bucket, ...(expectedBucketOwner ? { ExpectedBucketOwner: expectedBucketOwner } : {}) }));
+  const out = await client.send(
+    new GetBucketLocationCommand({ Bucket: bucket, ...(expectedBucketOwner ? { ExpectedBucketOwner: expectedBucketOwner } : {}) }),
+  );
   const constraint = out.LocationConstraint as string | undefined;
   if (!constraint) return 'us-east-1';
   return constraint === 'EU' ? 'eu-west-1' : constraint;

@@ -12,7 +12,8 @@ export async function diagnose(config: DoctorConfig): Promise<Check[]> {
   const client = createControlS3Client(config.aws);
   try {
     const { check: credentials, region } = await checkCredentials(client);
-    if (credentials.status === 'fail') return [credentials, skip('remaining', 'other checks', 'skipped: they all need credentials and a region')];
+    if (credentials.status === 'fail')
+      return [credentials, skip('remaining', 'other checks', 'skipped: they all need credentials and a region')];
     const checks: Check[] = [credentials];
     const owner = config.aws.expectedBucketOwner ? { ExpectedBucketOwner: config.aws.expectedBucketOwner } : {};
     const ctx: BucketContext = { client, logBucket: config.logBucket, logPrefix: config.logPrefix, owner };
@@ -21,20 +22,42 @@ export async function diagnose(config: DoctorConfig): Promise<Check[]> {
     const source = await checkSourceAccess(config.source, config.aws);
     let logged: LoggedBucket[] = [];
     try {
-      logged = await findLoggedBuckets(client, { ...config, ...(config.aws.expectedBucketOwner ? { expectedBucketOwner: config.aws.expectedBucketOwner } : {}) });
+      logged = await findLoggedBuckets(client, {
+        ...config,
+        ...(config.aws.expectedBucketOwner ? { expectedBucketOwner: config.aws.expectedBucketOwner } : {}),
+      });
       if (logged.length === 0) {
         const named = source.sample ? await bucketsInLogLines(source.sample.body) : [];
         if (named.length > 0) {
           logged = named.map((bucket) => ({ bucket, targetPrefix: config.logPrefix }));
-          checks.push(pass('logged-bucket', 'logged bucket', `${named.join(', ')}, named by the log records of ${source.sample!.key} (simple keys name no bucket; --bucket to check another)`));
+          checks.push(
+            pass(
+              'logged-bucket',
+              'logged bucket',
+              `${named.join(', ')}, named by the log records of ${source.sample!.key} (simple keys name no bucket; --bucket to check another)`,
+            ),
+          );
         } else {
           const why = source.sample ? `${source.sample.key} holds no access log record to name it` : 'there is no log object to read yet';
-          checks.push(fail('logged-bucket', 'logged bucket', `cannot tell which bucket logs into ${config.source}: no date-based log keys name one, and ${why}`, 'pass --bucket <the bucket whose requests are logged>'));
+          checks.push(
+            fail(
+              'logged-bucket',
+              'logged bucket',
+              `cannot tell which bucket logs into ${config.source}: no date-based log keys name one, and ${why}`,
+              'pass --bucket <the bucket whose requests are logged>',
+            ),
+          );
         }
       }
     } catch (error) {
-      checks.push(fail('logged-bucket', 'logged bucket', `listing ${config.source} to find the logged buckets failed (${s3ErrorName(error)}: ${errorMessage(error)})`,
-        `pass --bucket <the logged bucket>, or grant s3:ListBucket on arn:aws:s3:::${config.logBucket}`));
+      checks.push(
+        fail(
+          'logged-bucket',
+          'logged bucket',
+          `listing ${config.source} to find the logged buckets failed (${s3ErrorName(error)}: ${errorMessage(error)})`,
+          `pass --bucket <the logged bucket>, or grant s3:ListBucket on arn:aws:s3:::${config.logBucket}`,
+        ),
+      );
     }
     for (const l of logged) {
       checks.push(await checkSeparateBucket(ctx, l));

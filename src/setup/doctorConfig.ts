@@ -26,16 +26,21 @@ export function parseDoctorConfig(argv: string[]): DoctorConfig {
   const values = FlagValues.fromArgv('doctor', argv);
   const sourceUri = values.text(FLAGS.doctorSource);
   const dest = values.text(FLAGS.doctorDest);
-  if (!sourceUri) throw new ConfigError('--source is required: where S3 delivers the raw logs, e.g. --source s3://my-log-bucket/logs/', '--source');
+  if (!sourceUri)
+    throw new ConfigError('--source is required: where S3 delivers the raw logs, e.g. --source s3://my-log-bucket/logs/', '--source');
   if (!dest) throw new ConfigError('--dest is required: where convert writes Parquet, e.g. --dest s3://my-lake/access-logs/', '--dest');
   const source = parseLocation(sourceUri, '--source');
   if (source.kind !== 's3') {
-    throw new ConfigError(`--source ${sourceUri} is not an S3 URI; doctor checks S3 server access logging, so pass the log bucket as s3://bucket/prefix/`, '--source');
+    throw new ConfigError(
+      `--source ${sourceUri} is not an S3 URI; doctor checks S3 server access logging, so pass the log bucket as s3://bucket/prefix/`,
+      '--source',
+    );
   }
   parseLocation(dest, '--dest');
   const catalog = values.value(FLAGS.doctorCatalog);
   const bucket = values.optional(FLAGS.doctorBucket);
-  if (values.given(FLAGS.sse)) throw new ConfigError('--sse does not apply to `s3logs doctor` (its probe object is removed again)', '--sse');
+  if (values.given(FLAGS.sse))
+    throw new ConfigError('--sse does not apply to `s3logs doctor` (its probe object is removed again)', '--sse');
   return {
     source: sourceUri,
     logBucket: source.bucket,

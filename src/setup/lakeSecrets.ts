@@ -42,11 +42,18 @@ function liveRows(names: string): string {
 }
 
 /** Counts live secrets in the files of the newest key dates, newest first, until `maxBytes` of Parquet. */
-export async function sampleLakeSecrets(dest: Storage, options: { maxKeyDates?: number; maxBytes?: number } = {}): Promise<SecretsSample | undefined> {
+export async function sampleLakeSecrets(
+  dest: Storage,
+  options: { maxKeyDates?: number; maxBytes?: number } = {},
+): Promise<SecretsSample | undefined> {
   const maxKeyDates = options.maxKeyDates ?? 3;
   const maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
   const dirs = (await dest.list(`${CONTROL_PREFIX}keydates/`, { delimiter: '/' })).commonPrefixes;
-  const keyDates = dirs.map((d) => /(\d{4}-\d{2}-\d{2})\/$/.exec(d)?.[1]).filter((d): d is string => d !== undefined).sort().reverse();
+  const keyDates = dirs
+    .map((d) => /(\d{4}-\d{2}-\d{2})\/$/.exec(d)?.[1])
+    .filter((d): d is string => d !== undefined)
+    .sort()
+    .reverse();
   const manifests: KeyDateManifest[] = [];
   for (const keyDate of keyDates) {
     if (manifests.length >= maxKeyDates) break;

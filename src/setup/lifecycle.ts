@@ -56,8 +56,13 @@ function signature(rule: LifecycleRule): string {
     id: rule.ID,
     status: rule.Status,
     prefix: rulePrefix(rule),
-    tags: ruleTags(rule).map((t) => `${t.Key}=${t.Value}`).sort(),
-    size: [rule.Filter?.ObjectSizeGreaterThan ?? rule.Filter?.And?.ObjectSizeGreaterThan, rule.Filter?.ObjectSizeLessThan ?? rule.Filter?.And?.ObjectSizeLessThan],
+    tags: ruleTags(rule)
+      .map((t) => `${t.Key}=${t.Value}`)
+      .sort(),
+    size: [
+      rule.Filter?.ObjectSizeGreaterThan ?? rule.Filter?.And?.ObjectSizeGreaterThan,
+      rule.Filter?.ObjectSizeLessThan ?? rule.Filter?.And?.ObjectSizeLessThan,
+    ],
     transitions: (rule.Transitions ?? []).map((t) => `${t.Days ?? ''}:${t.Date?.toISOString() ?? ''}:${t.StorageClass ?? ''}`),
     expiration: [rule.Expiration?.Days, rule.Expiration?.Date?.toISOString(), rule.Expiration?.ExpiredObjectDeleteMarker],
     noncurrent: [rule.NoncurrentVersionTransitions?.length ?? 0, rule.NoncurrentVersionExpiration?.NoncurrentDays],

@@ -26,7 +26,10 @@ export function bucketFromPartitionedPrefix(prefix: string): LoggedBucket | unde
 
 async function subdirectories(client: S3Client, bucket: string, prefix: string, owner: object): Promise<string[]> {
   const out = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', MaxKeys: 1000, ...owner }));
-  return (out.CommonPrefixes ?? []).map((p) => p.Prefix ?? '').filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length));
+  return (out.CommonPrefixes ?? [])
+    .map((p) => p.Prefix ?? '')
+    .filter((p) => p.startsWith(prefix))
+    .map((p) => p.slice(prefix.length));
 }
 
 /** Logged buckets for --source; [] when nothing tells (simple keys and no --bucket). */

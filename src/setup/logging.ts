@@ -51,5 +51,12 @@ export function sameLogging(current: LoggingEnabled | undefined, wanted: Logging
 export function loggingJson(config: LoggingEnabled | undefined): unknown {
   if (!config) return { LoggingEnabled: null };
   const { TargetBucket, TargetPrefix, TargetGrants, TargetObjectKeyFormat } = config;
-  return { LoggingEnabled: { TargetBucket, TargetPrefix, ...(TargetGrants?.length ? { TargetGrants } : {}), TargetObjectKeyFormat: TargetObjectKeyFormat ?? { SimplePrefix: {} } } };
+  return {
+    LoggingEnabled: {
+      TargetBucket,
+      TargetPrefix,
+      ...(TargetGrants?.length ? { TargetGrants } : {}),
+      TargetObjectKeyFormat: TargetObjectKeyFormat ?? { SimplePrefix: {} },
+    },
+  };
 }

@@ -81,7 +81,8 @@ export async function planSetup(client: S3Client, config: SetupConfig): Promise<
   }
 
   const policyText = await step('GetBucketPolicy', logs, 's3:GetBucketPolicy', () =>
-    getOrNone(() => client.send(new GetBucketPolicyCommand({ Bucket: logs, ...owner })), 'NoSuchBucketPolicy'));
+    getOrNone(() => client.send(new GetBucketPolicyCommand({ Bucket: logs, ...owner })), 'NoSuchBucketPolicy'),
+  );
   const policy: PolicyDocument | undefined = policyText?.Policy ? parsePolicy(policyText.Policy, logs) : undefined;
   const { account, accountSource } = await resolveAccount(config, policy, sourceRegion);
   const changes: SetupChange[] = [];
@@ -98,15 +99,22 @@ export async function planSetup(client: S3Client, config: SetupConfig): Promise<
         : `add a statement letting ${target.partition === 'aws' ? '' : target.partition + ' '}logging.s3.amazonaws.com put ${source}'s logs under ${config.logPrefix || '(bucket root)'}`,
       before: policy ?? null,
       after: merged.policy,
-      apply: () => step('PutBucketPolicy', logs, 's3:PutBucketPolicy', () => client.send(new PutBucketPolicyCommand({ Bucket: logs, Policy: body, ...owner }))).then(() => undefined),
+      apply: () =>
+        step('PutBucketPolicy', logs, 's3:PutBucketPolicy', () =>
+          client.send(new PutBucketPolicyCommand({ Bucket: logs, Policy: body, ...owner })),
+        ).then(() => undefined),
     });
   } else unchanged.push(`bucket policy of ${logs}`);
 
-  const logging = await step('GetBucketLogging', source, 's3:GetBucketLogging', () => client.send(new GetBucketLoggingCommand({ Bucket: source, ...owner })));
+  const logging = await step('GetBucketLogging', source, 's3:GetBucketLogging', () =>
+    client.send(new GetBucketLoggingCommand({ Bucket: source, ...owner })),
+  );
   const current = logging.LoggingEnabled;
   const wanted = wantedLogging(config, current);
   if (!sameLogging(current, wanted)) {
-    const was = current ? ` (was s3://${current.TargetBucket}/${current.TargetPrefix ?? ''}, ${describeKeyFormat(current.TargetObjectKeyFormat)})` : '';
+    const was = current
+      ? ` (was s3://${current.TargetBucket}/${current.TargetPrefix ?? ''}, ${describeKeyFormat(current.TargetObjectKeyFormat)})`
+      : '';
     changes.push({
       what: 'logging',
       bucket: source,
@@ -115,7 +123,8 @@ export async function planSetup(client: S3Client, config: SetupConfig): Promise<
       after: loggingJson(wanted),
       apply: () =>
         step('PutBucketLogging', source, 's3:PutBucketLogging', () =>
-          client.send(new PutBucketLoggingCommand({ Bucket: source, BucketLoggingStatus: { LoggingEnabled: wanted }, ...owner }))).then(() => undefined),
+          client.send(new PutBucketLoggingCommand({ Bucket: source, BucketLoggingStatus: { LoggingEnabled: wanted }, ...owner })),
+        ).then(() => undefined),
     });
   } else unchanged.push(`logging of ${source}`);
 
@@ -127,7 +136,8 @@ export async function planSetup(client: S3Client, config: SetupConfig): Promise<
   });
   if (ours.length > 0) {
     const existing = await step('GetBucketLifecycleConfiguration', logs, 's3:GetLifecycleConfiguration', () =>
-      getOrNone(() => client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: logs, ...owner })), 'NoSuchLifecycleConfiguration'));
+      getOrNone(() => client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: logs, ...owner })), 'NoSuchLifecycleConfiguration'),
+    );
     const lifecycle = mergeLifecycle(existing?.Rules ?? [], ours);
     if (lifecycle.changed) {
       const minimumSize = existing?.TransitionDefaultMinimumObjectSize;
@@ -139,13 +149,16 @@ export async function planSetup(client: S3Client, config: SetupConfig): Promise<
         after: { Rules: lifecycle.rules },
         apply: () =>
           step('PutBucketLifecycleConfiguration', logs, 's3:PutLifecycleConfiguration', () =>
-            client.send(new PutBucketLifecycleConfigurationCommand({
-              Bucket: logs,
-              LifecycleConfiguration: { Rules: lifecycle.rules },
-              // Sent back as it was: leaving it out would reset the bucket's small-object transition default.
-              ...(minimumSize ? { TransitionDefaultMinimumObjectSize: minimumSize } : {}),
-              ...owner,
-            }))).then(() => undefined),
+            client.send(
+              new PutBucketLifecycleConfigurationCommand({
+                Bucket: logs,
+                LifecycleConfiguration: { Rules: lifecycle.rules },
+                // Sent back as it was: leaving it out would reset the bucket's small-object transition default.
+                ...(minimumSize ? { TransitionDefaultMinimumObjectSize: minimumSize } : {}),
+                ...owner,
+              }),
+            ),
+          ).then(() => undefined),
       });
     } else unchanged.push(`lifecycle of ${logs}`);
   }
@@ -157,7 +170,11 @@ export async function planSetup(client: S3Client, config: SetupConfig): Promise<
  * --expected-bucket-owner, else the account an existing delivery statement names (a re-run keeps what
  * the first run wrote), else the caller's own account from STS, as the console does.
  */
-async function resolveAccount(config: SetupConfig, policy: PolicyDocument | undefined, region: string): Promise<{ account: string; accountSource: AccountSource }> {
+async function resolveAccount(
+  config: SetupConfig,
+  policy: PolicyDocument | undefined,
+  region: string,
+): Promise<{ account: string; accountSource: AccountSource }> {
   if (config.account) return { account: config.account, accountSource: 'flag' };
   if (config.aws.expectedBucketOwner) return { account: config.aws.expectedBucketOwner, accountSource: 'expected-bucket-owner' };
   const fromPolicy = deliveryAccountOf(policy);

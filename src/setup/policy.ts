@@ -80,7 +80,12 @@ function list(value: Json | undefined): string[] {
 /** Canonical form for comparing statements: AWS accepts one value or a list wherever a list goes. */
 function canonical(value: Json | undefined): Json {
   if (value === undefined) return null;
-  if (Array.isArray(value)) return value.map(canonical).map((v) => JSON.stringify(v)).sort().map((v) => JSON.parse(v) as Json);
+  if (Array.isArray(value))
+    return value
+      .map(canonical)
+      .map((v) => JSON.stringify(v))
+      .sort()
+      .map((v) => JSON.parse(v) as Json);
   if (typeof value === 'object' && value !== null) {
     const out: { [key: string]: Json } = {};
     for (const key of Object.keys(value).sort()) {
@@ -118,7 +123,9 @@ export function conditionValues(s: Statement, key: string): string[] {
 /** A statement that delivers logs of this source bucket (ours, or one written by hand or by the console). */
 function deliversFor(s: Statement, t: DeliveryTarget): boolean {
   if (s.Sid === deliverySid(t.sourceBucket)) return true;
-  return servicePrincipals(s).includes(LOGGING_PRINCIPAL) && conditionValues(s, 'aws:SourceArn').includes(bucketArn(t.partition, t.sourceBucket));
+  return (
+    servicePrincipals(s).includes(LOGGING_PRINCIPAL) && conditionValues(s, 'aws:SourceArn').includes(bucketArn(t.partition, t.sourceBucket))
+  );
 }
 
 export interface PolicyMerge {

@@ -4,7 +4,15 @@
  * aws:SourceAccount and aws:SourceArn; no Allow statement of the bucket may name the `*` principal
  * (access logs name every requester and key of the logged bucket).
  */
-import { LOGGING_PRINCIPAL, bucketArn, conditionValues, servicePrincipals, type Json, type PolicyDocument, type Statement } from './policy.js';
+import {
+  LOGGING_PRINCIPAL,
+  bucketArn,
+  conditionValues,
+  servicePrincipals,
+  type Json,
+  type PolicyDocument,
+  type Statement,
+} from './policy.js';
 
 export interface PolicyFindings {
   /** A statement lets S3 deliver this source bucket's logs under the prefix. */
@@ -17,7 +25,12 @@ const values = (v: Json | undefined): string[] => (v === undefined || v === null
 
 /** IAM-style wildcard match (`*` any run, `?` one character), case-sensitive like S3 ARNs. */
 function globMatches(pattern: string, text: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   return re.test(text);
 }
 
@@ -59,7 +72,8 @@ export function checkDeliveryPolicy(
     if (others.length) problems.push(`statement ${name(s, i)} also grants ${others.join(', ')}`);
     const actions = values(s.Action);
     const extra = actions.filter((a) => a.toLowerCase() !== 's3:putobject');
-    if (extra.length || s.NotAction !== undefined) problems.push(`statement ${name(s, i)} allows ${extra.join(', ') || 'NotAction'}; only s3:PutObject is needed`);
+    if (extra.length || s.NotAction !== undefined)
+      problems.push(`statement ${name(s, i)} allows ${extra.join(', ') || 'NotAction'}; only s3:PutObject is needed`);
     if (t.logPrefix !== '' && resources.some((r) => globMatches(r, outside))) {
       problems.push(`statement ${name(s, i)} covers ${resources.join(', ')}, wider than ${logArn}/${t.logPrefix}*`);
     }

@@ -43,7 +43,10 @@ export function parseSetupConfig(argv: string[]): SetupConfig {
   }
   let logPrefix: string = values.value(FLAGS.logPrefix);
   if (logPrefix.startsWith('/') || /[\u0000-\u001f*]/.test(logPrefix)) {
-    throw new ConfigError(`--log-prefix ${JSON.stringify(logPrefix)} must not start with "/" or hold control characters or "*"`, '--log-prefix');
+    throw new ConfigError(
+      `--log-prefix ${JSON.stringify(logPrefix)} must not start with "/" or hold control characters or "*"`,
+      '--log-prefix',
+    );
   }
   // `convert --source s3://log-bucket/<prefix>` lists "directories": a prefix ending in '/' keeps one
   // source bucket's logs apart from names that merely start the same way.
@@ -61,10 +64,16 @@ export function parseSetupConfig(argv: string[]): SetupConfig {
     throw new ConfigError('--raw-transition-class needs --raw-transition-days', '--raw-transition-class');
   }
   if (transitionDays !== undefined && transitionDays < 30 && transitionClass === 'STANDARD_IA') {
-    throw new ConfigError(`--raw-transition-days ${transitionDays}: S3 transitions to STANDARD_IA only after at least 30 days; pass 30 or more, or --raw-transition-class INTELLIGENT_TIERING`, '--raw-transition-days');
+    throw new ConfigError(
+      `--raw-transition-days ${transitionDays}: S3 transitions to STANDARD_IA only after at least 30 days; pass 30 or more, or --raw-transition-class INTELLIGENT_TIERING`,
+      '--raw-transition-days',
+    );
   }
   if (transitionDays !== undefined && expireDays !== undefined && expireDays <= transitionDays) {
-    throw new ConfigError(`--raw-expire-days ${expireDays} is not after --raw-transition-days ${transitionDays}; the transition would never happen`, '--raw-expire-days');
+    throw new ConfigError(
+      `--raw-expire-days ${expireDays} is not after --raw-transition-days ${transitionDays}; the transition would never happen`,
+      '--raw-expire-days',
+    );
   }
   const { aws } = parseAwsFlags(values);
   if (values.given(FLAGS.sse)) throw new ConfigError('--sse does not apply to `s3logs setup` (it writes no objects)', '--sse');

@@ -37,7 +37,9 @@ export async function tagConverted(client: S3Client, bucket: string, keys: strin
       if (others.length >= MAX_TAGS) {
         throw new Error(`it already has ${others.length} tags, the S3 maximum; remove one so ${CONVERTED_TAG.Key} fits`);
       }
-      await client.send(new PutObjectTaggingCommand({ Bucket: bucket, Key, Tagging: { TagSet: [...others, { ...CONVERTED_TAG }] }, ...owner }));
+      await client.send(
+        new PutObjectTaggingCommand({ Bucket: bucket, Key, Tagging: { TagSet: [...others, { ...CONVERTED_TAG }] }, ...owner }),
+      );
     } catch (error) {
       failures.push({ key: Key, error });
     }
@@ -50,7 +52,8 @@ export async function tagConverted(client: S3Client, bucket: string, keys: strin
   const fix = denied
     ? `grant s3:GetObjectTagging and s3:PutObjectTagging on arn:aws:s3:::${bucket}/${opts.prefix ?? ''}*`
     : 'rerun; tagging is idempotent';
-  const message = `could not tag ${failures.length} of ${keys.length} raw log objects as ${CONVERTED_TAG.Key}=${CONVERTED_TAG.Value}: ` +
+  const message =
+    `could not tag ${failures.length} of ${keys.length} raw log objects as ${CONVERTED_TAG.Key}=${CONVERTED_TAG.Value}: ` +
     `${first.join(', ')}${failures.length > first.length ? ', ...' : ''}. They stay untagged, so the safe-expiry rule keeps them; ${fix}`;
   throw new StorageError(scrubSecrets(message), denied ? 'access_denied' : 'io', failures[0]?.key, { cause: failures[0]?.error });
 }

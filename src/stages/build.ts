@@ -57,7 +57,13 @@ const COL_KEY_DECODED = columnIndex('key_decoded');
 const COL_FIELD_COUNT = columnIndex('field_count');
 const COL_EXTRA = columnIndex('extra_fields');
 
-const PHYSICAL: Record<(typeof ACCESS_LOG_COLUMNS)[number]['kind'], PhysicalKind> = { string: 'utf8', int32: 'int32', int64: 'int64', timestamp: 'int64', bool: 'bool' };
+const PHYSICAL: Record<(typeof ACCESS_LOG_COLUMNS)[number]['kind'], PhysicalKind> = {
+  string: 'utf8',
+  int32: 'int32',
+  int64: 'int64',
+  timestamp: 'int64',
+  bool: 'bool',
+};
 
 function parseDigits(buf: Uint8Array, s: number, e: number): number {
   let value = 0;

@@ -117,9 +117,11 @@ export class Column {
 
   /** Makes room for `rows` rows (not for string bytes: appendBytes checks those). */
   ensureRows(rows: number): void {
-    if (validityBytes(rows) > this.validity.length) this.validity = this.regrow(this.validity, validityBytes(rows), validityBytes(this.length));
+    if (validityBytes(rows) > this.validity.length)
+      this.validity = this.regrow(this.validity, validityBytes(rows), validityBytes(this.length));
     if (this.kind === 'utf8') {
-      if (rows + 1 > this.offsets.length) this.offsets = new Int32Array(this.regrow(new Uint8Array(this.offsets.buffer), (rows + 1) * 4, (this.length + 1) * 4).buffer);
+      if (rows + 1 > this.offsets.length)
+        this.offsets = new Int32Array(this.regrow(new Uint8Array(this.offsets.buffer), (rows + 1) * 4, (this.length + 1) * 4).buffer);
       return;
     }
     const needed = this.kind === 'bool' ? validityBytes(rows) : rows * WIDTH[this.kind];
@@ -220,7 +222,15 @@ export class Column {
 
   /** Buffers for transfer; the column must not be used afterwards. */
   state(): ColumnState {
-    return { kind: this.kind, length: this.length, nulls: this.nulls, validity: this.validity, values: this.data, offsets: this.offsets, bytes: this.bytes };
+    return {
+      kind: this.kind,
+      length: this.length,
+      nulls: this.nulls,
+      validity: this.validity,
+      values: this.data,
+      offsets: this.offsets,
+      bytes: this.bytes,
+    };
   }
 
   /** Gives the buffers back to the pool; the column must not be used afterwards. */
@@ -233,7 +243,14 @@ export class Column {
     const nullBitmap = this.nulls === 0 ? undefined : this.validity.subarray(0, validityBytes(length));
     switch (this.kind) {
       case 'utf8':
-        return makeData({ type, length, nullCount: this.nulls, nullBitmap, valueOffsets: this.offsets.subarray(0, length + 1), data: this.data.subarray(0, this.bytes) } as never);
+        return makeData({
+          type,
+          length,
+          nullCount: this.nulls,
+          nullBitmap,
+          valueOffsets: this.offsets.subarray(0, length + 1),
+          data: this.data.subarray(0, this.bytes),
+        } as never);
       case 'int32':
         return makeData({ type, length, nullCount: this.nulls, nullBitmap, data: this.words.subarray(0, length) } as never);
       case 'int64':
@@ -258,7 +275,10 @@ export function columnFrom(state: ColumnState): Column {
   const c = new Column(state.kind, NO_POOL, 0, 0);
   c.validity = state.validity;
   c.data = state.values;
-  c.words = state.kind === 'int32' || state.kind === 'int64' ? new Int32Array(state.values.buffer, state.values.byteOffset, state.values.byteLength >> 2) : new Int32Array(0);
+  c.words =
+    state.kind === 'int32' || state.kind === 'int64'
+      ? new Int32Array(state.values.buffer, state.values.byteOffset, state.values.byteLength >> 2)
+      : new Int32Array(0);
   c.offsets = state.offsets ?? new Int32Array(0);
   c.bytes = state.bytes ?? 0;
   c.length = state.length;

@@ -147,7 +147,11 @@ export function inScope(part: Pick<StagedPart, 'scope' | 'keyDate'>, uri: string
 }
 
 /** The kept objects of a file's runs as ranges and runs; undefined when it keeps all or nothing. */
-function split(runs: Runs, objects: readonly ObjectRecord[], status: readonly Status[]): { all: boolean; none: boolean; ranges: Array<[number, number]>; kept: Array<[ObjectRecord, number]> } {
+function split(
+  runs: Runs,
+  objects: readonly ObjectRecord[],
+  status: readonly Status[],
+): { all: boolean; none: boolean; ranges: Array<[number, number]>; kept: Array<[ObjectRecord, number]> } {
   const ranges: Array<[number, number]> = [];
   const kept: Array<[ObjectRecord, number]> = [];
   let offset = 0;
@@ -176,7 +180,11 @@ export function reconcile(previous: KeyDateManifest | undefined, parts: readonly
   for (const part of parts) {
     for (const o of part.objects) {
       const twin = read.get(o.name);
-      if (twin) throw new StorageError(`${twin.uri} and ${o.uri} have the same log object name; s3logs tells raw objects apart by name and cannot convert both into one lake`, 'io');
+      if (twin)
+        throw new StorageError(
+          `${twin.uri} and ${o.uri} have the same log object name; s3logs tells raw objects apart by name and cannot convert both into one lake`,
+          'io',
+        );
       read.set(o.name, o);
     }
   }
@@ -223,7 +231,8 @@ export function reconcile(previous: KeyDateManifest | undefined, parts: readonly
   const keptRejects = sort(previous?.rejectFiles ?? [], 'rejects');
   const published = new Set(parts.flatMap((p) => [...p.files.map((f) => f.key), ...p.rejectFiles.map((r) => r.key)]));
   for (const f of keptFiles) {
-    if (published.has(f.key)) throw new StorageError(`${f.key} would replace a file that keeps other objects' rows; refusing (file name collision)`, 'io', f.key);
+    if (published.has(f.key))
+      throw new StorageError(`${f.key} would replace a file that keeps other objects' rows; refusing (file name collision)`, 'io', f.key);
   }
   return {
     objects,
@@ -253,7 +262,12 @@ function pairs(runs: Runs, objects: readonly ObjectRecord[]): Array<[ObjectRecor
 }
 
 /** Rewrites a file that keeps some objects' rows into staging; the new name is a hash of what it keeps. */
-async function carryFile(dest: Storage, carry: Carry, staging: string, writeOptions: WriteOptions): Promise<{ key: string; stagingKey: string; bytes: number; count: number }> {
+async function carryFile(
+  dest: Storage,
+  carry: Carry,
+  staging: string,
+  writeOptions: WriteOptions,
+): Promise<{ key: string; stagingKey: string; bytes: number; count: number }> {
   const { keepRowRanges, keepRejectLines } = await import('./rewrite.js');
   const body = await dest.get(carry.from.key);
   const name = shortHash(carry.from.key + '\n' + carry.runs.map(([o]) => o.name).join('\n'));
@@ -276,7 +290,12 @@ async function carryFile(dest: Storage, carry: Carry, staging: string, writeOpti
     count = kept.lines;
   }
   const expected = carry.runs.reduce((sum, [, rows]) => sum + rows, 0);
-  if (count !== expected) throw new StorageError(`carrying ${expected} kept rows out of ${dest.uri}${carry.from.key} gave ${count}; the file does not match its manifest`, 'io', carry.from.key);
+  if (count !== expected)
+    throw new StorageError(
+      `carrying ${expected} kept rows out of ${dest.uri}${carry.from.key} gave ${count}; the file does not match its manifest`,
+      'io',
+      carry.from.key,
+    );
   const stagingKey = `${staging}${key}.staged`;
   await dest.put(stagingKey, bytes);
   return { key, stagingKey, bytes: bytes.length, count };
@@ -292,7 +311,12 @@ function keyDateOfFile(key: string): string {
 /** Publishes under `lock` (which the caller holds); finishes earlier interrupted publishes first. */
 export async function publish(dest: Storage, lock: LeaseLock, request: PublishRequest): Promise<PublishOutcome> {
   const { keyDate, runId } = request;
-  const ownStaging = [...new Set([...request.parts.map((p) => lakeKeys.staging(keyDate, p.runId)), ...request.shardManifests.map((m) => lakeKeys.staging(keyDate, m.runId))])];
+  const ownStaging = [
+    ...new Set([
+      ...request.parts.map((p) => lakeKeys.staging(keyDate, p.runId)),
+      ...request.shardManifests.map((m) => lakeKeys.staging(keyDate, m.runId)),
+    ]),
+  ];
   await recoverPublishes(dest, keyDate, lock, request.concurrency, ownStaging);
   let current = await readManifest(dest, keyDate);
   let plan = reconcile(current?.manifest, request.parts);
@@ -301,11 +325,23 @@ export async function publish(dest: Storage, lock: LeaseLock, request: PublishRe
     // A compacted file holds other key dates' rows too: first split it into one file per key date (a
     // group publish under their locks), then plan again on the manifest that made.
     const { splitSharedFiles } = await import('./compact.js');
-    await splitSharedFiles(dest, { keyDate, lock, files: shared, concurrency: request.concurrency, writeOptions: request.writeOptions, lockWaitMs: request.groupLockWaitMs ?? GROUP_LOCK_WAIT_MS });
+    await splitSharedFiles(dest, {
+      keyDate,
+      lock,
+      files: shared,
+      concurrency: request.concurrency,
+      writeOptions: request.writeOptions,
+      lockWaitMs: request.groupLockWaitMs ?? GROUP_LOCK_WAIT_MS,
+    });
     current = await readManifest(dest, keyDate);
     plan = reconcile(current?.manifest, request.parts);
     const still = sharedFilesTouched(current?.manifest, plan);
-    if (still.length > 0) throw new StorageError(`${still[0]!.key} still holds other key dates' rows after it was split; nothing of ${keyDate} was published, re-run`, 'io', still[0]!.key);
+    if (still.length > 0)
+      throw new StorageError(
+        `${still[0]!.key} still holds other key dates' rows after it was split; nothing of ${keyDate} was published, re-run`,
+        'io',
+        still[0]!.key,
+      );
   }
   const redact = redactOfPublish(keyDate, current?.manifest, request.parts, plan);
   const staging = lakeKeys.staging(keyDate, runId);
@@ -315,8 +351,18 @@ export async function publish(dest: Storage, lock: LeaseLock, request: PublishRe
   const index = new Map(plan.objects.map((o, i) => [o.name, i]));
   const files: FileRecord[] = [];
   const rejectFiles: RejectFileRecord[] = [];
-  for (const f of plan.keptFiles) files.push({ key: f.key, bucket: f.bucket, dt: f.dt, rows: f.rows, bytes: f.bytes, runs: remap(pairs(f.runs, current!.manifest.objects), index), ...(f.shared ? { shared: f.shared } : {}) });
-  for (const r of plan.keptRejects) rejectFiles.push({ key: r.key, rejects: r.rejects, runs: remap(pairs(r.runs, current!.manifest.objects), index) });
+  for (const f of plan.keptFiles)
+    files.push({
+      key: f.key,
+      bucket: f.bucket,
+      dt: f.dt,
+      rows: f.rows,
+      bytes: f.bytes,
+      runs: remap(pairs(f.runs, current!.manifest.objects), index),
+      ...(f.shared ? { shared: f.shared } : {}),
+    });
+  for (const r of plan.keptRejects)
+    rejectFiles.push({ key: r.key, rejects: r.rejects, runs: remap(pairs(r.runs, current!.manifest.objects), index) });
   const moves: Array<[string, string]> = [];
   for (const part of request.parts) {
     for (const f of part.files) {
@@ -380,7 +426,10 @@ export async function publish(dest: Storage, lock: LeaseLock, request: PublishRe
   await finishJournal(dest, journal, lock, request.concurrency);
   const windowSeconds = (performance.now() - windowStart) / 1000;
 
-  const written = [...request.parts.flatMap((p) => p.files.map((f) => ({ key: f.key, bytes: f.bytes }))), ...plan.carries.flatMap((c, i) => (c.kind === 'data' ? [{ key: carried[i]!.key, bytes: carried[i]!.bytes }] : []))];
+  const written = [
+    ...request.parts.flatMap((p) => p.files.map((f) => ({ key: f.key, bytes: f.bytes }))),
+    ...plan.carries.flatMap((c, i) => (c.kind === 'data' ? [{ key: carried[i]!.key, bytes: carried[i]!.bytes }] : [])),
+  ];
   return {
     manifest,
     previous: current?.manifest,
@@ -407,8 +456,12 @@ function redactOfPublish(keyDate: string, previous: KeyDateManifest | undefined,
   const redact = normalizeRedact(parts[0]?.redact);
   for (const part of parts) {
     if (!sameRedact(part.redact, redact)) {
-      const label = (p: StagedPart) => `${p.shard ? `shard ${p.shard.index + 1}/${p.shard.count}` : 'run'} ${p.runId}: --redact ${redactLabel(p.redact)}`;
-      throw new ConfigError(`the shards of ${keyDate} were converted with different --redact settings (${parts.map(label).join('; ')}); re-run the shards with one setting`, '--redact');
+      const label = (p: StagedPart) =>
+        `${p.shard ? `shard ${p.shard.index + 1}/${p.shard.count}` : 'run'} ${p.runId}: --redact ${redactLabel(p.redact)}`;
+      throw new ConfigError(
+        `the shards of ${keyDate} were converted with different --redact settings (${parts.map(label).join('; ')}); re-run the shards with one setting`,
+        '--redact',
+      );
     }
   }
   if (!previous || sameRedact(previous.redact, redact)) return redact;
@@ -432,7 +485,11 @@ export function checkManifest(manifest: KeyDateManifest): void {
   for (const f of manifest.files) {
     const s = f.shared;
     if (s && (s.offset < 0 || s.offset + f.rows > s.fileRows || !s.members.includes(manifest.keyDate))) {
-      throw new StorageError(`${f.key}: the segment of ${manifest.keyDate} [${s.offset}, ${s.offset + f.rows}) does not fit the file's ${s.fileRows} rows or its members`, 'io', f.key);
+      throw new StorageError(
+        `${f.key}: the segment of ${manifest.keyDate} [${s.offset}, ${s.offset + f.rows}) does not fit the file's ${s.fileRows} rows or its members`,
+        'io',
+        f.key,
+      );
     }
   }
   const rows = new Array<number>(manifest.objects.length).fill(0);
@@ -449,7 +506,10 @@ export function checkManifest(manifest: KeyDateManifest): void {
   for (const r of manifest.rejectFiles) tally(r.runs, rejects, r.rejects, r.key);
   manifest.objects.forEach((o, i) => {
     if (rows[i] !== o.rows || rejects[i] !== o.rejects) {
-      throw new StorageError(`${o.uri}: the files of ${manifest.keyDate} hold ${rows[i]} rows and ${rejects[i]} rejects of it, its record says ${o.rows} and ${o.rejects}; nothing was published`, 'io');
+      throw new StorageError(
+        `${o.uri}: the files of ${manifest.keyDate} hold ${rows[i]} rows and ${rejects[i]} rejects of it, its record says ${o.rows} and ${o.rejects}; nothing was published`,
+        'io',
+      );
     }
   });
 }
@@ -494,7 +554,13 @@ async function cleanUp(dest: Storage, journal: PublishJournal, manifest: KeyDate
 }
 
 /** Publishes a crash left half done: finished when the manifest is still the one they started from, else rolled back. */
-export async function recoverPublishes(dest: Storage, keyDate: string, lock: LeaseLock, concurrency: number, keep: readonly string[] = []): Promise<number> {
+export async function recoverPublishes(
+  dest: Storage,
+  keyDate: string,
+  lock: LeaseLock,
+  concurrency: number,
+  keep: readonly string[] = [],
+): Promise<number> {
   const listed = await dest.list(lakeKeys.journalPrefix(keyDate));
   const journals: Array<PublishJournal | GroupJournal> = [];
   for (const o of listed.objects) {

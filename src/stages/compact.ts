@@ -25,7 +25,17 @@ import type { WriterProperties } from 'parquet-wasm';
 import { SCHEMA_VERSION } from '../../schemas/accessLog.js';
 import { StorageError } from '../errors.js';
 import type { LeaseLock } from '../lock.js';
-import { compareKeys, lakeKeys, readRecord, readVersionedRecord, writeRecord, type FileRecord, type GroupJournal, type KeyDateManifest, type RegisteredMarker } from '../records.js';
+import {
+  compareKeys,
+  lakeKeys,
+  readRecord,
+  readVersionedRecord,
+  writeRecord,
+  type FileRecord,
+  type GroupJournal,
+  type KeyDateManifest,
+  type RegisteredMarker,
+} from '../records.js';
 import { ARROW_SCHEMA } from '../schema/arrow.js';
 import type { Storage } from '../storage/Storage.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
@@ -198,7 +208,12 @@ export async function compactPartition(dest: Storage, prefix: string, dt: string
         const found = await readVersionedRecord<KeyDateManifest>(dest, lakeKeys.manifest(keyDate));
         for (const f of found?.record.files ?? []) if (f.key.startsWith(prefix)) for (const m of f.shared?.members ?? []) keyDates.add(m);
       }
-      const locks = await MemberLocks.acquire(dest, [...keyDates], { runId, purpose: 'compact' }, { waitMs: options.lockWaitMs, ...(options.signal ? { signal: options.signal } : {}) });
+      const locks = await MemberLocks.acquire(
+        dest,
+        [...keyDates],
+        { runId, purpose: 'compact' },
+        { waitMs: options.lockWaitMs, ...(options.signal ? { signal: options.signal } : {}) },
+      );
       try {
         const outcome = await underLocks(dest, prefix, dt, [...keyDates].sort(), locks, runId, options, result);
         if (outcome === 'done') return result;
@@ -211,7 +226,14 @@ export async function compactPartition(dest: Storage, prefix: string, dt: string
   } catch (error) {
     result.status = 'failed';
     result.reason = error instanceof Error ? error.message : String(error);
-    result.errorCode = error instanceof Error && error.name === 'LockedError' ? 'locked' : error instanceof Error && error.name === 'GroupAbortedError' ? 'conflict' : error instanceof StorageError ? 'storage' : 'internal';
+    result.errorCode =
+      error instanceof Error && error.name === 'LockedError'
+        ? 'locked'
+        : error instanceof Error && error.name === 'GroupAbortedError'
+          ? 'conflict'
+          : error instanceof StorageError
+            ? 'storage'
+            : 'internal';
     return result;
   }
 }
@@ -221,7 +243,16 @@ async function listParquet(dest: Storage, prefix: string) {
 }
 
 /** 'done', or a larger set of key dates whose locks are needed. */
-async function underLocks(dest: Storage, prefix: string, dt: string, keyDates: string[], locks: MemberLocks, runId: string, options: CompactOptions, result: PartitionResult): Promise<'done' | Set<string>> {
+async function underLocks(
+  dest: Storage,
+  prefix: string,
+  dt: string,
+  keyDates: string[],
+  locks: MemberLocks,
+  runId: string,
+  options: CompactOptions,
+  result: PartitionResult,
+): Promise<'done' | Set<string>> {
   // Publishes of members a crash interrupted are finished first (they may change this partition).
   for (const keyDate of keyDates) await recoverPublishes(dest, keyDate, locks.get(keyDate), options.concurrency);
   const listed = await listParquet(dest, prefix);
@@ -274,7 +305,9 @@ async function underLocks(dest: Storage, prefix: string, dt: string, keyDates: s
   const staging = lakeKeys.groupStaging(runId);
   const tag = shortHash(runId + '\n' + prefix);
   const out = new OutputFiles(dest, pw, options.writeOptions, staging, (index, fileMembers) =>
-    fileMembers.length === 1 ? `${prefix}part-${fileMembers[0]}-k${tag}-${String(index).padStart(5, '0')}.parquet` : `${prefix}part-${fileMembers[0]}-g${tag}-${String(index).padStart(5, '0')}.parquet`,
+    fileMembers.length === 1
+      ? `${prefix}part-${fileMembers[0]}-k${tag}-${String(index).padStart(5, '0')}.parquet`
+      : `${prefix}part-${fileMembers[0]}-g${tag}-${String(index).padStart(5, '0')}.parquet`,
   );
   try {
     for (const member of members) {
@@ -295,11 +328,23 @@ async function underLocks(dest: Storage, prefix: string, dt: string, keyDates: s
   result.rowsAfter = written.reduce((n, f) => n + f.rows, 0);
   if (result.rowsAfter !== result.rowsBefore) {
     await out.abort();
-    throw new StorageError(`compacting ${prefix} wrote ${result.rowsAfter} rows of ${result.rowsBefore}; nothing was published`, 'io', prefix);
+    throw new StorageError(
+      `compacting ${prefix} wrote ${result.rowsAfter} rows of ${result.rowsBefore}; nothing was published`,
+      'io',
+      prefix,
+    );
   }
   let journal: GroupJournal;
   try {
-    journal = compactJournal(runId, members, written, listed.map((o) => o.key), staging, bucket, dt);
+    journal = compactJournal(
+      runId,
+      members,
+      written,
+      listed.map((o) => o.key),
+      staging,
+      bucket,
+      dt,
+    );
   } catch (error) {
     await out.abort();
     throw error;
@@ -313,7 +358,15 @@ async function underLocks(dest: Storage, prefix: string, dt: string, keyDates: s
 }
 
 /** The group journal of a compaction: every member's manifest with the partition's files replaced by its segments of the new ones. */
-function compactJournal(runId: string, members: readonly Member[], written: readonly WrittenFile[], deletes: string[], staging: string, bucket: string, dt: string): GroupJournal {
+function compactJournal(
+  runId: string,
+  members: readonly Member[],
+  written: readonly WrittenFile[],
+  deletes: string[],
+  staging: string,
+  bucket: string,
+  dt: string,
+): GroupJournal {
   const now = new Date().toISOString();
   return {
     kind: 's3logs/group-journal',
@@ -326,7 +379,15 @@ function compactJournal(runId: string, members: readonly Member[], written: read
         const segment = f.segments.find((s) => s.keyDate === m.keyDate);
         if (!segment) continue;
         const fileMembers = f.segments.map((s) => s.keyDate);
-        own.push({ key: f.key, bucket, dt, rows: segment.rows, bytes: f.bytes, runs: segment.runs, ...(fileMembers.length > 1 ? { shared: { offset: segment.offset, fileRows: f.rows, members: fileMembers } } : {}) });
+        own.push({
+          key: f.key,
+          bucket,
+          dt,
+          rows: segment.rows,
+          bytes: f.bytes,
+          runs: segment.runs,
+          ...(fileMembers.length > 1 ? { shared: { offset: segment.offset, fileRows: f.rows, members: fileMembers } } : {}),
+        });
       }
       const moved = new Set(m.records.map((r) => r.key));
       const manifest: KeyDateManifest = {
@@ -458,7 +519,10 @@ class RowSource {
     let groups = this.groups.get(key);
     if (!groups) {
       const facts = await footerFacts(this.pw, body);
-      if (facts.schemaVersion !== String(SCHEMA_VERSION)) throw new RewriteError(`${key} has s3logs.schema_version ${facts.schemaVersion ?? 'missing'}, expected ${SCHEMA_VERSION}; convert its key date again first`);
+      if (facts.schemaVersion !== String(SCHEMA_VERSION))
+        throw new RewriteError(
+          `${key} has s3logs.schema_version ${facts.schemaVersion ?? 'missing'}, expected ${SCHEMA_VERSION}; convert its key date again first`,
+        );
       this.groups.set(key, (groups = facts.groups));
     }
     return groups;
@@ -596,7 +660,8 @@ class StreamedParquet {
     await this.output;
     const bytes = Buffer.concat(this.chunks);
     const written = footerRowCount(bytes);
-    if (written !== this.rows) throw new RewriteError(`Parquet writer wrote ${written} rows but was given ${this.rows}; the file was not published`);
+    if (written !== this.rows)
+      throw new RewriteError(`Parquet writer wrote ${written} rows but was given ${this.rows}; the file was not published`);
     return bytes;
   }
 
@@ -669,7 +734,10 @@ class OutputFiles {
     if (!current) return;
     this.current = undefined;
     const bytes = await current.writer.close();
-    const key = this.name(this.files.length, current.segments.map((s) => s.keyDate));
+    const key = this.name(
+      this.files.length,
+      current.segments.map((s) => s.keyDate),
+    );
     const stagingKey = `${this.staging}${key}.staged`;
     await this.dest.put(stagingKey, bytes, { contentType: 'application/vnd.apache.parquet' });
     this.files.push({ key, stagingKey, rows: current.writer.rows, bytes: bytes.length, segments: current.segments });
@@ -701,9 +769,15 @@ export interface SplitRequest {
 export async function splitSharedFiles(dest: Storage, request: SplitRequest): Promise<void> {
   const runId = newRunId();
   const keyDates = [...new Set(request.files.flatMap((f) => f.shared!.members))].sort();
-  const locks = await MemberLocks.acquire(dest, keyDates, { runId, purpose: `split for ${request.keyDate}` }, { waitMs: request.lockWaitMs, held: new Map([[request.keyDate, request.lock]]) });
+  const locks = await MemberLocks.acquire(
+    dest,
+    keyDates,
+    { runId, purpose: `split for ${request.keyDate}` },
+    { waitMs: request.lockWaitMs, held: new Map([[request.keyDate, request.lock]]) },
+  );
   try {
-    for (const keyDate of keyDates) if (keyDate !== request.keyDate) await recoverPublishes(dest, keyDate, locks.get(keyDate), request.concurrency);
+    for (const keyDate of keyDates)
+      if (keyDate !== request.keyDate) await recoverPublishes(dest, keyDate, locks.get(keyDate), request.concurrency);
     const manifests = new Map<string, { manifest: KeyDateManifest; version: string }>();
     for (const keyDate of keyDates) {
       const found = await readVersionedRecord<KeyDateManifest>(dest, lakeKeys.manifest(keyDate));
@@ -739,11 +813,19 @@ export async function splitSharedFiles(dest: Storage, request: SplitRequest): Pr
           throw error;
         }
         const written = out.files[0]!;
-        if (written.rows !== record.rows) throw new StorageError(`splitting ${file.key} wrote ${written.rows} rows of ${keyDate}'s ${record.rows}`, 'io', file.key);
+        if (written.rows !== record.rows)
+          throw new StorageError(`splitting ${file.key} wrote ${written.rows} rows of ${keyDate}'s ${record.rows}`, 'io', file.key);
         moves.push([written.stagingKey, written.key]);
         let forMember = replaced.get(keyDate);
         if (!forMember) replaced.set(keyDate, (forMember = new Map()));
-        forMember.set(record.key, { key: written.key, bucket: record.bucket, dt: record.dt, rows: record.rows, bytes: written.bytes, runs: record.runs });
+        forMember.set(record.key, {
+          key: written.key,
+          bucket: record.bucket,
+          dt: record.dt,
+          rows: record.rows,
+          bytes: written.bytes,
+          runs: record.runs,
+        });
       }
     }
     if (moves.length === 0) return;

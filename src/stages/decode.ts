@@ -103,7 +103,11 @@ const QMARK = 0x3f;
 
 export function splitRequestLine(buf: Uint8Array, s: number, e: number, out: RequestParts): void {
   let firstSpace = -1;
-  for (let i = s; i < e; i++) if (buf[i] === SP) { firstSpace = i; break; }
+  for (let i = s; i < e; i++)
+    if (buf[i] === SP) {
+      firstSpace = i;
+      break;
+    }
   out.end = e;
   out.queryStart = out.queryEnd = -1;
   if (firstSpace === -1) {
@@ -115,12 +119,24 @@ export function splitRequestLine(buf: Uint8Array, s: number, e: number, out: Req
   }
   out.methodEnd = firstSpace;
   let lastSpace = -1;
-  for (let i = e - 1; i > firstSpace; i--) if (buf[i] === SP) { lastSpace = i; break; }
+  for (let i = e - 1; i > firstSpace; i--)
+    if (buf[i] === SP) {
+      lastSpace = i;
+      break;
+    }
   // The protocol is the last token when it looks like one; targets may hold raw spaces (attack payloads).
   let targetEnd = e;
   out.protocolStart = -1;
   const protocolAt = lastSpace === -1 ? -1 : lastSpace + 1;
-  if (protocolAt !== -1 && e - protocolAt >= 5 && buf[protocolAt] === 0x48 && buf[protocolAt + 1] === 0x54 && buf[protocolAt + 2] === 0x54 && buf[protocolAt + 3] === 0x50 && buf[protocolAt + 4] === 0x2f) {
+  if (
+    protocolAt !== -1 &&
+    e - protocolAt >= 5 &&
+    buf[protocolAt] === 0x48 &&
+    buf[protocolAt + 1] === 0x54 &&
+    buf[protocolAt + 2] === 0x54 &&
+    buf[protocolAt + 3] === 0x50 &&
+    buf[protocolAt + 4] === 0x2f
+  ) {
     out.protocolStart = protocolAt;
     targetEnd = lastSpace;
   } else if (lastSpace === -1 && e - (firstSpace + 1) >= 5 && buf[firstSpace + 1] === 0x48 && buf[firstSpace + 5] === 0x2f) {

@@ -171,7 +171,13 @@ function gunzip(body: Uint8Array, maxBytes: number): Promise<Uint8Array> {
       // whatever follows: zero padding is fine (gzip -d ignores it too), anything else behind it is not.
       const rest = body.subarray(stream.bytesWritten);
       if (rest.some((b) => b !== 0)) {
-        fail(new DecompressError(`gzip data is followed by ${rest.length} bytes that are not gzip (the object is corrupt, or not only gzip)`, 'corrupt', 'gzip'));
+        fail(
+          new DecompressError(
+            `gzip data is followed by ${rest.length} bytes that are not gzip (the object is corrupt, or not only gzip)`,
+            'corrupt',
+            'gzip',
+          ),
+        );
         return;
       }
       resolve(output.bytes());
@@ -184,7 +190,13 @@ function gzipError(error: NodeJS.ErrnoException): DecompressError {
   // zlib: Z_BUF_ERROR "unexpected end of file" when the input ends inside a member; Z_DATA_ERROR for
   // "incorrect header check", "invalid block type", "incorrect data check" (CRC-32), "incorrect length check".
   if (error.code === 'Z_BUF_ERROR') {
-    return new DecompressError('gzip data ends before the end of its last member: the object is truncated', 'truncated', 'gzip', undefined, { cause: error });
+    return new DecompressError(
+      'gzip data ends before the end of its last member: the object is truncated',
+      'truncated',
+      'gzip',
+      undefined,
+      { cause: error },
+    );
   }
   return new DecompressError(`gzip data is corrupt: ${error.message}`, 'corrupt', 'gzip', undefined, { cause: error });
 }
@@ -289,7 +301,11 @@ async function unzstd(body: Uint8Array, maxBytes: number): Promise<Uint8Array> {
 
 function zstdError(code: number): DecompressError {
   const [kind, what] = ZSTD_ERRORS[code] ?? ['corrupt', `libzstd error ${code}`];
-  return new DecompressError(`zstd data ${kind === 'unsupported' ? 'cannot be read here' : 'is corrupt'}: ${what} (libzstd error ${code})`, kind, 'zstd');
+  return new DecompressError(
+    `zstd data ${kind === 'unsupported' ? 'cannot be read here' : 'is corrupt'}: ${what} (libzstd error ${code})`,
+    kind,
+    'zstd',
+  );
 }
 
 /**

@@ -16,7 +16,10 @@ port.on('message', (request: EncodeRequest) => {
     const transfer: ArrayBuffer[] = [];
     try {
       const encoded = await encodeParquet(new RowBatch(request.columns.map(columnFrom)), options);
-      const bytes = encoded.bytes.byteOffset === 0 && encoded.bytes.byteLength === encoded.bytes.buffer.byteLength ? encoded.bytes : encoded.bytes.slice();
+      const bytes =
+        encoded.bytes.byteOffset === 0 && encoded.bytes.byteLength === encoded.bytes.buffer.byteLength
+          ? encoded.bytes
+          : encoded.bytes.slice();
       transfer.push(bytes.buffer as ArrayBuffer, ...transferList(request.columns));
       // The column buffers go back for reuse: nothing here holds them once Parquet is written.
       reply = { id: request.id, rows: encoded.rows, bytes, columns: request.columns };

@@ -74,7 +74,7 @@ function skip(c: Cursor, type: number): void {
       const size = header >> 4 === 15 ? c.varint() : header >> 4;
       const elementType = header & 0x0f;
       // Booleans in lists take a byte each.
-      for (let i = 0; i < size; i++) (elementType === BOOL_TRUE || elementType === BOOL_FALSE ? c.pos++ : skip(c, elementType));
+      for (let i = 0; i < size; i++) elementType === BOOL_TRUE || elementType === BOOL_FALSE ? c.pos++ : skip(c, elementType);
       return;
     }
     case MAP: {

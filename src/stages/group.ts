@@ -24,7 +24,16 @@ import pLimit from 'p-limit';
 import { StorageError } from '../errors.js';
 import { failpoint } from '../failpoints.js';
 import { LeaseLock, type LockOwner } from '../lock.js';
-import { lakeKeys, readRecord, readVersionedRecord, recordBody, writeRecord, type GroupJournal, type GroupOutcome, type KeyDateManifest } from '../records.js';
+import {
+  lakeKeys,
+  readRecord,
+  readVersionedRecord,
+  recordBody,
+  writeRecord,
+  type GroupJournal,
+  type GroupOutcome,
+  type KeyDateManifest,
+} from '../records.js';
 import type { Storage } from '../storage/Storage.js';
 import { clearPrefix, move } from '../storage/ops.js';
 
@@ -36,7 +45,12 @@ export class MemberLocks {
   ) {}
 
   /** Takes the locks in key-date order (no two groups wait for each other in a cycle); all or none. */
-  static async acquire(dest: Storage, keyDates: readonly string[], owner: LockOwner, options: { waitMs: number; held?: ReadonlyMap<string, LeaseLock>; signal?: AbortSignal }): Promise<MemberLocks> {
+  static async acquire(
+    dest: Storage,
+    keyDates: readonly string[],
+    owner: LockOwner,
+    options: { waitMs: number; held?: ReadonlyMap<string, LeaseLock>; signal?: AbortSignal },
+  ): Promise<MemberLocks> {
     const locks = new Map<string, LeaseLock>();
     const owned: LeaseLock[] = [];
     try {
@@ -46,7 +60,10 @@ export class MemberLocks {
           locks.set(keyDate, held);
           continue;
         }
-        const lock = await LeaseLock.acquire(dest, lakeKeys.publishLock(keyDate), owner, { waitMs: options.waitMs, ...(options.signal ? { signal: options.signal } : {}) });
+        const lock = await LeaseLock.acquire(dest, lakeKeys.publishLock(keyDate), owner, {
+          waitMs: options.waitMs,
+          ...(options.signal ? { signal: options.signal } : {}),
+        });
         owned.push(lock);
         locks.set(keyDate, lock);
       }
@@ -106,7 +123,10 @@ export async function publishGroup(dest: Storage, journal: GroupJournal, locks: 
     await locks.verifyAll();
     for (const m of journal.members) {
       const now = await dest.getVersioned(lakeKeys.manifest(m.keyDate));
-      if (now?.version !== m.baseVersion) throw new GroupAbortedError(`the manifest of ${m.keyDate} changed while run ${journal.runId} was preparing a ${journal.purpose}; nothing was changed, re-run`);
+      if (now?.version !== m.baseVersion)
+        throw new GroupAbortedError(
+          `the manifest of ${m.keyDate} changed while run ${journal.runId} was preparing a ${journal.purpose}; nothing was changed, re-run`,
+        );
     }
   } catch (error) {
     // Not committed by anyone: ours to abort (a member's run may decide the same; either way aborted).
@@ -116,13 +136,21 @@ export async function publishGroup(dest: Storage, journal: GroupJournal, locks: 
   failpoint('group-before-outcome');
   if ((await decide(dest, journal.runId, 'committed', journal.runId)) !== 'committed') {
     await rollBackGroup(dest, journal);
-    throw new GroupAbortedError(`run ${journal.runId} (${journal.purpose}) was stopped by a run of a member key date that took its lock over; nothing was changed, re-run`);
+    throw new GroupAbortedError(
+      `run ${journal.runId} (${journal.purpose}) was stopped by a run of a member key date that took its lock over; nothing was changed, re-run`,
+    );
   }
   return finishGroup(dest, journal, concurrency, () => locks.verifyAll());
 }
 
 /** What a member's run does with a copy it finds under its own lock: decide if nobody has, then finish or roll back. */
-export async function resolveGroup(dest: Storage, journal: GroupJournal, by: string, concurrency: number, verify: () => Promise<void>): Promise<void> {
+export async function resolveGroup(
+  dest: Storage,
+  journal: GroupJournal,
+  by: string,
+  concurrency: number,
+  verify: () => Promise<void>,
+): Promise<void> {
   const standing = await readRecord<GroupOutcome>(dest, lakeKeys.groupOutcome(journal.runId));
   const outcome = standing?.outcome ?? (await decide(dest, journal.runId, 'aborted', by));
   if (outcome === 'committed') await finishGroup(dest, journal, concurrency, verify);
@@ -158,7 +186,11 @@ async function finishGroup(dest: Storage, journal: GroupJournal, concurrency: nu
       const body = recordBody(m.manifest);
       const written = await dest.putIfMatch(lakeKeys.manifest(m.keyDate), body, m.baseVersion);
       if (!written && !(await rolledForward(dest, m))) {
-        throw new StorageError(`the manifest of ${m.keyDate} could not be rolled forward to run ${journal.runId}; re-run`, 'io', lakeKeys.manifest(m.keyDate));
+        throw new StorageError(
+          `the manifest of ${m.keyDate} could not be rolled forward to run ${journal.runId}; re-run`,
+          'io',
+          lakeKeys.manifest(m.keyDate),
+        );
       }
     }
   }

@@ -198,12 +198,20 @@ export function listsKey(key: string, prefix: string, keyDate: string, layout: K
   const parts = rest.split('/');
   const levels = parts.length - 4;
   const [y, m, d] = keyDate.split('-');
-  return levels >= 0 && levels <= 3 && parts[levels] === y && parts[levels + 1] === m && parts[levels + 2] === d && named(parts[levels + 3]!);
+  return (
+    levels >= 0 && levels <= 3 && parts[levels] === y && parts[levels + 1] === m && parts[levels + 2] === d && named(parts[levels + 3]!)
+  );
 }
 
 type Lister = Pick<Storage, 'list'>;
 
-export async function listKeyDate(storage: Storage, prefix: string, keyDate: string, layout: KeyLayout = 'auto', options: ListKeyDateOptions = {}): Promise<KeyDateListing> {
+export async function listKeyDate(
+  storage: Storage,
+  prefix: string,
+  keyDate: string,
+  layout: KeyLayout = 'auto',
+  options: ListKeyDateOptions = {},
+): Promise<KeyDateListing> {
   const feed = options.feed ?? new ObjectFeed();
   try {
     const listing = await listAll(storage, prefix, keyDate, layout, options, feed);
@@ -215,7 +223,14 @@ export async function listKeyDate(storage: Storage, prefix: string, keyDate: str
   }
 }
 
-async function listAll(store: Storage, prefix: string, keyDate: string, layout: KeyLayout, options: ListKeyDateOptions, feed: ObjectFeed): Promise<KeyDateListing> {
+async function listAll(
+  store: Storage,
+  prefix: string,
+  keyDate: string,
+  layout: KeyLayout,
+  options: ListKeyDateOptions,
+  feed: ObjectFeed,
+): Promise<KeyDateListing> {
   const { signal } = options;
   const storage: Lister = {
     list: (p, o) => {
@@ -324,7 +339,11 @@ async function listAll(store: Storage, prefix: string, keyDate: string, layout: 
   for (let i = 1; i < objects.length; i++) {
     if (!(objects[i - 1]!.key < objects[i]!.key)) {
       // Ranges overlap only if the store ignores StartAfter as S3 defines it.
-      throw new StorageError(`listing ${store.uri}${prefix} returned ${objects[i]!.key} twice or out of key order; the store does not page as S3 does`, 'io', prefix);
+      throw new StorageError(
+        `listing ${store.uri}${prefix} returned ${objects[i]!.key} twice or out of key order; the store does not page as S3 does`,
+        'io',
+        prefix,
+      );
     }
   }
   return { objects, layouts, listRequests: requests };
@@ -353,7 +372,12 @@ export function rangeBoundaries(base: string, lastKey: string): string[] {
   for (let i = 1; i < ranges; i++) {
     const at = reached + ((1 - reached) * i) / ranges;
     if (eventTime) {
-      boundaries.push(`${base}-00-00-00-${Math.floor(at * 0x10000).toString(16).toUpperCase().padStart(4, '0')}`);
+      boundaries.push(
+        `${base}-00-00-00-${Math.floor(at * 0x10000)
+          .toString(16)
+          .toUpperCase()
+          .padStart(4, '0')}`,
+      );
     } else {
       const t = Math.floor(at * 86_400);
       const pad = (n: number) => String(n).padStart(2, '0');
@@ -368,7 +392,14 @@ export function rangeBoundaries(base: string, lastKey: string): string[] {
  * page; `count` ranges in all). A small day is one request; when the first page is full, the rest is
  * listed as key ranges in parallel instead of one long sequential pagination. True if any matched.
  */
-async function listDateNames(storage: Lister, base: string, limit: LimitFunction, rangeLimit: LimitFunction, count: () => void, onRange: (index: number, objects: ObjectInfo[], count: number) => void): Promise<boolean> {
+async function listDateNames(
+  storage: Lister,
+  base: string,
+  limit: LimitFunction,
+  rangeLimit: LimitFunction,
+  count: () => void,
+  onRange: (index: number, objects: ObjectInfo[], count: number) => void,
+): Promise<boolean> {
   let found = false;
   const keep = (objects: ObjectInfo[]) => {
     const kept = objects.filter((o) => TIME_SUFFIX.test(o.key.slice(base.length)));

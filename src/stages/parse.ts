@@ -57,9 +57,11 @@ type FieldColumn = Extract<(typeof ACCESS_LOG_COLUMNS)[number], { source: 'field
 export const FIELDS: readonly FieldColumn[] = (() => {
   const fields = ACCESS_LOG_COLUMNS.filter((c): c is FieldColumn => c.source === 'field').sort((a, b) => a.position - b.position);
   fields.forEach((f, slot) => {
-    if (f.position !== slot + 1) throw new Error(`schema: field positions must run 1..${KNOWN_FIELD_COUNT} once each; ${f.name} is at ${f.position}`);
+    if (f.position !== slot + 1)
+      throw new Error(`schema: field positions must run 1..${KNOWN_FIELD_COUNT} once each; ${f.name} is at ${f.position}`);
   });
-  if (fields.length !== KNOWN_FIELD_COUNT) throw new Error(`schema declares ${fields.length} log fields, KNOWN_FIELD_COUNT is ${KNOWN_FIELD_COUNT}`);
+  if (fields.length !== KNOWN_FIELD_COUNT)
+    throw new Error(`schema declares ${fields.length} log fields, KNOWN_FIELD_COUNT is ${KNOWN_FIELD_COUNT}`);
   return fields;
 })();
 
@@ -70,11 +72,18 @@ export function slotOf(name: ColumnName): number {
   return slot;
 }
 
-const SYNTAX = Int8Array.from(FIELDS, (f) => ({ token: Syntax.Token, quoted: Syntax.Quoted, time: Syntax.Time, integer: Syntax.Integer, acl: Syntax.Acl })[f.syntax]);
+const SYNTAX = Int8Array.from(
+  FIELDS,
+  (f) => ({ token: Syntax.Token, quoted: Syntax.Quoted, time: Syntax.Time, integer: Syntax.Integer, acl: Syntax.Acl })[f.syntax],
+);
 /** Digits an integer field may hold: int32 fields 9, int64 fields 15 (safe integers). */
 const MAX_DIGITS = Int8Array.from(FIELDS, (f) => (f.syntax !== 'integer' ? 0 : f.kind === 'int64' ? 15 : 9));
-const SHAPE = Int8Array.from(FIELDS, (f) => ('shape' in f ? { sigv: Shape.Sigv, authtype: Shape.AuthType, tls: Shape.Tls }[f.shape] : Shape.Any));
-const SPACES = Int8Array.from(FIELDS, (f) => ('spaces' in f ? { 'cloudfront-oai': Spaces.CloudFrontOai, 'two-tokens': Spaces.TwoTokens }[f.spaces] : Spaces.None));
+const SHAPE = Int8Array.from(FIELDS, (f) =>
+  'shape' in f ? { sigv: Shape.Sigv, authtype: Shape.AuthType, tls: Shape.Tls }[f.shape] : Shape.Any,
+);
+const SPACES = Int8Array.from(FIELDS, (f) =>
+  'spaces' in f ? { 'cloudfront-oai': Spaces.CloudFrontOai, 'two-tokens': Spaces.TwoTokens }[f.spaces] : Spaces.None,
+);
 
 function onlySlot(syntax: Syntax): number {
   const slots = [...SYNTAX.keys()].filter((slot) => SYNTAX[slot] === syntax);
@@ -85,7 +94,8 @@ function onlySlot(syntax: Syntax): number {
 const SLOT_TIME = onlySlot(Syntax.Time);
 /** The record starts with the owner ID (what findRecordStart looks for). */
 const SLOT_OWNER = slotOf('bucketowner');
-if (SLOT_OWNER !== 0 || SLOT_TIME !== 2) throw new Error('schema: records start with the Bucket Owner, the Bucket and the Time (FORMAT.md §2)');
+if (SLOT_OWNER !== 0 || SLOT_TIME !== 2)
+  throw new Error('schema: records start with the Bucket Owner, the Bucket and the Time (FORMAT.md §2)');
 /** Raw quotes in a quoted field give several candidate ends; more than this is not a log line. */
 const MAX_QUOTE_CANDIDATES = 16;
 
@@ -234,7 +244,11 @@ export function scanOrdinary(buf: Uint8Array, ls: number, le: number, spans: Lin
           const shape = SHAPE[slot]!;
           if (shape === Shape.Sigv && !isSigv(buf, pos, e)) return false;
           if (shape === Shape.AuthType && !(dash || isWord(buf, pos, e, 'AuthHeader') || isWord(buf, pos, e, 'QueryString'))) return false;
-          if (shape === Shape.Tls && !(dash || (len >= 4 && (c === 0x54 || c === 0x74) && (buf[pos + 1] === 0x4c || buf[pos + 1] === 0x6c)))) return false;
+          if (
+            shape === Shape.Tls &&
+            !(dash || (len >= 4 && (c === 0x54 || c === 0x74) && (buf[pos + 1] === 0x4c || buf[pos + 1] === 0x6c)))
+          )
+            return false;
         }
       }
       start[slot] = pos;
@@ -279,7 +293,12 @@ export function parseLine(buf: Uint8Array, ls: number, le: number, spans: LineSp
   const timeMs = parseLogTime(buf, spans.start[SLOT_TIME]!, spans.end[SLOT_TIME]!);
   if (Number.isNaN(timeMs)) {
     // A record cut before its time has the next record's fields in the Time slot.
-    return embeddedRecord(buf, ls, le) ?? { reason: 'bad_time', detail: `time field is not [dd/Mon/yyyy:HH:mm:ss ±hhmm]: ${preview(buf, spans.start[SLOT_TIME]! - 1, spans.end[SLOT_TIME]! + 1)}` };
+    return (
+      embeddedRecord(buf, ls, le) ?? {
+        reason: 'bad_time',
+        detail: `time field is not [dd/Mon/yyyy:HH:mm:ss ±hhmm]: ${preview(buf, spans.start[SLOT_TIME]! - 1, spans.end[SLOT_TIME]! + 1)}`,
+      }
+    );
   }
   // Glued records that still tokenise (EDGE #20). Quoted values were checked while scanning (scanQuoted);
   // the rest costs a comparison or two per row unless the row is already unusual.
@@ -548,16 +567,33 @@ function checkToken(buf: Uint8Array, s: number, e: number, slot: number, strict:
   // Strict checks only choose between candidate tokenisations; unknown future values still load.
   const shape = SHAPE[slot]!;
   if (shape === Shape.Sigv) return isSigv(buf, s, e) || fail('bad_quoted_field', 'signature version out of place');
-  if (shape === Shape.AuthType) return isDash || isWord(buf, s, e, 'AuthHeader') || isWord(buf, s, e, 'QueryString') || fail('bad_quoted_field', 'authentication type out of place');
+  if (shape === Shape.AuthType)
+    return (
+      isDash ||
+      isWord(buf, s, e, 'AuthHeader') ||
+      isWord(buf, s, e, 'QueryString') ||
+      fail('bad_quoted_field', 'authentication type out of place')
+    );
   if (shape === Shape.Tls) {
-    return isDash || (e - s >= 4 && (buf[s] === 0x54 || buf[s] === 0x74) && (buf[s + 1] === 0x4c || buf[s + 1] === 0x6c)) || fail('bad_quoted_field', 'TLS version out of place');
+    return (
+      isDash ||
+      (e - s >= 4 && (buf[s] === 0x54 || buf[s] === 0x74) && (buf[s + 1] === 0x4c || buf[s + 1] === 0x6c)) ||
+      fail('bad_quoted_field', 'TLS version out of place')
+    );
   }
   return true;
 }
 
 function isSigv(buf: Uint8Array, s: number, e: number): boolean {
   if (e - s === 1) return buf[s] === DASH;
-  return e - s === 5 && buf[s] === 0x53 && buf[s + 1] === 0x69 && buf[s + 2] === 0x67 && buf[s + 3] === 0x56 && (buf[s + 4] === 0x32 || buf[s + 4] === 0x34);
+  return (
+    e - s === 5 &&
+    buf[s] === 0x53 &&
+    buf[s + 1] === 0x69 &&
+    buf[s + 2] === 0x67 &&
+    buf[s + 3] === 0x56 &&
+    (buf[s + 4] === 0x32 || buf[s + 4] === 0x34)
+  );
 }
 
 function isWord(buf: Uint8Array, s: number, e: number, word: string): boolean {
@@ -572,6 +608,8 @@ function bytesEqual(buf: Uint8Array, at: number, expected: Uint8Array): boolean 
 }
 
 function preview(buf: Uint8Array, s: number, e: number): string {
-  const text = Buffer.from(buf.buffer, buf.byteOffset + Math.max(0, s), Math.max(0, Math.min(e, buf.length) - Math.max(0, s))).toString('utf8');
+  const text = Buffer.from(buf.buffer, buf.byteOffset + Math.max(0, s), Math.max(0, Math.min(e, buf.length) - Math.max(0, s))).toString(
+    'utf8',
+  );
   return JSON.stringify(text.length > 60 ? text.slice(0, 57) + '...' : text);
 }

@@ -30,7 +30,6 @@ export interface EncodedPartitionFile {
 
 export type FileSink = (file: EncodedPartitionFile) => Promise<void>;
 
-
 export interface PartitionWriterOptions extends WriteOptions {
   keyDate: string;
   /** Start of every file name (numbered per partition; the run gives final names when it is done). */
@@ -120,7 +119,8 @@ export class PartitionWriter {
   async flushFull(): Promise<void> {
     const scan = this.rowsSinceScan >= this.scanEveryRows();
     for (const p of this.partitions.values()) {
-      if (p.batch.length >= this.options.maxFileRows || (scan && p.batch.byteSize() >= this.options.maxFileBytes)) await this.writeFile(p, true);
+      if (p.batch.length >= this.options.maxFileRows || (scan && p.batch.byteSize() >= this.options.maxFileBytes))
+        await this.writeFile(p, true);
     }
     if (!scan) return;
     this.rowsSinceScan = 0;
@@ -189,7 +189,9 @@ export class PartitionWriter {
     // The name is fixed here, on the parsing side, so which worker encodes the file changes nothing.
     const name = `${this.options.filePrefix}${String(p.files++).padStart(5, '0')}.parquet`;
     const key = partitionPath(p.values) + name;
-    const done = this.encoder.encode(batch).then((encoded) => this.sink({ key, partition: p.values, rows: encoded.rows, bytes: encoded.bytes, runs }));
+    const done = this.encoder
+      .encode(batch)
+      .then((encoded) => this.sink({ key, partition: p.values, rows: encoded.rows, bytes: encoded.bytes, runs }));
     // Failures surface when the file is awaited below or in flushAll().
     done.catch(() => undefined);
     this.inFlight.push(done);
@@ -259,6 +261,9 @@ export class RejectWriter {
 }
 
 /** Parse sink that feeds one object's rows and rejects into the writers. */
-export function objectSink(writer: PartitionWriter, onReject: (line: number, reason: RejectReason, detail: string, raw: Uint8Array) => void): ParseSink {
+export function objectSink(
+  writer: PartitionWriter,
+  onReject: (line: number, reason: RejectReason, detail: string, raw: Uint8Array) => void,
+): ParseSink {
   return { row: (buf, spans) => writer.appendRow(buf, spans), reject: onReject };
 }

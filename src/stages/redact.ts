@@ -78,7 +78,9 @@ const HASH = 0x23;
 const QUOTE = 0x22;
 
 /** Lower-case ASCII names; matched case-insensitively. */
-const SECRET_NAMES = ['x-amz-credential', 'x-amz-signature', 'x-amz-security-token', 'awsaccesskeyid', 'signature'].map((n) => Buffer.from(n, 'latin1'));
+const SECRET_NAMES = ['x-amz-credential', 'x-amz-signature', 'x-amz-security-token', 'awsaccesskeyid', 'signature'].map((n) =>
+  Buffer.from(n, 'latin1'),
+);
 const NAME_LENGTHS = [...new Set(SECRET_NAMES.map((n) => n.length))];
 
 function lower(c: number): number {
@@ -97,7 +99,11 @@ function nameBoundary(buf: Uint8Array, b: number, regionStart: number, startIsBo
   const c = buf[b - 1];
   if (c === AMP || c === QMARK) return true;
   // %26 (&) or %3F (?): a URL nested in another parameter's value.
-  return b - 3 >= regionStart && buf[b - 3] === PCT && ((buf[b - 2] === 0x32 && buf[b - 1] === 0x36) || (buf[b - 2] === 0x33 && lower(buf[b - 1]!) === 0x66));
+  return (
+    b - 3 >= regionStart &&
+    buf[b - 3] === PCT &&
+    ((buf[b - 2] === 0x32 && buf[b - 1] === 0x36) || (buf[b - 2] === 0x33 && lower(buf[b - 1]!) === 0x66))
+  );
 }
 
 /** A secret parameter name ends right before `sep` (and starts at a boundary). */
@@ -376,7 +382,9 @@ function truncateIpv6(buf: Uint8Array, s: number, e: number, out: Uint8Array): n
   let text: string;
   if (full.slice(0, 5).every((g) => g === 0) && full[5] === 0xffff) {
     // An IPv4 client seen through a dual-stack socket: keep its /24, as for IPv4, in the form it came in.
-    text = v4 ? `::ffff:${full[6]! >> 8}.${full[6]! & 0xff}.${full[7]! >> 8}.0` : canonicalIpv6([0, 0, 0, 0, 0, 0xffff, full[6]!, full[7]! & 0xff00]);
+    text = v4
+      ? `::ffff:${full[6]! >> 8}.${full[6]! & 0xff}.${full[7]! >> 8}.0`
+      : canonicalIpv6([0, 0, 0, 0, 0, 0xffff, full[6]!, full[7]! & 0xff00]);
   } else {
     text = canonicalIpv6([full[0]!, full[1]!, full[2]!, 0, 0, 0, 0, 0]);
   }

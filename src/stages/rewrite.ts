@@ -50,7 +50,11 @@ type ParquetWasm = typeof import('parquet-wasm');
 export { RewriteError };
 
 /** Arrow's [offsets, values, validity] buffers, any of them absent (Data's Partial<Buffers> cannot say undefined). */
-function buffers(offsets: Int32Array | undefined, values: Uint8Array | Int32Array | BigInt64Array, validity: Uint8Array | undefined): ConstructorParameters<typeof Data>[4] {
+function buffers(
+  offsets: Int32Array | undefined,
+  values: Uint8Array | Int32Array | BigInt64Array,
+  validity: Uint8Array | undefined,
+): ConstructorParameters<typeof Data>[4] {
   return [offsets, values, validity] as unknown as ConstructorParameters<typeof Data>[4];
 }
 
@@ -99,7 +103,9 @@ export async function keepRowRanges(parquet: Uint8Array, ranges: ReadonlyArray<R
 
   const { groups, schemaVersion } = await footerFacts(pw, parquet);
   if (schemaVersion !== String(SCHEMA_VERSION)) {
-    throw new RewriteError(`cannot rewrite a file with a different schema: s3logs.schema_version is ${schemaVersion ?? 'missing'}, expected ${SCHEMA_VERSION}`);
+    throw new RewriteError(
+      `cannot rewrite a file with a different schema: s3logs.schema_version is ${schemaVersion ?? 'missing'}, expected ${SCHEMA_VERSION}`,
+    );
   }
   const total = groups.reduce((a, b) => a + b, 0);
   if (total !== rows) throw new RewriteError(`Parquet row groups hold ${total} rows, the footer says ${rows}`);
@@ -144,7 +150,9 @@ export async function keepRowRanges(parquet: Uint8Array, ranges: ReadonlyArray<R
   const bytes = pw.writeParquet(wasmTable, props);
   const written = footerRowCount(bytes);
   if (written !== kept) {
-    throw new RewriteError(`Parquet writer wrote ${written} rows but was given ${kept} kept rows; the rewritten file must not be published`);
+    throw new RewriteError(
+      `Parquet writer wrote ${written} rows but was given ${kept} kept rows; the rewritten file must not be published`,
+    );
   }
   return { bytes, rows: written };
 }
@@ -413,7 +421,8 @@ export function keepRejectLines(jsonl: Uint8Array, keep: (sourceKey: string) => 
     } catch (error) {
       throw new RewriteError(`reject file line ${lineNumber} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const sourceKey = typeof record === 'object' && record !== null && !Array.isArray(record) ? (record as Record<string, unknown>).source_key : undefined;
+    const sourceKey =
+      typeof record === 'object' && record !== null && !Array.isArray(record) ? (record as Record<string, unknown>).source_key : undefined;
     if (typeof sourceKey !== 'string') throw new RewriteError(`reject file line ${lineNumber} has no string source_key`);
     if (keep(sourceKey)) {
       kept.push([start, end]);

@@ -40,7 +40,14 @@ function daysInMonth(year: number, month: number): number {
 /** Parses buf[s, e) as `06/Feb/2019:00:00:38 +0000`; NaN when it is anything else. */
 export function parseLogTime(buf: Uint8Array, s: number, e: number): number {
   if (e - s !== 26) return NaN;
-  if (buf[s + 2] !== 0x2f || buf[s + 6] !== 0x2f || buf[s + 11] !== 0x3a || buf[s + 14] !== 0x3a || buf[s + 17] !== 0x3a || buf[s + 20] !== 0x20) {
+  if (
+    buf[s + 2] !== 0x2f ||
+    buf[s + 6] !== 0x2f ||
+    buf[s + 11] !== 0x3a ||
+    buf[s + 14] !== 0x3a ||
+    buf[s + 17] !== 0x3a ||
+    buf[s + 20] !== 0x20
+  ) {
     return NaN;
   }
   const day = digits(buf, s, 2);

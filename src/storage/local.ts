@@ -173,7 +173,11 @@ export class LocalStorage implements Storage {
     this.counters.requests++;
     try {
       // ENOENT is also a source that is gone (callers act on that): retried only while the source is there.
-      await inDirectory(this.path(toKey), () => rename(this.path(fromKey), this.path(toKey)), () => exists(this.path(fromKey)));
+      await inDirectory(
+        this.path(toKey),
+        () => rename(this.path(fromKey), this.path(toKey)),
+        () => exists(this.path(fromKey)),
+      );
     } catch (error) {
       throw this.wrap(error, fromKey, 'write');
     }
@@ -223,7 +227,9 @@ export class LocalStorage implements Storage {
     const where = this.path(key);
     if (code === 'ENOENT') return new StorageError(`${where} does not exist`, 'not_found', key, { cause: error });
     if (code === 'EACCES' || code === 'EPERM') {
-      return new StorageError(`permission denied to ${action} ${where}; check the file permissions`, 'access_denied', key, { cause: error });
+      return new StorageError(`permission denied to ${action} ${where}; check the file permissions`, 'access_denied', key, {
+        cause: error,
+      });
     }
     return new StorageError(`cannot ${action} ${where}: ${(error as Error).message}`, 'io', key, { cause: error });
   }
@@ -264,7 +270,10 @@ async function inDirectory<T>(target: string, write: () => Promise<T>, retryable
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function writeAtomic(target: string, body: Uint8Array): Promise<void> {
@@ -303,8 +312,9 @@ async function acquireCasMutex(target: string): Promise<string | undefined> {
     }
     await breakStaleMutex(mutex);
     if (Date.now() >= deadline) {
-      throw new Error(`the compare-and-swap mutex ${mutex} stayed taken for ${CAS_WAIT_MS / 1000} s; ` +
-        `if no s3logs process is running, remove it`);
+      throw new Error(
+        `the compare-and-swap mutex ${mutex} stayed taken for ${CAS_WAIT_MS / 1000} s; ` + `if no s3logs process is running, remove it`,
+      );
     }
     // Jittered, so waiting processes do not retry in lockstep.
     await sleep(5 + Math.random() * 15);

@@ -26,4 +26,3 @@ export async function clearPrefix(storage: Storage, prefix: string): Promise<voi
   const page = await storage.list(prefix);
   if (page.objects.length) await storage.delete(page.objects.map((o) => o.key));
 }
-

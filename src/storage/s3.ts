@@ -147,7 +147,11 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
   const s3Key = (key: string): string => prefix + key;
   const relative = (fullKey: string): string => fullKey.slice(prefix.length);
   const context = (op: S3Operation, key: string): S3ErrorContext => ({
-    op, bucket, key, s3Key: s3Key(key), secrets,
+    op,
+    bucket,
+    key,
+    s3Key: s3Key(key),
+    secrets,
     ...(aws.region ? { region: aws.region } : {}),
     ...(owner ? { expectedBucketOwner: owner } : {}),
   });
@@ -156,7 +160,10 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
   async function explainDenied(error: unknown, ctx: S3ErrorContext): Promise<StorageError> {
     if (owner && classifyS3Error(error).code === 'access_denied') {
       // Safe probe: HeadBucket sends and reads no object data, whoever owns the bucket.
-      const reachable = await client.send(new HeadBucketCommand({ Bucket: bucket })).then(() => true, () => false);
+      const reachable = await client.send(new HeadBucketCommand({ Bucket: bucket })).then(
+        () => true,
+        () => false,
+      );
       if (reachable) return bucketOwnerMismatch(error, ctx);
     }
     return toStorageError(error, ctx);
@@ -170,7 +177,8 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
       maxMs: 20_000,
       retryable: (error) => classifyS3Error(error).retryable,
       onRetry: () => counters.retries++,
-      giveUp: async (error, attempts) => (error instanceof StorageError ? error : await explainDenied(error, { ...context(op, key), attempts })),
+      giveUp: async (error, attempts) =>
+        error instanceof StorageError ? error : await explainDenied(error, { ...context(op, key), attempts }),
     });
   }
 
@@ -210,10 +218,14 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
       const uploadId = upload.uploadId;
       if (!uploadId) throw error;
       const abort = new AbortMultipartUploadCommand({ Bucket: bucket, Key: s3Key(key), UploadId: uploadId, ...ownerParam });
-      const abortFailure = await client.send(abort).then(() => undefined, (abortError: unknown) => abortError);
+      const abortFailure = await client.send(abort).then(
+        () => undefined,
+        (abortError: unknown) => abortError,
+      );
       if (abortFailure === undefined) throw error;
       // No object appeared (CompleteMultipartUpload never succeeded); only unlisted parts may remain.
-      const note = `aborting multipart upload ${uploadId} also failed (${errorMessage(abortFailure)}); ` +
+      const note =
+        `aborting multipart upload ${uploadId} also failed (${errorMessage(abortFailure)}); ` +
         'its parts stay billed until an AbortIncompleteMultipartUpload lifecycle rule removes them';
       // Still retryable by withRetry when the original error is (classification follows the cause).
       throw toStorageError(error, context('put', key), note);
@@ -232,15 +244,17 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
       let first = true;
       do {
         const page: ListObjectsV2CommandOutput = await withRetry('list', listPrefix, () =>
-          client.send(new ListObjectsV2Command({
-            Bucket: bucket,
-            Prefix: s3Key(listPrefix),
-            ...(opts.delimiter ? { Delimiter: opts.delimiter } : {}),
-            ...(first && opts.startAfter ? { StartAfter: s3Key(opts.startAfter) } : {}),
-            ...(token ? { ContinuationToken: token } : {}),
-            ...(opts.maxKeys ? { MaxKeys: Math.min(1000, opts.maxKeys) } : {}),
-            ...ownerParam,
-          })),
+          client.send(
+            new ListObjectsV2Command({
+              Bucket: bucket,
+              Prefix: s3Key(listPrefix),
+              ...(opts.delimiter ? { Delimiter: opts.delimiter } : {}),
+              ...(first && opts.startAfter ? { StartAfter: s3Key(opts.startAfter) } : {}),
+              ...(token ? { ContinuationToken: token } : {}),
+              ...(opts.maxKeys ? { MaxKeys: Math.min(1000, opts.maxKeys) } : {}),
+              ...ownerParam,
+            }),
+          ),
         );
         first = false;
         let pastEnd = false;
@@ -254,13 +268,19 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
           objects.push({ key, size: o.Size ?? 0, etag: unquote(o.ETag), lastModified: o.LastModified });
         }
         for (const p of page.CommonPrefixes ?? []) {
-          if (p.Prefix !== undefined && (opts.endAt === undefined || relative(p.Prefix) <= opts.endAt)) commonPrefixes.push(relative(p.Prefix));
+          if (p.Prefix !== undefined && (opts.endAt === undefined || relative(p.Prefix) <= opts.endAt))
+            commonPrefixes.push(relative(p.Prefix));
         }
         // A range listing stops paging once it passes its end; the next range's worker lists the rest.
         token = page.IsTruncated && !pastEnd ? page.NextContinuationToken : undefined;
-        if (token && opts.maxKeys !== undefined && objects.length + commonPrefixes.length >= opts.maxKeys) return { objects, commonPrefixes, truncated: true };
+        if (token && opts.maxKeys !== undefined && objects.length + commonPrefixes.length >= opts.maxKeys)
+          return { objects, commonPrefixes, truncated: true };
         if (page.IsTruncated && !token && !pastEnd) {
-          throw new StorageError(`S3 list s3://${bucket}/${s3Key(listPrefix)} returned a truncated page without a continuation token; the endpoint is not S3-compatible here`, 'io', listPrefix);
+          throw new StorageError(
+            `S3 list s3://${bucket}/${s3Key(listPrefix)} returned a truncated page without a continuation token; the endpoint is not S3-compatible here`,
+            'io',
+            listPrefix,
+          );
         }
       } while (token);
       return { objects, commonPrefixes };
@@ -285,7 +305,11 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
       const version = unquote(read.etag);
       // An empty version would turn the caller's later putIfMatch into an unconditional-looking request.
       if (version === '') {
-        throw new StorageError(`S3 GetObject s3://${bucket}/${s3Key(key)} returned no ETag; the endpoint is not S3-compatible here`, 'io', key);
+        throw new StorageError(
+          `S3 GetObject s3://${bucket}/${s3Key(key)} returned no ETag; the endpoint is not S3-compatible here`,
+          'io',
+          key,
+        );
       }
       return { body: read.body, version };
     },
@@ -293,7 +317,8 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
     async head(key: string): Promise<ObjectInfo | undefined> {
       try {
         const out = await withRetry('head', key, () =>
-          client.send(new HeadObjectCommand({ Bucket: bucket, Key: s3Key(key), ...ownerParam })));
+          client.send(new HeadObjectCommand({ Bucket: bucket, Key: s3Key(key), ...ownerParam })),
+        );
         return { key, size: out.ContentLength ?? 0, etag: unquote(out.ETag), lastModified: out.LastModified };
       } catch (error) {
         // HEAD has no error body: a missing bucket also reads as NotFound here.
@@ -315,14 +340,25 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
       await withRetry('put', key, () =>
         body.byteLength < multipartThreshold
           ? client.send(new PutObjectCommand({ ...params, ContentLength: body.byteLength })).then(() => undefined)
-          : uploadMultipart(params, key));
+          : uploadMultipart(params, key),
+      );
       counters.bytesWritten += body.byteLength;
     },
 
     async putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
       try {
         await withRetry('put', key, () =>
-          client.send(new PutObjectCommand({ Bucket: bucket, Key: s3Key(key), Body: body, ContentLength: body.byteLength, IfNoneMatch: '*', ...sseParams, ...ownerParam })),
+          client.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: s3Key(key),
+              Body: body,
+              ContentLength: body.byteLength,
+              IfNoneMatch: '*',
+              ...sseParams,
+              ...ownerParam,
+            }),
+          ),
         );
         counters.bytesWritten += body.byteLength;
         return true;
@@ -340,7 +376,17 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
       // The ETag goes quoted, as RFC 7232 and S3's own ETag header spell it.
       try {
         await withRetry('put', key, () =>
-          client.send(new PutObjectCommand({ Bucket: bucket, Key: s3Key(key), Body: body, ContentLength: body.byteLength, IfMatch: `"${unquote(version)}"`, ...sseParams, ...ownerParam })),
+          client.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: s3Key(key),
+              Body: body,
+              ContentLength: body.byteLength,
+              IfMatch: `"${unquote(version)}"`,
+              ...sseParams,
+              ...ownerParam,
+            }),
+          ),
         );
         counters.bytesWritten += body.byteLength;
         return true;
@@ -362,7 +408,10 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
             Key: s3Key(toKey),
             // CopySource is bucket/key, URL-encoded; '=' (Hive partition paths) is left as is, which S3
             // accepts and which some S3-compatible servers require.
-            CopySource: `${bucket}/${s3Key(fromKey).split('/').map((part) => encodeURIComponent(part).replace(/%3D/g, '=')).join('/')}`,
+            CopySource: `${bucket}/${s3Key(fromKey)
+              .split('/')
+              .map((part) => encodeURIComponent(part).replace(/%3D/g, '='))
+              .join('/')}`,
             ...sseParams,
             ...ownerParam,
             ...(owner ? { ExpectedSourceBucketOwner: owner } : {}),
@@ -378,7 +427,8 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
         for (let attempt = 1; ; attempt++) {
           const objects = pending.map((k) => ({ Key: s3Key(k) }));
           const out = await withRetry('delete', pending[0] ?? '', () =>
-            client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true }, ...ownerParam })));
+            client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true }, ...ownerParam })),
+          );
           // DeleteObjects answers 200 even when keys failed; the failures are only in Errors.
           const failures = out.Errors ?? [];
           if (failures.length === 0) break;
@@ -386,7 +436,10 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
             const ctx = { ...context('delete', relative(failures[0]?.Key ?? '')), s3Key: prefix };
             throw deleteFailure(failures, ctx, pending.length);
           }
-          await pause(attempt, failures.some((f) => f.Code === 'SlowDown'));
+          await pause(
+            attempt,
+            failures.some((f) => f.Code === 'SlowDown'),
+          );
           pending = failures.map((f) => relative(f.Key ?? ''));
         }
       }

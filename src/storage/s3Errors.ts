@@ -42,9 +42,7 @@ export interface S3ErrorClass {
 /** Defined in src/errors.ts with the other error classes; exported here too for existing importers. */
 export { TruncatedBodyError };
 
-const RETRYABLE_NODE_CODES = new Set([
-  'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'ERR_STREAM_PREMATURE_CLOSE',
-]);
+const RETRYABLE_NODE_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'ERR_STREAM_PREMATURE_CLOSE']);
 const THROTTLE_NAMES = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException']);
 const REGION_NAMES = new Set(['PermanentRedirect', 'AuthorizationHeaderMalformed', 'IllegalLocationConstraintException']);
 const CREDENTIAL_NAMES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'TokenRefreshRequired']);
@@ -70,7 +68,7 @@ export function classifyS3Error(error: unknown): S3ErrorClass {
   if (error instanceof StorageError) return classifyS3Error(error.cause ?? error);
   const e = shape(error);
   const status = e.$metadata?.httpStatusCode;
-  const name = e.code && /^E[A-Z]+$|^ERR_/.test(e.code) ? e.code : e.name ?? 'Error';
+  const name = e.code && /^E[A-Z]+$|^ERR_/.test(e.code) ? e.code : (e.name ?? 'Error');
   const message = e.message ?? '';
   const base = status === undefined ? { name } : { name, status };
   if (error instanceof TruncatedBodyError) return { ...base, code: 'truncated', retryable: true };
@@ -80,7 +78,8 @@ export function classifyS3Error(error: unknown): S3ErrorClass {
   if (REGION_NAMES.has(name) || status === 301 || /Region is missing|Invalid region|Region not accepted/i.test(message)) {
     return { ...base, code: 'invalid_region', retryable: false };
   }
-  if (name === 'AccessDenied' || CREDENTIAL_NAMES.has(name) || name === NO_CREDENTIALS || status === 403) return { ...base, code: 'access_denied', retryable: false };
+  if (name === 'AccessDenied' || CREDENTIAL_NAMES.has(name) || name === NO_CREDENTIALS || status === 403)
+    return { ...base, code: 'access_denied', retryable: false };
   // RequestTimeout (400): S3 gave up waiting for our body; a fresh attempt usually succeeds.
   if (name === 'RequestTimeout' || name === 'TimeoutError' || (status !== undefined && status >= 500)) {
     return { ...base, code: status !== undefined && status >= 500 ? 'io' : 'network', retryable: true };
@@ -120,7 +119,16 @@ function scrubCause(error: unknown, secrets: readonly string[] = []): Error {
   const meta = e.$metadata as { httpStatusCode?: number; requestId?: string; extendedRequestId?: string; attempts?: number } | undefined;
   return Object.assign(cause, {
     ...(e.code ? { code: e.code } : {}),
-    ...(meta ? { $metadata: { httpStatusCode: meta.httpStatusCode, requestId: meta.requestId, extendedRequestId: meta.extendedRequestId, attempts: meta.attempts } } : {}),
+    ...(meta
+      ? {
+          $metadata: {
+            httpStatusCode: meta.httpStatusCode,
+            requestId: meta.requestId,
+            extendedRequestId: meta.extendedRequestId,
+            attempts: meta.attempts,
+          },
+        }
+      : {}),
   });
 }
 
@@ -155,13 +163,14 @@ export function toStorageError(error: unknown, ctx: S3ErrorContext, note?: strin
       text = `${where} does not exist`;
       break;
     case 'access_denied':
-      text = c.name === NO_CREDENTIALS
-        ? `no AWS credentials found for ${ctx.op} ${where}: pass --profile <name>, set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run with a role (instance profile, IRSA, \`aws sso login\`)`
-        : CREDENTIAL_NAMES.has(c.name)
-        ? `S3 rejected the credentials for ${ctx.op} ${where} (${c.name}); check --profile, AWS_* variables or refresh the session`
-        : `access denied: ${ctx.op} ${where} needs ${S3_PERMISSION[ctx.op]} on arn:aws:s3:::${ctx.bucket}` +
-          `${ctx.op === 'list' ? '' : `/${ctx.s3Key ?? '*'}`}; grant it to the caller's role` +
-          (ctx.expectedBucketOwner ? ` and check --expected-bucket-owner ${ctx.expectedBucketOwner}` : '');
+      text =
+        c.name === NO_CREDENTIALS
+          ? `no AWS credentials found for ${ctx.op} ${where}: pass --profile <name>, set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run with a role (instance profile, IRSA, \`aws sso login\`)`
+          : CREDENTIAL_NAMES.has(c.name)
+            ? `S3 rejected the credentials for ${ctx.op} ${where} (${c.name}); check --profile, AWS_* variables or refresh the session`
+            : `access denied: ${ctx.op} ${where} needs ${S3_PERMISSION[ctx.op]} on arn:aws:s3:::${ctx.bucket}` +
+              `${ctx.op === 'list' ? '' : `/${ctx.s3Key ?? '*'}`}; grant it to the caller's role` +
+              (ctx.expectedBucketOwner ? ` and check --expected-bucket-owner ${ctx.expectedBucketOwner}` : '');
       break;
     case 'invalid_region': {
       const hint = bucketRegionHint(e);
@@ -181,9 +190,7 @@ export function toStorageError(error: unknown, ctx: S3ErrorContext, note?: strin
       text = `network failure on ${ctx.op} ${where} after retries; check connectivity and --endpoint-url`;
       break;
     default:
-      text = c.retryable
-        ? `S3 kept failing ${ctx.op} ${where} (server errors) after retries; rerun later`
-        : `S3 ${ctx.op} ${where} failed`;
+      text = c.retryable ? `S3 kept failing ${ctx.op} ${where} (server errors) after retries; rerun later` : `S3 ${ctx.op} ${where} failed`;
   }
   const tries = ctx.attempts && ctx.attempts > 1 ? ` (${ctx.attempts} attempts)` : '';
   const message = scrubSecrets(`${text}${tries} [${detail}]${note ? `; ${note}` : ''}`, ctx.secrets);

@@ -17,7 +17,11 @@
 const UNITS = ['YEARS', 'MONTHS', 'WEEKS', 'DAYS', 'HOURS', 'MINUTES', 'SECONDS'];
 const NOW = /^NOW([+-]\d+(YEARS?|MONTHS?|WEEKS?|DAYS?|HOURS?|MINUTES?|SECONDS?))?$/;
 
-export function athenaProjectionProblems(props: Record<string, string>, partitionColumns: readonly string[], opts: { allowInjected?: boolean } = {}): string[] {
+export function athenaProjectionProblems(
+  props: Record<string, string>,
+  partitionColumns: readonly string[],
+  opts: { allowInjected?: boolean } = {},
+): string[] {
   const problems: string[] = [];
   if (props['projection.enabled']?.trim().toLowerCase() !== 'true') problems.push('projection.enabled is not true');
   const template = props['storage.location.template'];
@@ -28,19 +32,23 @@ export function athenaProjectionProblems(props: Record<string, string>, partitio
     if (type === 'enum') {
       const values = props[`projection.${col}.values`];
       if (!values) problems.push(`projection.${col}.values missing`);
-      else if (values.split(',').some((v) => v === '' || v !== v.trim())) problems.push(`projection.${col}.values ${JSON.stringify(values)} has empty or space-padded values`);
+      else if (values.split(',').some((v) => v === '' || v !== v.trim()))
+        problems.push(`projection.${col}.values ${JSON.stringify(values)} has empty or space-padded values`);
     } else if (type === 'date') {
       const format = props[`projection.${col}.format`];
       if (!format) problems.push(`projection.${col}.format missing`);
       const range = (props[`projection.${col}.range`] ?? '').split(',');
-      const looksLikeFormat = (v: string): boolean => format === 'yyyy-MM-dd' ? /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) : true;
+      const looksLikeFormat = (v: string): boolean =>
+        format === 'yyyy-MM-dd' ? /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) : true;
       if (range.length !== 2 || range.some((v) => !NOW.test(v.trim()) && !looksLikeFormat(v.trim()))) {
         problems.push(`projection.${col}.range ${JSON.stringify(props[`projection.${col}.range`])} is not two dates or NOW expressions`);
       }
       const interval = props[`projection.${col}.interval`];
-      if (interval !== undefined && !/^[1-9]\d*$/.test(interval.trim())) problems.push(`projection.${col}.interval ${interval} is not a positive integer`);
+      if (interval !== undefined && !/^[1-9]\d*$/.test(interval.trim()))
+        problems.push(`projection.${col}.interval ${interval} is not a positive integer`);
       const unit = props[`projection.${col}.interval.unit`];
-      if (unit !== undefined && !UNITS.includes(unit.trim().toUpperCase())) problems.push(`projection.${col}.interval.unit ${unit} is not one of ${UNITS.join(', ')}`);
+      if (unit !== undefined && !UNITS.includes(unit.trim().toUpperCase()))
+        problems.push(`projection.${col}.interval.unit ${unit} is not one of ${UNITS.join(', ')}`);
     } else if (type === 'injected') {
       if (!opts.allowInjected) problems.push(`projection.${col}.type is injected: every query without WHERE ${col} = '…' fails`);
     } else if (type !== 'integer') {

@@ -46,7 +46,13 @@ async function hashTree(dir: string): Promise<Map<string, string>> {
     for (const entry of entries) {
       const path = join(d, entry.name);
       if (entry.isDirectory()) await walk(path);
-      else out.set(relative(dir, path).split('\\').join('/'), createHash('sha256').update(await readFile(path)).digest('hex'));
+      else
+        out.set(
+          relative(dir, path).split('\\').join('/'),
+          createHash('sha256')
+            .update(await readFile(path))
+            .digest('hex'),
+        );
     }
   };
   await walk(dir);
@@ -93,7 +99,11 @@ export async function s3Backend(): Promise<Backend> {
     rawUri: 's3://raw/',
     destUri: (name) => `s3://lake/${name}/`,
     args: ['--endpoint-url', proxy.endpoint],
-    env: { AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' },
+    env: {
+      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+    },
     async putRaw(objects) {
       await Promise.all(objects.map((o) => limit(() => client.send(new PutObjectCommand({ Bucket: 'raw', Key: o.key, Body: o.body })))));
     },
@@ -108,7 +118,9 @@ export async function s3Backend(): Promise<Backend> {
       let token: string | undefined;
       const downloads: Array<Promise<void>> = [];
       do {
-        const page = await client.send(new ListObjectsV2Command({ Bucket: 'lake', Prefix: `${name}/`, ...(token ? { ContinuationToken: token } : {}) }));
+        const page = await client.send(
+          new ListObjectsV2Command({ Bucket: 'lake', Prefix: `${name}/`, ...(token ? { ContinuationToken: token } : {}) }),
+        );
         for (const o of page.Contents ?? []) {
           downloads.push(
             limit(async () => {

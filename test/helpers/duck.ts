@@ -17,7 +17,9 @@ export async function query(sql: string): Promise<Array<Record<string, unknown>>
 /** Every table row under a destination directory, values normalised to JSON-comparable form. */
 export async function readTable(dest: string, where = 'true'): Promise<Array<Record<string, unknown>>> {
   const columns = ACCESS_LOG_COLUMNS.map((c) => (c.kind === 'timestamp' ? `epoch_ms(${c.name}) AS ${c.name}` : `"${c.name}"`)).join(', ');
-  const rows = await query(`SELECT ${columns}, bucket, CAST(dt AS VARCHAR) AS dt FROM read_parquet('${dest}/**/*.parquet', hive_partitioning = true) WHERE ${where}`);
+  const rows = await query(
+    `SELECT ${columns}, bucket, CAST(dt AS VARCHAR) AS dt FROM read_parquet('${dest}/**/*.parquet', hive_partitioning = true) WHERE ${where}`,
+  );
   return rows.map((row) => {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(row)) out[k] = typeof v === 'bigint' ? Number(v) : v;

@@ -87,8 +87,10 @@ function prng(seed: number): () => number {
 }
 
 export function s3ErrorXml(code: string, message: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>` +
-    `<RequestId>FAULTPROXY</RequestId><HostId>faultproxy</HostId></Error>`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message>` +
+    `<RequestId>FAULTPROXY</RequestId><HostId>faultproxy</HostId></Error>`
+  );
 }
 
 type Fault = 'slowDown' | 'serverError' | 'reset' | 'truncate' | undefined;
@@ -121,7 +123,13 @@ export async function startFaultProxy(target: string, plan: FaultPlan): Promise<
   const random = prng(plan.seed ?? 1);
   const methods = plan.methods?.map((m) => m.toUpperCase());
   const injected: Record<string, number> = {
-    slowDown: 0, serverError: 0, reset: 0, truncate: 0, ownerDenied: 0, preconditionFailed: 0, lostAnswer: 0,
+    slowDown: 0,
+    serverError: 0,
+    reset: 0,
+    truncate: 0,
+    ownerDenied: 0,
+    preconditionFailed: 0,
+    lostAnswer: 0,
   };
   const requests: RecordedRequest[] = [];
   const agent = new http.Agent({ keepAlive: true });
@@ -200,14 +208,18 @@ export async function startFaultProxy(target: string, plan: FaultPlan): Promise<
   }
 
   /** S3's answer to a conditional PUT whose condition fails, or undefined when it may go ahead. */
-  async function refuse(req: http.IncomingMessage, object: { bucket: string; key: string }): Promise<{ status: number; code: string; message: string } | undefined> {
+  async function refuse(
+    req: http.IncomingMessage,
+    object: { bucket: string; key: string },
+  ): Promise<{ status: number; code: string; message: string } | undefined> {
     const ifNoneMatch = req.headers['if-none-match'];
     const ifMatch = req.headers['if-match'];
     if (ifNoneMatch === undefined && ifMatch === undefined) return undefined;
     const etag = await currentEtag(object);
     const failed = { status: 412, code: 'PreconditionFailed', message: 'At least one of the pre-conditions you specified did not hold' };
     if (ifNoneMatch !== undefined && etag !== undefined && etagListMatches(ifNoneMatch, etag)) return failed;
-    if (ifMatch !== undefined && etag === undefined) return { status: 404, code: 'NoSuchKey', message: 'The specified key does not exist.' };
+    if (ifMatch !== undefined && etag === undefined)
+      return { status: 404, code: 'NoSuchKey', message: 'The specified key does not exist.' };
     if (ifMatch !== undefined && etag !== undefined && !etagListMatches(ifMatch, etag)) return failed;
     return undefined;
   }
@@ -223,14 +235,25 @@ export async function startFaultProxy(target: string, plan: FaultPlan): Promise<
     return run;
   }
 
-  async function conditionalWrite(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, object: { bucket: string; key: string }, lose: boolean): Promise<void> {
+  async function conditionalWrite(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    body: Buffer,
+    object: { bucket: string; key: string },
+    lose: boolean,
+  ): Promise<void> {
     const method = req.method ?? 'PUT';
     let refusal;
     try {
       refusal = await refuse(req, object);
     } catch (error) {
       // A retryable answer: the client tries again, as after any S3 hiccup.
-      return reply(res, method, 500, s3ErrorXml('InternalError', `fault proxy could not check ${object.bucket}/${object.key}: ${(error as Error).message}`));
+      return reply(
+        res,
+        method,
+        500,
+        s3ErrorXml('InternalError', `fault proxy could not check ${object.bucket}/${object.key}: ${(error as Error).message}`),
+      );
     }
     if (refusal) {
       injected.preconditionFailed = (injected.preconditionFailed ?? 0) + 1;

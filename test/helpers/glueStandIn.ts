@@ -52,7 +52,10 @@ export const GLUE_WRITE_OPERATIONS = [
 ] as const;
 
 class GlueFault extends Error {
-  constructor(readonly type: string, message: string) {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -145,7 +148,10 @@ export async function startGlueStandIn(options: { pageSize?: number } = {}): Pro
       for (const p of limit(body.PartitionInputList, 100, 'partitionInputList') as Json[]) {
         const k = key(p.Values);
         if (map.has(k)) {
-          Errors.push({ PartitionValues: p.Values, ErrorDetail: { ErrorCode: 'AlreadyExistsException', ErrorMessage: 'Partition already exists.' } });
+          Errors.push({
+            PartitionValues: p.Values,
+            ErrorDetail: { ErrorCode: 'AlreadyExistsException', ErrorMessage: 'Partition already exists.' },
+          });
         } else {
           map.set(k, { ...p, CreationTime: now() });
         }
@@ -159,7 +165,10 @@ export async function startGlueStandIn(options: { pageSize?: number } = {}): Pro
       for (const e of limit(body.Entries, 100, 'entries') as Json[]) {
         const existing = map.get(key(e.PartitionValueList));
         if (!existing) {
-          Errors.push({ PartitionValueList: e.PartitionValueList, ErrorDetail: { ErrorCode: 'EntityNotFoundException', ErrorMessage: 'Partition not found.' } });
+          Errors.push({
+            PartitionValueList: e.PartitionValueList,
+            ErrorDetail: { ErrorCode: 'EntityNotFoundException', ErrorMessage: 'Partition not found.' },
+          });
           continue;
         }
         map.delete(key(e.PartitionValueList));
@@ -183,7 +192,10 @@ export async function startGlueStandIn(options: { pageSize?: number } = {}): Pro
       const Errors: Json[] = [];
       for (const v of limit(body.PartitionsToDelete, 25, 'partitionsToDelete') as Json[]) {
         if (!map.delete(key(v.Values))) {
-          Errors.push({ PartitionValues: v.Values, ErrorDetail: { ErrorCode: 'EntityNotFoundException', ErrorMessage: 'Partition not found.' } });
+          Errors.push({
+            PartitionValues: v.Values,
+            ErrorDetail: { ErrorCode: 'EntityNotFoundException', ErrorMessage: 'Partition not found.' },
+          });
         }
       }
       return { Errors };
@@ -220,7 +232,10 @@ export async function startGlueStandIn(options: { pageSize?: number } = {}): Pro
       const handler = handlers[operation];
       if (!handler) throw new GlueFault('UnknownOperationException', `The stand-in does not implement ${operation}.`);
       if (denied.has(operation)) {
-        throw new GlueFault('AccessDeniedException', `User: arn:aws:iam::123456789012:user/test is not authorized to perform: glue:${operation}`);
+        throw new GlueFault(
+          'AccessDeniedException',
+          `User: arn:aws:iam::123456789012:user/test is not authorized to perform: glue:${operation}`,
+        );
       }
       const faultAt = faults.findIndex((f) => f.operation === undefined || f.operation === operation);
       if (faultAt >= 0) {

@@ -39,16 +39,27 @@ export interface S3ControlStandIn {
 }
 
 class S3Fault extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const unesc = (s: string): string => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+const unesc = (s: string): string =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 /** Every text of `<tag>…</tag>` in order (the documents here are flat enough for this). */
-const all = (xml: string, tag: string): string[] => [...xml.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => m[1] ?? '');
+const all = (xml: string, tag: string): string[] =>
+  [...xml.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => m[1] ?? '');
 const one = (xml: string, tag: string): string | undefined => all(xml, tag)[0];
 
 /** Body of a PUT sent with `aws-chunked` content encoding (streaming checksum trailers). */
@@ -67,21 +78,28 @@ function decodeChunked(raw: Buffer): Buffer {
 function tagsOf(xml: string): Array<[string, string]> {
   const tags = all(xml, 'Tag').map((t): [string, string] => [unesc(one(t, 'Key') ?? ''), unesc(one(t, 'Value') ?? '')]);
   if (tags.length > 10) throw new S3Fault(400, 'BadRequest', 'Object tags cannot be greater than 10');
-  if (new Set(tags.map((t) => t[0])).size !== tags.length) throw new S3Fault(400, 'InvalidTag', 'Cannot provide multiple Tags with the same key');
+  if (new Set(tags.map((t) => t[0])).size !== tags.length)
+    throw new S3Fault(400, 'InvalidTag', 'Cannot provide multiple Tags with the same key');
   return tags;
 }
 
 function checkLifecycle(xml: string): void {
   const rules = all(xml, 'Rule');
   const ids = rules.map((r) => one(r, 'ID')).filter((id) => id !== undefined);
-  if (new Set(ids).size !== ids.length) throw new S3Fault(400, 'InvalidArgument', 'Rule ID must be unique. Found same ID for more than one rule');
+  if (new Set(ids).size !== ids.length)
+    throw new S3Fault(400, 'InvalidArgument', 'Rule ID must be unique. Found same ID for more than one rule');
   for (const rule of rules) {
-    if (!rule.includes('<Filter') && !rule.includes('<Prefix')) throw new S3Fault(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+    if (!rule.includes('<Filter') && !rule.includes('<Prefix'))
+      throw new S3Fault(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
     for (const t of all(rule, 'Transition')) {
       const days = Number(one(t, 'Days'));
       const cls = one(t, 'StorageClass') ?? '';
       if ((cls === 'STANDARD_IA' || cls === 'ONEZONE_IA') && days < 30) {
-        throw new S3Fault(400, 'InvalidArgument', `'Days' in Transition action must be greater than or equal to 30 for storageClass '${cls}'`);
+        throw new S3Fault(
+          400,
+          'InvalidArgument',
+          `'Days' in Transition action must be greater than or equal to 30 for storageClass '${cls}'`,
+        );
       }
     }
     const expire = one(rule, 'Expiration');
@@ -140,11 +158,25 @@ export async function startS3ControlStandIn(initial: Array<{ name: string; regio
     return q.has('tagging') ? `${verb}ObjectTagging` : `${verb}Object`;
   }
 
-  function handle(op: string, b: BucketState, bucket: string, key: string, q: URLSearchParams, req: IncomingMessage, body: Buffer): { status?: number; xml?: string; body?: Buffer; headers?: Record<string, string> } {
+  function handle(
+    op: string,
+    b: BucketState,
+    bucket: string,
+    key: string,
+    q: URLSearchParams,
+    req: IncomingMessage,
+    body: Buffer,
+  ): { status?: number; xml?: string; body?: Buffer; headers?: Record<string, string> } {
     const xml = (inner: string) => `<?xml version="1.0" encoding="UTF-8"?>\n${inner}`;
     switch (op) {
       case 'GetBucketLocation':
-        return { xml: xml(b.region === 'us-east-1' ? `<LocationConstraint xmlns="${NS}"/>` : `<LocationConstraint xmlns="${NS}">${b.region}</LocationConstraint>`) };
+        return {
+          xml: xml(
+            b.region === 'us-east-1'
+              ? `<LocationConstraint xmlns="${NS}"/>`
+              : `<LocationConstraint xmlns="${NS}">${b.region}</LocationConstraint>`,
+          ),
+        };
       case 'GetBucketLogging':
         return { xml: b.logging ?? xml(`<BucketLoggingStatus xmlns="${NS}"/>`) };
       case 'PutBucketLogging': {
@@ -186,14 +218,18 @@ export async function startS3ControlStandIn(initial: Array<{ name: string; regio
       case 'ListObjectsV2':
         return { xml: xml(listXml(bucket, b, q)) };
       case 'GetObjectTagging': {
-        const tags = objectOf(b, key).tags.map(([k, v]) => `<Tag><Key>${esc(k)}</Key><Value>${esc(v)}</Value></Tag>`).join('');
+        const tags = objectOf(b, key)
+          .tags.map(([k, v]) => `<Tag><Key>${esc(k)}</Key><Value>${esc(v)}</Value></Tag>`)
+          .join('');
         return { xml: xml(`<Tagging xmlns="${NS}"><TagSet>${tags}</TagSet></Tagging>`) };
       }
       case 'PutObjectTagging':
         objectOf(b, key).tags = tagsOf(body.toString());
         return {};
       case 'PutObject': {
-        const chunked = /aws-chunked/.test(String(req.headers['content-encoding'] ?? '')) || String(req.headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-');
+        const chunked =
+          /aws-chunked/.test(String(req.headers['content-encoding'] ?? '')) ||
+          String(req.headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-');
         const data = chunked ? decodeChunked(body) : body;
         const etag = `"${createHash('md5').update(data).digest('hex')}"`;
         const tags = req.headers['x-amz-tagging'] ? [...new URLSearchParams(String(req.headers['x-amz-tagging']))] : [];
@@ -214,7 +250,11 @@ export async function startS3ControlStandIn(initial: Array<{ name: string; regio
         const keys = all(body.toString(), 'Key').map(unesc);
         for (const k of keys) b.objects.delete(k);
         const quiet = one(body.toString(), 'Quiet') === 'true';
-        return { xml: xml(`<DeleteResult xmlns="${NS}">${quiet ? '' : keys.map((k) => `<Deleted><Key>${esc(k)}</Key></Deleted>`).join('')}</DeleteResult>`) };
+        return {
+          xml: xml(
+            `<DeleteResult xmlns="${NS}">${quiet ? '' : keys.map((k) => `<Deleted><Key>${esc(k)}</Key></Deleted>`).join('')}</DeleteResult>`,
+          ),
+        };
       }
       default:
         throw new S3Fault(501, 'NotImplemented', `${op} is not implemented by this stand-in`);
@@ -225,7 +265,9 @@ export async function startS3ControlStandIn(initial: Array<{ name: string; regio
     const prefix = q.get('prefix') ?? '';
     const delimiter = q.get('delimiter') ?? '';
     const max = Number(q.get('max-keys') ?? 1000);
-    const after = q.get('continuation-token') ? Buffer.from(q.get('continuation-token') ?? '', 'base64').toString() : q.get('start-after') ?? '';
+    const after = q.get('continuation-token')
+      ? Buffer.from(q.get('continuation-token') ?? '', 'base64').toString()
+      : (q.get('start-after') ?? '');
     const contents: string[] = [];
     const prefixes = new Set<string>();
     let last = '';
@@ -243,7 +285,9 @@ export async function startS3ControlStandIn(initial: Array<{ name: string; regio
       if (common) prefixes.add(common);
       else {
         const o = b.objects.get(key)!;
-        contents.push(`<Contents><Key>${esc(key)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified><ETag>${esc(o.etag)}</ETag><Size>${o.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`);
+        contents.push(
+          `<Contents><Key>${esc(key)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified><ETag>${esc(o.etag)}</ETag><Size>${o.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+        );
       }
     }
     const token = truncated ? `<NextContinuationToken>${Buffer.from(last).toString('base64')}</NextContinuationToken>` : '';
@@ -264,9 +308,18 @@ export async function startS3ControlStandIn(initial: Array<{ name: string; regio
       try {
         op = operation(req.method ?? 'GET', key, url.searchParams);
         calls[op] = (calls[op] ?? 0) + 1;
-        if (denied.some((d) => d.operation === op && (d.bucket === undefined || d.bucket === bucket))) throw new S3Fault(403, 'AccessDenied', 'Access Denied');
-        const out = handle(op, bucketOf(decodeURIComponent(bucket)), decodeURIComponent(bucket), key ?? '', url.searchParams, req, Buffer.concat(chunks));
-        const payload = out.xml !== undefined ? Buffer.from(out.xml) : out.body ?? Buffer.alloc(0);
+        if (denied.some((d) => d.operation === op && (d.bucket === undefined || d.bucket === bucket)))
+          throw new S3Fault(403, 'AccessDenied', 'Access Denied');
+        const out = handle(
+          op,
+          bucketOf(decodeURIComponent(bucket)),
+          decodeURIComponent(bucket),
+          key ?? '',
+          url.searchParams,
+          req,
+          Buffer.concat(chunks),
+        );
+        const payload = out.xml !== undefined ? Buffer.from(out.xml) : (out.body ?? Buffer.alloc(0));
         res.writeHead(out.status ?? 200, {
           'x-amz-request-id': requestId,
           ...(out.xml !== undefined ? { 'content-type': 'application/xml' } : {}),
@@ -290,7 +343,10 @@ export async function startS3ControlStandIn(initial: Array<{ name: string; regio
     calls,
     deny: (operation, bucket) => void denied.push({ operation, ...(bucket ? { bucket } : {}) }),
     addBucket,
-    writes: () => Object.entries(calls).filter(([op]) => /^(Put|Delete)/.test(op)).reduce((n, [, c]) => n + c, 0),
+    writes: () =>
+      Object.entries(calls)
+        .filter(([op]) => /^(Put|Delete)/.test(op))
+        .reduce((n, [, c]) => n + c, 0),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

@@ -126,4 +126,3 @@ export function formatRecord(rec: Rec, fieldCount: number, extras: readonly stri
   };
   return { line: fields.join(' '), row };
 }
-

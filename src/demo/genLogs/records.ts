@@ -6,7 +6,17 @@ import { KNOWN_FIELD_COUNT } from '../../../schemas/accessLog.js';
 import type { RejectLine } from '../genLogs.js';
 import { type Random, WeightedPicker } from '../random.js';
 import { formatRecord, recordFields } from './format.js';
-import { makeStoredObject, privateIpv4, publicIpv4, UPLOAD_ID_ALPHABET, WORDS, type BucketInfo, type Client, type StoredObject, type World } from './world.js';
+import {
+  makeStoredObject,
+  privateIpv4,
+  publicIpv4,
+  UPLOAD_ID_ALPHABET,
+  WORDS,
+  type BucketInfo,
+  type Client,
+  type StoredObject,
+  type World,
+} from './world.js';
 
 /** One log record as values; `formatRecord` turns it into text and truth. */
 export interface Rec {
@@ -71,15 +81,46 @@ function formKeyField(key: string): string {
 type Status = readonly [status: number, error: string | null];
 
 const GET_STATUS = new WeightedPicker<Status>([
-  [[200, null], 78], [[206, null], 9], [[304, null], 4], [[404, 'NoSuchKey'], 3], [[403, 'AccessDenied'], 3], [[503, 'SlowDown'], 1.5], [[500, 'InternalError'], 0.3],
+  [[200, null], 78],
+  [[206, null], 9],
+  [[304, null], 4],
+  [[404, 'NoSuchKey'], 3],
+  [[403, 'AccessDenied'], 3],
+  [[503, 'SlowDown'], 1.5],
+  [[500, 'InternalError'], 0.3],
 ]);
 const ANONYMOUS_GET_STATUS = new WeightedPicker<Status>([
-  [[200, null], 60], [[304, null], 10], [[403, 'AccessDenied'], 19], [[404, 'NoSuchKey'], 10], [[503, 'SlowDown'], 1],
+  [[200, null], 60],
+  [[304, null], 10],
+  [[403, 'AccessDenied'], 19],
+  [[404, 'NoSuchKey'], 10],
+  [[503, 'SlowDown'], 1],
 ]);
-const HEAD_STATUS = new WeightedPicker<Status>([[[200, null], 85], [[404, 'NoSuchKey'], 10], [[403, 'AccessDenied'], 4], [[503, 'SlowDown'], 1]]);
-const WRITE_STATUS = new WeightedPicker<Status>([[[200, null], 95], [[403, 'AccessDenied'], 2], [[503, 'SlowDown'], 2.5], [[500, 'InternalError'], 0.5]]);
-const LIST_STATUS = new WeightedPicker<Status>([[[200, null], 90], [[403, 'AccessDenied'], 8], [[503, 'SlowDown'], 2]]);
-const ERROR_BYTES: Record<string, number> = { AccessDenied: 243, SlowDown: 298, InternalError: 282, NoSuchBucketPolicy: 297, NoSuchTagSet: 293, NoSuchKey: 200 };
+const HEAD_STATUS = new WeightedPicker<Status>([
+  [[200, null], 85],
+  [[404, 'NoSuchKey'], 10],
+  [[403, 'AccessDenied'], 4],
+  [[503, 'SlowDown'], 1],
+]);
+const WRITE_STATUS = new WeightedPicker<Status>([
+  [[200, null], 95],
+  [[403, 'AccessDenied'], 2],
+  [[503, 'SlowDown'], 2.5],
+  [[500, 'InternalError'], 0.5],
+]);
+const LIST_STATUS = new WeightedPicker<Status>([
+  [[200, null], 90],
+  [[403, 'AccessDenied'], 8],
+  [[503, 'SlowDown'], 2],
+]);
+const ERROR_BYTES: Record<string, number> = {
+  AccessDenied: 243,
+  SlowDown: 298,
+  InternalError: 282,
+  NoSuchBucketPolicy: 297,
+  NoSuchTagSet: 293,
+  NoSuchKey: 200,
+};
 const MISSING_KEYS = ['favicon.ico', 'robots.txt', '.env', 'wp-login.php', 'apple-touch-icon-152x152.png', '.git/config'];
 
 function errorBytes(code: string, key: string | null): number {
@@ -137,7 +178,12 @@ function baseRecord(w: World, r: Random, b: BucketInfo, c: Client, time: number,
     objectsize: null,
     totaltime: null,
     turnaroundtime: null,
-    referrer: c.kind === 'anonymous' || c.kind === 'presigned' ? (r.chance(0.4) ? `https://www.example.org/${r.pick(WORDS)}/${r.int(1, 500)}` : null) : null,
+    referrer:
+      c.kind === 'anonymous' || c.kind === 'presigned'
+        ? r.chance(0.4)
+          ? `https://www.example.org/${r.pick(WORDS)}/${r.int(1, 500)}`
+          : null
+        : null,
     useragent: c.ua,
     quotedNull: '"-"',
     versionid: null,
@@ -154,7 +200,17 @@ function baseRecord(w: World, r: Random, b: BucketInfo, c: Client, time: number,
 }
 
 /** Fills the request line and Host header; `encodedKey` null addresses the bucket itself. */
-function request(w: World, r: Random, rec: Rec, b: BucketInfo, c: Client, method: string, encodedKey: string | null, query: string[], xId: string): void {
+function request(
+  w: World,
+  r: Random,
+  rec: Rec,
+  b: BucketInfo,
+  c: Client,
+  method: string,
+  encodedKey: string | null,
+  query: string[],
+  xId: string,
+): void {
   if (c.addsXId) query.push(`x-id=${xId}`);
   rec.method = method;
   rec.query = query.length === 0 ? null : query.join('&');
@@ -336,7 +392,8 @@ function multipartUpload(w: World, r: Random, b: BucketInfo, c: Client, time: nu
     records.push(rec);
   };
   step('REST.POST.UPLOADS', 'POST', ['uploads'], null, 300 + encoded.length);
-  for (let i = 1; i <= parts; i++) step('REST.PUT.PART', 'PUT', [`partNumber=${i}`, `uploadId=${uploadId}`], i < parts ? partSize : total - partSize * (parts - 1), null);
+  for (let i = 1; i <= parts; i++)
+    step('REST.PUT.PART', 'PUT', [`partNumber=${i}`, `uploadId=${uploadId}`], i < parts ? partSize : total - partSize * (parts - 1), null);
   step('REST.POST.UPLOAD', 'POST', [`uploadId=${uploadId}`], total, 330 + encoded.length);
   return records;
 }
@@ -383,14 +440,27 @@ function multiDelete(w: World, r: Random, b: BucketInfo, c: Client, time: number
     const obj = pickObject(r, b);
     const rec = baseRecord(w, r, b, c, time, 'BATCH.DELETE.OBJECT');
     setKey(rec, obj.key, 'form');
-    Object.assign(rec, { requestid: post.requestid, endpoint: post.endpoint, uriNull: '-', quotedNull: '-', referrer: null, useragent: null, httpstatus: 204 });
+    Object.assign(rec, {
+      requestid: post.requestid,
+      endpoint: post.endpoint,
+      uriNull: '-',
+      quotedNull: '-',
+      referrer: null,
+      useragent: null,
+      httpstatus: 204,
+    });
     rec.objectsize = r.chance(0.7) ? obj.size : null;
     records.push(rec);
   }
   return records;
 }
 
-const LIFECYCLE_OPERATIONS = new WeightedPicker<string>([['S3.EXPIRE.OBJECT', 6], ['S3.TRANSITION_SIA.OBJECT', 2], ['S3.CREATE.DELETEMARKER', 1], ['S3.TRANSITION.OBJECT', 1]]);
+const LIFECYCLE_OPERATIONS = new WeightedPicker<string>([
+  ['S3.EXPIRE.OBJECT', 6],
+  ['S3.TRANSITION_SIA.OBJECT', 2],
+  ['S3.CREATE.DELETEMARKER', 1],
+  ['S3.TRANSITION.OBJECT', 1],
+]);
 
 /** Lifecycle actions: requester AmazonS3, no remote IP, `"-"` request line, 64-char Host Id (EDGE #2). */
 function lifecycle(w: World, r: Random, b: BucketInfo, time: number): Rec[] {
@@ -400,8 +470,18 @@ function lifecycle(w: World, r: Random, b: BucketInfo, time: number): Rec[] {
     const obj = pickObject(r, b);
     const rec: Rec = {
       ...baseRecord(w, r, b, w.clients[0] as Client, time, LIFECYCLE_OPERATIONS.pick(r)),
-      remoteip: null, requester: 'AmazonS3', referrer: null, useragent: null, hostid: r.base64(64),
-      sigv: null, ciphersuite: null, authtype: null, endpoint: null, tlsversion: null, aclrequired: false, sourceregion: null,
+      remoteip: null,
+      requester: 'AmazonS3',
+      referrer: null,
+      useragent: null,
+      hostid: r.base64(64),
+      sigv: null,
+      ciphersuite: null,
+      authtype: null,
+      endpoint: null,
+      tlsversion: null,
+      aclrequired: false,
+      sourceregion: null,
     };
     setKey(rec, obj.key, 'form');
     rec.objectsize = obj.size;
@@ -413,7 +493,17 @@ function lifecycle(w: World, r: Random, b: BucketInfo, time: number): Rec[] {
 
 /** Another AWS service delivering its logs into this bucket: no remote IP, service requester. */
 function serviceDelivery(w: World, r: Random, b: BucketInfo, time: number): Rec {
-  const client: Client = { ...(w.authed[0] as Client), kind: 'sdk', requester: 'svc:delivery.logs.amazonaws.com', sigv: 'SigV4', auth: 'AuthHeader', tls: ['ECDHE-RSA-AES128-GCM-SHA256', 'TLSv1.2'], host: 'virtual', sourceRegion: w.region, addsXId: false };
+  const client: Client = {
+    ...(w.authed[0] as Client),
+    kind: 'sdk',
+    requester: 'svc:delivery.logs.amazonaws.com',
+    sigv: 'SigV4',
+    auth: 'AuthHeader',
+    tls: ['ECDHE-RSA-AES128-GCM-SHA256', 'TLSv1.2'],
+    host: 'virtual',
+    sourceRegion: w.region,
+    addsXId: false,
+  };
   const rec = baseRecord(w, r, b, client, time, 'REST.PUT.OBJECT');
   const d = compactTime(time);
   const key = `AWSLogs/${w.accountId}/elasticloadbalancing/${w.region}/${d.slice(0, 4)}/${d.slice(4, 6)}/${d.slice(6, 8)}/${w.accountId}_elasticloadbalancing_${w.region}_app.web-alb.${r.hex(16)}_${d.slice(0, 13)}Z_${privateIpv4(r)}_${r.base64(8).replace(/[+/]/g, 'x')}.log.gz`;
@@ -425,11 +515,35 @@ function serviceDelivery(w: World, r: Random, b: BucketInfo, time: number): Rec 
   return rec;
 }
 
-type EventKind = 'get' | 'head' | 'put' | 'list' | 'config' | 'website' | 'multipart' | 'copy' | 'delete' | 'multiDelete' | 'lifecycle' | 'preflight' | 'delivery';
+type EventKind =
+  | 'get'
+  | 'head'
+  | 'put'
+  | 'list'
+  | 'config'
+  | 'website'
+  | 'multipart'
+  | 'copy'
+  | 'delete'
+  | 'multiDelete'
+  | 'lifecycle'
+  | 'preflight'
+  | 'delivery';
 
 const EVENTS = new WeightedPicker<EventKind>([
-  ['get', 60], ['head', 12], ['put', 7], ['list', 5], ['config', 3], ['website', 2], ['multipart', 2], ['copy', 1.5],
-  ['delete', 1.5], ['multiDelete', 1], ['lifecycle', 1], ['preflight', 1], ['delivery', 0.5],
+  ['get', 60],
+  ['head', 12],
+  ['put', 7],
+  ['list', 5],
+  ['config', 3],
+  ['website', 2],
+  ['multipart', 2],
+  ['copy', 1.5],
+  ['delete', 1.5],
+  ['multiDelete', 1],
+  ['lifecycle', 1],
+  ['preflight', 1],
+  ['delivery', 0.5],
 ]);
 
 type QuoteVariant = 'uaTrailing' | 'uaLeading' | 'refererInner' | 'shellshock' | 'uriPayload' | 'uaInner';
@@ -513,7 +627,14 @@ export function makeEvent(w: World, r: Random, bucketIndex: number, time: number
 
 // ---- reject lines (EDGE #20, #28) ---------------------------------------------------------------
 
-const JUNK_LINES = ['<<<<<<< Updated upstream', '=======', '>>>>>>> Stashed changes', '{"level":"info","msg":"delivery started"}', '#Version: 1.0', 'null'];
+const JUNK_LINES = [
+  '<<<<<<< Updated upstream',
+  '=======',
+  '>>>>>>> Stashed changes',
+  '{"level":"info","msg":"delivery started"}',
+  '#Version: 1.0',
+  'null',
+];
 
 /** Start offset of each of the first 10 fields of a 27-field line. */
 function fieldStarts(rec: Rec): number[] {
@@ -540,4 +661,3 @@ export function makeRejectLine(w: World, r: Random, bucketIndex: number, time: n
   const next = formatRecord(getObject(w, r, b, pickClient(r, w.clients), time), KNOWN_FIELD_COUNT, []).line;
   return { line: text.slice(0, cut) + next, kind: 'glued' };
 }
-

@@ -69,7 +69,9 @@ function chromeVersion(r: Random): string {
 }
 
 function kernel(r: Random): string {
-  return r.chance(0.5) ? `5.10.${r.int(100, 230)}-${r.int(100, 230)}.${r.int(700, 900)}.amzn2.x86_64` : `6.1.${r.int(50, 120)}-${r.int(60, 180)}.${r.int(100, 250)}.amzn2023.x86_64`;
+  return r.chance(0.5)
+    ? `5.10.${r.int(100, 230)}-${r.int(100, 230)}.${r.int(700, 900)}.amzn2.x86_64`
+    : `6.1.${r.int(50, 120)}-${r.int(60, 180)}.${r.int(100, 250)}.amzn2023.x86_64`;
 }
 
 function browserUa(r: Random): string {
@@ -100,16 +102,28 @@ function sdkUa(r: Random): { ua: string; addsXId: boolean } {
   switch (r.int(0, 4)) {
     case 0: {
       const v = `3.${r.int(400, 700)}.0`;
-      return { ua: `aws-sdk-js/${v} ua/2.0 os/linux#${kernel(r)} lang/js md/nodejs#20.${r.int(5, 18)}.${r.int(0, 3)} api/s3#${v}`, addsXId: true };
+      return {
+        ua: `aws-sdk-js/${v} ua/2.0 os/linux#${kernel(r)} lang/js md/nodejs#20.${r.int(5, 18)}.${r.int(0, 3)} api/s3#${v}`,
+        addsXId: true,
+      };
     }
     case 1: {
       const v = `1.34.${r.int(0, 160)}`;
-      return { ua: `Boto3/${v} md/Botocore#${v} ua/2.0 os/linux#${kernel(r)} md/arch#x86_64 lang/python#3.12.${r.int(0, 8)} md/pyimpl#CPython cfg/retry-mode#legacy Botocore/${v}`, addsXId: false };
+      return {
+        ua: `Boto3/${v} md/Botocore#${v} ua/2.0 os/linux#${kernel(r)} md/arch#x86_64 lang/python#3.12.${r.int(0, 8)} md/pyimpl#CPython cfg/retry-mode#legacy Botocore/${v}`,
+        addsXId: false,
+      };
     }
     case 2:
-      return { ua: `aws-sdk-java/1.12.${r.int(300, 780)} Linux/${kernel(r)} OpenJDK_64-Bit_Server_VM/17.0.${r.int(5, 12)}+${r.int(1, 12)}-LTS java/17.0.${r.int(5, 12)} vendor/Amazon.com_Inc. exec-env/AWS_ECS_FARGATE`, addsXId: false };
+      return {
+        ua: `aws-sdk-java/1.12.${r.int(300, 780)} Linux/${kernel(r)} OpenJDK_64-Bit_Server_VM/17.0.${r.int(5, 12)}+${r.int(1, 12)}-LTS java/17.0.${r.int(5, 12)} vendor/Amazon.com_Inc. exec-env/AWS_ECS_FARGATE`,
+        addsXId: false,
+      };
     case 3:
-      return { ua: `aws-sdk-go-v2/1.24.${r.int(0, 9)} os/linux lang/go#1.21.${r.int(0, 9)} md/GOOS#linux md/GOARCH#amd64 api/s3#1.48.${r.int(0, 9)}`, addsXId: false };
+      return {
+        ua: `aws-sdk-go-v2/1.24.${r.int(0, 9)} os/linux lang/go#1.21.${r.int(0, 9)} md/GOOS#linux md/GOARCH#amd64 api/s3#1.48.${r.int(0, 9)}`,
+        addsXId: false,
+      };
     default:
       return { ua: `rclone/v1.65.${r.int(0, 3)}`, addsXId: false };
   }
@@ -118,7 +132,9 @@ function sdkUa(r: Random): { ua: string; addsXId: boolean } {
 function emrUa(r: Random): string {
   const java = `aws-sdk-java/1.12.${r.int(300, 780)} Linux/${kernel(r)} OpenJDK_64-Bit_Server_VM/25.${r.int(292, 402)}-b08 java/1.8.0_${r.int(292, 402)}`;
   // Commas, braces and brackets inside a User-Agent, as EMR and Athena send them (EDGE #25).
-  return r.chance(0.5) ? `ElasticMapReduce/1.0.0 emrfs/s3n {} user:hadoop,groups:[hadoop], ${java} scala/2.12.17 vendor/Amazon.com_Inc.` : `AWS_ATHENA, ${java} vendor/Amazon.com_Inc., presto`;
+  return r.chance(0.5)
+    ? `ElasticMapReduce/1.0.0 emrfs/s3n {} user:hadoop,groups:[hadoop], ${java} scala/2.12.17 vendor/Amazon.com_Inc.`
+    : `AWS_ATHENA, ${java} vendor/Amazon.com_Inc., presto`;
 }
 
 export function publicIpv4(r: Random): string {
@@ -131,7 +147,9 @@ export function privateIpv4(r: Random): string {
 
 function ipv6(r: Random): string {
   const group = (): string => r.int(0, 0xffff).toString(16);
-  return r.chance(0.5) ? `2600:1f18:${group()}:${group()}:${group()}:${group()}:${group()}:${group()}` : `2a02:c7f:${group()}:${group()}::${group()}`;
+  return r.chance(0.5)
+    ? `2600:1f18:${group()}:${group()}:${group()}:${group()}:${group()}:${group()}`
+    : `2a02:c7f:${group()}:${group()}::${group()}`;
 }
 
 function canonicalId(r: Random): string {
@@ -158,7 +176,14 @@ function tlsFor(r: Random): readonly [string, string] {
 }
 
 const CLIENT_KINDS = new WeightedPicker<ClientKind>([
-  ['sdk', 30], ['cli', 6], ['emr', 10], ['console', 4], ['cloudfront', 8], ['presigned', 14], ['anonymous', 22], ['sigv2', 6],
+  ['sdk', 30],
+  ['cli', 6],
+  ['emr', 10],
+  ['console', 4],
+  ['cloudfront', 8],
+  ['presigned', 14],
+  ['anonymous', 22],
+  ['sigv2', 6],
 ]);
 
 function makeClient(r: Random, account: string, region: string): Client {
@@ -219,7 +244,9 @@ function makeClient(r: Random, account: string, region: string): Client {
       if (c.tls === null && !v6 && r.chance(0.5)) c.host = 'cname';
       break;
     case 'sigv2':
-      c.ua = r.chance(0.5) ? `Boto/2.49.0 Python/2.7.18 Linux/4.14.${r.int(100, 300)}-${r.int(100, 250)}.amzn2.x86_64` : `aws-sdk-ruby2/2.11.${r.int(100, 600)} ruby/2.7.${r.int(1, 8)} x86_64-linux`;
+      c.ua = r.chance(0.5)
+        ? `Boto/2.49.0 Python/2.7.18 Linux/4.14.${r.int(100, 300)}-${r.int(100, 250)}.amzn2.x86_64`
+        : `aws-sdk-ruby2/2.11.${r.int(100, 600)} ruby/2.7.${r.int(1, 8)} x86_64-linux`;
       c.requester = r.chance(0.5) ? iamUser(r, account) : canonicalId(r);
       c.sigv = 'SigV2';
       c.tls = [r.pick(TLS12), 'TLSv1.2'];
@@ -319,4 +346,3 @@ export function createWorld(r: Random, o: { accountId: string; region: string; b
     browsers: clients.filter((c) => c.kind === 'anonymous'),
   };
 }
-

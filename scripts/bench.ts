@@ -13,7 +13,6 @@
  * beside this one in every round. Method: docs/benchmark.md.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
@@ -34,7 +33,7 @@ import {
 } from './benchCompare.js';
 import { DUCKDB_VARIANTS } from './benchDuckdb.js';
 import { runMeasured } from './benchRss.js';
-import { generateKeyDate, type GenerateOptions } from './genLogs.js';
+import { generateKeyDate, generatorCodeHash, type GenerateOptions } from './genLogs.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -83,13 +82,8 @@ async function ensureCorpus(mb: number, seed: number): Promise<Corpus> {
   const raw = join(dir, 'raw');
   const truth = join(dir, 'truth.duckdb');
   // A changed generator must not reuse a stale corpus: the stamp carries a hash of its code.
-  const generator = createHash('sha256');
-  // The generator's runtime lives in src/demo/ (scripts/genLogs.js is only its command line).
-  const demo = join(ROOT, 'dist', 'src', 'demo');
-  for (const file of ['genLogs.js', 'genLogs/world.js', 'genLogs/records.js', 'genLogs/format.js', 'random.js'])
-    generator.update(await readFile(join(demo, file)));
   const options: GenerateOptions = { seed, keyDate: KEY_DATE, layout: 'simple', targetBytes: mb * MIB };
-  const want = { options, generator: generator.digest('hex') };
+  const want = { options, generator: await generatorCodeHash() };
   const stampPath = join(dir, 'stamp.json');
   const stamp = JSON.parse(await readFile(stampPath, 'utf8').catch(() => '{}')) as {
     options?: unknown;

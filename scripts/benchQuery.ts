@@ -16,7 +16,6 @@
  * .bench/query-results.json. Method: docs/benchmark.md#query.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,10 +27,9 @@ import { REPORT_QUERIES } from '../src/report/queries.js';
 import type { SectionId, SqlContext } from '../src/report/query.js';
 import { formatDay, parseDay } from '../src/stages/time.js';
 import { readCsvSelect } from './benchDuckdb.js';
-import { generateKeyDate, type GenerateOptions } from './genLogs.js';
+import { generateKeyDate, generatorCodeHash, type GenerateOptions } from './genLogs.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const HERE = fileURLToPath(new URL('.', import.meta.url));
 const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 const FIRST_KEY_DATE = '2024-01-01';
 const MIB = 1024 * 1024;
@@ -88,13 +86,6 @@ interface Measured {
 
 // ---- corpus ----------------------------------------------------------------------------------------
 
-async function generatorHash(): Promise<string> {
-  const hash = createHash('sha256');
-  for (const file of ['genLogs.js', 'genLogs/world.js', 'genLogs/records.js', 'genLogs/format.js', 'random.js'])
-    hash.update(await readFile(join(HERE, file)));
-  return hash.digest('hex');
-}
-
 /** --days key dates of --mb MiB each, one seed per key date (its own requesters and request ids). */
 async function ensureCorpus(benchDir: string, days: number, mb: number, seed: number): Promise<Corpus> {
   const dir = join(benchDir, `query-corpus-${days}d-${mb}mb-seed${seed}`);
@@ -104,7 +95,7 @@ async function ensureCorpus(benchDir: string, days: number, mb: number, seed: nu
   const options = keyDates.map(
     (keyDate, i): GenerateOptions => ({ seed: seed * 1000 + i, keyDate, layout: 'simple', targetBytes: mb * MIB }),
   );
-  const want = { options, generator: await generatorHash() };
+  const want = { options, generator: await generatorCodeHash() };
   const stampPath = join(dir, 'stamp.json');
   const stamp = JSON.parse(await readFile(stampPath, 'utf8').catch(() => '{}')) as {
     options?: unknown;

@@ -7,8 +7,10 @@
  * as log text, so the row never has to be re-parsed from the line. Generated values keep the line
  * unambiguous for the parser rules (no `" ` inside a quoted value, no space inside a token field).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ACCESS_LOG_COLUMNS, KNOWN_FIELD_COUNT, type ColumnName } from '../../schemas/accessLog.js';
 import { Random, WeightedPicker } from './random.js';
 import { DAY_MS, formatRecord, pad2 } from './genLogs/format.js';
@@ -318,3 +320,17 @@ export async function writeKeyDateToDirectory(dir: string, options: GenerateOpti
 
 /** Column names in schema order; rows are built with their keys in this order. */
 export const EXPECTED_ROW_COLUMNS: readonly ColumnName[] = ACCESS_LOG_COLUMNS.map((c) => c.name);
+
+/**
+ * A hash of the generator's own code (this module and the ones it uses, as they run: compiled or not),
+ * so a benchmark's cached corpus is made again whenever the generator changes.
+ */
+export async function generatorCodeHash(): Promise<string> {
+  const self = fileURLToPath(import.meta.url);
+  const dir = dirname(self);
+  const ext = extname(self);
+  const hash = createHash('sha256');
+  for (const file of ['genLogs', 'genLogs/world', 'genLogs/records', 'genLogs/format', 'random'])
+    hash.update(await readFile(join(dir, file + ext)));
+  return hash.digest('hex');
+}

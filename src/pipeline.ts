@@ -626,6 +626,8 @@ class KeyDateRun {
       shardManifests,
       writeOptions: this.writeOptions,
       concurrency: this.settings.concurrency,
+      // Splitting a compacted file takes the other key dates' locks: --lock-wait-seconds bounds that too.
+      ...(this.settings.lockWaitMs !== undefined ? { groupLockWaitMs: this.settings.lockWaitMs } : {}),
       onJournal: () => {
         this.stagingInUse = true;
         this.summary.published = true;

@@ -203,6 +203,61 @@ describe.each([
     expect(state(after.snap)).toEqual(state(compacted.snap));
   }, 180_000);
 
+  it('a key date that must split a compacted file while another of its key dates is locked stops (exit 75) and changes nothing', async () => {
+    expect(compacted, 'the compaction test ran first').toBeDefined();
+    const manifest = JSON.parse(await readFile(join(compacted.snap.dir, '_s3logs', 'keydates', K2, 'manifest.json'), 'utf8')) as Manifest;
+    const shared = manifest.files.find((f) => f.shared?.members.includes(K1));
+    expect(shared, 'a compacted file holds rows of both key dates').toBeDefined();
+    const name = manifest.objects[shared!.runs[0]!]!.name;
+    const target = b.find((o) => o.key.endsWith(name))!;
+    // Another host's live run holds K1's publish lock for minutes yet.
+    const lockKey = `_s3logs/keydates/${K1}/lock.json`;
+    const now = new Date();
+    const lock = {
+      kind: 's3logs/lock',
+      token: 'x',
+      runId: 'elsewhere',
+      purpose: 'convert',
+      host: 'other-host',
+      pid: 1,
+      acquiredAt: now.toISOString(),
+      renewedAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + 300_000).toISOString(),
+    };
+    await backend.putDest(dest, lockKey, Buffer.from(JSON.stringify(lock)));
+    await backend.putRaw([{ ...generate(25, K2, 1)[0]!, key: target.key }]);
+    try {
+      const started = Date.now();
+      const blocked = await run([
+        'convert',
+        '--source',
+        backend.rawUri + 'logs/',
+        '--dest',
+        backend.destUri(dest),
+        '--date',
+        K2,
+        '--file-rows',
+        '50',
+        '--lock-wait-seconds',
+        '0',
+        '--json',
+        '--quiet',
+      ]);
+      expect(blocked.code, blocked.stderr).toBe(75);
+      // --lock-wait-seconds 0 bounds the wait for the other key date's lock too (the default would wait 60 s).
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(JSON.parse(blocked.stdout).keyDates[0].error).toMatchObject({ code: 'locked' });
+      expect(blocked.stderr).toContain(`${K1}/lock.json is held by run elsewhere`);
+      const after = await lake();
+      expect(after.rows).toEqual(compacted.rows);
+      expect(after.hash).toBe(compacted.hash);
+      expect(after.leftovers.filter((k) => k !== lockKey)).toEqual([]);
+    } finally {
+      await backend.putRaw([target]);
+      await backend.deleteDest(dest, lockKey);
+    }
+  }, 180_000);
+
   it('a key date converted again after compaction (a changed object, a late one) has every raw object once', async () => {
     expect(compacted, 'the compaction test ran first').toBeDefined();
     // The object of K2 with most rows in a file shared with K1.

@@ -66,7 +66,7 @@ export interface PublishRequest {
   readonly writeOptions: WriteOptions;
   /** Moves and carries in flight. */
   readonly concurrency: number;
-  /** How long to wait for other key dates' locks when a compacted file must be split (default 60 s). */
+  /** How long to wait for other key dates' locks when a compacted file must be split (default 60 s; a run's --lock-wait-seconds). */
   readonly groupLockWaitMs?: number;
   /** Called once the journal is written: from here on the publish is finished by whoever runs next. */
   readonly onJournal?: () => void;

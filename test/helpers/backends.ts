@@ -30,6 +30,7 @@ export interface Backend {
   deleteRaw(key: string): Promise<void>;
   /** Writes an object into a destination (a record another run left, say). */
   putDest(destName: string, key: string, body: Buffer): Promise<void>;
+  deleteDest(destName: string, key: string): Promise<void>;
   snapshot(destName: string): Promise<Snapshot>;
   close(): Promise<void>;
 }
@@ -80,6 +81,7 @@ export async function localBackend(): Promise<Backend> {
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, body);
     },
+    deleteDest: (name, key) => rm(join(work, name, ...key.split('/')), { force: true }),
     async snapshot(name) {
       return { dir: join(work, name), files: await hashTree(join(work, name)) };
     },
@@ -112,6 +114,9 @@ export async function s3Backend(): Promise<Backend> {
     },
     async putDest(name, key, body) {
       await client.send(new PutObjectCommand({ Bucket: 'lake', Key: `${name}/${key}`, Body: body }));
+    },
+    async deleteDest(name, key) {
+      await client.send(new DeleteObjectCommand({ Bucket: 'lake', Key: `${name}/${key}` }));
     },
     async snapshot(name) {
       const dir = await mkdtemp(join(work, `${name}-`));

@@ -12,6 +12,7 @@ import { generateKeyDate, type GeneratedObject } from '../scripts/genLogs.js';
 import { localBackend, s3Backend, type Backend, type Snapshot } from './helpers/backends.js';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { query, readTable, rowKey } from './helpers/duck.js';
+import { heldLock } from './helpers/locks.js';
 
 const K1 = '2024-03-01';
 const K2 = '2024-03-02';
@@ -212,19 +213,7 @@ describe.each([
     const target = b.find((o) => o.key.endsWith(name))!;
     // Another host's live run holds K1's publish lock for minutes yet.
     const lockKey = `_s3logs/keydates/${K1}/lock.json`;
-    const now = new Date();
-    const lock = {
-      kind: 's3logs/lock',
-      token: 'x',
-      runId: 'elsewhere',
-      purpose: 'convert',
-      host: 'other-host',
-      pid: 1,
-      acquiredAt: now.toISOString(),
-      renewedAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + 300_000).toISOString(),
-    };
-    await backend.putDest(dest, lockKey, Buffer.from(JSON.stringify(lock)));
+    await backend.putDest(dest, lockKey, heldLock(300_000));
     await backend.putRaw([{ ...generate(25, K2, 1)[0]!, key: target.key }]);
     try {
       const started = Date.now();

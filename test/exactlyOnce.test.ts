@@ -12,6 +12,7 @@ import { generateKeyDate, type GeneratedObject } from '../scripts/genLogs.js';
 import { localBackend, s3Backend, type Backend } from './helpers/backends.js';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { readTable, rowKey } from './helpers/duck.js';
+import { heldLock } from './helpers/locks.js';
 
 const KEY_DATE = '2024-05-20';
 
@@ -230,21 +231,7 @@ describe.each([
     ok(await convert(dest, 'logs/', '--shard', '1/2'));
     // Another host's run holds the key date's publish lock (its lease renewed for a while yet).
     const lockKey = `_s3logs/keydates/${KEY_DATE}/lock.json`;
-    const holder = (leaseMs: number) => {
-      const now = new Date();
-      const record = {
-        kind: 's3logs/lock',
-        token: 'x',
-        runId: 'elsewhere',
-        purpose: 'convert',
-        host: 'other-host',
-        pid: 1,
-        acquiredAt: now.toISOString(),
-        renewedAt: now.toISOString(),
-        expiresAt: new Date(now.getTime() + leaseMs).toISOString(),
-      };
-      return backend.putDest(dest, lockKey, Buffer.from(JSON.stringify(record)));
-    };
+    const holder = (leaseMs: number) => backend.putDest(dest, lockKey, heldLock(leaseMs));
     await holder(300_000);
 
     const blocked = await convert(dest, 'logs/', '--shard', '2/2', '--lock-wait-seconds', '0');

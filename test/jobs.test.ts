@@ -14,6 +14,7 @@ import { runBackfill } from '../src/jobs/backfill.js';
 import { nightlyKeyDate, nightlyKeyDates, runNightly } from '../src/jobs/nightly.js';
 import { CLI, runCli } from './helpers/cli.js';
 import { readTable } from './helpers/duck.js';
+import { heldLock } from './helpers/locks.js';
 
 const NOW = new Date('2024-11-20T03:15:00Z');
 const opts = (keyDate: string, seed: number) => ({
@@ -151,21 +152,7 @@ describe('backfill', () => {
     // Another host holds the lock of one date: that date fails clearly, the others convert.
     const lock = join(lake, '_s3logs', 'keydates', '2024-06-03', 'lock.json');
     await mkdir(join(lake, '_s3logs', 'keydates', '2024-06-03'), { recursive: true });
-    const now = new Date().toISOString();
-    await writeFile(
-      lock,
-      JSON.stringify({
-        kind: 's3logs/lock',
-        token: 't',
-        runId: 'elsewhere',
-        purpose: 'convert',
-        host: 'other-host',
-        pid: 1,
-        acquiredAt: now,
-        renewedAt: now,
-        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-      }),
-    );
+    await writeFile(lock, heldLock(3_600_000, { token: 't' }));
     const args = ['--source', join(raw, 'logs/'), '--dest', lake, '--from', days[0]!, '--to', days[3]!, '--parallel-dates', '2', '--quiet'];
     // Through the CLI: the summary on stdout (--json) and the JSON log lines on stderr both carry the bounded code.
     const first = await runCli(['backfill', ...args, '--json']);

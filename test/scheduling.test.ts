@@ -21,6 +21,7 @@ import { lakeKeys } from '../src/records.js';
 import { handler } from '../jobs/lambda/handler.js';
 import { runCli } from './helpers/cli.js';
 import { query, readTable, rowKey } from './helpers/duck.js';
+import { heldLock } from './helpers/locks.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const text = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -802,22 +803,7 @@ describe('jobs/lambda', () => {
     const lake = join(work, 'lambda-locked');
     const lock = join(lake, ...lakeKeys.publishLock(yesterday).split('/'));
     await mkdir(dirname(lock), { recursive: true });
-    const now = new Date().toISOString();
-    const expires = new Date(Date.now() + 600_000).toISOString();
-    await writeFile(
-      lock,
-      JSON.stringify({
-        kind: 's3logs/lock',
-        token: 't',
-        runId: 'other-run',
-        purpose: 'convert',
-        host: 'another-host',
-        pid: 1,
-        acquiredAt: now,
-        renewedAt: now,
-        expiresAt: expires,
-      }),
-    );
+    await writeFile(lock, heldLock(600_000, { token: 't', runId: 'other-run', host: 'another-host' }));
     // Only a lock another live run holds: exit 75 (try again later).
     await expect(invoke(lambdaEnv(lake))).rejects.toThrow(new RegExp(`exited with 75; failed key dates: ${yesterday} \\(`));
   });

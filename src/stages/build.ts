@@ -214,7 +214,7 @@ export class RowBatch {
     if (ke - ks === 1 && buf[ks] === DASH) decoded.appendNull();
     else {
       const encoding = keyEncodingOf(buf, spans.start[SLOT_OPERATION]!, spans.end[SLOT_OPERATION]!);
-      const n = this.keyDecoder.decode(buf, ks, ke, encoding);
+      const n = this.keyDecoder.decode(buf, ks, ke, encoding, view);
       if (n < 0) decoded.appendBytes(buf, view, ks, ke);
       else decoded.appendBytes(this.keyDecoder.out, this.decodedView(this.keyDecoder.out), 0, n);
     }

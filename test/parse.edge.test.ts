@@ -483,6 +483,28 @@ describe('EDGE_CASES.md', () => {
     expectRow(rows[0]!, { request_path: '/runs/sample_index%3Dlane2.fastq.gz', request_query: 'partNumber=4&uploadId=Ab.Cd--' });
   });
 
+  it('a decoding stage whose bytes are not UTF-8 is not applied; one that gives UTF-8 is', () => {
+    const { rows, rejects } = parseRows(
+      [
+        // second stage gives byte E9 alone: keep the first stage
+        rec({ key: 'caf%25E9.txt' }, 24),
+        // first stage already gives E9 alone: keep the key as logged
+        rec({ key: 'caf%E9.txt' }, 24),
+        // both stages valid: é
+        rec({ key: 'caf%25C3%25A9.txt' }, 24),
+        // form-encoded once, invalid: as logged
+        rec({ ip: '-', requester: 'AmazonS3', operation: 'S3.EXPIRE.OBJECT', key: 'a+%E9', uri: '"-"' }, 26),
+      ].join('\n'),
+    );
+    expect(rejects).toEqual([]);
+    expect(rows.map((r) => [r.key, r.key_decoded])).toEqual([
+      ['caf%25E9.txt', 'caf%E9.txt'],
+      ['caf%E9.txt', 'caf%E9.txt'],
+      ['caf%25C3%25A9.txt', 'café.txt'],
+      ['a+%E9', 'a+%E9'],
+    ]);
+  });
+
   it('#12 BATCH.DELETE.OBJECT and S3.* keys are form-decoded once (+ is a space)', () => {
     const batch = (key: string) =>
       rec(

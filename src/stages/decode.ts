@@ -24,21 +24,29 @@ function hexValue(c: number): number {
  */
 export function percentDecode(src: Uint8Array, s: number, e: number, out: Uint8Array, plusIsSpace: boolean): number {
   let n = 0;
+  let high = 0;
   for (let i = s; i < e; i++) {
     const c = src[i]!;
     if (c === PERCENT && i + 2 < e) {
       const hi = hexValue(src[i + 1]!);
       const lo = hexValue(src[i + 2]!);
       if (hi >= 0 && lo >= 0) {
-        out[n++] = (hi << 4) | lo;
+        const b = (hi << 4) | lo;
+        high |= b;
+        out[n++] = b;
         i += 2;
         continue;
       }
     }
+    high |= c;
     out[n++] = plusIsSpace && c === PLUS ? 0x20 : c;
   }
+  lastDecodeAscii = high < 0x80;
   return n;
 }
+
+/** Whether the last percentDecode wrote only ASCII bytes (valid UTF-8 without asking isUtf8). */
+let lastDecodeAscii = true;
 
 /** How S3 encoded the Key field for an operation: REST/WEBSITE/SOAP twice, BATCH and S3 lifecycle once as a form. */
 export function keyEncodingOf(buf: Uint8Array, opStart: number, opEnd: number): 'double' | 'form' {
@@ -87,11 +95,12 @@ export class KeyDecoder {
       this.second = new Uint8Array(len * 2);
     }
     const n1 = percentDecode(buf, s, e, this.first, encoding === 'form');
-    if (!isUtf8(this.first.subarray(0, n1))) return -1;
+    // Most decoded keys are ASCII: no native call (and no subarray) needed to know they are UTF-8.
+    if (!lastDecodeAscii && !isUtf8(this.first.subarray(0, n1))) return -1;
     this.out = this.first;
     if (encoding === 'form') return n1;
     const n2 = percentDecode(this.first, 0, n1, this.second, false);
-    if (!isUtf8(this.second.subarray(0, n2))) return n1;
+    if (!lastDecodeAscii && !isUtf8(this.second.subarray(0, n2))) return n1;
     this.out = this.second;
     return n2;
   }

@@ -35,6 +35,8 @@ export interface ConvertConfig {
   readonly concurrency: number;
   /** Parse/write worker threads (0: on the main thread). */
   readonly workers: number;
+  /** --workers was not given: a run smaller than this encodes on the main thread (SMALL_RUN_BYTES). */
+  readonly inThreadBelowBytes?: number;
   readonly compression: Compression;
   readonly memoryBudget: number;
   readonly maxFileRows: number;
@@ -87,6 +89,13 @@ export function parseRedact(value: string | undefined): RedactMode[] {
 
 /** Longest range one convert call accepts; longer backfills belong to `s3logs backfill`. */
 const MAX_RANGE_DAYS = 3660;
+
+/**
+ * Without --workers, a key date (a shard: its part) of less raw log than this encodes on the main
+ * thread: its few files take less time than starting a worker thread does (measured on 2 cores: a
+ * 190 KB key date took 0.2 s less CPU and 0.3-1 s less wall time).
+ */
+export const SMALL_RUN_BYTES = 32 * 1024 * 1024;
 
 /** Default share of rejected lines above which a key date fails: a file of garbage is never a green run. */
 export const DEFAULT_MAX_REJECT_RATIO = FLAGS.maxRejectRatio.default;
@@ -217,6 +226,7 @@ export function convertConfig(values: FlagValues, keyDates: string[], env: NodeJ
     concurrency,
     // Parsing stays on the main thread; the other cores encode Parquet.
     workers: values.optional(FLAGS.workers) ?? Math.max(1, Math.min(4, availableParallelism() - 1)),
+    ...(values.optional(FLAGS.workers) === undefined ? { inThreadBelowBytes: SMALL_RUN_BYTES } : {}),
     compression: values.value(FLAGS.compression),
     memoryBudget: values.value(FLAGS.memoryMb) * 1024 * 1024,
     maxFileRows: values.value(FLAGS.fileRows),

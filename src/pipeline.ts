@@ -31,7 +31,7 @@ import { newRunId } from './runId.js';
 import { listShardManifests, readShardRound, shardLabel, shardTag, writeShardManifest, type ShardSpec } from './shards.js';
 import type { ObjectInfo, Storage } from './storage/Storage.js';
 import { clearPrefix, inScope, publish, recoverPublishes, shardOf, type PublishOutcome } from './stages/commit.js';
-import { inThreadEncoder, workerEncoder, workersAvailable } from './stages/encoder.js';
+import { deferredEncoder, inThreadEncoder, workerEncoder, workersAvailable } from './stages/encoder.js';
 import { decompressObject } from './stages/decompress.js';
 import { fetchInOrder } from './stages/fetch.js';
 import { listKeyDate, ObjectFeed, type KeyDateListing, type KeyLayout } from './stages/list.js';
@@ -67,6 +67,12 @@ export interface ConvertSettings {
   readonly rowGroupRows: number;
   /** Worker threads that encode Parquet while the main thread parses; 0 encodes on the main thread. */
   readonly workers?: number;
+  /**
+   * A run whose listing is complete and holds fewer raw bytes than this when its first file is ready
+   * encodes on the main thread whatever `workers` says (the default when --workers is not given);
+   * unset: `workers` always.
+   */
+  readonly inThreadBelowBytes?: number;
   /** Convert only this shard of each key date's objects; the last shard to finish commits. */
   readonly shard?: ShardSpec;
   /** Skip a key date whose manifest already holds every listed object as it is now (resumable jobs). */
@@ -352,7 +358,11 @@ class KeyDateRun {
       failpoint('staged');
     };
     const workers = this.settings.workers ?? 0;
-    const encoder = workers > 0 && workersAvailable() ? workerEncoder(workers, this.writeOptions) : inThreadEncoder(this.writeOptions);
+    const encoder = deferredEncoder(() => {
+      const threads = workersAvailable() ? encodeThreads(workers, feed, this.settings.inThreadBelowBytes) : 0;
+      this.summary.encodeWorkers = threads;
+      return threads > 0 ? workerEncoder(threads, this.writeOptions) : inThreadEncoder(this.writeOptions);
+    });
     const writer = new PartitionWriter(
       sink,
       {
@@ -741,4 +751,13 @@ function finalNames(part: StagedPart): StagedPart {
     files: part.files.map((f) => ({ ...f, key: rename(f.key, /\/part-(\d+)\.parquet$/, `/part-${part.keyDate}-${tag}-$1.parquet`) })),
     rejectFiles: part.rejectFiles.map((r) => ({ ...r, key: rename(r.key, /\/rejects-(\d+)\.jsonl$/, `/rejects-${tag}-$1.jsonl`) })),
   };
+}
+
+/** Encode worker threads for a run, decided when its first file is ready (see ConvertSettings.inThreadBelowBytes). */
+export function encodeThreads(workers: number, feed: ObjectFeed, inThreadBelowBytes: number | undefined): number {
+  if (workers <= 0) return 0;
+  if (inThreadBelowBytes === undefined || !feed.done) return workers;
+  let bytes = 0;
+  for (const object of feed.objects) bytes += object.size;
+  return bytes < inThreadBelowBytes ? 0 : workers;
 }

@@ -24,6 +24,8 @@ export interface KeyDateSummary extends KeyDateCounts {
   /** What the listing found for the key date (a shard: the whole key date); the counts above are what was read. */
   listed: { objects: number; bytes: number };
   filesWritten: number;
+  /** Worker threads that encoded this run's files (0: the main thread did; see --workers). */
+  encodeWorkers: number;
   bytesOut: number;
   partitions: number;
   rejectFiles: string[];
@@ -81,6 +83,7 @@ export function newSummary(keyDate: string): KeyDateSummary {
     compressedObjects: { gzip: 0, zstd: 0 },
     listed: { objects: 0, bytes: 0 },
     filesWritten: 0,
+    encodeWorkers: 0,
     bytesOut: 0,
     partitions: 0,
     rejectFiles: [],

@@ -7,6 +7,8 @@ import { writeKeyDateToDirectory } from '../scripts/genLogs.js';
 import { runCli } from './helpers/cli.js';
 import { localBackend, type Backend } from './helpers/backends.js';
 import { readTable, rowKey } from './helpers/duck.js';
+import { encodeThreads } from '../src/pipeline.js';
+import { ObjectFeed } from '../src/stages/list.js';
 
 const KEY_DATE = '2024-12-01';
 
@@ -64,6 +66,8 @@ describe('--workers', () => {
       results.push(JSON.parse(result.stdout));
     }
     for (const r of results) expect([r.lines, r.rows, r.rejects]).toEqual([results[0].lines, results[0].rows, results[0].rejects]);
+    // --workers given: used as given, however small the key date.
+    expect(results.map((r) => r.keyDates[0].encodeWorkers)).toEqual([0, 1, 3, 3]);
     const rows = async (dest: string) => (await readTable((await backend.snapshot(dest)).dir)).map(rowKey).sort();
     const base = await rows('w0');
     expect(await rows('w1')).toEqual(base);
@@ -78,6 +82,44 @@ describe('--workers', () => {
     const rejectsOf = async (dest: string) =>
       (await readdir(join((await backend.snapshot(dest)).dir, '_s3logs', 'rejects', `keydate=${KEY_DATE}`))).length;
     expect(await rejectsOf('w3')).toBe(await rejectsOf('w0'));
+  });
+
+  it('without --workers a small key date encodes on the main thread, and writes the same files', async () => {
+    const result = await runCli([
+      'convert',
+      '--source',
+      join(work, 'raw', 'logs/'),
+      '--dest',
+      backend.destUri('auto'),
+      '--date',
+      KEY_DATE,
+      '--memory-mb',
+      '1',
+      '--json',
+      '--quiet',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).keyDates[0].encodeWorkers).toBe(0);
+    const data = async (dest: string) =>
+      [...(await backend.snapshot(dest)).files].filter(([k]) => k.endsWith('.parquet') || k.endsWith('.jsonl')).sort();
+    expect(await data('auto')).toEqual(await data('w1'));
+  });
+
+  it('encodeThreads: workers unless the run is known to be small and --workers was not given', () => {
+    const feed = (sizes: number[], done: boolean) => {
+      const f = new ObjectFeed();
+      f.append(sizes.map((size, i) => ({ key: `k${i}`, size, etag: 'e', lastModified: new Date(0) })));
+      if (done) f.finish();
+      return f;
+    };
+    const MiB = 1024 * 1024;
+    expect(encodeThreads(2, feed([10 * MiB, 10 * MiB], true), 32 * MiB)).toBe(0);
+    expect(encodeThreads(2, feed([20 * MiB, 12 * MiB], true), 32 * MiB)).toBe(2);
+    // Still listing: it may be large.
+    expect(encodeThreads(2, feed([1 * MiB], false), 32 * MiB)).toBe(2);
+    // --workers given (no threshold), or 0.
+    expect(encodeThreads(2, feed([1 * MiB], true), undefined)).toBe(2);
+    expect(encodeThreads(0, feed([100 * MiB], true), 32 * MiB)).toBe(0);
   });
 
   it('with encode workers the main thread never loads parquet-wasm (only the threads that encode compile it)', async () => {

@@ -97,6 +97,7 @@ export async function openRun(
       layout: config.layout,
       concurrency: config.concurrency,
       workers: config.workers,
+      ...(config.inThreadBelowBytes !== undefined ? { inThreadBelowBytes: config.inThreadBelowBytes } : {}),
       compression: config.compression,
       memoryBudget: config.memoryBudget,
       maxFileRows: config.maxFileRows,

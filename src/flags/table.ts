@@ -171,7 +171,7 @@ export const FLAGS = {
     kind: int(0, 64),
     defaultText: 'cores − 1, at least 1, at most 4',
     help: 'threads that encode Parquet while the main thread parses (0: all on the main thread)',
-    doc: 'threads that encode Parquet while the main thread parses (`0` does everything on the main thread). Files and their names are decided by the parsing thread, so the output is byte for byte the same for any `--workers`',
+    doc: 'threads that encode Parquet while the main thread parses (`0` does everything on the main thread). When not given, a key date of less than 32 MiB of raw logs encodes on the main thread: starting a worker costs it more than it saves. Files and their names are decided by the parsing thread, so the output is byte for byte the same for any `--workers`',
   }),
   compression: str({ name: 'compression', commands: RUN, kind: oneOf(COMPRESSIONS), default: 'zstd', help: 'Parquet codec' }),
   memoryMb: str({
@@ -201,7 +201,7 @@ export const FLAGS = {
     name: 'json',
     commands: RUN,
     help: 'one machine-readable summary on stdout',
-    doc: 'one machine-readable summary on stdout (`objects, bytesIn, lines, rows, rejects, filesWritten, bytesOut, partitions, seconds, retries`, `bytesParsed` (`bytesIn` after decompression), per key date in `keyDates` with `status`, `compressedObjects` (`gzip, zstd`), `listed` (`objects, bytes` the listing found; the counts are what was read), `gone` (objects no longer in the source: `objects, rows, removed`), `published`, `catalogBehind`, `publishWindowSeconds`, `carriedFiles`, and on failure `error: {stage, code, message}`; `code` is one of `locked, conflict, interrupted, storage, catalog, data, config, internal`)',
+    doc: 'one machine-readable summary on stdout (`objects, bytesIn, lines, rows, rejects, filesWritten, bytesOut, partitions, seconds, retries`, `bytesParsed` (`bytesIn` after decompression), per key date in `keyDates` with `status`, `compressedObjects` (`gzip, zstd`), `listed` (`objects, bytes` the listing found; the counts are what was read), `gone` (objects no longer in the source: `objects, rows, removed`), `published`, `catalogBehind`, `publishWindowSeconds`, `carriedFiles`, `encodeWorkers` (threads that encoded Parquet; 0: the main thread), and on failure `error: {stage, code, message}`; `code` is one of `locked, conflict, interrupted, storage, catalog, data, config, internal`)',
   }),
   quiet: bool({ name: 'quiet', commands: RUN, help: 'no human output on stderr (failures are still printed)' }),
   allowOverlap: bool({

@@ -55,6 +55,12 @@ export interface RecordedRequest {
   readonly method: string;
   readonly url: string;
   readonly headers: http.IncomingHttpHeaders;
+  /**
+   * DeleteObjects (`POST /bucket?delete`): the keys its body names, so a test can tell one batch delete
+   * from another (the URL is the same for all). Set once the body has arrived: for `loseAnswer` and
+   * `intercept`, and in `requests` after that.
+   */
+  deletes?: readonly string[];
 }
 
 export interface InterceptReply {
@@ -101,6 +107,22 @@ function objectOf(url: string): { bucket: string; key: string } | undefined {
   const slash = path.indexOf('/', 1);
   if (slash < 0 || slash === path.length - 1) return undefined;
   return { bucket: decodeURIComponent(path.slice(1, slash)), key: decodeURIComponent(path.slice(slash + 1)) };
+}
+
+const XML_ENTITIES: Record<string, string> = { lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' };
+
+/** The keys a DeleteObjects body names (`<Key>…</Key>`, XML-unescaped), or undefined for other requests. */
+function deletedKeys(method: string, url: string, body: Buffer): string[] | undefined {
+  if (method !== 'POST' || !new URL(url, 'http://proxy').searchParams.has('delete')) return undefined;
+  const xmlText = (text: string) =>
+    text.replace(/&(?:#x([0-9a-f]+)|#(\d+)|(\w+));/gi, (entity, hex?: string, decimal?: string, name?: string) =>
+      hex
+        ? String.fromCodePoint(Number.parseInt(hex, 16))
+        : decimal
+          ? String.fromCodePoint(Number(decimal))
+          : (XML_ENTITIES[name!] ?? entity),
+    );
+  return [...body.toString('utf8').matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => xmlText(m[1]!));
 }
 
 /** Object writes queued per key under conditionalWrites; multipart part uploads and aborts are not. */
@@ -277,6 +299,9 @@ export async function startFaultProxy(target: string, plan: FaultPlan): Promise<
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const deletes = deletedKeys(method, recorded.url, body);
+      if (deletes) recorded.deletes = deletes;
       const owner = req.headers['x-amz-expected-bucket-owner'];
       if (plan.bucketOwner && owner !== undefined && owner !== plan.bucketOwner) {
         injected.ownerDenied = (injected.ownerDenied ?? 0) + 1;
@@ -292,7 +317,6 @@ export async function startFaultProxy(target: string, plan: FaultPlan): Promise<
         injected.serverError = (injected.serverError ?? 0) + 1;
         return reply(res, method, 500, s3ErrorXml('InternalError', 'We encountered an internal error. Please try again.'));
       }
-      const body = Buffer.concat(chunks);
       const lose = plan.loseAnswer?.(recorded) ?? false;
       const object = plan.conditionalWrites && isObjectWrite(method, recorded.url) ? objectOf(recorded.url) : undefined;
       if (!object) return void forward(req, res, body, fault === 'truncate' && method === 'GET', lose);

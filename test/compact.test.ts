@@ -61,6 +61,16 @@ function partitions(snap: Snapshot, sizes: Map<string, number>): Map<string, Arr
   return out;
 }
 
+/** Every file the local catalog lists, over all partitions and key dates. */
+async function catalogFiles(snap: Snapshot): Promise<string[]> {
+  const catalog = JSON.parse(await readFile(join(snap.dir, '_s3logs', 'catalog.json'), 'utf8')) as {
+    partitions: Record<string, { contributions: Record<string, { files: string[] }> }>;
+  };
+  const files = Object.values(catalog.partitions).flatMap((p) => Object.values(p.contributions).flatMap((c) => c.files));
+  expect(files.length).toBeGreaterThan(0);
+  return files;
+}
+
 describe.each([
   ['local', localBackend],
   ['s3', s3Backend],
@@ -264,6 +274,8 @@ describe.each([
       const after = await lake();
       expect(after.rows).toEqual(truth([...a, ...b.filter((o) => o !== target), replacement, late]));
       expect(after.leftovers).toEqual([]);
+      // The local catalog's files of every key date (K1's too, whose shared files the split rewrote) exist.
+      expect((await catalogFiles(after.snap)).filter((key) => !after.snap.files.has(key))).toEqual([]);
       // Compacting again after that still keeps every row once.
       ok(await compact());
       expect((await lake()).rows).toEqual(after.rows);

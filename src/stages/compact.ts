@@ -413,7 +413,11 @@ function compactJournal(
  * which did not change: their markers move on. A member whose catalog was behind stays behind (its
  * next run registers it).
  */
-async function catchUpCatalog(dest: Storage, journal: GroupJournal, members: readonly Member[]): Promise<void> {
+async function catchUpCatalog(
+  dest: Storage,
+  journal: GroupJournal,
+  members: ReadonlyArray<{ readonly keyDate: string; readonly manifest: KeyDateManifest }>,
+): Promise<void> {
   for (const member of members) {
     const marker = await readRecord<RegisteredMarker>(dest, lakeKeys.registered(member.keyDate)).catch(() => undefined);
     if (!marker || marker.runId !== member.manifest.runId) continue;
@@ -853,6 +857,15 @@ export async function splitSharedFiles(dest: Storage, request: SplitRequest): Pr
       staging,
     };
     await publishGroup(dest, journal, locks, request.concurrency);
+    // The other members' shared files are gone: their catalog entries follow (the requesting key date
+    // registers its own files when its run publishes).
+    await catchUpCatalog(
+      dest,
+      journal,
+      journal.members
+        .filter((m) => m.keyDate !== request.keyDate)
+        .map((m) => ({ keyDate: m.keyDate, manifest: manifests.get(m.keyDate)!.manifest })),
+    );
   } finally {
     await locks.release();
   }

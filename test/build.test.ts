@@ -1,13 +1,13 @@
 /** Column buffers: transfer state round trip. */
 import { describe, expect, it } from 'vitest';
 import { generateKeyDate } from '../scripts/genLogs.js';
+import { toArrowTable } from '../src/stages/arrowTable.js';
 import { RowBatch } from '../src/stages/build.js';
 import { columnFrom } from '../src/stages/columns.js';
 import { LineSpans, parseLogObject } from '../src/stages/parse.js';
 
 const rowsOf = (batch: RowBatch) =>
-  batch
-    .toArrowTable()
+  toArrowTable(batch)
     .toArray()
     .map((r) => JSON.stringify(r.toJSON(), (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)));
 

@@ -494,6 +494,15 @@ describe('static imports', () => {
     ).toEqual([]);
   });
 
+  it("convert's parsing thread does not load apache-arrow (~0.2 s of CPU per process); only encoding does, lazily", () => {
+    const graph = buildGraph(projectSources());
+    const roots = ['src/commands/convert.ts', 'src/pipeline.ts', 'src/stages/partition.ts', 'src/jobs/nightly.ts'];
+    for (const root of roots) expect(graph.edges.has(root), `${root} is missing; update this test`).toBe(true);
+    expect(forbiddenChains(graph, roots, [], ['apache-arrow']), 'static import chains from the parsing thread to apache-arrow').toEqual([]);
+    // The check can fail: the encoder's module does reach it.
+    expect(forbiddenChains(graph, ['src/stages/write.ts'], [], ['apache-arrow'])).not.toEqual([]);
+  });
+
   it('src/ and schemas/ import nothing from scripts/ or test/ (the CLI ships without them)', () => {
     const graph = buildGraph(projectSources());
     const shipped = [...graph.edges.keys()].filter((f) => f.startsWith('src/') || f.startsWith('schemas/'));

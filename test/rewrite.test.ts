@@ -12,6 +12,7 @@ import { Table, tableFromArrays, tableToIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION } from '../schemas/accessLog.js';
 import { generateKeyDate } from '../scripts/genLogs.js';
+import { toArrowTable } from '../src/stages/arrowTable.js';
 import { RowBatch } from '../src/stages/build.js';
 import { footerRowCount } from '../src/stages/footer.js';
 import { LineSpans, parseLogObject } from '../src/stages/parse.js';
@@ -225,7 +226,7 @@ describe('keepRowRanges', () => {
     await expect(keepRowRanges(write(foreign, String(SCHEMA_VERSION)), [[0, 2]], OPTIONS)).rejects.toThrow(
       /different schema: 1 columns, expected \d+/,
     );
-    const ours = batchOf(2, 1).toArrowTable();
+    const ours = toArrowTable(batchOf(2, 1));
     await expect(keepRowRanges(write(ours, String(SCHEMA_VERSION + 1)), [[0, 2]], OPTIONS)).rejects.toThrow(
       /s3logs.schema_version is \d+, expected/,
     );
@@ -237,7 +238,7 @@ describe('keptRows', () => {
   const json = (row: unknown) => JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v));
 
   it('gathers ranges across record batches that are slices (offsets into shared bitmaps) into one batch', () => {
-    const whole = batchOf(5, 20).toArrowTable();
+    const whole = toArrowTable(batchOf(5, 20));
     const n = whole.numRows;
     const all = whole.toArray().map(json);
     // Slices share the original buffers; bitmaps and Bool values are read at data.offset + i.

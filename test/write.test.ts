@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as pw from 'parquet-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyDate } from '../scripts/genLogs.js';
+import { toArrowTable } from '../src/stages/arrowTable.js';
 import { RowBatch } from '../src/stages/build.js';
 import { footerRowCount } from '../src/stages/footer.js';
 import { LineSpans, parseLogObject } from '../src/stages/parse.js';
@@ -29,7 +30,7 @@ describe('encodeParquet', () => {
     dir = await mkdtemp(join(tmpdir(), 's3logs-write-'));
     const batch = batchOf(3, 12);
     rows = batch.length;
-    parsedTimes = batch.toArrowTable().getChild('requestdatetime')!.toArray() as unknown as number[];
+    parsedTimes = toArrowTable(batch).getChild('requestdatetime')!.toArray() as unknown as number[];
     const encoded = await encodeParquet(batch, { compression: 'zstd', rowGroupRows: 1000, createdBy: 's3logs test' });
     expect(encoded.rows).toBe(rows);
     file = join(dir, 'f.parquet');

@@ -8,7 +8,8 @@ import { FlagValues } from '../flags/read.js';
 import { FLAGS } from '../flags/table.js';
 import { openDest } from '../locations.js';
 import { withShutdownSignals } from '../signals.js';
-import { compactRange, DEFAULT_TARGET_FILE_MB, type CompactSummary } from '../stages/compact.js';
+import type { CompactSummary } from '../stages/compact.js';
+import { DEFAULT_TARGET_FILE_MB } from '../stages/writeOptions.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { EXIT_LOCKED } from './convert.js';
 
@@ -63,6 +64,8 @@ export async function compact(
   signal?: AbortSignal,
   progress?: (line: string) => void,
 ): Promise<CompactSummary> {
+  // Loaded on use: compaction reads and writes Parquet (apache-arrow, parquet-wasm), which nightly's converts do not need.
+  const { compactRange } = await import('../stages/compact.js');
   return compactRange(dest, config.from, config.to, {
     targetBytes: config.targetBytes,
     writeOptions: { compression: 'zstd', rowGroupRows: config.rowGroupRows, createdBy: `${TOOL_NAME} ${TOOL_VERSION}` },

@@ -1,5 +1,8 @@
 /** Arrow view of the one schema declaration: the schema every written Parquet file carries. */
-import { Bool, Field, Int32, Int64, Schema, TimestampMillisecond, Utf8, type DataType } from 'apache-arrow';
+// apache-arrow's own modules, not its index: the index loads all of Arrow (~0.2 s of CPU), these ~0.08 s,
+// and the encoder needs no more (they are the same module instances the index re-exports).
+import { Field, Schema } from 'apache-arrow/schema';
+import { Bool, Int32, Int64, TimestampMillisecond, Utf8, type DataType } from 'apache-arrow/type';
 import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION, type ColumnKind } from '../../schemas/accessLog.js';
 
 export function arrowType(kind: ColumnKind): DataType {

@@ -1,13 +1,11 @@
 /**
- * build: parsed field spans → column buffers → Arrow RecordBatch.
+ * build: parsed field spans → column buffers in Arrow's layout (an Arrow Table of them: arrowTable.ts).
  *
  * One RowBatch per output file being filled. What each log field's slot does and which column it fills
  * are decided once from the schema (a small integer code and a column index per slot), so the per-row
  * loop only switches on that code; every column is the one Column class, so every append is monomorphic.
  */
-import { makeData, RecordBatch, Struct, Table } from 'apache-arrow';
 import { ACCESS_LOG_COLUMNS, KNOWN_FIELD_COUNT, type ColumnName } from '../../schemas/accessLog.js';
-import { ARROW_SCHEMA } from '../schema/arrow.js';
 import { Column, NO_POOL, type BufferPool, type PhysicalKind } from './columns.js';
 import { KeyDecoder, keyEncodingOf, splitRequestLine, type RequestParts } from './decode.js';
 import { FIELDS, type LineSpans } from './parse.js';
@@ -223,11 +221,5 @@ export class RowBatch {
     const extra = cols[COL_EXTRA]!;
     if (spans.extraStart < 0) extra.appendNull();
     else extra.appendBytes(buf, view, spans.extraStart, spans.extraEnd);
-  }
-
-  toArrowTable(): Table {
-    const children = this.columns.map((column, i) => column.toData(ARROW_SCHEMA.fields[i]!.type));
-    const struct = makeData({ type: new Struct(ARROW_SCHEMA.fields), length: this.length, nullCount: 0, children });
-    return new Table(ARROW_SCHEMA, [new RecordBatch(ARROW_SCHEMA, struct)]);
   }
 }

@@ -1,14 +1,14 @@
 /**
  * Column buffers in Arrow's physical layout (values/offsets + validity bitmap), filled straight from log
- * bytes and wrapped as Arrow Data with makeData — no per-value JS strings or builders, which measured
- * ~10× slower for strings (LIBRARIES.md 3b).
+ * bytes — no per-value JS strings or builders, which measured ~10× slower for strings (LIBRARIES.md 3b).
+ * Nothing here loads apache-arrow (~0.2 s of CPU per process): the encoder writes the IPC stream from
+ * these buffers (ipc.ts), and arrowTable.ts wraps them as Arrow Data where a Table is wanted.
  *
  * One class for every kind, so that each append site sees one shape (monomorphic calls that inline).
  * Row capacity (validity, offsets, fixed-width values) is grown by the batch for all columns at once
  * (ensureRows); only string bytes are checked per value. Buffers come from a BufferPool and go back to it
  * when a file is encoded, so a long run stops allocating (and collecting) column buffers.
  */
-import { makeData, type Data, type DataType } from 'apache-arrow';
 
 export type PhysicalKind = 'utf8' | 'int32' | 'int64' | 'bool';
 
@@ -71,7 +71,7 @@ export interface ColumnState {
 /** Bytes per value of the fixed-width kinds (bool: bits, counted by validityBytes). */
 const WIDTH: Record<PhysicalKind, number> = { utf8: 0, int32: 4, int64: 8, bool: 0 };
 
-const validityBytes = (rows: number): number => (rows + 7) >> 3;
+export const validityBytes = (rows: number): number => (rows + 7) >> 3;
 
 export class Column {
   length = 0;
@@ -236,28 +236,6 @@ export class Column {
   /** Gives the buffers back to the pool; the column must not be used afterwards. */
   release(): void {
     releaseState(this.state(), this.pool);
-  }
-
-  toData(type: DataType): Data {
-    const length = this.length;
-    const nullBitmap = this.nulls === 0 ? undefined : this.validity.subarray(0, validityBytes(length));
-    switch (this.kind) {
-      case 'utf8':
-        return makeData({
-          type,
-          length,
-          nullCount: this.nulls,
-          nullBitmap,
-          valueOffsets: this.offsets.subarray(0, length + 1),
-          data: this.data.subarray(0, this.bytes),
-        } as never);
-      case 'int32':
-        return makeData({ type, length, nullCount: this.nulls, nullBitmap, data: this.words.subarray(0, length) } as never);
-      case 'int64':
-        return makeData({ type, length, nullCount: this.nulls, nullBitmap, data: new BigInt64Array(this.data.buffer, 0, length) } as never);
-      case 'bool':
-        return makeData({ type, length, nullCount: this.nulls, nullBitmap, data: this.data.subarray(0, validityBytes(length)) } as never);
-    }
   }
 }
 

@@ -47,8 +47,7 @@ import type { WriteOptions } from './writeOptions.js';
 
 type ParquetWasm = typeof import('parquet-wasm');
 
-/** Default --target-file-mb: AWS recommends files of at least 128 MB for Athena. */
-export const DEFAULT_TARGET_FILE_MB = 128;
+export { DEFAULT_TARGET_FILE_MB } from './writeOptions.js';
 
 /** Input file bytes kept between the first pass (times) and the second (rows). */
 const BYTES_CACHE = 64 * 1024 * 1024;

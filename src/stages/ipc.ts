@@ -1,6 +1,6 @@
 /**
  * The Arrow IPC stream of a RowBatch, written straight from its column buffers into one reused buffer:
- * the bytes apache-arrow's tableToIPC(batch.toArrowTable(), 'stream') writes (test/ipc.test.ts checks
+ * the bytes apache-arrow's tableToIPC(toArrowTable(batch), 'stream') (arrowTable.ts) writes (test/ipc.test.ts checks
  * they are identical), without building Arrow vectors, visiting them and concatenating chunks, which
  * measured about as much CPU as parquet-wasm's own copy of the stream. Only the small flatbuffer
  * headers come from apache-arrow (its message encoder).

@@ -9,6 +9,9 @@ export type Compression = 'zstd' | 'snappy' | 'gzip' | 'brotli' | 'lz4' | 'none'
 /** Column data that makes a partition buffer a file, by default (--file-mb). */
 export const DEFAULT_FILE_BYTES = 20 * 1024 * 1024;
 
+/** Default --target-file-mb of compaction: AWS recommends files of at least 128 MB for Athena. */
+export const DEFAULT_TARGET_FILE_MB = 128;
+
 export const COMPRESSIONS: readonly Compression[] = ['zstd', 'snappy', 'gzip', 'brotli', 'lz4', 'none'];
 
 export interface WriteOptions {

@@ -1,9 +1,10 @@
 /**
  * Test helper: runs a whole log object through the real parse → build path (parseLogObject, then
- * RowBatch.appendRow and toArrowTable) and returns plain JS values, so tests assert on what a Parquet
+ * RowBatch.appendRow and arrowTable.ts) and returns plain JS values, so tests assert on what a Parquet
  * reader would see. bigint cells (int64 columns, the timestamp) become numbers; every value in our
  * fixtures is far below 2^53, and a value that is not is reported instead of silently rounded.
  */
+import { toArrowTable } from '../../src/stages/arrowTable.js';
 import { RowBatch } from '../../src/stages/build.js';
 import { parseLogObject, type ParseCounts, type RejectReason } from '../../src/stages/parse.js';
 
@@ -49,7 +50,7 @@ export function parseRows(input: string | Uint8Array): Parsed {
       rejects.push({ line, reason, detail, raw: Buffer.from(raw).toString('utf8') });
     },
   });
-  const table = batch.toArrowTable();
+  const table = toArrowTable(batch);
   const names = table.schema.fields.map((f) => f.name);
   const rows: Row[] = [];
   for (let i = 0; i < table.numRows; i++) {

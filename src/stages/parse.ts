@@ -220,6 +220,7 @@ export function scanOrdinary(buf: Uint8Array, ls: number, le: number, spans: Lin
       // The first quote after the opening one must end the value: a raw quote inside needs the exact parser.
       let q = pos + 1;
       const stop = le - 4;
+      while (q + 4 <= stop && !hasByte(view.getInt32(q, true), QUOTES4) && !hasByte(view.getInt32(q + 4, true), QUOTES4)) q += 8;
       while (q <= stop && !hasByte(view.getInt32(q, true), QUOTES4)) q += 4;
       while (q < le && buf[q] !== QUOTE) q++;
       if (q >= le || (q + 1 < le && buf[q + 1] !== SP)) return false;
@@ -237,6 +238,7 @@ export function scanOrdinary(buf: Uint8Array, ls: number, le: number, spans: Lin
     } else {
       let e = pos;
       const stop = le - 4;
+      while (e + 4 <= stop && !hasByte(view.getInt32(e, true), SPACES4) && !hasByte(view.getInt32(e + 4, true), SPACES4)) e += 8;
       while (e <= stop && !hasByte(view.getInt32(e, true), SPACES4)) e += 4;
       while (e < le && buf[e] !== SP) e++;
       const len = e - pos;

@@ -217,8 +217,10 @@ describe.each([
         });
       // (A chunk of nulls only has a null count and no min/max.)
       const stats = await query(
-        `SELECT path_in_schema AS col, stats_min_value AS lo, stats_max_value AS hi, stats_null_count = num_values AS all_null FROM parquet_metadata('${join(compacted.snap.dir, key)}')`,
+        `SELECT path_in_schema AS col, stats_min_value AS lo, stats_max_value AS hi, stats_null_count = num_values AS all_null, row_group_num_rows AS n FROM parquet_metadata('${join(compacted.snap.dir, key)}')`,
       );
+      // Row groups of at most --row-group-rows.
+      for (const s of stats) expect(Number(s.n), key).toBeLessThanOrEqual(50);
       for (const s of stats.filter((m) => filtered.has(String(m.col))))
         expect((s.lo !== null && s.hi !== null) || s.all_null === true, `${key} ${s.col}`).toBe(true);
     }

@@ -11,9 +11,11 @@
  *
  * The raw corpus (--days key dates of --mb MiB each from scripts/genLogs.ts, simple key layout, late
  * records) is cached in .bench/query-corpus-<days>d-<mb>mb-seed<n>/ while its stamp matches; the lakes
- * are rebuilt every run in .bench/query-run-…/. Objects and bytes each query reads come from DuckDB's
- * profiler (Total Files Read of every scan, total_bytes_read). Table on stdout, data in
- * .bench/query-results.json. Method: docs/benchmark.md#query.
+ * are rebuilt every run in .bench/query-run-…/. Each query gets one profiled run per lake (not timed),
+ * then --runs timed rounds over the Parquet lakes in rotating order, then --runs on the raw logs; the
+ * table shows medians. Objects and bytes
+ * each query reads come from DuckDB's profiler (Total Files Read of every scan, total_bytes_read). Table
+ * on stdout, data in .bench/query-results.json. Method: docs/benchmark.md#query.
  */
 import { spawnSync } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -77,9 +79,11 @@ interface QuerySpec {
 interface Measured {
   query: string;
   group: string;
-  /** Median of --runs runs (the first one profiled). */
+  /** Median of --runs timed runs (after one profiled run that is not timed). */
   seconds: number;
   objects: number;
+  /** Scans of the table in the plan (each opens the files of its range). */
+  scans: number;
   bytes: number;
   rows: number;
 }
@@ -204,16 +208,23 @@ interface ProfileNode {
   total_bytes_read?: number;
 }
 
-/** Files every scan of the plan opened (DuckDB's "Total Files Read"), and the bytes the query read. */
-function readCounts(profile: ProfileNode): { objects: number; bytes: number } {
+/**
+ * Files every scan of the plan opened (DuckDB's "Total Files Read"), the scans of the table in the plan,
+ * and the bytes the query read.
+ */
+function readCounts(profile: ProfileNode): { objects: number; scans: number; bytes: number } {
   let objects = 0;
+  let scans = 0;
   const walk = (node: ProfileNode): void => {
     const files = node.extra_info?.['Total Files Read'];
-    if (files !== undefined) objects += Number(files);
+    if (files !== undefined) {
+      objects += Number(files);
+      scans += 1;
+    }
     for (const child of node.children ?? []) walk(child);
   };
   walk(profile);
-  return { objects, bytes: Number(profile.total_bytes_read ?? 0) };
+  return { objects, scans, bytes: Number(profile.total_bytes_read ?? 0) };
 }
 
 const median = (values: number[]): number => {
@@ -222,26 +233,59 @@ const median = (values: number[]): number => {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-async function measure(connection: DuckDBConnection, q: QuerySpec, runs: number, profilePath: string): Promise<Measured> {
-  // The first run is profiled (what it read); the median of the runs hides the profiler's small cost.
-  // No separate warm-up: the OS page cache is warm and DuckDB's own file cache is off (openDuckdb).
-  const times: number[] = [];
-  let rows = 0;
-  let counts = { objects: 0, bytes: 0 };
-  for (let i = 0; i < runs; i++) {
-    if (i === 0) {
-      await connection.run(`PRAGMA enable_profiling = 'json'`);
-      await connection.run(`SET profiling_output = ${literal(profilePath)}`);
+/** One profiled run, not timed (it also warms up): what the query read, and its rows. */
+async function profiledRun(
+  connection: DuckDBConnection,
+  sql: string,
+  profilePath: string,
+): Promise<{ objects: number; scans: number; bytes: number; rows: number }> {
+  await connection.run(`PRAGMA enable_profiling = 'json'`);
+  await connection.run(`SET profiling_output = ${literal(profilePath)}`);
+  const rows = (await connection.runAndReadAll(sql)).currentRowCount;
+  await connection.run('PRAGMA disable_profiling');
+  return { ...readCounts(JSON.parse(await readFile(profilePath, 'utf8')) as ProfileNode), rows };
+}
+
+/**
+ * Every query on every lake. Per query: one profiled run on each lake (what it read; not timed), then
+ * --runs rounds timing the query once on every Parquet lake, their order rotated from one round to the
+ * next, then --runs runs on the raw logs: a change in the machine's load during a query's runs falls on
+ * (a), (b) and (c) alike, no lake always runs first after a switch, and none runs right after a
+ * read_csv scan of all the text (measured: up to 10% slower just after one). The view is replaced
+ * before each run (not timed).
+ */
+async function measureAll(
+  connection: DuckDBConnection,
+  lakes: ReadonlyArray<{ id: VariantId; view: string }>,
+  specs: QuerySpec[],
+  runs: number,
+  profilePath: string,
+): Promise<Partial<Record<VariantId, Measured[]>>> {
+  const measured: Partial<Record<VariantId, Measured[]>> = {};
+  for (const lake of lakes) measured[lake.id] = [];
+  const parquet = lakes.filter((l) => l.id !== 'd');
+  const raw = lakes.filter((l) => l.id === 'd');
+  for (const q of specs) {
+    process.stderr.write(`timing ${q.id} …\n`);
+    const times = new Map<VariantId, number[]>();
+    const profiles = new Map<VariantId, { objects: number; scans: number; bytes: number; rows: number }>();
+    for (const lake of lakes) {
+      await connection.run(lake.view);
+      profiles.set(lake.id, await profiledRun(connection, q.sql, profilePath));
+      times.set(lake.id, []);
     }
-    const started = performance.now();
-    rows = (await connection.runAndReadAll(q.sql)).currentRowCount;
-    times.push((performance.now() - started) / 1000);
-    if (i === 0) {
-      await connection.run('PRAGMA disable_profiling');
-      counts = readCounts(JSON.parse(await readFile(profilePath, 'utf8')) as ProfileNode);
-    }
+    const timed = async (lake: { id: VariantId; view: string }): Promise<void> => {
+      await connection.run(lake.view);
+      const started = performance.now();
+      await connection.runAndReadAll(q.sql);
+      times.get(lake.id)!.push((performance.now() - started) / 1000);
+    };
+    for (let round = 0; round < runs; round++) for (let k = 0; k < parquet.length; k++) await timed(parquet[(round + k) % parquet.length]!);
+    for (const lake of raw) for (let round = 0; round < runs; round++) await timed(lake);
+    for (const lake of lakes)
+      measured[lake.id]!.push({ query: q.id, group: q.group, seconds: median(times.get(lake.id)!), ...profiles.get(lake.id)! });
   }
-  return { query: q.id, group: q.group, seconds: median(times), ...counts, rows };
+  return measured;
 }
 
 function querySpecs(keyDates: string[], requestId: string): QuerySpec[] {
@@ -265,6 +309,13 @@ function querySpecs(keyDates: string[], requestId: string): QuerySpec[] {
       id: 'one_hour',
       group: 'one hour (dt + time range)',
       sql: `SELECT * FROM access_logs WHERE dt = ${literal(day)} AND requestdatetime >= TIMESTAMPTZ ${literal(`${day} 13:00:00+00`)} AND requestdatetime < TIMESTAMPTZ ${literal(`${day} 14:00:00+00`)} ORDER BY requestdatetime`,
+    },
+    {
+      // Opens every file (every raw object for (d)) and reads no column: what any query over the whole
+      // range pays before its own work, once per scan of the table in its plan.
+      id: 'count_star',
+      group: 'every file, no column: count(*)',
+      sql: 'SELECT count(*) FROM access_logs',
     },
   ];
 }
@@ -458,28 +509,30 @@ async function main(): Promise<void> {
     );
     const specs = querySpecs(keyDates, requestId);
 
-    const measured: Partial<Record<VariantId, Measured[]>> = {};
-    const profilePath = join(runDir, 'profile.json');
-    for (const lake of lakes.filter((l) => !l.missing)) {
-      process.stderr.write(`timing ${specs.length} queries on ${lake.name} …\n`);
-      await connection.run(lake.id === 'd' ? rawView(corpus.raw) : parquetView(lake.dir!));
-      const list: Measured[] = [];
-      for (const q of specs) list.push(await measure(connection, q, runs, profilePath));
-      measured[lake.id] = list;
-    }
+    process.stderr.write(`timing ${specs.length} queries on ${lakes.filter((l) => !l.missing).length} lakes, interleaved …\n`);
+    const measured = await measureAll(
+      connection,
+      lakes.filter((l) => !l.missing).map((l) => ({ id: l.id, view: l.id === 'd' ? rawView(corpus.raw) : parquetView(l.dir!) })),
+      specs,
+      runs,
+      join(runDir, 'profile.json'),
+    );
 
+    // The bench's own DuckDB threads count in this one (up to one per core).
+    const loadAfter = +(loadavg()[0] ?? 0).toFixed(2);
     const rows = groupRows(measured, specs);
     const machine = {
       cores: availableParallelism(),
       cpu: cpus()[0]?.model ?? 'unknown',
       memoryGiB: +(totalmem() / 1024 ** 3).toFixed(1),
       loadBefore,
+      loadAfter,
       node: process.version,
       duckdb: duckdbVersion(),
     };
     const header =
       `${keyDates.length} key dates × ${mb} MiB (${keyDates[0]}..${keyDates[keyDates.length - 1]}), ${mib(corpus.bytes)} MiB raw in ${int(corpus.objects)} objects, ${int(corpus.rows)} records; ` +
-      `${machine.cores} cores, Node ${machine.node}, DuckDB ${machine.duckdb}; median of ${runs} run${runs === 1 ? '' : 's'} per query; load average ${loadBefore} before`;
+      `${machine.cores} cores, Node ${machine.node}, DuckDB ${machine.duckdb}; median of ${runs} interleaved run${runs === 1 ? '' : 's'} per query; load average ${loadBefore} before, ${loadAfter} after the timing`;
     const report = {
       date: new Date().toISOString(),
       machine,

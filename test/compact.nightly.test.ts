@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyDate, writeKeyDateToDirectory } from '../scripts/genLogs.js';
+import { FLAGS } from '../src/flags/table.js';
 import { settledRange } from '../src/jobs/nightly.js';
 import { runCli } from './helpers/cli.js';
 import { readTable, rowKey } from './helpers/duck.js';
@@ -91,6 +92,14 @@ describe('nightly compaction', () => {
     ]);
     expect(nightlyTarget.code).toBe(2);
     expect(nightlyTarget.stderr).toContain('--target-file-mb must be');
+  });
+
+  it('compacted files have row groups of 65,536 rows unless --row-group-rows says otherwise', async () => {
+    // Smaller than convert's 250,000: compacted files are sorted by time, and the query bench measured
+    // time filters and hour() grouping faster on them (docs/benchmark.md#query).
+    expect(FLAGS.compactRowGroupRows.default).toBe(65_536);
+    const help = await runCli(['compact', '--help']);
+    expect(help.stdout).toMatch(/--row-group-rows <n>\s+most rows per row group of a compacted file \(default 65536\)/);
   });
 
   it('the settled range is a week ending before the re-checked key dates and a day of delivery', () => {

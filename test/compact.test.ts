@@ -8,11 +8,13 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS_LOG_COLUMNS } from '../schemas/accessLog.js';
 import { generateKeyDate, type GeneratedObject } from '../scripts/genLogs.js';
 import { localBackend, s3Backend, type Backend, type Snapshot } from './helpers/backends.js';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { query, readTable, rowKey } from './helpers/duck.js';
 import { heldLock } from './helpers/locks.js';
+import { columnChunkFields } from './helpers/parquetFooter.js';
 
 const K1 = '2024-03-01';
 const K2 = '2024-03-02';
@@ -206,6 +208,32 @@ describe.each([
       }
     }
     expect(runsChecked).toBeGreaterThan(0);
+
+    // The layout the query bench measured (docs/benchmark.md#query): in every compacted file, only the
+    // columns queries filter on keep encoding_stats in the footer and no column has size_statistics
+    // (DuckDB parses both in every file a query opens), and those columns have min/max statistics.
+    const compactedFiles = [...compacted.snap.files.keys()].filter((k) => /-[gk][0-9a-f]{8}-\d{5}\.parquet$/.test(k));
+    expect(compactedFiles.length).toBeGreaterThan(0);
+    const filtered = new Set<string>(ACCESS_LOG_COLUMNS.filter((c) => 'filtered' in c && c.filtered).map((c) => c.name));
+    for (const key of compactedFiles) {
+      const chunks = columnChunkFields(await readFile(join(compacted.snap.dir, key)));
+      expect(chunks.length, key).toBeGreaterThanOrEqual(ACCESS_LOG_COLUMNS.length);
+      for (const c of chunks)
+        expect({ key, column: c.column, encodingStats: c.fields.includes(13), sizeStatistics: c.fields.includes(16) }).toEqual({
+          key,
+          column: c.column,
+          encodingStats: filtered.has(c.column),
+          sizeStatistics: false,
+        });
+      // (A chunk of nulls only has a null count and no min/max.)
+      const stats = await query(
+        `SELECT path_in_schema AS col, stats_min_value AS lo, stats_max_value AS hi, stats_null_count = num_values AS all_null, row_group_num_rows AS n FROM parquet_metadata('${join(compacted.snap.dir, key)}')`,
+      );
+      // Row groups of at most --row-group-rows.
+      for (const s of stats) expect(Number(s.n), key).toBeLessThanOrEqual(50);
+      for (const s of stats.filter((m) => filtered.has(String(m.col))))
+        expect((s.lo !== null && s.hi !== null) || s.all_null === true, `${key} ${s.col}`).toBe(true);
+    }
 
     const again = ok(await compact());
     expect(again.partitions.compacted).toBe(0);

@@ -76,7 +76,8 @@ export async function runNightly(argv: string[], env: NodeJS.ProcessEnv = proces
               dest: config.dest,
               ...range,
               targetBytes,
-              rowGroupRows: config.rowGroupRows,
+              // Convert's --row-group-rows when given, else compact's own default (smaller row groups).
+              rowGroupRows: settings.values.given(FLAGS.rowGroupRows) ? config.rowGroupRows : FLAGS.compactRowGroupRows.default,
               lockWaitMs: (config.lockWaitSeconds ?? 30) * 1000,
             },
             signal,

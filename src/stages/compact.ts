@@ -11,7 +11,9 @@
  * Layout of a compacted file: member key dates in order; inside a member, raw objects ordered by their
  * first requestdatetime, each object's rows contiguous (so runs stay one per object) and sorted by
  * requestdatetime. Row groups then cover narrow time ranges (a full time sort would interleave objects
- * and make runs as long as the rows).
+ * and make runs as long as the rows). The footer leaves out the encoding_stats of the columns no query
+ * filters on and the size_statistics of all: every query opens every file of its range, and DuckDB
+ * parses them in each footer it reads (footer.ts, docs/benchmark.md#query).
  *
  * Memory: input files are read one at a time (their bytes kept in a small cache, their row groups
  * decoded one or two at a time); output goes through parquet-wasm's streaming writer, which holds one
@@ -22,7 +24,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type RecordBatch, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import type { WriterProperties } from 'parquet-wasm';
-import { SCHEMA_VERSION } from '../../schemas/accessLog.js';
+import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION } from '../../schemas/accessLog.js';
 import { StorageError } from '../errors.js';
 import type { LeaseLock } from '../lock.js';
 import {
@@ -40,7 +42,7 @@ import { ARROW_SCHEMA } from '../schema/arrow.js';
 import type { Storage } from '../storage/Storage.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { checkManifest, recoverPublishes } from './commit.js';
-import { footerRowCount } from './footer.js';
+import { footerRowCount, slimFooter } from './footer.js';
 import { MemberLocks, publishGroup } from './group.js';
 import { footerFacts, keptRows, readRowGroup, RewriteError } from './rewrite.js';
 import type { WriteOptions } from './writeOptions.js';
@@ -53,6 +55,15 @@ export { DEFAULT_TARGET_FILE_MB } from './writeOptions.js';
 const BYTES_CACHE = 64 * 1024 * 1024;
 /** Rows handed to the writer at a time when a range is copied as it is (splits). */
 const COPY_BATCH_ROWS = 65_536;
+
+/**
+ * Columns whose chunks keep their encoding_stats in a compacted file: those queries filter on (schemas/
+ * `filtered`), where an engine may use them to filter by dictionary. The others' are dropped, and every
+ * chunk's size_statistics: DuckDB parses them for every file a query opens (footer.ts slimFooter).
+ */
+const KEEP_ENCODING_STATS: ReadonlySet<string> = new Set(
+  ACCESS_LOG_COLUMNS.filter((c) => 'filtered' in c && c.filtered).map((c) => c.name),
+);
 
 export interface CompactOptions {
   readonly targetBytes: number;
@@ -657,11 +668,11 @@ class StreamedParquet {
     if (this.failure) throw this.failure;
   }
 
-  /** The whole file, its footer's row count checked against the rows put in. */
+  /** The whole file (footer slimmed), its footer's row count checked against the rows put in. */
   async close(): Promise<Uint8Array> {
     this.controller.close();
     await this.output;
-    const bytes = Buffer.concat(this.chunks);
+    const bytes = slimFooter(Buffer.concat(this.chunks), KEEP_ENCODING_STATS);
     const written = footerRowCount(bytes);
     if (written !== this.rows)
       throw new RewriteError(`Parquet writer wrote ${written} rows but was given ${this.rows}; the file was not published`);

@@ -42,12 +42,9 @@ export function workersAvailable(): boolean {
  * and encoding its few files on the main thread costs less than starting a worker (loading the modules
  * and compiling parquet-wasm again: ~0.3 s of CPU and more of wall time per run, measured on 2 cores).
  */
-export function deferredEncoder(choose: () => Encoder): Encoder & { readonly chosen: Encoder | undefined } {
+export function deferredEncoder(choose: () => Encoder): Encoder {
   let chosen: Encoder | undefined;
   return {
-    get chosen() {
-      return chosen;
-    },
     encode(batch) {
       chosen ??= choose();
       return chosen.encode(batch);

@@ -236,11 +236,8 @@ describe('SIGKILL in the last shard of a round, then s3logs commit or the shard 
     expect(waited).toBeLessThan(40_000);
     const after = await state(backend, dest);
     expect(after.data).toEqual(baseline.data);
-    // The killed run renews its 3 s lease every second: a SIGKILL in the middle of that write leaves the
-    // local store's hidden temp file of the lock beside it (seen once in CI under load). It holds no rows
-    // and no reader lists it; nothing may be left anywhere else.
-    const strayLockTemp = new RegExp(`^_s3logs/keydates/${KEY_DATE}/shards/\\.[0-9a-f]+\\.s3logs-tmp$`);
-    expect(after.leftovers.filter((k) => !strayLockTemp.test(k))).toEqual([]);
-    expect(after.leftovers.length).toBeLessThanOrEqual(1);
+    // Nothing left, not even the lock's temp file that a SIGKILL in the middle of the killed run's lease
+    // renewal (every second) leaves: the retry's own writes of the lock remove it (seen once in CI).
+    expect(after.leftovers).toEqual([]);
   });
 });

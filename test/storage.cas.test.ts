@@ -5,10 +5,10 @@
  * The S3-only cases pin down what real S3 does after a lost answer, which callers must handle.
  */
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../src/errors.js';
@@ -199,6 +199,44 @@ describe('LocalStorage compare-and-swap', () => {
     await writeFile(join(root, 'd', '.abc123.s3logs-tmp'), '');
     expect((await storage.list('d/')).objects.map((o) => o.key)).toEqual(['d/key']);
     expect((await storage.list('', { delimiter: '/' })).commonPrefixes).toEqual(['d/']);
+  });
+
+  it("removes a killed writer's temp file at the key's next write or delete, and no write in flight", async () => {
+    const root = await localRoot();
+    const storage = new LocalStorage(root);
+    const dir = join(root, 'd');
+    await storage.put('d/key', text('1'));
+    // A process that has exited: its pid names no process (until reused, when its file is merely kept).
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    const host = hostname();
+    const hoursAgo = new Date(Date.now() - 2 * 3600_000);
+    const temps = {
+      killedHere: `.key~${host}~${deadPid}~aa11.s3logs-tmp`,
+      inFlightHere: `.key~${host}~1~bb22.s3logs-tmp`, // pid 1 always exists
+      otherKeyKilled: `.key~x~${host}~${deadPid}~cc33.s3logs-tmp`, // the key "key~x"
+      otherHostFresh: `.key~elsewhere~${deadPid}~dd44.s3logs-tmp`,
+      otherHostOld: `.key~elsewhere~${deadPid}~ee55.s3logs-tmp`,
+    };
+    for (const name of Object.values(temps)) await writeFile(join(dir, name), 'partial');
+    await utimes(join(dir, temps.otherHostOld), hoursAgo, hoursAgo);
+
+    await storage.put('d/key', text('2'));
+    expect((await readdir(dir)).sort()).toEqual(['key', temps.inFlightHere, temps.otherKeyKilled, temps.otherHostFresh].sort());
+
+    // Likewise putIfMatch and putIfAbsent (the lock writes), and a delete, which then prunes the directory.
+    await writeFile(join(dir, temps.killedHere), 'partial');
+    expect(await storage.putIfMatch('d/key', text('3'), (await storage.getVersioned('d/key'))!.version)).toBe(true);
+    expect(await readdir(dir)).not.toContain(temps.killedHere);
+    await writeFile(join(dir, `.new~${host}~${deadPid}~ff66.s3logs-tmp`), 'partial');
+    expect(await storage.putIfAbsent('d/new', text('1'))).toBe(true);
+    expect((await readdir(dir)).filter((n) => n.startsWith('.new'))).toEqual([]);
+    await storage.delete(['d/new']);
+    await rm(join(dir, temps.inFlightHere));
+    await rm(join(dir, temps.otherKeyKilled));
+    await rm(join(dir, temps.otherHostFresh));
+    await writeFile(join(dir, temps.killedHere), 'partial');
+    await storage.delete(['d/key']);
+    await expect(readdir(dir)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   /** Key `k` at version `v`, with its compare-and-swap mutex file held (by "another process"). */

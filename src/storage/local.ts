@@ -1,7 +1,8 @@
 /**
  * Local filesystem store: the embedded default, so `npm start` works with no AWS account. Keys map to
  * paths under the root directory. Writes go to a hidden temp file in the target directory and are
- * renamed into place, so a crash never leaves a half-written file where readers look.
+ * renamed into place, so a crash never leaves a half-written file where readers look. A temp file that a
+ * killed writer leaves is hidden from listings and removed by the next write or delete of its key.
  *
  * Conditional writes: putIfAbsent creates the name with link(), which fails on an existing name.
  * putIfMatch compares and replaces under a per-key mutex file (`.<name>.s3logs-cas`, created with
@@ -11,6 +12,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compareKeys } from '../compare.js';
@@ -21,6 +23,12 @@ import type { ListOptions, ListPage, ObjectInfo, PutOptions, Storage, StorageSta
 const CAS_STALE_MS = 10_000;
 /** Longer than CAS_STALE_MS, so a crashed holder's mutex delays a later CAS but never fails it. */
 const CAS_WAIT_MS = 15_000;
+/**
+ * A temp file written from another host is judged orphaned only by age (its writer's pid means nothing
+ * here). A write keeps touching its temp file until the rename, which follows at once: an hour is far
+ * beyond any write in flight.
+ */
+const FOREIGN_TEMP_STALE_MS = 60 * 60_000;
 
 export class LocalStorage implements Storage {
   readonly uri: string;
@@ -109,12 +117,13 @@ export class LocalStorage implements Storage {
     } catch (error) {
       throw this.wrap(error, key, 'write');
     }
+    await sweepOrphanedTemps(target);
   }
 
   async putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
     this.counters.requests++;
     const target = this.path(key);
-    const temp = join(dirname(target), `.${randomBytes(6).toString('hex')}.s3logs-tmp`);
+    const temp = tempPathOf(target);
     try {
       await inDirectory(target, () => writeFile(temp, body));
       // link() creates the name only if it does not exist: an atomic create-if-absent with full content.
@@ -125,6 +134,7 @@ export class LocalStorage implements Storage {
       throw this.wrap(error, key, 'write');
     } finally {
       await rm(temp, { force: true });
+      await sweepOrphanedTemps(target);
     }
   }
 
@@ -160,6 +170,7 @@ export class LocalStorage implements Storage {
       if (contentVersion(current) !== version) return false;
       await writeAtomic(target, body);
       this.counters.bytesWritten += body.length;
+      await sweepOrphanedTemps(target);
       return true;
     } catch (error) {
       throw this.wrap(error, key, 'write');
@@ -198,6 +209,8 @@ export class LocalStorage implements Storage {
       this.counters.requests++;
       try {
         await rm(this.path(key), { force: true });
+        // Else a killed writer's temp file outlives its key and keeps the "directory" from being pruned.
+        await sweepOrphanedTemps(this.path(key));
       } catch (error) {
         throw this.wrap(error, key, 'delete');
       }
@@ -240,6 +253,69 @@ function isTempName(name: string): boolean {
   return name.startsWith('.') && (name.endsWith('.s3logs-tmp') || name.endsWith('.s3logs-cas'));
 }
 
+const TEMP_SUFFIX = '.s3logs-tmp';
+const HOST =
+  hostname()
+    .replace(/[^A-Za-z0-9.-]/g, '_')
+    .slice(0, 64) || 'localhost';
+
+/**
+ * `.<target name>~<host>~<pid>~<random>.s3logs-tmp` beside the target: the name says which key it was
+ * for and who wrote it, so that a later write of that key can tell a SIGKILLed writer's leftover from a
+ * write in flight (sweepOrphanedTemps).
+ */
+function tempPathOf(target: string): string {
+  return join(dirname(target), `${tempPrefixOf(target)}${HOST}~${process.pid}~${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+}
+
+/** The name part of target's temp files; a long name is hashed so that the temp name stays within NAME_MAX. */
+function tempPrefixOf(target: string): string {
+  const name = basename(target);
+  return `.${name.length <= 128 ? name : createHash('sha256').update(name).digest('hex')}~`;
+}
+
+/**
+ * Removes the temp files of `target` whose writer is gone: written on this host by a process that no
+ * longer exists, or on another host (a shared filesystem) more than FOREIGN_TEMP_STALE_MS ago. A write
+ * killed between its temp file and its rename leaves one; nothing else ever would. Best effort: the
+ * write it follows has succeeded, and a file it cannot judge or remove is left for the next one.
+ */
+async function sweepOrphanedTemps(target: string): Promise<void> {
+  const prefix = tempPrefixOf(target);
+  let names: string[];
+  try {
+    names = await readdir(dirname(target));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(TEMP_SUFFIX)) continue;
+    const writer = name.slice(prefix.length, -TEMP_SUFFIX.length).split('~');
+    // Exactly host~pid~random: else it belongs to another key whose name starts like this one's.
+    if (writer.length !== 3) continue;
+    const [host, pidText] = writer as [string, string, string];
+    const path = join(dirname(target), name);
+    if (host === HOST) {
+      const pid = Number(pidText);
+      if (!Number.isSafeInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    } else {
+      const info = await stat(path).catch(() => undefined);
+      if (!info || Date.now() - info.mtimeMs < FOREIGN_TEMP_STALE_MS) continue;
+    }
+    await unlink(path).catch(() => undefined);
+  }
+}
+
+/** Whether process `pid` exists on this host (EPERM: it does, owned by someone else). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function isMissing(error: unknown): boolean {
   // ENOTDIR: a parent "directory" is a file; EISDIR: the key names a directory. Neither is an object.
   const code = (error as NodeJS.ErrnoException).code;
@@ -251,7 +327,6 @@ function contentVersion(body: Uint8Array): string {
   return createHash('sha256').update(body).digest('hex');
 }
 
-/** Temp file in the target's directory, fsync, rename: readers see the old file or the new one. */
 /**
  * Runs `write` into target's directory, made first. Like S3, a "directory" exists only while it holds
  * objects: another process deleting its last object prunes it, possibly between our mkdir and write
@@ -276,8 +351,9 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/** Temp file in the target's directory, fsync, rename: readers see the old file or the new one. */
 async function writeAtomic(target: string, body: Uint8Array): Promise<void> {
-  const temp = join(dirname(target), `.${randomBytes(6).toString('hex')}.s3logs-tmp`);
+  const temp = tempPathOf(target);
   try {
     const handle = await open(temp, 'w');
     try {

@@ -227,9 +227,10 @@ function columnName(fields: readonly RawField[]): string {
  * `keepEncodingStats` names, and size_statistics (the chunk's unencoded string bytes). Everything else
  * in the footer is copied as it is, the page index included, and no data page changes. parquet-wasm
  * (arrow-rs) writes both with no setting to leave them out; no reader needs them, and DuckDB parses
- * them in the footer of every file a query opens, twice with union_by_name (docs/benchmark.md#query:
- * ~0.1 M instructions a file). Engines that use encoding_stats (Presto/Trino, so Athena: may a chunk
- * be filtered by its dictionary?) do so for columns with predicates: keep those.
+ * them in the footer of every file a query opens (callgrind, a compacted file of the query bench:
+ * ~0.1 M of the ~1.3 M instructions DuckDB spends opening it; docs/benchmark.md#query). Engines that
+ * use encoding_stats (Presto/Trino, so Athena: may a chunk be filtered by its dictionary?) do so for
+ * columns with predicates: keep those.
  *
  * The footer is rewritten in place (the new one is never longer: a dropped field takes at least two
  * bytes, a header that grows because of it at most two more): the result is a view of `file`'s memory,

@@ -7,7 +7,7 @@
  *   (c) the same rows written by DuckDB's own COPY … (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (bucket, dt))
  *   (d) the raw text logs through DuckDB's read_csv, as a do-it-yourself user reads them (scripts/benchDuckdb.ts)
  *
- *   node dist/scripts/benchQuery.js [--days 30] [--mb 4] [--seed 1] [--runs 3] [--dir .bench]
+ *   node dist/scripts/benchQuery.js [--days 30] [--mb 4] [--seed 1] [--runs 3] [--dir .bench] [--queries id,…]
  *
  * The raw corpus (--days key dates of --mb MiB each from scripts/genLogs.ts, simple key layout, late
  * records) is cached in .bench/query-corpus-<days>d-<mb>mb-seed<n>/ while its stamp matches; the lakes
@@ -15,7 +15,9 @@
  * then --runs timed rounds over the Parquet lakes in rotating order, then --runs on the raw logs; the
  * table shows medians. Objects and bytes
  * each query reads come from DuckDB's profiler (Total Files Read of every scan, total_bytes_read). Table
- * on stdout, data in .bench/query-results.json. Method: docs/benchmark.md#query.
+ * on stdout, data in .bench/query-results.json. Method: docs/benchmark.md#query. `--queries` times only
+ * the named queries (ids as in query-results.json) and adds a table of them one by one: many runs of a
+ * few queries, to tell a difference between two lakes from the noise of a 30 ms query.
  */
 import { spawnSync } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -392,6 +394,21 @@ function tables(lakes: Lake[], rows: Row[], header: string): string {
   return lines.join('\n');
 }
 
+/** One row per query: its median seconds on every lake (with --queries). */
+function queryTable(lakes: Lake[], measured: Partial<Record<VariantId, Measured[]>>, specs: QuerySpec[]): string {
+  const ids = (['a', 'b', 'c', 'd'] as VariantId[]).filter((id) => measured[id]);
+  const name = (id: VariantId) => lakes.find((l) => l.id === id)?.name ?? id;
+  const lines = [`| query | ${ids.map(name).join(' | ')} |`, `| --- | ${ids.map(() => '---:').join(' | ')} |`];
+  for (const q of specs) {
+    const cell = (id: VariantId) => {
+      const m = measured[id]!.find((x) => x.query === q.id);
+      return m ? `${(m.seconds * 1000).toFixed(1)} ms` : '–';
+    };
+    lines.push(`| ${q.id} | ${ids.map(cell).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
 // ---- main ------------------------------------------------------------------------------------------
 
 function positiveInt(value: string, flag: string): number {
@@ -407,6 +424,7 @@ async function main(): Promise<void> {
       mb: { type: 'string', default: '4' },
       seed: { type: 'string', default: '1' },
       runs: { type: 'string', default: '3' },
+      queries: { type: 'string' },
       // Where the corpus, the lakes and query-results.json go (the smoke test uses a temp dir).
       dir: { type: 'string', default: join(ROOT, '.bench') },
     },
@@ -416,6 +434,12 @@ async function main(): Promise<void> {
   const mb = positiveInt(values.mb, '--mb');
   const seed = positiveInt(values.seed, '--seed');
   const runs = positiveInt(values.runs, '--runs');
+  // Checked before anything is generated: the ids do not depend on the corpus.
+  const knownQueries = querySpecs(['2024-01-01'], 'id').map((q) => q.id);
+  const onlyQueries = values.queries?.split(',').map((q) => q.trim());
+  const unknownQueries = onlyQueries?.filter((q) => !knownQueries.includes(q)) ?? [];
+  if (onlyQueries?.length === 0 || unknownQueries.length > 0)
+    throw new Error(`--queries takes a comma-separated list of ${knownQueries.join(', ')}; unknown: ${unknownQueries.join(', ')}`);
   const benchDir = resolve(values.dir);
   const corpus = await ensureCorpus(benchDir, days, mb, seed);
   const keyDates = corpus.keyDates;
@@ -507,7 +531,7 @@ async function main(): Promise<void> {
         `SELECT requestid FROM access_logs WHERE dt = ${literal(middle)} AND requestid IS NOT NULL ORDER BY requestdatetime, requestid LIMIT 1 OFFSET 100`,
       ),
     );
-    const specs = querySpecs(keyDates, requestId);
+    const specs = querySpecs(keyDates, requestId).filter((q) => !onlyQueries || onlyQueries.includes(q.id));
 
     process.stderr.write(`timing ${specs.length} queries on ${lakes.filter((l) => !l.missing).length} lakes, interleaved …\n`);
     const measured = await measureAll(
@@ -554,6 +578,7 @@ async function main(): Promise<void> {
     };
     await writeFile(join(benchDir, 'query-results.json'), JSON.stringify(report, null, 2) + '\n');
     console.log(tables(lakes, rows, header));
+    if (onlyQueries) console.log('\n' + queryTable(lakes, measured, specs));
   } finally {
     connection.closeSync();
     instance.closeSync();

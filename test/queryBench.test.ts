@@ -80,3 +80,32 @@ it('times every query on every lake and counts the objects each one reads', asyn
     expect(stdout).toContain(`| ${g} |`);
   expect(stdout).toContain('(b) + s3logs compact');
 });
+
+/** Runs the script to its end: exit code, stdout, stderr. */
+function runScript(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (c) => resolve({ code: c, stdout: out, stderr: err }));
+  });
+}
+
+it('--queries times only the named queries, one row each, and names the known ids when one is not', async () => {
+  const wrong = await runScript(['--queries', 'one_hour,no_such_query', '--dir', join(dir, 'unused')]);
+  expect(wrong.code).toBe(2);
+  expect(wrong.stderr).toMatch(/--queries takes a comma-separated list of .*one_hour.*count_star.*; unknown: no_such_query/);
+  await expect(readdir(join(dir, 'unused'))).rejects.toMatchObject({ code: 'ENOENT' });
+
+  const some = await runScript(['--days', '1', '--mb', '1', '--runs', '2', '--queries', 'one_hour,count_star', '--dir', join(dir, 'some')]);
+  expect(some.code, some.stderr).toBe(0);
+  const results = JSON.parse(await readFile(join(dir, 'some', 'query-results.json'), 'utf8')) as Results;
+  for (const id of ['a', 'b', 'c', 'd']) expect(results.queries[id]!.map((q) => q.query)).toEqual(['one_hour', 'count_star']);
+  expect(Object.keys(results.sql)).toEqual(['one_hour', 'count_star']);
+  expect(some.stdout).toMatch(/\| one_hour \| [\d.]+ ms \| [\d.]+ ms \| [\d.]+ ms \| [\d.]+ ms \|/);
+  expect(some.stdout).toMatch(/\| count_star \| [\d.]+ ms/);
+  expect(some.stdout).not.toContain('| security_summary |');
+}, 60_000);

@@ -2,7 +2,8 @@
  * Lost answers on S3: the write happened, the client never heard, the SDK retried. Through a proxy that
  * plays S3's conditional writes (s3rver ignores them) and drops the answer to one chosen request, a run
  * (whole key date and sharded) must still publish exactly the rows of a clean run, leave no lock,
- * journal or staging behind, and exit 0 — at every write the publish protocol makes.
+ * journal or staging behind, and exit 0 — at every write the publish protocol makes. The points are
+ * named by hand; the coverage test records clean runs and fails on a write none of them names.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3Client, PutObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
@@ -39,10 +40,22 @@ const POINTS: ReadonlyArray<readonly [string, (r: RecordedRequest) => boolean, b
   ['the journal', (r) => put(r) && r.url.includes('/publish-'), false],
   ['a move (copy)', (r) => r.method === 'PUT' && r.headers['x-amz-copy-source'] !== undefined, false],
   ['the manifest', (r) => put(r) && r.url.includes('/manifest.json'), false],
-  ['a delete', (r) => r.method === 'POST' && r.url.includes('delete'), false],
+  ['the staging delete', (r) => r.deletes !== undefined && r.deletes.some((k) => k.includes('/_s3logs/staging/')), false],
   ['the registered marker', (r) => put(r) && r.url.includes('/registered.json'), false],
+  ['the write check probe', (r) => put(r) && r.url.includes('/_s3logs/doctor-probe-'), false],
+  ['the write check delete', (r) => r.deletes !== undefined && r.deletes.every((k) => k.includes('/_s3logs/doctor-probe-')), false],
+  ['the lake catalog', (r) => put(r) && r.url.includes('/_s3logs/catalog.json'), false],
+  ['the journal delete', (r) => r.deletes !== undefined && r.deletes.some((k) => /\/publish-[^/]+\.json$/.test(k)), false],
+  ['the lock release', (r) => r.deletes !== undefined && r.deletes.some((k) => k.endsWith('/lock.json')), false],
   ['a shard lock create', (r) => put(r) && r.url.includes('/shards/lock-') && r.headers['if-none-match'] === '*', true],
   ['a shard manifest', (r) => put(r) && /\/shards\/s\d+of\d+\.json/.test(r.url), true],
+  ['a shard lock update', (r) => put(r) && r.url.includes('/shards/lock-') && r.headers['if-match'] !== undefined, true],
+  ['a shard lock release', (r) => r.deletes !== undefined && r.deletes.some((k) => k.includes('/shards/lock-')), true],
+  [
+    'the consumed shard manifests delete',
+    (r) => r.deletes !== undefined && r.deletes.some((k) => /\/shards\/s\d+of\d+\.json$/.test(k)),
+    true,
+  ],
   ['the commit lock create (last shard)', (r) => put(r) && r.url.includes('/lock.json') && r.headers['if-none-match'] === '*', true],
   ['the commit manifest (last shard)', (r) => put(r) && r.url.includes('/manifest.json'), true],
 ];
@@ -138,6 +151,66 @@ describe('lost answers on S3', () => {
         expect(got.rows.length).toBe(truth.length);
         expect(got.rows).toEqual(truth);
         expect(got.leftovers).toEqual([]);
+      } finally {
+        await proxy.close();
+      }
+    },
+    60_000,
+  );
+});
+
+describe('lost answers on S3: coverage', () => {
+  let server: S3Server;
+  let client: S3Client;
+
+  beforeAll(async () => {
+    server = await startS3Server({ buckets: ['raw', 'lake'] });
+    client = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+    for (const o of objects) await client.send(new PutObjectCommand({ Bucket: 'raw', Key: o.key, Body: o.body }));
+  }, 60_000);
+  afterAll(async () => {
+    client?.destroy();
+    await server?.close();
+  });
+
+  // The points above are written by hand: a write the protocol makes that none of them names would
+  // never lose its answer in a test. Every write of a clean run (whole key date, and a sharded round)
+  // must be one of them.
+  it.each([false, true])(
+    'every write of a clean run (sharded: %s) is one of the points whose answer is lost',
+    async (sharded) => {
+      const proxy = await startFaultProxy(server.endpoint, { conditionalWrites: true });
+      const dest = `s3://lake/clean-${sharded ? 'sharded' : 'whole'}/`;
+      const run = (...extra: string[]) =>
+        runCli(
+          [
+            'convert',
+            '--source',
+            's3://raw/logs/',
+            '--dest',
+            dest,
+            '--date',
+            KEY_DATE,
+            '--endpoint-url',
+            proxy.endpoint,
+            '--json',
+            ...extra,
+          ],
+          {
+            AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+            AWS_REGION: 'us-east-1',
+            S3LOGS_LOCK_LEASE_SECONDS: '2',
+          },
+        );
+      try {
+        const results = sharded ? [await run('--shard', '1/2'), await run('--shard', '2/2')] : [await run()];
+        for (const result of results) expect(result.code, result.stderr).toBe(0);
+        const writes = proxy.requests.filter((r) => r.method === 'PUT' || r.method === 'POST' || r.method === 'DELETE');
+        expect(writes.length).toBeGreaterThan(5);
+        // A sharded round's writes of the kinds a whole run makes too are covered by the whole run's points.
+        const unnamed = writes.filter((r) => !POINTS.some(([, match]) => match(r)));
+        expect(unnamed.map((r) => `${r.method} ${r.url}${r.deletes ? ` ${r.deletes.join(' ')}` : ''}`)).toEqual([]);
       } finally {
         await proxy.close();
       }

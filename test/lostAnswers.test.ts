@@ -33,29 +33,25 @@ const truth = objects.flatMap((o) => o.rows.map((r) => rowKey(r))).sort();
 
 const put = (r: RecordedRequest) => r.method === 'PUT' && r.headers['x-amz-copy-source'] === undefined;
 /** The request whose answer is lost, by what it writes. */
-const POINTS: ReadonlyArray<readonly [string, (r: RecordedRequest) => boolean, boolean]> = [
+const POINTS: ReadonlyArray<readonly [string, (r: RecordedRequest) => boolean | undefined, boolean]> = [
   ['the lock create', (r) => put(r) && r.url.includes('/lock.json') && r.headers['if-none-match'] === '*', false],
   ['a lock renewal', (r) => put(r) && r.url.includes('/lock.json') && r.headers['if-match'] !== undefined, false],
   ['a staged file', (r) => put(r) && r.url.includes('.staged'), false],
   ['the journal', (r) => put(r) && r.url.includes('/publish-'), false],
   ['a move (copy)', (r) => r.method === 'PUT' && r.headers['x-amz-copy-source'] !== undefined, false],
   ['the manifest', (r) => put(r) && r.url.includes('/manifest.json'), false],
-  ['the staging delete', (r) => r.deletes !== undefined && r.deletes.some((k) => k.includes('/_s3logs/staging/')), false],
+  ['the staging delete', (r) => r.deletes?.some((k) => k.includes('/_s3logs/staging/')), false],
   ['the registered marker', (r) => put(r) && r.url.includes('/registered.json'), false],
   ['the write check probe', (r) => put(r) && r.url.includes('/_s3logs/doctor-probe-'), false],
-  ['the write check delete', (r) => r.deletes !== undefined && r.deletes.every((k) => k.includes('/_s3logs/doctor-probe-')), false],
+  ['the write check delete', (r) => r.deletes?.every((k) => k.includes('/_s3logs/doctor-probe-')), false],
   ['the lake catalog', (r) => put(r) && r.url.includes('/_s3logs/catalog.json'), false],
-  ['the journal delete', (r) => r.deletes !== undefined && r.deletes.some((k) => /\/publish-[^/]+\.json$/.test(k)), false],
-  ['the lock release', (r) => r.deletes !== undefined && r.deletes.some((k) => k.endsWith('/lock.json')), false],
+  ['the journal delete', (r) => r.deletes?.some((k) => /\/publish-[^/]+\.json$/.test(k)), false],
+  ['the lock release', (r) => r.deletes?.some((k) => k.endsWith('/lock.json')), false],
   ['a shard lock create', (r) => put(r) && r.url.includes('/shards/lock-') && r.headers['if-none-match'] === '*', true],
   ['a shard manifest', (r) => put(r) && /\/shards\/s\d+of\d+\.json/.test(r.url), true],
   ['a shard lock update', (r) => put(r) && r.url.includes('/shards/lock-') && r.headers['if-match'] !== undefined, true],
-  ['a shard lock release', (r) => r.deletes !== undefined && r.deletes.some((k) => k.includes('/shards/lock-')), true],
-  [
-    'the consumed shard manifests delete',
-    (r) => r.deletes !== undefined && r.deletes.some((k) => /\/shards\/s\d+of\d+\.json$/.test(k)),
-    true,
-  ],
+  ['a shard lock release', (r) => r.deletes?.some((k) => k.includes('/shards/lock-')), true],
+  ['the consumed shard manifests delete', (r) => r.deletes?.some((k) => /\/shards\/s\d+of\d+\.json$/.test(k)), true],
   ['the commit lock create (last shard)', (r) => put(r) && r.url.includes('/lock.json') && r.headers['if-none-match'] === '*', true],
   ['the commit manifest (last shard)', (r) => put(r) && r.url.includes('/manifest.json'), true],
 ];

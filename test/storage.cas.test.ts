@@ -201,7 +201,7 @@ describe('LocalStorage compare-and-swap', () => {
     expect((await storage.list('', { delimiter: '/' })).commonPrefixes).toEqual(['d/']);
   });
 
-  it("removes a killed writer's temp file at the key's next write or delete, and no write in flight", async () => {
+  it("removes killed writers' temp files at the next write or delete in their directory, and no write in flight", async () => {
     const root = await localRoot();
     const storage = new LocalStorage(root);
     const dir = join(root, 'd');
@@ -212,29 +212,33 @@ describe('LocalStorage compare-and-swap', () => {
     const hoursAgo = new Date(Date.now() - 2 * 3600_000);
     const temps = {
       killedHere: `.key~${host}~${deadPid}~aa11.s3logs-tmp`,
+      // Another key's, e.g. a journal whose name no later run writes again; its name holds a `~`.
+      otherKeyKilledHere: `.publish~x.json~${host}~${deadPid}~cc33.s3logs-tmp`,
       inFlightHere: `.key~${host}~1~bb22.s3logs-tmp`, // pid 1 always exists
-      otherKeyKilled: `.key~x~${host}~${deadPid}~cc33.s3logs-tmp`, // the key "key~x"
       otherHostFresh: `.key~elsewhere~${deadPid}~dd44.s3logs-tmp`,
       otherHostOld: `.key~elsewhere~${deadPid}~ee55.s3logs-tmp`,
+      // Temp names of earlier versions say nothing of their writer: judged by age alone.
+      unnamedFresh: '.abc123.s3logs-tmp',
+      unnamedOld: '.def456.s3logs-tmp',
     };
     for (const name of Object.values(temps)) await writeFile(join(dir, name), 'partial');
-    await utimes(join(dir, temps.otherHostOld), hoursAgo, hoursAgo);
+    for (const name of [temps.otherHostOld, temps.unnamedOld]) await utimes(join(dir, name), hoursAgo, hoursAgo);
 
     await storage.put('d/key', text('2'));
-    expect((await readdir(dir)).sort()).toEqual(['key', temps.inFlightHere, temps.otherKeyKilled, temps.otherHostFresh].sort());
+    expect((await readdir(dir)).sort()).toEqual(['key', temps.inFlightHere, temps.otherHostFresh, temps.unnamedFresh].sort());
+    // Hidden from listings all along.
+    expect((await storage.list('d/')).objects.map((o) => o.key)).toEqual(['d/key']);
 
     // Likewise putIfMatch and putIfAbsent (the lock writes), and a delete, which then prunes the directory.
     await writeFile(join(dir, temps.killedHere), 'partial');
     expect(await storage.putIfMatch('d/key', text('3'), (await storage.getVersioned('d/key'))!.version)).toBe(true);
     expect(await readdir(dir)).not.toContain(temps.killedHere);
-    await writeFile(join(dir, `.new~${host}~${deadPid}~ff66.s3logs-tmp`), 'partial');
+    await writeFile(join(dir, `.other~${host}~${deadPid}~ff66.s3logs-tmp`), 'partial');
     expect(await storage.putIfAbsent('d/new', text('1'))).toBe(true);
-    expect((await readdir(dir)).filter((n) => n.startsWith('.new'))).toEqual([]);
+    expect((await readdir(dir)).filter((n) => n.startsWith('.other'))).toEqual([]);
     await storage.delete(['d/new']);
-    await rm(join(dir, temps.inFlightHere));
-    await rm(join(dir, temps.otherKeyKilled));
-    await rm(join(dir, temps.otherHostFresh));
-    await writeFile(join(dir, temps.killedHere), 'partial');
+    for (const name of [temps.inFlightHere, temps.otherHostFresh, temps.unnamedFresh]) await rm(join(dir, name));
+    await writeFile(join(dir, temps.otherKeyKilledHere), 'partial');
     await storage.delete(['d/key']);
     await expect(readdir(dir)).rejects.toMatchObject({ code: 'ENOENT' });
   });

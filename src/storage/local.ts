@@ -2,7 +2,7 @@
  * Local filesystem store: the embedded default, so `npm start` works with no AWS account. Keys map to
  * paths under the root directory. Writes go to a hidden temp file in the target directory and are
  * renamed into place, so a crash never leaves a half-written file where readers look. A temp file that a
- * killed writer leaves is hidden from listings and removed by the next write or delete of its key.
+ * killed writer leaves is hidden from listings and removed by the next write or delete in its directory.
  *
  * Conditional writes: putIfAbsent creates the name with link(), which fails on an existing name.
  * putIfMatch compares and replaces under a per-key mutex file (`.<name>.s3logs-cas`, created with
@@ -281,8 +281,8 @@ const HOST =
 
 /**
  * `.<target name>~<host>~<pid>~<random>.s3logs-tmp` beside the target: the name says which key it was
- * for and who wrote it, so that a later write of that key can tell a SIGKILLed writer's leftover from a
- * write in flight (sweepOrphanedTemps).
+ * for and who wrote it, so that a later write in that directory can tell a SIGKILLed writer's leftover
+ * from a write in flight (sweepOrphanedTemps).
  */
 function tempPathOf(target: string): string {
   return join(dirname(target), `${tempPrefixOf(target)}${HOST}~${process.pid}~${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
@@ -295,29 +295,30 @@ function tempPrefixOf(target: string): string {
 }
 
 /**
- * Removes the temp files of `target` whose writer is gone: written on this host by a process that no
- * longer exists, or on another host (a shared filesystem) more than FOREIGN_TEMP_STALE_MS ago. A write
- * killed between its temp file and its rename leaves one; nothing else ever would. Best effort: the
- * write it follows has succeeded, and a file it cannot judge or remove is left for the next one.
+ * Removes the temp files beside `target` whose writer is gone: written on this host by a process that no
+ * longer exists, or more than FOREIGN_TEMP_STALE_MS ago on another host (a shared filesystem) or by a
+ * version of s3logs whose temp names did not say who wrote them. A write killed between its temp file
+ * and its rename leaves one, and its key may never be written again (a journal's name is its run's):
+ * so every temp file of the directory is judged, not only the key's own. Best effort: the write it
+ * follows has succeeded, and a file it cannot judge or remove is left for the next one.
  */
 async function sweepOrphanedTemps(target: string): Promise<void> {
-  const prefix = tempPrefixOf(target);
+  const dir = dirname(target);
   let names: string[];
   try {
-    names = await readdir(dirname(target));
+    names = await readdir(dir);
   } catch {
     return;
   }
   for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith(TEMP_SUFFIX)) continue;
-    const writer = name.slice(prefix.length, -TEMP_SUFFIX.length).split('~');
-    // Exactly host~pid~random: else it belongs to another key whose name starts like this one's.
-    if (writer.length !== 3) continue;
-    const [host, pidText] = writer as [string, string, string];
-    const path = join(dirname(target), name);
-    if (host === HOST) {
-      const pid = Number(pidText);
-      if (!Number.isSafeInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    if (!name.startsWith('.') || !name.endsWith(TEMP_SUFFIX)) continue;
+    // `<…>~host~pid~random`: the last three parts (a key's name may hold `~`; a host name cannot).
+    const parts = name.slice(1, -TEMP_SUFFIX.length).split('~');
+    const host = parts.length >= 4 ? parts[parts.length - 3] : undefined;
+    const pid = Number(parts[parts.length - 2]);
+    const path = join(dir, name);
+    if (host === HOST && Number.isSafeInteger(pid) && pid > 0) {
+      if (pid === process.pid || isAlive(pid)) continue;
     } else {
       const info = await stat(path).catch(() => undefined);
       if (!info || Date.now() - info.mtimeMs < FOREIGN_TEMP_STALE_MS) continue;

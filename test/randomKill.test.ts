@@ -1,0 +1,144 @@
+/**
+ * SIGKILL at a random moment, not at a named point: a run that replaces an earlier one is killed after a
+ * seeded random share of its clean duration, then run again. Whatever the moment, the lake must equal
+ * an uninterrupted run's byte for byte, list every file in its catalog, and hold nothing else: no
+ * staging, journal, lock, or hidden temp file of a write the kill cut short.
+ */
+import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeKeyDateToDirectory, type GenerateOptions } from '../scripts/genLogs.js';
+import { localBackend, type Backend } from './helpers/backends.js';
+import { CLI, runCli, type CliResult } from './helpers/cli.js';
+import { readTable, rowKey } from './helpers/duck.js';
+
+const KEY_DATE = '2024-10-10';
+const options: GenerateOptions = {
+  seed: 91,
+  keyDate: KEY_DATE,
+  layout: 'simple',
+  prefix: 'logs/',
+  objects: 24,
+  maxObjectBytes: 96 * 1024,
+  lateFraction: 0.05,
+  rejectFraction: 0.002,
+};
+const KILLS = 10;
+
+/** mulberry32: the kill moments are the same on every run of the suite (as shares of the clean run's time). */
+function shares(seed: number, count: number): number[] {
+  let a = seed >>> 0;
+  return Array.from({ length: count }, () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  });
+}
+
+/** The CLI, SIGKILLed after `ms` unless it has finished by then. */
+function runKilledAfter(args: string[], ms: number): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+describe('SIGKILL at random moments of a run that replaces an earlier one, then re-run', () => {
+  let backend: Backend;
+  let work: string;
+  let baseline: Awaited<ReturnType<typeof state>>;
+  let cleanMs = 0;
+  const full = () => join(work, 'full', 'logs/');
+  const convertArgs = (dest: string) => ['convert', '--source', full(), '--dest', backend.destUri(dest), '--date', KEY_DATE, '--quiet'];
+  /** The same source at an earlier moment: its last three objects had not arrived yet (moved aside, mtimes kept). */
+  const earlier = async <T>(run: () => Promise<T>): Promise<T> => {
+    const names = (await readdir(join(work, 'full', 'logs'))).sort().slice(-3);
+    await mkdir(join(work, 'aside'), { recursive: true });
+    for (const name of names) await rename(join(work, 'full', 'logs', name), join(work, 'aside', name));
+    try {
+      return await run();
+    } finally {
+      for (const name of names) await rename(join(work, 'aside', name), join(work, 'full', 'logs', name));
+    }
+  };
+
+  /** Data files with their hashes, everything else left in the lake, and whether the catalog's files exist. */
+  async function state(dest: string) {
+    const snap = await backend.snapshot(dest);
+    const keys = [...snap.files.keys()];
+    const data = [...snap.files].filter(([k]) => k.endsWith('.parquet') || k.endsWith('.jsonl')).sort();
+    const leftovers = keys.filter(
+      (k) =>
+        k.includes('/staging/') ||
+        /publish-[^/]+\.json$/.test(k) ||
+        /lock[^/]*\.json$/.test(k) ||
+        k.endsWith('.staged') ||
+        k.includes('/shards/') ||
+        /(^|\/)\.[^/]*\.s3logs-(tmp|cas)$/.test(k),
+    );
+    const catalog = JSON.parse(await readFile(join(snap.dir, '_s3logs', 'catalog.json'), 'utf8')) as {
+      partitions: Record<string, { contributions: Record<string, { files: string[] }> }>;
+    };
+    const listed = Object.values(catalog.partitions).flatMap((p) => Object.values(p.contributions).flatMap((c) => c.files));
+    const missing = listed.filter((f) => !snap.files.has(f));
+    return { dir: snap.dir, data, leftovers, partitions: Object.keys(catalog.partitions).sort(), missing };
+  }
+
+  beforeAll(async () => {
+    backend = await localBackend();
+    work = await mkdtemp(join(tmpdir(), 's3logs-randomkill-'));
+    await writeKeyDateToDirectory(join(work, 'full'), options);
+    expect((await earlier(() => runCli(convertArgs('baseline')))).code).toBe(0);
+    // The clean replacement run, timed: the kills fall within it (and a little after, where the run has
+    // already finished and the kill finds nothing to cut).
+    const started = performance.now();
+    expect((await runCli(convertArgs('baseline'))).code).toBe(0);
+    cleanMs = performance.now() - started;
+    baseline = await state('baseline');
+    expect(baseline.data.length).toBeGreaterThan(2);
+    expect(baseline.missing).toEqual([]);
+    expect(baseline.partitions.length).toBeGreaterThan(2);
+  }, 60_000);
+  afterAll(async () => {
+    await backend?.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it(`${KILLS} seeded moments: every re-run equals the uninterrupted run and leaves nothing behind`, async () => {
+    let killed = 0;
+    for (const [i, share] of shares(20261201, KILLS).entries()) {
+      const dest = `kill-${i}`;
+      const ms = Math.round(share * 1.1 * cleanMs);
+      expect((await earlier(() => runCli(convertArgs(dest)))).code).toBe(0);
+      const cut = await runKilledAfter(convertArgs(dest), ms);
+      if (cut.signal === 'SIGKILL') killed++;
+      else expect(cut.code, `kill ${i} at ${ms} ms: ${cut.stderr}`).toBe(0);
+      const again = await runCli(convertArgs(dest));
+      expect(again.code, `re-run after the kill at ${ms} ms: ${again.stderr}`).toBe(0);
+      const after = await state(dest);
+      expect({ at: ms, data: after.data }).toEqual({ at: ms, data: baseline.data });
+      expect({ at: ms, leftovers: after.leftovers }).toEqual({ at: ms, leftovers: [] });
+      expect({ at: ms, partitions: after.partitions, missing: after.missing }).toEqual({
+        at: ms,
+        partitions: baseline.partitions,
+        missing: [],
+      });
+      expect((await readTable(after.dir)).map(rowKey).sort()).toEqual((await readTable(baseline.dir)).map(rowKey).sort());
+    }
+    // Most moments fall inside the run: the test kills, not only waits.
+    expect(killed).toBeGreaterThanOrEqual(KILLS / 2);
+  }, 240_000);
+});

@@ -1,15 +1,16 @@
 /**
- * SIGKILL at a random moment, not at a named point: a run that replaces an earlier one is killed after a
- * seeded random share of its clean duration, then run again. Whatever the moment, the lake must equal
- * an uninterrupted run's byte for byte, list every file in its catalog, and hold nothing else: no
- * staging, journal, lock, or hidden temp file of a write the kill cut short.
+ * SIGKILL at a random moment, not at a named point: a run that replaces an earlier one (and a compaction)
+ * is killed after a seeded random share of its clean duration, then run again. Whatever the moment, the
+ * lake must equal an uninterrupted run's (byte for byte; for compaction, row for row), list only files
+ * that exist in its catalog, and hold nothing else: no staging, journal, lock, or hidden temp file of a
+ * write the kill cut short.
  */
-import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeKeyDateToDirectory, type GenerateOptions } from '../scripts/genLogs.js';
+import { generateKeyDate, writeKeyDateToDirectory, type GenerateOptions } from '../scripts/genLogs.js';
 import { localBackend, type Backend } from './helpers/backends.js';
 import { CLI, runCli, type CliResult } from './helpers/cli.js';
 import { readTable, rowKey } from './helpers/duck.js';
@@ -56,6 +57,27 @@ function runKilledAfter(args: string[], ms: number): Promise<CliResult> {
   });
 }
 
+/** What a lake holds besides its data: leftovers of an interrupted run, and catalog entries of missing files. */
+function leftoversOf(files: ReadonlyMap<string, string>): string[] {
+  return [...files.keys()].filter(
+    (k) =>
+      k.includes('/staging/') ||
+      /publish-[^/]+\.json$/.test(k) ||
+      /lock[^/]*\.json$/.test(k) ||
+      k.endsWith('.staged') ||
+      k.includes('/shards/') ||
+      /(^|\/)\.[^/]*\.s3logs-(tmp|cas)$/.test(k),
+  );
+}
+
+async function catalogMissing(dir: string, files: ReadonlyMap<string, string>): Promise<{ partitions: string[]; missing: string[] }> {
+  const catalog = JSON.parse(await readFile(join(dir, '_s3logs', 'catalog.json'), 'utf8')) as {
+    partitions: Record<string, { contributions: Record<string, { files: string[] }> }>;
+  };
+  const listed = Object.values(catalog.partitions).flatMap((p) => Object.values(p.contributions).flatMap((c) => c.files));
+  return { partitions: Object.keys(catalog.partitions).sort(), missing: listed.filter((f) => !files.has(f)) };
+}
+
 describe('SIGKILL at random moments of a run that replaces an earlier one, then re-run', () => {
   let backend: Backend;
   let work: string;
@@ -78,23 +100,8 @@ describe('SIGKILL at random moments of a run that replaces an earlier one, then 
   /** Data files with their hashes, everything else left in the lake, and whether the catalog's files exist. */
   async function state(dest: string) {
     const snap = await backend.snapshot(dest);
-    const keys = [...snap.files.keys()];
     const data = [...snap.files].filter(([k]) => k.endsWith('.parquet') || k.endsWith('.jsonl')).sort();
-    const leftovers = keys.filter(
-      (k) =>
-        k.includes('/staging/') ||
-        /publish-[^/]+\.json$/.test(k) ||
-        /lock[^/]*\.json$/.test(k) ||
-        k.endsWith('.staged') ||
-        k.includes('/shards/') ||
-        /(^|\/)\.[^/]*\.s3logs-(tmp|cas)$/.test(k),
-    );
-    const catalog = JSON.parse(await readFile(join(snap.dir, '_s3logs', 'catalog.json'), 'utf8')) as {
-      partitions: Record<string, { contributions: Record<string, { files: string[] }> }>;
-    };
-    const listed = Object.values(catalog.partitions).flatMap((p) => Object.values(p.contributions).flatMap((c) => c.files));
-    const missing = listed.filter((f) => !snap.files.has(f));
-    return { dir: snap.dir, data, leftovers, partitions: Object.keys(catalog.partitions).sort(), missing };
+    return { dir: snap.dir, data, leftovers: leftoversOf(snap.files), ...(await catalogMissing(snap.dir, snap.files)) };
   }
 
   beforeAll(async () => {
@@ -140,5 +147,97 @@ describe('SIGKILL at random moments of a run that replaces an earlier one, then 
     }
     // Most moments fall inside the run: the test kills, not only waits.
     expect(killed).toBeGreaterThanOrEqual(KILLS / 2);
+  }, 240_000);
+});
+
+describe('SIGKILL at random moments of a compaction, then compact again', () => {
+  const K1 = '2024-10-21';
+  const K2 = '2024-10-22';
+  let backend: Backend;
+  let cleanMs = 0;
+  const objects = [K1, K2].flatMap((keyDate, i) => [
+    ...generateKeyDate({
+      seed: 40 + i,
+      keyDate,
+      layout: 'simple',
+      prefix: 'logs/',
+      objects: 6,
+      minObjectBytes: 8 * 1024,
+      maxObjectBytes: 32 * 1024,
+      lateFraction: 0.4,
+      rejectFraction: 0.003,
+    }),
+  ]);
+  const truth = objects.flatMap((o) => o.rows.map((r) => rowKey(r))).sort();
+  const compactArgs = (dest: string) => [
+    'compact',
+    '--dest',
+    backend.destUri(dest),
+    '--from',
+    '2024-10-20',
+    '--to',
+    K2,
+    '--target-file-mb',
+    '0.03',
+    '--row-group-rows',
+    '50',
+    '--quiet',
+  ];
+  const lake = async (dest: string) => {
+    const snap = await backend.snapshot(dest);
+    return {
+      rows: (await readTable(snap.dir)).map(rowKey).sort(),
+      parquet: [...snap.files.keys()].filter((k) => k.endsWith('.parquet')).length,
+      leftovers: leftoversOf(snap.files),
+      ...(await catalogMissing(snap.dir, snap.files)),
+    };
+  };
+  /** A copy of the converted lake (the local store: a directory). */
+  const fresh = async (name: string) => {
+    await cp(backend.destUri('converted'), backend.destUri(name), { recursive: true });
+    return name;
+  };
+
+  beforeAll(async () => {
+    backend = await localBackend();
+    await backend.putRaw(objects);
+    for (const keyDate of [K1, K2]) {
+      const args = ['convert', '--source', backend.rawUri + 'logs/', '--dest', backend.destUri('converted'), '--date', keyDate];
+      expect((await runCli([...args, '--file-rows', '40', '--quiet'])).code).toBe(0);
+    }
+    expect((await lake('converted')).rows).toEqual(truth);
+    const started = performance.now();
+    expect((await runCli(compactArgs(await fresh('clean')))).code).toBe(0);
+    cleanMs = performance.now() - started;
+  }, 60_000);
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  it('6 seeded moments: compacting again keeps every row once and leaves nothing behind', async () => {
+    const converted = await lake('converted');
+    const clean = await lake('clean');
+    expect(clean.parquet).toBeLessThan(converted.parquet);
+    let killed = 0;
+    for (const [i, share] of shares(20261202, 6).entries()) {
+      const dest = await fresh(`compact-kill-${i}`);
+      const ms = Math.round(share * 1.1 * cleanMs);
+      const cut = await runKilledAfter(compactArgs(dest), ms);
+      if (cut.signal === 'SIGKILL') killed++;
+      else expect(cut.code, `kill ${i} at ${ms} ms: ${cut.stderr}`).toBe(0);
+      const again = await runCli(compactArgs(dest));
+      expect(again.code, `compact again after the kill at ${ms} ms: ${again.stderr}`).toBe(0);
+      const after = await lake(dest);
+      expect({ at: ms, rows: after.rows.length }).toEqual({ at: ms, rows: truth.length });
+      expect(after.rows).toEqual(truth);
+      expect({ at: ms, parquet: after.parquet, leftovers: after.leftovers, missing: after.missing }).toEqual({
+        at: ms,
+        parquet: clean.parquet,
+        leftovers: [],
+        missing: [],
+      });
+      expect(after.partitions).toEqual(clean.partitions);
+    }
+    expect(killed).toBeGreaterThanOrEqual(3);
   }, 240_000);
 });

@@ -598,7 +598,10 @@ async function rollBack(dest: Storage, journal: PublishJournal, manifest: KeyDat
  */
 async function collectStaging(dest: Storage, keyDate: string, keep: readonly string[]): Promise<void> {
   const root = lakeKeys.stagingRoot(keyDate);
-  const dirs = (await dest.list(root, { delimiter: '/' })).commonPrefixes;
+  // Every key, not a delimiter listing: staging holds a few runs' files, and s3rver (which some use as a
+  // local S3) lists no common prefix for keys nested two levels below the prefix, as staged files are.
+  const keys = (await dest.list(root)).objects.map((o) => o.key);
+  const dirs = [...new Set(keys.map((k) => root + k.slice(root.length).split('/')[0] + '/'))];
   if (dirs.length === 0) return;
   const needed = new Set<string>(keep);
   const shardKeys = (await dest.list(lakeKeys.shardPrefix(keyDate))).objects.map((o) => o.key);

@@ -598,10 +598,17 @@ async function rollBack(dest: Storage, journal: PublishJournal, manifest: KeyDat
  */
 async function collectStaging(dest: Storage, keyDate: string, keep: readonly string[]): Promise<void> {
   const root = lakeKeys.stagingRoot(keyDate);
-  // Every key, not a delimiter listing: staging holds a few runs' files, and s3rver (which some use as a
-  // local S3) lists no common prefix for keys nested two levels below the prefix, as staged files are.
+  // A run's directory is found from its keys and from a delimiter listing: s3rver (which some use as a
+  // local S3) lists no common prefix for keys nested two levels below the prefix, as staged files are,
+  // and on the local store a run killed while writing may have left only hidden temp files, which no
+  // key shows but its directory does (deletePrefix removes them with it).
   const keys = (await dest.list(root)).objects.map((o) => o.key);
-  const dirs = [...new Set(keys.map((k) => root + k.slice(root.length).split('/')[0] + '/'))];
+  const dirs = [
+    ...new Set([
+      ...keys.map((k) => root + k.slice(root.length).split('/')[0] + '/'),
+      ...(await dest.list(root, { delimiter: '/' })).commonPrefixes,
+    ]),
+  ];
   if (dirs.length === 0) return;
   const needed = new Set<string>(keep);
   const shardKeys = (await dest.list(lakeKeys.shardPrefix(keyDate))).objects.map((o) => o.key);

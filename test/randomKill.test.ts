@@ -1,19 +1,19 @@
 /**
- * SIGKILL at a random moment, not at a named point: a run that replaces an earlier one (and a compaction)
- * is killed after a seeded random share of its clean duration, then run again. Whatever the moment, the
+ * SIGKILL at a random moment, not at a named point (S3: randomKill.s3.test.ts): a run that replaces an
+ * earlier one (and a compaction) is killed after a seeded random share of its clean duration, then run again. Whatever the moment, the
  * lake must equal an uninterrupted run's (byte for byte; for compaction, row for row), list only files
  * that exist in its catalog, and hold nothing else: no staging, journal, lock, or hidden temp file of a
  * write the kill cut short.
  */
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyDate, writeKeyDateToDirectory, type GenerateOptions } from '../scripts/genLogs.js';
-import { localBackend, s3Backend, type Backend } from './helpers/backends.js';
-import { CLI, runCli, type CliResult } from './helpers/cli.js';
+import { localBackend, type Backend } from './helpers/backends.js';
+import { runCli } from './helpers/cli.js';
 import { readTable, rowKey } from './helpers/duck.js';
+import { catalogMissing, leftoversOf, runKilledAfter, shares } from './helpers/kills.js';
 
 const KEY_DATE = '2024-10-10';
 const options: GenerateOptions = {
@@ -27,56 +27,6 @@ const options: GenerateOptions = {
   rejectFraction: 0.002,
 };
 const KILLS = 8;
-
-/** mulberry32: the kill moments are the same on every run of the suite (as shares of the clean run's time). */
-function shares(seed: number, count: number): number[] {
-  let a = seed >>> 0;
-  return Array.from({ length: count }, () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  });
-}
-
-/** The CLI, SIGKILLed after `ms` unless it has finished by then. */
-function runKilledAfter(args: string[], ms: number, env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-/** What a lake holds besides its data: leftovers of an interrupted run, and catalog entries of missing files. */
-function leftoversOf(files: ReadonlyMap<string, string>): string[] {
-  return [...files.keys()].filter(
-    (k) =>
-      k.includes('/staging/') ||
-      /publish-[^/]+\.json$/.test(k) ||
-      /lock[^/]*\.json$/.test(k) ||
-      k.endsWith('.staged') ||
-      k.includes('/shards/') ||
-      /(^|\/)\.[^/]*\.s3logs-(tmp|cas)$/.test(k),
-  );
-}
-
-async function catalogMissing(dir: string, files: ReadonlyMap<string, string>): Promise<{ partitions: string[]; missing: string[] }> {
-  const catalog = JSON.parse(await readFile(join(dir, '_s3logs', 'catalog.json'), 'utf8')) as {
-    partitions: Record<string, { contributions: Record<string, { files: string[] }> }>;
-  };
-  const listed = Object.values(catalog.partitions).flatMap((p) => Object.values(p.contributions).flatMap((c) => c.files));
-  return { partitions: Object.keys(catalog.partitions).sort(), missing: listed.filter((f) => !files.has(f)) };
-}
 
 describe('SIGKILL at random moments of a run that replaces an earlier one, then re-run', () => {
   let backend: Backend;
@@ -251,94 +201,6 @@ describe('SIGKILL at random moments of a compaction, then compact again', () => 
         missing: [],
       });
       expect(after.partitions).toEqual(clean.partitions);
-    }
-    expect(killed).toBeGreaterThanOrEqual(3);
-  }, 240_000);
-});
-
-describe('SIGKILL at random moments of a run on S3 that replaces an earlier one, then re-run', () => {
-  const keyDate = '2024-10-30';
-  let backend: Backend;
-  let baseline: { data: Array<[string, string]>; rows: string[] };
-  let cleanMs = 0;
-  const objects = [...generateKeyDate({ ...options, seed: 92, keyDate, objects: 12 })];
-  const lastThree = objects
-    .map((o) => o.key)
-    .sort()
-    .slice(-3);
-  const args = (dest: string) => [
-    'convert',
-    '--source',
-    backend.rawUri + 'logs/',
-    '--dest',
-    backend.destUri(dest),
-    '--date',
-    keyDate,
-    '--quiet',
-    ...backend.args,
-  ];
-  /** The source before its last three objects arrived (deleted, then put back: S3's ETag is their MD5). */
-  const earlier = async (dest: string) => {
-    for (const key of lastThree) await backend.deleteRaw(key);
-    try {
-      expect((await runCli(args(dest), backend.env)).code).toBe(0);
-    } finally {
-      await backend.putRaw(objects.filter((o) => lastThree.includes(o.key)));
-    }
-  };
-  const state = async (dest: string) => {
-    const snap = await backend.snapshot(dest);
-    return {
-      dir: snap.dir,
-      data: [...snap.files].filter(([k]) => k.endsWith('.parquet') || k.endsWith('.jsonl')).sort(),
-      leftovers: leftoversOf(snap.files),
-      ...(await catalogMissing(snap.dir, snap.files)),
-    };
-  };
-
-  beforeAll(async () => {
-    backend = await s3Backend();
-    await backend.putRaw(objects);
-    await earlier('baseline');
-    const started = performance.now();
-    expect((await runCli(args('baseline'), backend.env)).code).toBe(0);
-    cleanMs = performance.now() - started;
-    const clean = await state('baseline');
-    expect(clean.missing).toEqual([]);
-    baseline = { data: clean.data, rows: (await readTable(clean.dir)).map(rowKey).sort() };
-  }, 60_000);
-  afterAll(async () => {
-    await backend?.close();
-  });
-
-  it("a dead run's staging, two levels deep as staged files are, goes at the next run (s3rver lists no common prefix for it)", async () => {
-    const dest = 's3-dead-staging';
-    const dead = `_s3logs/staging/${keyDate}/20240101T000000000Z-deadbeef/bucket=x/dt=${keyDate}/part-00000.parquet.staged`;
-    await backend.putDest(dest, dead, Buffer.from('not parquet'));
-    expect((await runCli(args(dest), backend.env)).code).toBe(0);
-    const after = await state(dest);
-    expect({ data: after.data, leftovers: after.leftovers }).toEqual({ data: baseline.data, leftovers: [] });
-  }, 60_000);
-
-  it('4 seeded moments: every re-run equals the uninterrupted run and leaves nothing behind', async () => {
-    let killed = 0;
-    for (const [i, share] of shares(20261203, 4).entries()) {
-      const dest = `s3-kill-${i}`;
-      const ms = Math.round(share * 1.1 * cleanMs);
-      await earlier(dest);
-      const cut = await runKilledAfter(args(dest), ms, backend.env);
-      if (cut.signal === 'SIGKILL') killed++;
-      else expect(cut.code, `kill ${i} at ${ms} ms: ${cut.stderr}`).toBe(0);
-      const again = await runCli(args(dest), backend.env);
-      expect(again.code, `re-run after the kill at ${ms} ms: ${again.stderr}`).toBe(0);
-      const after = await state(dest);
-      expect({ at: ms, data: after.data, leftovers: after.leftovers, missing: after.missing }).toEqual({
-        at: ms,
-        data: baseline.data,
-        leftovers: [],
-        missing: [],
-      });
-      expect((await readTable(after.dir)).map(rowKey).sort()).toEqual(baseline.rows);
     }
     expect(killed).toBeGreaterThanOrEqual(3);
   }, 240_000);

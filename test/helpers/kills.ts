@@ -1,0 +1,58 @@
+/** SIGKILL at random moments (test/randomKill*.test.ts): seeded moments, a killed run, what a lake must not hold. */
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CLI, type CliResult } from './cli.js';
+
+/** mulberry32: the kill moments are the same on every run of the suite (as shares of the clean run's time). */
+export function shares(seed: number, count: number): number[] {
+  let a = seed >>> 0;
+  return Array.from({ length: count }, () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  });
+}
+
+/** The CLI, SIGKILLed after `ms` unless it has finished by then. */
+export function runKilledAfter(args: string[], ms: number, env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** What a lake holds besides its data: leftovers of an interrupted run, and catalog entries of missing files. */
+export function leftoversOf(files: ReadonlyMap<string, string>): string[] {
+  return [...files.keys()].filter(
+    (k) =>
+      k.includes('/staging/') ||
+      /publish-[^/]+\.json$/.test(k) ||
+      /lock[^/]*\.json$/.test(k) ||
+      k.endsWith('.staged') ||
+      k.includes('/shards/') ||
+      /(^|\/)\.[^/]*\.s3logs-(tmp|cas)$/.test(k),
+  );
+}
+
+export async function catalogMissing(
+  dir: string,
+  files: ReadonlyMap<string, string>,
+): Promise<{ partitions: string[]; missing: string[] }> {
+  const catalog = JSON.parse(await readFile(join(dir, '_s3logs', 'catalog.json'), 'utf8')) as {
+    partitions: Record<string, { contributions: Record<string, { files: string[] }> }>;
+  };
+  const listed = Object.values(catalog.partitions).flatMap((p) => Object.values(p.contributions).flatMap((c) => c.files));
+  return { partitions: Object.keys(catalog.partitions).sort(), missing: listed.filter((f) => !files.has(f)) };
+}

@@ -101,6 +101,36 @@ describe('lost answers on S3', () => {
     };
   }
 
+  /** A whole-key-date run, or both shards of a round, through `endpoint` into s3://lake/<prefix>/; each must exit 0. */
+  async function convertRound(endpoint: string, prefix: string, sharded: boolean) {
+    const run = (...extra: string[]) =>
+      runCli(
+        [
+          'convert',
+          '--source',
+          's3://raw/logs/',
+          '--dest',
+          `s3://lake/${prefix}/`,
+          '--date',
+          KEY_DATE,
+          '--endpoint-url',
+          endpoint,
+          '--json',
+          ...extra,
+        ],
+        {
+          AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+          AWS_REGION: 'us-east-1',
+          // Renewals every 0.5 s, so one happens during the run.
+          S3LOGS_LOCK_LEASE_SECONDS: '2',
+        },
+      );
+    const results = sharded ? [await run('--shard', '1/2'), await run('--shard', '2/2')] : [await run()];
+    for (const result of results) expect(result.code, result.stderr).toBe(0);
+    return results;
+  }
+
   it.each(POINTS)(
     'the answer to %s is lost: the run still publishes every row once',
     async (name, match, sharded) => {
@@ -115,32 +145,8 @@ describe('lost answers on S3', () => {
         },
       });
       const prefix = name.replace(/\W+/g, '-');
-      const run = (...extra: string[]) =>
-        runCli(
-          [
-            'convert',
-            '--source',
-            's3://raw/logs/',
-            '--dest',
-            `s3://lake/${prefix}/`,
-            '--date',
-            KEY_DATE,
-            '--endpoint-url',
-            proxy.endpoint,
-            '--json',
-            ...extra,
-          ],
-          {
-            AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-            AWS_REGION: 'us-east-1',
-            // Renewals every 0.5 s, so one happens during the run.
-            S3LOGS_LOCK_LEASE_SECONDS: '2',
-          },
-        );
       try {
-        const results = sharded ? [await run('--shard', '1/2'), await run('--shard', '2/2')] : [await run()];
-        for (const result of results) expect(result.code, result.stderr).toBe(0);
+        const results = await convertRound(proxy.endpoint, prefix, sharded);
         expect(JSON.parse(results[results.length - 1]!.stdout).keyDates[0].status).toBe('converted');
         expect(proxy.injected.lostAnswer, `no ${name} was seen`).toBe(1);
         const got = await lake(prefix);
@@ -153,21 +159,6 @@ describe('lost answers on S3', () => {
     },
     60_000,
   );
-});
-
-describe('lost answers on S3: coverage', () => {
-  let server: S3Server;
-  let client: S3Client;
-
-  beforeAll(async () => {
-    server = await startS3Server({ buckets: ['raw', 'lake'] });
-    client = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
-    for (const o of objects) await client.send(new PutObjectCommand({ Bucket: 'raw', Key: o.key, Body: o.body }));
-  }, 60_000);
-  afterAll(async () => {
-    client?.destroy();
-    await server?.close();
-  });
 
   // The points above are written by hand: a write the protocol makes that none of them names would
   // never lose its answer in a test. Every write of a clean run (whole key date, and a sharded round)
@@ -176,32 +167,8 @@ describe('lost answers on S3: coverage', () => {
     'every write of a clean run (sharded: %s) is one of the points whose answer is lost',
     async (sharded) => {
       const proxy = await startFaultProxy(server.endpoint, { conditionalWrites: true });
-      const dest = `s3://lake/clean-${sharded ? 'sharded' : 'whole'}/`;
-      const run = (...extra: string[]) =>
-        runCli(
-          [
-            'convert',
-            '--source',
-            's3://raw/logs/',
-            '--dest',
-            dest,
-            '--date',
-            KEY_DATE,
-            '--endpoint-url',
-            proxy.endpoint,
-            '--json',
-            ...extra,
-          ],
-          {
-            AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-            AWS_REGION: 'us-east-1',
-            S3LOGS_LOCK_LEASE_SECONDS: '2',
-          },
-        );
       try {
-        const results = sharded ? [await run('--shard', '1/2'), await run('--shard', '2/2')] : [await run()];
-        for (const result of results) expect(result.code, result.stderr).toBe(0);
+        await convertRound(proxy.endpoint, `clean-${sharded ? 'sharded' : 'whole'}`, sharded);
         const writes = proxy.requests.filter((r) => r.method === 'PUT' || r.method === 'POST' || r.method === 'DELETE');
         expect(writes.length).toBeGreaterThan(5);
         // A sharded round's writes of the kinds a whole run makes too are covered by the whole run's points.

@@ -137,7 +137,7 @@ export class LocalStorage implements Storage {
     } catch (error) {
       throw this.wrap(error, key, 'write');
     }
-    await sweepOrphanedTemps(target);
+    await sweepOrphanedTemps(dirname(target));
   }
 
   async putIfAbsent(key: string, body: Uint8Array): Promise<boolean> {
@@ -154,7 +154,7 @@ export class LocalStorage implements Storage {
       throw this.wrap(error, key, 'write');
     } finally {
       await rm(temp, { force: true });
-      await sweepOrphanedTemps(target);
+      await sweepOrphanedTemps(dirname(target));
     }
   }
 
@@ -190,7 +190,7 @@ export class LocalStorage implements Storage {
       if (contentVersion(current) !== version) return false;
       await writeAtomic(target, body);
       this.counters.bytesWritten += body.length;
-      await sweepOrphanedTemps(target);
+      await sweepOrphanedTemps(dirname(target));
       return true;
     } catch (error) {
       throw this.wrap(error, key, 'write');
@@ -229,15 +229,17 @@ export class LocalStorage implements Storage {
       this.counters.requests++;
       try {
         await rm(this.path(key), { force: true });
-        // Else a killed writer's temp file outlives its key and keeps the "directory" from being pruned.
-        await sweepOrphanedTemps(this.path(key));
       } catch (error) {
         throw this.wrap(error, key, 'delete');
       }
       dirs.add(dirname(this.path(key)));
     }
-    // Like S3, a "directory" exists only while it holds objects: prune the ones emptied here.
-    for (const dir of [...dirs].sort((a, b) => b.length - a.length)) await this.pruneEmpty(dir);
+    // Like S3, a "directory" exists only while it holds objects: prune the ones emptied here (after their
+    // killed writers' temp files, which would keep them).
+    for (const dir of [...dirs].sort((a, b) => b.length - a.length)) {
+      await sweepOrphanedTemps(dir);
+      await this.pruneEmpty(dir);
+    }
   }
 
   private async pruneEmpty(dir: string): Promise<void> {
@@ -295,15 +297,14 @@ function tempPrefixOf(target: string): string {
 }
 
 /**
- * Removes the temp files beside `target` whose writer is gone: written on this host by a process that no
+ * Removes the temp files in `dir` whose writer is gone: written on this host by a process that no
  * longer exists, or more than FOREIGN_TEMP_STALE_MS ago on another host (a shared filesystem) or by a
  * version of s3logs whose temp names did not say who wrote them. A write killed between its temp file
  * and its rename leaves one, and its key may never be written again (a journal's name is its run's):
  * so every temp file of the directory is judged, not only the key's own. Best effort: the write it
  * follows has succeeded, and a file it cannot judge or remove is left for the next one.
  */
-async function sweepOrphanedTemps(target: string): Promise<void> {
-  const dir = dirname(target);
+async function sweepOrphanedTemps(dir: string): Promise<void> {
   let names: string[];
   try {
     names = await readdir(dir);

@@ -14,7 +14,9 @@ export type FailpointName =
   | 'group-before-outcome'
   | 'group-after-outcome'
   | 'group-between-manifests'
-  | 'group-before-deletes';
+  | 'group-before-deletes'
+  // A compaction after its group publish, before the catalog follows: src/stages/compact.ts.
+  | 'group-published';
 
 export function failpoint(name: FailpointName): void {
   if (process.env.S3LOGS_FAILPOINT === name) process.kill(process.pid, 'SIGKILL');

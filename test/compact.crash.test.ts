@@ -4,7 +4,8 @@
  * deleted), then either compact again or convert one member key date: the lake holds every row exactly
  * once (DuckDB) and nothing of the interrupted group is left behind.
  */
-import { cp } from 'node:fs/promises';
+import { cp, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyDate, type GeneratedObject } from '../scripts/genLogs.js';
 import { localBackend, type Backend } from './helpers/backends.js';
@@ -137,4 +138,25 @@ describe('SIGKILL inside a compaction, then compact again or convert a member ke
     },
     60_000,
   );
+
+  it('killed after its publish, before the catalog follows: compacting again brings the local catalog up to date', async () => {
+    const dest = await fresh('catalog-behind');
+    const killed = await compact(dest, { S3LOGS_FAILPOINT: 'group-published' });
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    const listedMissing = async () => {
+      const snap = await backend.snapshot(dest);
+      const catalog = JSON.parse(await readFile(join(snap.dir, '_s3logs', 'catalog.json'), 'utf8')) as {
+        partitions: Record<string, { contributions: Record<string, { files: string[] }> }>;
+      };
+      const listed = Object.values(catalog.partitions).flatMap((p) => Object.values(p.contributions).flatMap((c) => c.files));
+      expect(listed.length).toBeGreaterThan(0);
+      return listed.filter((f) => !snap.files.has(f));
+    };
+    // The first partition published; its key dates' catalog entries still name the files it replaced.
+    expect((await listedMissing()).length).toBeGreaterThan(0);
+    const again = await compact(dest);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await listedMissing()).toEqual([]);
+    expect((await lake(dest)).rows).toEqual(truth);
+  }, 60_000);
 });

@@ -105,6 +105,7 @@ describe('SIGKILL at random moments of a run on S3 that replaces an earlier one,
       });
       expect((await readTable(after.dir)).map(rowKey).sort()).toEqual(baseline.rows);
     }
-    expect(killed).toBeGreaterThanOrEqual(3);
+    // The moments fall at 6%, 23%, 46% and 102% of the clean run's time: at least the first two always kill.
+    expect(killed).toBeGreaterThanOrEqual(2);
   }, 240_000);
 });

@@ -26,6 +26,7 @@ import { type RecordBatch, Table, tableFromIPC, tableToIPC } from 'apache-arrow'
 import type { WriterProperties } from 'parquet-wasm';
 import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION } from '../../schemas/accessLog.js';
 import { StorageError } from '../errors.js';
+import { failpoint } from '../failpoints.js';
 import type { LeaseLock } from '../lock.js';
 import {
   compareKeys,
@@ -150,6 +151,7 @@ export async function compactRange(dest: Storage, from: string, to: string, opti
     results.push(result);
     options.onPartition?.(result);
   }
+  if (!options.signal?.aborted) await catchUpBehind(dest, new Set(results.flatMap((r) => r.members)));
   const sum = (f: (r: PartitionResult) => number) => results.reduce((n, r) => n + f(r), 0);
   return {
     ok: results.every((r) => r.status !== 'failed'),
@@ -199,6 +201,7 @@ export async function compactPartition(dest: Storage, prefix: string, dt: string
   result.bucket = prefix.slice('bucket='.length, prefix.indexOf('/'));
   if (isCompact(listed, options.targetBytes)) {
     result.reason = 'already compact';
+    result.members = [...new Set(listed.map((o) => keyDateOfName(o.key)).filter((k): k is string => k !== undefined))].sort();
     return result;
   }
   const runId = newRunId();
@@ -360,6 +363,7 @@ async function underLocks(
     throw error;
   }
   result.windowSeconds = await publishGroup(dest, journal, locks, options.concurrency);
+  failpoint('group-published');
   result.status = 'compacted';
   result.filesAfter = written.length;
   result.bytesAfter = written.reduce((n, f) => n + f.bytes, 0);
@@ -442,6 +446,44 @@ async function catchUpCatalog(
       await writeRecord(dest, lakeKeys.registered(member.keyDate), next);
     } catch {
       // Left behind: the member's next run registers it.
+    }
+  }
+}
+
+/**
+ * Key dates whose local catalog is behind their manifest, registered again under their lock: a
+ * compaction killed between its publish and catchUpCatalog leaves it so, and compacting again finds
+ * the partition compact and publishes nothing that would catch it up. Only the local catalog lists
+ * files; Glue and projection know partitions, which compaction never changes. A key date whose lock
+ * is held is left to that run, which registers its own state.
+ */
+async function catchUpBehind(dest: Storage, keyDates: ReadonlySet<string>): Promise<void> {
+  const behind = async (keyDate: string) => {
+    const marker = await readRecord<RegisteredMarker>(dest, lakeKeys.registered(keyDate)).catch(() => undefined);
+    if (marker?.catalog !== 'local') return undefined;
+    const manifest = await readRecord<KeyDateManifest>(dest, lakeKeys.manifest(keyDate)).catch(() => undefined);
+    return manifest && manifest.runId !== marker.runId ? manifest : undefined;
+  };
+  for (const keyDate of [...keyDates].sort()) {
+    if (!(await behind(keyDate))) continue;
+    let locks: MemberLocks;
+    try {
+      locks = await MemberLocks.acquire(dest, [keyDate], { runId: newRunId(), purpose: 'compact' }, { waitMs: 0 });
+    } catch {
+      continue;
+    }
+    try {
+      const manifest = await behind(keyDate);
+      if (!manifest) continue;
+      const { LocalCatalog } = await import('../catalog/local.js');
+      const { registerKeyDate } = await import('./register.js');
+      await registerKeyDate(new LocalCatalog(dest), dest, keyDate, manifest.files, []);
+      const next: RegisteredMarker = { runId: manifest.runId, catalog: 'local', registeredAt: new Date().toISOString() };
+      await writeRecord(dest, lakeKeys.registered(keyDate), next);
+    } catch {
+      // Left behind: the key date's next run registers it.
+    } finally {
+      await locks.release();
     }
   }
 }

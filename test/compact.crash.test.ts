@@ -4,13 +4,13 @@
  * deleted), then either compact again or convert one member key date: the lake holds every row exactly
  * once (DuckDB) and nothing of the interrupted group is left behind.
  */
-import { cp, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { cp } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyDate, type GeneratedObject } from '../scripts/genLogs.js';
 import { localBackend, type Backend } from './helpers/backends.js';
 import { runCli } from './helpers/cli.js';
 import { readTable, rowKey } from './helpers/duck.js';
+import { catalogMissing } from './helpers/kills.js';
 
 const K1 = '2024-04-01';
 const K2 = '2024-04-02';
@@ -145,12 +145,7 @@ describe('SIGKILL inside a compaction, then compact again or convert a member ke
     expect(killed.signal, killed.stderr).toBe('SIGKILL');
     const listedMissing = async () => {
       const snap = await backend.snapshot(dest);
-      const catalog = JSON.parse(await readFile(join(snap.dir, '_s3logs', 'catalog.json'), 'utf8')) as {
-        partitions: Record<string, { contributions: Record<string, { files: string[] }> }>;
-      };
-      const listed = Object.values(catalog.partitions).flatMap((p) => Object.values(p.contributions).flatMap((c) => c.files));
-      expect(listed.length).toBeGreaterThan(0);
-      return listed.filter((f) => !snap.files.has(f));
+      return (await catalogMissing(snap.dir, snap.files)).missing;
     };
     // The first partition published; its key dates' catalog entries still name the files it replaced.
     expect((await listedMissing()).length).toBeGreaterThan(0);

@@ -3,9 +3,11 @@
  * option lines come from the flag table (src/flags/table.ts), so a flag is documented where it is declared.
  */
 import { helpOptions } from './flags/docs.js';
-import { flagsOf, type Command } from './flags/table.js';
+import { COMMANDS, flagsOf, type Command } from './flags/table.js';
 
 interface CommandText {
+  /** One line for the command list of `s3logs --help`. */
+  readonly summary: string;
   readonly usage: string;
   readonly about: string;
   /** After the options: exit codes and pointers. */
@@ -24,6 +26,7 @@ hold stopped key dates (retry later), 130/143 interrupted.`;
 
 const TEXTS: Record<Command, CommandText> = {
   convert: {
+    summary: 'convert the raw logs of a key date (or range) to Parquet and register the partitions',
     usage: 's3logs convert --source <uri> --dest <uri> --date YYYY-MM-DD [--to YYYY-MM-DD] [options]',
     about: `Converts the raw S3 server access log objects of one key date (or each date of a range) into
 Hive-partitioned Parquet: <dest>/bucket=<bucket>/dt=<YYYY-MM-DD>/part-<keydate>-<hash>-NNNNN.parquet.
@@ -36,6 +39,7 @@ only key dates that refused a --redact they cannot take without mixing), 75 only
 hold stopped key dates (retry later).`,
   },
   nightly: {
+    summary: "yesterday's key date plus a re-check of recent ones (for schedulers)",
     usage:
       's3logs nightly --source <uri> --dest <uri> [--lag-days 1] [--lookback-days 3] [--as-of YYYY-MM-DD] [--no-compact] [--target-file-mb 128] [convert options]',
     about: `Converts yesterday's key date (UTC; --lag-days), then re-checks the --lookback-days key dates before it
@@ -46,11 +50,13 @@ before the oldest re-checked key date. --no-compact skips that; --target-file-mb
     footer: JOB_SETTINGS,
   },
   backfill: {
+    summary: 'every key date of a range, resumable, a few at a time',
     usage: 's3logs backfill --source <uri> --dest <uri> --from YYYY-MM-DD --to YYYY-MM-DD [--parallel-dates 2] [--force] [convert options]',
     about: 'Converts every key date of the range, --parallel-dates at a time; resumable.',
     footer: JOB_SETTINGS,
   },
   commit: {
+    summary: 'publish a key date converted by several shards',
     usage: 's3logs commit --source <uri> --dest <uri> --date YYYY-MM-DD [--to …] --shards N [convert options]',
     about: `Publishes a key date converted by N workers (\`convert --shard i/N\`, or an AWS Batch array job / a
 Kubernetes Indexed Job with \`--shards N\`) once every shard has staged its part. The last shard to
@@ -59,6 +65,7 @@ a publish a crash interrupted.`,
     footer: 'Exit 0 also when the round was already published (it says by which run).',
   },
   setup: {
+    summary: 'enable S3 server access logging safely (policy, logging, raw-log lifecycle)',
     usage: 's3logs setup --bucket <source> --log-bucket <dest> [options]',
     about: `Enables S3 server access logging on --bucket, delivered to --log-bucket, and gives S3's log delivery
 (logging.s3.amazonaws.com) permission to write there. Reads first and writes only what differs, so a
@@ -69,6 +76,7 @@ Refuses a log bucket equal to the source bucket or in another region.`,
 Exit codes: 0 done (or nothing to do), 1 an AWS call failed, 2 bad usage or a refused setup.`,
   },
   doctor: {
+    summary: 'check logging, policy, lifecycle, access and the Glue table; ✓/✗ with fixes',
     usage: 's3logs doctor --source <s3 uri> --dest <uri> [--bucket <logged bucket>] [--catalog glue --database d --table t]',
     about: `Checks that S3 server access logging and the conversion can work, and prints one line per check,
 ✓ or ✗ with the fix:
@@ -87,6 +95,7 @@ Exit codes: 0 done (or nothing to do), 1 an AWS call failed, 2 bad usage or a re
     footer: 'Exit codes: 0 every check passed (warnings included), 1 some check failed, 2 bad usage.',
   },
   report: {
+    summary: 'security, usage, cost and operations report (HTML/JSON/Markdown) or its Athena SQL',
     usage: `s3logs report --dest <uri> [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--bucket <name>] [--out report.html] [--format html|json|md]
 s3logs report --athena-sql [--from …] [--to …] [--bucket <name>] [--database <db>] [--table <t>]`,
     about: `Answers security, usage, cost and operations questions from the Parquet under --dest with DuckDB
@@ -97,6 +106,7 @@ and read; an s3:// destination is read through s3logs' own S3 client (files in r
 Exit codes: 0 report written, 1 failed (storage, query), 2 bad usage.`,
   },
   ddl: {
+    summary: 'print the Athena table DDL or a DuckDB view for the output',
     usage: `s3logs ddl --dest <s3 uri> [--database <db>] [--table <t>] [--projection [--buckets a,b] [--first-dt YYYY-MM-DD]]
 s3logs ddl --dest <uri> --duckdb [--table <view>]`,
     about: `Prints the Athena CREATE EXTERNAL TABLE for the Parquet under --dest (or, with --duckdb, a DuckDB
@@ -107,12 +117,14 @@ holds to NOW, both read from the bucket=/dt= files under --dest (or given with -
     footer: '',
   },
   demo: {
+    summary: 'convert a generated sample on the local store (what `npm start` runs)',
     usage: 's3logs demo [--out <dir>] [--mb <n>]',
     about: `Generates a seeded sample of S3 server access logs under <dir>/raw-logs, converts it into <dir>/lake
 with the local store and catalog, and runs a first query on it with s3logs query.`,
     footer: '',
   },
   compact: {
+    summary: 'rewrite the small files of settled partitions into few large ones (rows unchanged)',
     usage: 's3logs compact --dest <uri> --from YYYY-MM-DD [--to YYYY-MM-DD] [--target-file-mb 128] [--json] [--quiet]',
     about: `Rewrites the files of every bucket=<b>/dt=<d>/ partition whose dt is in the range into as few files as
 the target size allows (partitions already at one file per target size or fewer are skipped). Rows are
@@ -124,6 +136,7 @@ in a compacted file splits the file first. Only the local catalog lists files; i
 partitions (retry later).`,
   },
   query: {
+    summary: 'run SQL over the lake in the embedded DuckDB (table, CSV or JSON Lines)',
     usage: `s3logs query --dest <uri> [--from YYYY-MM-DD [--to YYYY-MM-DD]] [--format csv|json|table] "<SQL>"
 s3logs query --dest <uri> [--from …] [--to …] --file query.sql      (or the SQL on stdin)`,
     about: `Runs SQL in the embedded DuckDB (no DuckDB CLI needed, no extension downloads) over a view
@@ -155,24 +168,13 @@ export function isCommand(name: string): name is Command {
   return Object.hasOwn(TEXTS, name);
 }
 
+/** `s3logs --help`: the command list, in the flag table's order, from each command's summary. */
 export const HELP = `s3logs — S3 server access logs → typed, Hive-partitioned Parquet, registered in a catalog
 
 Usage: s3logs <command> [options]
 
 Commands:
-  convert   convert the raw logs of a key date (or range) to Parquet and register the partitions
-  nightly   yesterday's key date plus a re-check of recent ones (for schedulers)
-  backfill  every key date of a range, resumable, a few at a time
-  commit    publish a key date converted by several shards
-  compact   rewrite the small files of settled partitions into few large ones
-  setup     enable S3 server access logging safely (policy, logging, raw-log lifecycle)
-  doctor    check logging, policy, lifecycle, access and the Glue table; ✓/✗ with fixes
-  query     run SQL in the embedded DuckDB over the lake's access_logs view (table, CSV or JSON Lines)
-  compact   rewrite the small files of settled partitions into few large ones (rows unchanged)
-  query     run SQL over the lake in the embedded DuckDB (table, CSV or JSON Lines)
-  report    security, usage, cost and operations report (HTML/JSON/Markdown) or its Athena SQL
-  ddl       print the Athena table DDL or a DuckDB view for the output
-  demo      convert a generated sample on the local store (what \`npm start\` runs)
+${COMMANDS.map((c) => `  ${c.padEnd(9)} ${TEXTS[c].summary}`).join('\n')}
 
 Run \`s3logs <command> --help\` for the options of a command. \`s3logs --version\` prints the version.
 `;

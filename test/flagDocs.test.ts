@@ -12,7 +12,7 @@ import { parseConvertConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 import { FlagValues } from '../src/flags/read.js';
 import { COMMANDS, envOf, FLAGS, flagsOf } from '../src/flags/table.js';
-import { commandHelp } from '../src/help.js';
+import { commandHelp, HELP } from '../src/help.js';
 import { loadJobSettings } from '../src/jobs/settings.js';
 
 let work: string;
@@ -43,6 +43,11 @@ describe('the flag table', () => {
       for (const flag of flagsOf(command).filter((f) => !f.hidden))
         expect(help, `${command} --help`).toMatch(new RegExp(`^  --${flag.name}\\b`, 'm'));
     }
+  });
+
+  it('lists every command exactly once in s3logs --help', () => {
+    const listed = [...HELP.matchAll(/^  ([a-z]+) +\S/gm)].map((m) => m[1]);
+    expect(listed).toEqual([...COMMANDS]);
   });
 
   it('shows defaults in help from the table', () => {

@@ -46,7 +46,7 @@ describe('the flag table', () => {
   });
 
   it('lists every command exactly once in s3logs --help', () => {
-    const listed = [...HELP.matchAll(/^  ([a-z]+) +\S/gm)].map((m) => m[1]);
+    const listed = [...HELP.matchAll(/^ {2}([a-z]+) +\S/gm)].map((m) => m[1]);
     expect(listed).toEqual([...COMMANDS]);
   });
 

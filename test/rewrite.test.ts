@@ -271,6 +271,21 @@ describe('keptRows', () => {
     const many: RowRange[] = [];
     for (let i = 0; i + 3 <= n; i += 5) many.push([i, i + 3]);
     rangeSets.push(many);
+    // In any order (compaction gathers rows sorted by time): every row alone in a seeded shuffle (taken
+    // row by row), and long runs backwards (copied run by run).
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1, x = 7; i > 0; i--) {
+      x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
+      const j = x % (i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    rangeSets.push(order.map((i): RowRange => [i, i + 1]));
+    rangeSets.push([
+      [600, n],
+      [204, 600],
+      [38, 204],
+      [0, 38],
+    ]);
     for (const ranges of rangeSets) {
       const kept = ranges.reduce((a, [s, e]) => a + e - s, 0);
       const out = keptRows(batches, ranges, kept);

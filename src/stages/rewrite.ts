@@ -345,10 +345,14 @@ function gatherColumn(type: DataType, sources: ReadonlyArray<Data>, segments: Re
         const source = sources[batch]!;
         const offsets = source.valueOffsets as Int32Array;
         const first = offsets[from]!;
-        values.set((source.values as Uint8Array).subarray(first, offsets[to]!), byte);
+        const last = offsets[to]!;
+        const bytes = source.values as Uint8Array;
+        // Rows sorted by time make many one-row segments: a subarray per short copy costs more than the copy.
+        if (last - first < 64) for (let k = first; k < last; k++) values[byte + k - first] = bytes[k]!;
+        else values.set(bytes.subarray(first, last), byte);
         const delta = byte - first;
         for (let i = from; i < to; i++) valueOffsets[++row] = offsets[i + 1]! + delta;
-        byte += offsets[to]! - first;
+        byte += last - first;
       }
       return new Data(type, 0, length, nullCount, buffers(valueOffsets, values, nullBitmap));
     }
@@ -367,12 +371,126 @@ function gatherColumn(type: DataType, sources: ReadonlyArray<Data>, segments: Re
       const stride = sources[0]!.stride;
       const ArrayType = type.ArrayType as new (length: number) => Int32Array | BigInt64Array;
       const values = new ArrayType(length * stride);
+      // Short runs are copied as 32-bit words (an int64 is two): element copies of a BigInt64Array make BigInts.
+      const words = stride * (values.BYTES_PER_ELEMENT >> 2);
+      const out = new Int32Array(values.buffer, values.byteOffset, length * words);
+      const sourceWords = sources.map((d) => {
+        const v = d.values as Int32Array | BigInt64Array;
+        return new Int32Array(v.buffer, v.byteOffset, v.length * (v.BYTES_PER_ELEMENT >> 2));
+      });
       let at = 0;
       for (const { batch, from, to } of segments) {
-        const source = sources[batch]!.values as Int32Array | BigInt64Array;
-        (values as Int32Array).set((source as Int32Array).subarray(from * stride, to * stride), at * stride);
-        at += to - from;
+        const n = (to - from) * words;
+        if (n <= 16) {
+          const src = sourceWords[batch]!;
+          for (let k = 0, i = from * words; k < n; k++) out[at + k] = src[i + k]!;
+        } else out.set(sourceWords[batch]!.subarray(from * words, to * words), at);
+        at += n;
       }
+      return new Data(type, 0, length, nullCount, buffers(undefined, values, nullBitmap));
+    }
+    default:
+      throw new RewriteError(`cannot rewrite a column of type ${String(type)}`);
+  }
+}
+
+/** Each kept row's source: batch index and row within it. */
+interface RowSources {
+  readonly batch: Int32Array;
+  readonly row: Int32Array;
+}
+
+function rowsOf(segments: ReadonlyArray<Segment>, length: number): RowSources {
+  const batch = new Int32Array(length);
+  const row = new Int32Array(length);
+  let at = 0;
+  for (const g of segments) {
+    for (let r = g.from; r < g.to; r++, at++) {
+      batch[at] = g.batch;
+      row[at] = r;
+    }
+  }
+  return { batch, row };
+}
+
+const bitOf = (bits: Uint8Array, i: number): number => (bits[i >> 3]! >> (i & 7)) & 1;
+
+/** gatherColumn's result, row by row (same Arrow conventions). */
+function takeColumn(type: DataType, sources: ReadonlyArray<Data>, rows: RowSources, length: number): Data {
+  const { batch, row } = rows;
+  let nullBitmap: Uint8Array | undefined;
+  let nullCount = 0;
+  if (sources.some((d) => d.nullCount > 0)) {
+    nullBitmap = new Uint8Array((length + 7) >> 3);
+    const bitmaps = sources.map((d) => (d.nullCount > 0 ? d.nullBitmap! : undefined));
+    const offsets = Int32Array.from(sources, (d) => d.offset);
+    for (let i = 0; i < length; i++) {
+      const b = batch[i]!;
+      const bits = bitmaps[b];
+      if (bits === undefined || bitOf(bits, offsets[b]! + row[i]!)) nullBitmap[i >> 3]! |= 1 << (i & 7);
+      else nullCount++;
+    }
+  }
+  switch (type.typeId) {
+    case Type.Utf8: {
+      const offsets = sources.map((d) => d.valueOffsets as Int32Array);
+      const bytes = sources.map((d) => d.values as Uint8Array);
+      let total = 0;
+      for (let i = 0; i < length; i++) {
+        const o = offsets[batch[i]!]!;
+        total += o[row[i]! + 1]! - o[row[i]!]!;
+      }
+      if (total > 0x7fffffff) throw new RewriteError(`column of ${total} bytes does not fit 32-bit Arrow offsets`);
+      const valueOffsets = new Int32Array(length + 1);
+      const values = new Uint8Array(total);
+      const out = new DataView(values.buffer);
+      const views = bytes.map((v) => new DataView(v.buffer, v.byteOffset, v.byteLength));
+      let at = 0;
+      for (let i = 0; i < length; i++) {
+        const b = batch[i]!;
+        const o = offsets[b]!;
+        let k = o[row[i]!]!;
+        const last = o[row[i]! + 1]!;
+        if (last - k < 256) {
+          // 4 bytes at a time, then the tail (as columns.ts appendBytes: ~2× a byte loop).
+          const view = views[b]!;
+          for (; k + 4 <= last; k += 4, at += 4) out.setInt32(at, view.getInt32(k, true), true);
+          const src = bytes[b]!;
+          for (; k < last; k++) values[at++] = src[k]!;
+        } else {
+          values.set(bytes[b]!.subarray(k, last), at);
+          at += last - k;
+        }
+        valueOffsets[i + 1] = at;
+      }
+      return new Data(type, 0, length, nullCount, buffers(valueOffsets, values, nullBitmap));
+    }
+    case Type.Bool: {
+      const values = new Uint8Array((length + 7) >> 3);
+      for (let i = 0; i < length; i++) {
+        const d = sources[batch[i]!]!;
+        if (bitOf(d.values as Uint8Array, d.offset + row[i]!)) values[i >> 3]! |= 1 << (i & 7);
+      }
+      return new Data(type, 0, length, nullCount, buffers(undefined, values, nullBitmap));
+    }
+    case Type.Int:
+    case Type.Timestamp: {
+      const ArrayType = type.ArrayType as new (length: number) => Int32Array | BigInt64Array;
+      const values = new ArrayType(length * sources[0]!.stride);
+      // As 32-bit words (an int64 is two): element copies of a BigInt64Array would make BigInts.
+      const words = sources[0]!.stride * (values.BYTES_PER_ELEMENT >> 2);
+      const out = new Int32Array(values.buffer, values.byteOffset, length * words);
+      const from = sources.map((d) => {
+        const v = d.values as Int32Array | BigInt64Array;
+        return new Int32Array(v.buffer, v.byteOffset, v.length * (v.BYTES_PER_ELEMENT >> 2));
+      });
+      if (words === 1) for (let i = 0; i < length; i++) out[i] = from[batch[i]!]![row[i]!]!;
+      else
+        for (let i = 0; i < length; i++) {
+          const src = from[batch[i]!]!;
+          const at = row[i]! * words;
+          for (let k = 0; k < words; k++) out[i * words + k] = src[at + k]!;
+        }
       return new Data(type, 0, length, nullCount, buffers(undefined, values, nullBitmap));
     }
     default:
@@ -387,14 +505,12 @@ function gatherColumn(type: DataType, sources: ReadonlyArray<Data>, segments: Re
  */
 export function keptRows(batches: ReadonlyArray<RecordBatch>, ranges: ReadonlyArray<RowRange>, kept: number): RecordBatch {
   const segments = segmentsOf(batches, ranges);
-  const children = ARROW_SCHEMA.fields.map((field, i) =>
-    gatherColumn(
-      field.type,
-      batches.map((b) => b.data.children[i]!),
-      segments,
-      kept,
-    ),
-  );
+  // Rows sorted by time come mostly one per segment: then a take by row beats per-segment copies.
+  const rows = segments.length * 4 > kept ? rowsOf(segments, kept) : undefined;
+  const children = ARROW_SCHEMA.fields.map((field, i) => {
+    const sources = batches.map((b) => b.data.children[i]!);
+    return rows ? takeColumn(field.type, sources, rows, kept) : gatherColumn(field.type, sources, segments, kept);
+  });
   const struct = makeData({ type: new Struct(ARROW_SCHEMA.fields), length: kept, nullCount: 0, children });
   return new RecordBatch(ARROW_SCHEMA, struct);
 }

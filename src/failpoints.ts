@@ -15,7 +15,9 @@ export type FailpointName =
   | 'group-after-outcome'
   | 'group-between-manifests'
   | 'group-before-deletes'
-  // A compaction after its group publish, before the catalog follows: src/stages/compact.ts.
+  // A compaction with its new files staged, before the group publish; after it, before the catalog
+  // follows: src/stages/compact.ts.
+  | 'group-staged'
   | 'group-published';
 
 export function failpoint(name: FailpointName): void {

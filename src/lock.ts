@@ -8,7 +8,9 @@
  * - The lease is short (LEASE_MS, 60 s by default) and renewed every quarter of it while the holder
  *   works, with a conditional replace (If-Match on the version the holder last saw): a renewal never
  *   overwrites a lock another run took over, and a holder that finds its lock gone or taken knows it
- *   lost it. `verify()` renews at once; callers verify before every step others would see.
+ *   lost it. Callers verify() before every step others would see: it reads the lock, and renews it
+ *   unless this holder renewed it within the last eighth of the lease (a group publish verifies every
+ *   member's lock three times within milliseconds; each renewal is a conditional write).
  * - A lock whose lease ran out is taken over by any host with a conditional replace of exactly the
  *   expired version. A lock of a process on this host that no longer exists is taken over at once.
  * Clocks of the hosts are assumed to agree within a few seconds (NTP); the lease is what makes a dead
@@ -44,6 +46,11 @@ function isFree(record: LockRecord | undefined, now: number): boolean {
   return record.host === hostname() && record.pid !== process.pid && !alive(record.pid);
 }
 
+/** Whether a lock record still protects its run: its lease has not ended and its process is not known to be gone. */
+export function isHeld(record: LockRecord | undefined, now = Date.now()): boolean {
+  return record !== undefined && !isFree(record, now);
+}
+
 export function describeHolder(record: LockRecord): string {
   return `run ${record.runId} (${record.purpose}) on ${record.host}, pid ${record.pid}, since ${record.acquiredAt}; its lease runs to ${record.expiresAt}`;
 }
@@ -76,6 +83,8 @@ export class LeaseLock {
   private lost: LockRecord | 'gone' | undefined;
   private readonly acquiredAt = new Date().toISOString();
   private renewing: Promise<void> | undefined;
+  /** performance.now() when the lock body last confirmed ours was made (its expiresAt is lease after). */
+  private renewedAt = -Infinity;
 
   private constructor(
     private readonly storage: Storage,
@@ -101,7 +110,7 @@ export class LeaseLock {
       // Read first: a live holder's lock is never written over, even on a store that ignores conditions.
       const current = await readLock(storage, key);
       // Ours: an earlier attempt's write whose answer was lost.
-      if (current?.record?.token === token) return LeaseLock.start(storage, key, owner, token, lease, current.version);
+      if (current?.record?.token === token) return LeaseLock.start(storage, key, owner, token, lease, current.version, -Infinity);
       if (current?.record && !isFree(current.record, Date.now())) {
         const holder = current.record;
         const remaining = deadline - Date.now();
@@ -111,11 +120,12 @@ export class LeaseLock {
         continue;
       }
       // Free, or its holder is gone: create it, or replace exactly the version we judged.
+      const writtenAt = performance.now();
       if (current) await storage.putIfMatch(key, body(), current.version);
       else await storage.putIfAbsent(key, body());
       // Read back: ours also when the answer was lost; another run's when it won the race.
       const after = await readLock(storage, key);
-      if (after?.record?.token === token) return LeaseLock.start(storage, key, owner, token, lease, after.version);
+      if (after?.record?.token === token) return LeaseLock.start(storage, key, owner, token, lease, after.version, writtenAt);
       if (++contended >= 5) throw LeaseLock.lockedError(storage, key, after?.record);
     }
   }
@@ -147,8 +157,17 @@ export class LeaseLock {
     return recordBody(record);
   }
 
-  private static start(storage: Storage, key: string, owner: LockOwner, token: string, lease: number, version: string): LeaseLock {
+  private static start(
+    storage: Storage,
+    key: string,
+    owner: LockOwner,
+    token: string,
+    lease: number,
+    version: string,
+    writtenAt: number,
+  ): LeaseLock {
     const lock = new LeaseLock(storage, key, owner, token, lease, version);
+    lock.renewedAt = writtenAt;
     lock.timer = setInterval(() => void lock.renew().catch(() => undefined), Math.max(250, lease / 4));
     lock.timer.unref();
     return lock;
@@ -162,12 +181,15 @@ export class LeaseLock {
 
   private async renewOnce(): Promise<void> {
     if (this.lost) return;
+    const started = performance.now();
     const body = LeaseLock.body(this.owner, this.token, this.lease, this.acquiredAt);
     const replaced = await this.storage.putIfMatch(this.key, body, this.version);
     const current = await readLock(this.storage, this.key);
     if (current?.record?.token === this.token) {
       // Renewed (or the replace's answer was lost and it happened anyway).
       this.version = current.version;
+      // Only a write known to have happened dates the lease (a lost answer renews again next time).
+      if (replaced) this.renewedAt = started;
       return;
     }
     if (!current && !replaced && (await this.storage.putIfAbsent(this.key, body))) {
@@ -184,6 +206,12 @@ export class LeaseLock {
 
   /** Renews the lease now; throws LockedError when another run took the lock (this run must stop). */
   async verify(): Promise<void> {
+    // A lease renewed within its first eighth has most of it left: reading the lock tells whether it is
+    // still ours (only a write with our token makes that version) without writing it again.
+    if (!this.lost && this.renewing === undefined && performance.now() - this.renewedAt < this.lease / 8) {
+      const current = await readLock(this.storage, this.key);
+      if (current?.record?.token === this.token && current.version === this.version) return;
+    }
     await this.renew();
     if (this.lost) {
       const holder = this.lost === 'gone' ? undefined : this.lost;

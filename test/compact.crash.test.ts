@@ -139,6 +139,20 @@ describe('SIGKILL inside a compaction, then compact again or convert a member ke
     60_000,
   );
 
+  it('killed with its files staged, before the group publish: compacting again deletes that staging (no journal names it)', async () => {
+    const dest = await fresh('staged');
+    const killed = await compact(dest, { S3LOGS_FAILPOINT: 'group-staged' });
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    const left = (await lake(dest)).leftovers;
+    expect(left.filter((k) => k.endsWith('.staged'))).not.toEqual([]);
+    expect(left.filter((k) => /publish-[^/]+\.json$/.test(k))).toEqual([]);
+    const again = await compact(dest);
+    expect(again.code, again.stderr).toBe(0);
+    const after = await lake(dest);
+    expect(after.rows).toEqual(truth);
+    expect(after.leftovers).toEqual([]);
+  }, 60_000);
+
   it('killed after its publish, before the catalog follows: compacting again brings the local catalog up to date', async () => {
     const dest = await fresh('catalog-behind');
     const killed = await compact(dest, { S3LOGS_FAILPOINT: 'group-published' });

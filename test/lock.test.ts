@@ -113,12 +113,35 @@ describe('LeaseLock', () => {
   });
 
   it('a renewal whose answer was lost still holds the lock', async () => {
+    process.env.S3LOGS_LOCK_LEASE_SECONDS = '0.8';
     const storage = new LosingAnswers();
     const lock = await LeaseLock.acquire(storage, KEY, owner('run-8'));
     storage.lose.putIfMatch = 1;
+    // Past the lease's first eighth, verify renews (or the background renewal already did).
+    await sleep(150);
     await lock.verify();
     await lock.verify();
+    expect(storage.lose.putIfMatch).toBe(0);
     expect(holder(storage).runId).toBe('run-8');
+    await lock.release();
+  });
+
+  it('verifies a lease renewed within its first eighth by reading it, and renews an older one', async () => {
+    process.env.S3LOGS_LOCK_LEASE_SECONDS = '4';
+    const storage = new MemoryStorage();
+    const lock = await LeaseLock.acquire(storage, KEY, owner('run-11'));
+    const writes = () => storage.counts.put;
+    const acquired = writes();
+    const expiry = holder(storage).expiresAt;
+    await lock.verify();
+    await lock.verify();
+    expect(writes()).toBe(acquired);
+    expect(holder(storage).expiresAt).toBe(expiry);
+    // Half a second (past 4 s / 8) later, before the background renewal (every second): a conditional write.
+    await sleep(600);
+    await lock.verify();
+    expect(writes()).toBe(acquired + 1);
+    expect(Date.parse(holder(storage).expiresAt)).toBeGreaterThan(Date.parse(expiry));
     await lock.release();
   });
 

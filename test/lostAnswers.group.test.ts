@@ -5,14 +5,16 @@
  * must first split a compacted file.
  *
  * The requests are not listed here: a clean run of each is recorded, and every kind of write its group
- * phase makes (lock creates, renewals and releases, staged files, journal copies, outcome.json, the moves'
+ * phase makes (lock creates and releases, staged files, journal copies, outcome.json, the moves'
  * copies and deletes, the manifests, the deletes of old files and of the copies) gets its answer dropped
  * once, in a run of its own on a fresh copy of the lake; a write the group publish gains later is covered
  * without a change here. A kind is the written key with run ids, content hashes and dates made generic
  * (the members of a group write the same kinds through the same code), plus the condition (create,
  * replace, copy, delete); a DeleteObjects is told apart by the keys it names. The first request of each
  * kind inside the group phase is the one dropped, found in a run by its position among the run's requests
- * of that kind: one lock renewal stands for the renewals after it, one member's manifest for the next.
+ * of that kind: one member's manifest stands for the next. Lock renewals are left out: a holder renews
+ * by time (when its lease is past its first eighth), so whether a run makes one depends on its speed;
+ * a renewal's lost answer is lostAnswers.test.ts's (a convert with 2 s leases) and lock.test.ts's.
  *
  * Each such run must exit 0, or fail with a meaningful code (1, or 75 for a lock) and message and then
  * succeed when run again; afterwards the rows are exactly those of the clean run (DuckDB, by row key and
@@ -114,13 +116,16 @@ interface Point {
 }
 
 /** The first write of each kind within [from, to] of a run's writes, with its position among the run's writes of that kind. */
+/** A lock renewal: made by time, not by the step a run is at (see above). */
+const RENEWAL = /^replace _s3logs\/keydates\/<date>\/lock\.json$/;
+
 function pointsOf(writes: readonly Write[], from: number, to: number): Point[] {
   const counted = new Map<string, number>();
   const points = new Map<string, Point>();
   writes.forEach((w, i) => {
     const occurrence = (counted.get(w.kind) ?? 0) + 1;
     counted.set(w.kind, occurrence);
-    if (i >= from && i <= to && !points.has(w.kind)) points.set(w.kind, { kind: w.kind, occurrence });
+    if (i >= from && i <= to && !points.has(w.kind) && !RENEWAL.test(w.kind)) points.set(w.kind, { kind: w.kind, occurrence });
   });
   return [...points.values()];
 }
@@ -325,7 +330,6 @@ describe('lost answers inside a group publish on S3', () => {
   /** Kinds every group publish writes: a recording that lacks one no longer sees the group phase. */
   const GROUP_KINDS = [
     /^create _s3logs\/keydates\/<date>\/lock\.json$/,
-    /^replace _s3logs\/keydates\/<date>\/lock\.json$/,
     /^put _s3logs\/groups\/<run>\/staging\/bucket=.*\.staged$/,
     /^put _s3logs\/keydates\/<date>\/publish-<run>\.json$/,
     /^create _s3logs\/groups\/<run>\/outcome\.json$/,

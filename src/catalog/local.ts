@@ -108,46 +108,68 @@ export class LocalCatalog implements Catalog {
 
   registerPartitions(keyDate: string, partitions: readonly PartitionContribution[]): Promise<RegisterResult> {
     return this.update((doc) => {
-      this.requireTable(doc, `register partitions of key date ${keyDate}`);
-      const seen = new Set<string>();
-      let created = 0;
-      let updated = 0;
-      let unchanged = 0;
-      for (const p of partitions) {
-        const name = partitionName(p);
-        if (seen.has(name)) {
-          throw new CatalogError(`key date ${keyDate} lists partition ${name} twice; merge its files into one entry`, 'invalid', name);
-        }
-        seen.add(name);
-        const contribution: Contribution = { files: [...p.files].sort(), rows: p.rows };
-        const existing = doc.partitions[name];
-        if (!existing) {
-          doc.partitions[name] = {
-            bucket: p.bucket,
-            dt: p.dt,
-            location: this.stored(p.location),
-            contributions: { [keyDate]: contribution },
-          };
-          created++;
-        } else if (this.resolved(existing.location) === p.location && sameContribution(existing.contributions[keyDate], contribution)) {
-          unchanged++;
-        } else {
-          existing.location = this.stored(p.location);
-          existing.contributions[keyDate] = contribution;
-          updated++;
-        }
-      }
-      // A re-run of the key date replaces its earlier contributions, including to partitions it no
-      // longer writes; the partition itself stays until deletePartitions says its directory is empty.
-      let dropped = 0;
-      for (const [name, stored] of Object.entries(doc.partitions)) {
-        if (!seen.has(name) && stored.contributions[keyDate]) {
-          delete stored.contributions[keyDate];
-          dropped++;
-        }
-      }
-      return { result: { created, updated, unchanged }, changed: created + updated + dropped > 0 };
+      const { dropped, ...counts } = this.apply(doc, keyDate, partitions);
+      return { result: counts, changed: counts.created + counts.updated + dropped > 0 };
     });
+  }
+
+  /**
+   * registerPartitions for several key dates in one read and write of the document: a compaction
+   * re-registers every member of a partition at once, and the document is rewritten whole each time.
+   */
+  registerKeyDates(
+    entries: ReadonlyArray<{ readonly keyDate: string; readonly partitions: readonly PartitionContribution[] }>,
+  ): Promise<void> {
+    return this.update((doc) => {
+      let changed = false;
+      for (const { keyDate, partitions } of entries) {
+        const counts = this.apply(doc, keyDate, partitions);
+        changed ||= counts.created + counts.updated + counts.dropped > 0;
+      }
+      return { result: undefined, changed };
+    });
+  }
+
+  private apply(doc: CatalogDocument, keyDate: string, partitions: readonly PartitionContribution[]): RegisterResult & { dropped: number } {
+    this.requireTable(doc, `register partitions of key date ${keyDate}`);
+    const seen = new Set<string>();
+    let created = 0;
+    let updated = 0;
+    let unchanged = 0;
+    for (const p of partitions) {
+      const name = partitionName(p);
+      if (seen.has(name)) {
+        throw new CatalogError(`key date ${keyDate} lists partition ${name} twice; merge its files into one entry`, 'invalid', name);
+      }
+      seen.add(name);
+      const contribution: Contribution = { files: [...p.files].sort(), rows: p.rows };
+      const existing = doc.partitions[name];
+      if (!existing) {
+        doc.partitions[name] = {
+          bucket: p.bucket,
+          dt: p.dt,
+          location: this.stored(p.location),
+          contributions: { [keyDate]: contribution },
+        };
+        created++;
+      } else if (this.resolved(existing.location) === p.location && sameContribution(existing.contributions[keyDate], contribution)) {
+        unchanged++;
+      } else {
+        existing.location = this.stored(p.location);
+        existing.contributions[keyDate] = contribution;
+        updated++;
+      }
+    }
+    // A re-run of the key date replaces its earlier contributions, including to partitions it no
+    // longer writes; the partition itself stays until deletePartitions says its directory is empty.
+    let dropped = 0;
+    for (const [name, stored] of Object.entries(doc.partitions)) {
+      if (!seen.has(name) && stored.contributions[keyDate]) {
+        delete stored.contributions[keyDate];
+        dropped++;
+      }
+    }
+    return { created, updated, unchanged, dropped };
   }
 
   deletePartitions(partitions: readonly PartitionValues[]): Promise<number> {

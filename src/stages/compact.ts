@@ -47,7 +47,7 @@ import type { Storage } from '../storage/Storage.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { checkManifest, recoverPublishes } from './commit.js';
 import { footerRowCount, slimFooter } from './footer.js';
-import { MemberLocks, publishGroup } from './group.js';
+import { MemberLocks, publishGroup, sweepDeadGroupStaging } from './group.js';
 import { footerFacts, keptRows, readRowGroup, RewriteError } from './rewrite.js';
 import type { WriteOptions } from './writeOptions.js';
 
@@ -150,6 +150,8 @@ async function partitionsOf(dest: Storage, from: string, to: string): Promise<Ar
 export async function compactRange(dest: Storage, from: string, to: string, options: CompactOptions): Promise<CompactSummary> {
   const started = performance.now();
   const results: PartitionResult[] = [];
+  // Best effort: a dead run's staging is only space; the next compaction tries again.
+  await sweepDeadGroupStaging(dest).catch(() => 0);
   for (const partition of await partitionsOf(dest, from, to)) {
     // SIGINT/SIGTERM: the partition in flight publishes nothing; the rest wait for the next run.
     if (options.signal?.aborted) break;
@@ -342,6 +344,7 @@ async function underLocks(
     await out.abort();
     throw error;
   }
+  failpoint('group-staged');
   const written = out.files;
   result.rowsAfter = written.reduce((n, f) => n + f.rows, 0);
   if (result.rowsAfter !== result.rowsBefore) {
@@ -437,21 +440,33 @@ async function catchUpCatalog(
   journal: GroupJournal,
   members: ReadonlyArray<{ readonly keyDate: string; readonly manifest: KeyDateManifest }>,
 ): Promise<void> {
+  const current: Array<{
+    keyDate: string;
+    catalog: RegisteredMarker['catalog'];
+    files: readonly FileRecord[];
+    previousFiles: readonly FileRecord[];
+  }> = [];
   for (const member of members) {
     const marker = await readRecord<RegisteredMarker>(dest, lakeKeys.registered(member.keyDate)).catch(() => undefined);
     if (!marker || marker.runId !== member.manifest.runId) continue;
     const manifest = journal.members.find((m) => m.keyDate === member.keyDate)!.manifest;
-    try {
-      if (marker.catalog === 'local') {
-        const { LocalCatalog } = await import('../catalog/local.js');
-        const { registerKeyDate } = await import('./register.js');
-        await registerKeyDate(new LocalCatalog(dest), dest, member.keyDate, manifest.files, member.manifest.files);
-      }
-      const next: RegisteredMarker = { runId: journal.runId, catalog: marker.catalog, registeredAt: new Date().toISOString() };
-      await writeRecord(dest, lakeKeys.registered(member.keyDate), next);
-    } catch {
-      // Left behind: the member's next run registers it.
+    current.push({ keyDate: member.keyDate, catalog: marker.catalog, files: manifest.files, previousFiles: member.manifest.files });
+  }
+  try {
+    // One write of the local catalog's document for all members (it is rewritten whole each time).
+    const local = current.filter((m) => m.catalog === 'local');
+    if (local.length > 0) {
+      const { LocalCatalog } = await import('../catalog/local.js');
+      const { registerKeyDates } = await import('./register.js');
+      await registerKeyDates(new LocalCatalog(dest), dest, local);
     }
+  } catch {
+    // Left behind: each member's next run (or the next compaction's catchUpBehind) registers it.
+    return;
+  }
+  for (const member of current) {
+    const next: RegisteredMarker = { runId: journal.runId, catalog: member.catalog, registeredAt: new Date().toISOString() };
+    await writeRecord(dest, lakeKeys.registered(member.keyDate), next).catch(() => undefined);
   }
 }
 

@@ -23,16 +23,17 @@
 import pLimit from 'p-limit';
 import { StorageError } from '../errors.js';
 import { failpoint } from '../failpoints.js';
-import { LeaseLock, type LockOwner } from '../lock.js';
+import { isHeld, LeaseLock, type LockOwner } from '../lock.js';
 import {
+  CONTROL_PREFIX,
   lakeKeys,
   readRecord,
   readVersionedRecord,
   recordBody,
-  writeRecord,
   type GroupJournal,
   type GroupOutcome,
   type KeyDateManifest,
+  type LockRecord,
 } from '../records.js';
 import type { Storage } from '../storage/Storage.js';
 import { clearPrefix, move } from '../storage/ops.js';
@@ -118,7 +119,11 @@ export async function publishGroup(dest: Storage, journal: GroupJournal, locks: 
   const limit = pLimit(Math.max(1, Math.min(concurrency, 8)));
   try {
     await locks.verifyAll();
-    await Promise.all(journal.members.map((m) => limit(() => writeRecord(dest, copyKey(m.keyDate, journal.runId), journal))));
+    // One serialisation for every copy: the journal holds every member's whole manifest.
+    const body = recordBody(journal);
+    await Promise.all(
+      journal.members.map((m) => limit(() => dest.put(copyKey(m.keyDate, journal.runId), body, { contentType: 'application/json' }))),
+    );
     // After the copies: a run that takes a member's lock from here on finds its copy.
     await locks.verifyAll();
     for (const m of journal.members) {
@@ -209,4 +214,42 @@ export function memberManifest(journal: GroupJournal, keyDate: string): KeyDateM
 
 export async function readGroupJournal(dest: Storage, key: string): Promise<GroupJournal | undefined> {
   return (await readVersionedRecord<GroupJournal>(dest, key))?.record;
+}
+
+/**
+ * Deletes the staging of group publishes whose run died before step 1 (a SIGKILL between staging a file
+ * and writing the journal copies): no outcome, no copy and no lock names it, so no member's run would
+ * ever find it. A run stages only while it holds its members' locks and keeps them until its staging is
+ * published or gone, so a staging listed first, whose run then has no outcome, no journal copy and no
+ * live lock (listed after it, in that order; a lock whose lease ended or whose process is gone on this
+ * host is not), belongs to a run that is gone, or one that lost its locks and will abort at its next
+ * verify. Returns how many runs' staging it deleted.
+ */
+export async function sweepDeadGroupStaging(dest: Storage): Promise<number> {
+  const root = `${CONTROL_PREFIX}groups/`;
+  const runOf = (key: string): string => key.slice(root.length).split('/')[0]!;
+  // Keys, and run directories (on the local store a staging that holds only a killed write's temp file).
+  const [keys, dirs] = await Promise.all([dest.list(root), dest.list(root, { delimiter: '/' })]);
+  const decided = new Set(keys.objects.filter((o) => o.key.endsWith('/outcome.json')).map((o) => runOf(o.key)));
+  const dead = new Set([...keys.objects.map((o) => runOf(o.key)), ...dirs.commonPrefixes.map(runOf)].filter((r) => r && !decided.has(r)));
+  if (dead.size === 0) return 0;
+  const control = (await dest.list(`${CONTROL_PREFIX}keydates/`)).objects.map((o) => o.key);
+  for (const key of control) {
+    const name = key.slice(key.lastIndexOf('/') + 1);
+    if (name.startsWith('publish-') && name.endsWith('.json')) dead.delete(name.slice('publish-'.length, -'.json'.length));
+  }
+  for (const key of control) {
+    if (!key.endsWith('/lock.json') || dead.size === 0) continue;
+    let lock: LockRecord | undefined;
+    try {
+      lock = await readRecord<LockRecord>(dest, key);
+    } catch {
+      // A lock that cannot be read could be any run's: leave every staging to a later sweep.
+      return 0;
+    }
+    // A lock whose lease ended or whose process is gone (same host) protects nothing.
+    if (lock && isHeld(lock)) dead.delete(lock.runId);
+  }
+  for (const run of dead) await clearPrefix(dest, lakeKeys.groupStaging(run));
+  return dead.size;
 }

@@ -4,6 +4,7 @@
  * are removed from the catalog when their directory is now empty.
  */
 import { partitionPath, type Catalog, type PartitionContribution, type PartitionValues, type RegisterResult } from '../catalog/Catalog.js';
+import type { LocalCatalog } from '../catalog/local.js';
 import type { Storage } from '../storage/Storage.js';
 import type { FileRecord } from '../records.js';
 
@@ -32,7 +33,38 @@ export async function registerKeyDate(
 ): Promise<RegisterOutcome> {
   const parts = contributions(dest, files);
   const result = await catalog.registerPartitions(keyDate, parts);
-  const now = new Set(parts.map((p) => partitionPath(p)));
+  const gone = await emptiedPartitions(dest, files, previousFiles);
+  const removed = gone.length ? await catalog.deletePartitions(gone) : 0;
+  return { ...result, removed };
+}
+
+/**
+ * registerKeyDate for several key dates of a local catalog in one write of its document (compaction
+ * and splits re-register every member of a group at once).
+ */
+export async function registerKeyDates(
+  catalog: LocalCatalog,
+  dest: Storage,
+  entries: ReadonlyArray<{
+    readonly keyDate: string;
+    readonly files: readonly FileRecord[];
+    readonly previousFiles: readonly FileRecord[];
+  }>,
+): Promise<void> {
+  if (entries.length === 0) return;
+  await catalog.registerKeyDates(entries.map((e) => ({ keyDate: e.keyDate, partitions: contributions(dest, e.files) })));
+  const gone = new Map<string, PartitionValues>();
+  for (const e of entries) for (const p of await emptiedPartitions(dest, e.files, e.previousFiles)) gone.set(partitionPath(p), p);
+  if (gone.size) await catalog.deletePartitions([...gone.values()]);
+}
+
+/** Partitions of `previousFiles` that `files` no longer writes to and whose directory holds no Parquet now. */
+async function emptiedPartitions(
+  dest: Storage,
+  files: readonly FileRecord[],
+  previousFiles: readonly FileRecord[],
+): Promise<PartitionValues[]> {
+  const now = new Set(files.map((f) => partitionPath(f)));
   const gone: PartitionValues[] = [];
   for (const f of previousFiles) {
     const path = partitionPath(f);
@@ -40,6 +72,5 @@ export async function registerKeyDate(
     const left = await dest.list(path);
     if (!left.objects.some((o) => o.key.endsWith('.parquet'))) gone.push({ bucket: f.bucket, dt: f.dt });
   }
-  const removed = gone.length ? await catalog.deletePartitions(gone) : 0;
-  return { ...result, removed };
+  return gone;
 }

@@ -59,6 +59,8 @@ export { DEFAULT_TARGET_FILE_MB } from './writeOptions.js';
 const BYTES_CACHE = 64 * 1024 * 1024;
 /** Rows handed to the writer at a time when a range is copied as it is (splits). */
 const COPY_BATCH_ROWS = 65_536;
+/** Files up to this size with one row group are decoded once for their times and their rows. */
+const DECODE_WHOLE_BYTES = 8 * 1024 * 1024;
 /** Rows gathered into one batch for the writer, and the decoded batches one such chunk may refer to. */
 const CHUNK_ROWS = 16_384;
 const CHUNK_BATCHES = 8;
@@ -704,6 +706,19 @@ class RowSource {
   async times(key: string): Promise<Float64Array> {
     const body = await this.file(key);
     const rows = footerRowCount(body);
+    const groups = await this.rowGroups(key, body);
+    if (groups.length === 1 && body.length <= DECODE_WHOLE_BYTES) {
+      // A small one-row-group file: decoded whole once, here, and its rows read from that (the row
+      // group cache) right after, instead of a second decode of its time column.
+      const out = new Float64Array(rows);
+      let at = 0;
+      for (const batch of this.group(key, body, 0, groups[0]!)) {
+        const { words, offset } = timeWords(batch);
+        for (let r = 0; r < batch.numRows; r++) out[at++] = timeAt(words, offset + r);
+      }
+      if (at !== rows) throw new RewriteError(`${key}: read ${at} times of ${rows} rows`);
+      return out;
+    }
     const table = this.pw.readParquet(body, { columns: ['requestdatetime'], batchSize: 65_536 });
     const out = new Float64Array(rows);
     let at = 0;

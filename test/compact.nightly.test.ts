@@ -61,8 +61,8 @@ describe('nightly compaction', () => {
       '50',
       '--target-file-mb',
       '0.03',
+      // Not --quiet: the job log (JSON lines on stderr, not a terminal) is checked too.
       '--json',
-      '--quiet',
       ...extra,
     ]);
 
@@ -121,6 +121,13 @@ describe('nightly compaction', () => {
     expect(summary.compact).toMatchObject({ from: '2024-04-30', to: '2024-05-06', ok: true });
     expect(summary.compact.partitions.compacted).toBeGreaterThan(0);
     expect(summary.compact.rowsAfter).toBe(summary.compact.rowsBefore);
+    // The job log has a line per partition compacted, as it finishes (progress of a long compaction).
+    const compactedLines = on.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { stage?: string; msg?: string })
+      .filter((l) => l.stage === 'compact' && l.msg === 'partition compacted');
+    expect(compactedLines).toHaveLength(summary.compact.partitions.compacted);
     const after = await partitions(join(work, 'on'));
     expect([...after.keys()]).toEqual([...before.keys()]);
     for (const [dir, sizes] of after) {

@@ -96,7 +96,7 @@ describe.each([
       '--json',
       '--quiet',
     ]);
-  const compact = () =>
+  const compact = (quiet = true) =>
     run([
       'compact',
       '--dest',
@@ -110,7 +110,7 @@ describe.each([
       '--row-group-rows',
       '50',
       '--json',
-      '--quiet',
+      ...(quiet ? ['--quiet'] : []),
     ]);
   const ok = (result: CliResult) => {
     expect(result.code, `${result.signal ?? ''} ${result.stderr}`).toBe(0);
@@ -160,8 +160,18 @@ describe.each([
     ).toBe(true);
     expect([...before.partitions.values()].some((files) => files.length > 1)).toBe(true);
 
-    const summary = ok(await compact());
+    const first = await compact(false);
+    const summary = ok(first);
     expect(summary.partitions.compacted, JSON.stringify(summary.results)).toBeGreaterThan(0);
+    // --json without --quiet: one JSON line on stderr per partition looked at, as it finishes.
+    const logged = first.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { stage: string; status: string; bucket: string; dt: string; level: string });
+    expect(logged.map((l) => `${l.bucket}/${l.dt} ${l.status}`)).toEqual(
+      summary.results.map((r: { bucket: string; dt: string; status: string }) => `${r.bucket}/${r.dt} ${r.status}`),
+    );
+    expect(logged.every((l) => l.stage === 'compact' && l.level === 'info')).toBe(true);
     expect(summary.rowsAfter).toBe(summary.rowsBefore);
     expect(summary.filesAfter).toBeLessThan(summary.filesBefore);
     compacted = await lake();

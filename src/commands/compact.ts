@@ -8,7 +8,7 @@ import { FlagValues } from '../flags/read.js';
 import { FLAGS } from '../flags/table.js';
 import { openDest } from '../locations.js';
 import { withShutdownSignals } from '../signals.js';
-import type { CompactSummary } from '../stages/compact.js';
+import type { CompactSummary, PartitionResult } from '../stages/compact.js';
 import { DEFAULT_TARGET_FILE_MB } from '../stages/writeOptions.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { EXIT_LOCKED } from './convert.js';
@@ -48,7 +48,19 @@ export async function runCompact(argv: string[]): Promise<number> {
   const dest = await openDest(config.dest, { ...aws, aws: aws.aws });
   try {
     return await withShutdownSignals(async (signal) => {
-      const summary = await compact(dest, config, signal, quiet || json ? undefined : (line) => process.stderr.write(line + '\n'));
+      const summary = await compact(
+        dest,
+        config,
+        signal,
+        quiet
+          ? undefined
+          : json
+            ? (r) => process.stderr.write(partitionLogLine(r) + '\n')
+            : (r) => {
+                const line = partitionProgressLine(r);
+                if (line) process.stderr.write(line + '\n');
+              },
+      );
       if (json) process.stdout.write(JSON.stringify(summary) + '\n');
       process.stderr.write(formatCompactSummary(summary, config, quiet));
       return compactExitCode(summary);
@@ -62,7 +74,7 @@ export async function compact(
   dest: import('../storage/Storage.js').Storage,
   config: CompactConfig,
   signal?: AbortSignal,
-  progress?: (line: string) => void,
+  onPartition?: (result: PartitionResult) => void,
 ): Promise<CompactSummary> {
   // Loaded on use: compaction reads and writes Parquet (apache-arrow, parquet-wasm), which nightly's converts do not need.
   const { compactRange } = await import('../stages/compact.js');
@@ -72,16 +84,25 @@ export async function compact(
     concurrency: 16,
     lockWaitMs: config.lockWaitMs,
     ...(signal ? { signal } : {}),
-    ...(progress
-      ? {
-          onPartition: (r) => {
-            if (r.status === 'compacted')
-              progress(
-                `progress: bucket=${r.bucket}/dt=${r.dt}: ${r.filesBefore} files → ${r.filesAfter}, ${r.rowsAfter.toLocaleString('en-US')} rows`,
-              );
-          },
-        }
-      : {}),
+    ...(onPartition ? { onPartition } : {}),
+  });
+}
+
+/** The line a terminal (or a plain stderr) gets per compacted partition. */
+export function partitionProgressLine(r: PartitionResult): string | undefined {
+  if (r.status !== 'compacted') return undefined;
+  return `progress: bucket=${r.bucket}/dt=${r.dt}: ${r.filesBefore} files → ${r.filesAfter}, ${r.rowsAfter.toLocaleString('en-US')} rows`;
+}
+
+/** With --json, one JSON line on stderr per partition looked at (a long compaction is not silent for schedulers). */
+export function partitionLogLine(r: PartitionResult): string {
+  const { members: _members, ...fields } = r;
+  return JSON.stringify({
+    time: new Date().toISOString(),
+    level: r.status === 'failed' ? 'error' : 'info',
+    stage: 'compact',
+    ...fields,
+    msg: `partition ${r.status}`,
   });
 }
 

@@ -473,7 +473,11 @@ export const FLAGS = {
     default: 30,
     help: 'wait this long for a key date another run is publishing',
   }),
-  compactJson: bool({ name: 'json', commands: ['compact'], help: 'print a JSON summary on stdout' }),
+  compactJson: bool({
+    name: 'json',
+    commands: ['compact'],
+    help: 'print a JSON summary on stdout, and (unless --quiet) a JSON line per partition on stderr as it finishes',
+  }),
   compactQuiet: bool({ name: 'quiet', commands: ['compact'], help: 'no human output on stderr (failures are still printed)' }),
   noCompact: bool({ name: 'no-compact', commands: ['nightly'], help: 'skip the compaction of settled partitions at the end' }),
 

@@ -81,6 +81,21 @@ export async function runNightly(argv: string[], env: NodeJS.ProcessEnv = proces
               lockWaitMs: (config.lockWaitSeconds ?? 30) * 1000,
             },
             signal,
+            // One log line per partition compacted: a long compaction shows progress like the converts do.
+            (r) => {
+              if (r.status === 'compacted')
+                log.info(
+                  {
+                    stage: 'compact',
+                    bucket: r.bucket,
+                    dt: r.dt,
+                    files_before: r.filesBefore,
+                    files_after: r.filesAfter,
+                    rows: r.rowsAfter,
+                  },
+                  'partition compacted',
+                );
+            },
           );
           const { results, ...totals } = summary;
           for (const r of results.filter((x) => x.status === 'failed'))

@@ -81,12 +81,13 @@ export class MemberLocks {
     return lock;
   }
 
+  /** Every member's lock at once: on S3 each verify is a request or two, and a group verifies three times. */
   async verifyAll(): Promise<void> {
-    for (const lock of this.locks.values()) await lock.verify();
+    await Promise.all([...this.locks.values()].map((lock) => lock.verify()));
   }
 
   async release(): Promise<void> {
-    for (const lock of this.owned) await lock.release().catch(() => undefined);
+    await Promise.all(this.owned.map((lock) => lock.release().catch(() => undefined)));
   }
 }
 
@@ -126,13 +127,13 @@ export async function publishGroup(dest: Storage, journal: GroupJournal, locks: 
     );
     // After the copies: a run that takes a member's lock from here on finds its copy.
     await locks.verifyAll();
-    for (const m of journal.members) {
-      const now = await dest.getVersioned(lakeKeys.manifest(m.keyDate));
-      if (now?.version !== m.baseVersion)
+    const now = await Promise.all(journal.members.map((m) => limit(() => dest.getVersioned(lakeKeys.manifest(m.keyDate)))));
+    journal.members.forEach((m, i) => {
+      if (now[i]?.version !== m.baseVersion)
         throw new GroupAbortedError(
           `the manifest of ${m.keyDate} changed while run ${journal.runId} was preparing a ${journal.purpose}; nothing was changed, re-run`,
         );
-    }
+    });
   } catch (error) {
     // Not committed by anyone: ours to abort (a member's run may decide the same; either way aborted).
     if ((await decide(dest, journal.runId, 'aborted', journal.runId)) === 'aborted') await rollBackGroup(dest, journal);
@@ -177,8 +178,8 @@ async function rolledForward(dest: Storage, member: GroupJournal['members'][numb
 /** Step 4; every part can be repeated, by the group's run or any member's. */
 async function finishGroup(dest: Storage, journal: GroupJournal, concurrency: number, verify: () => Promise<void>): Promise<number> {
   const limit = pLimit(Math.max(1, concurrency));
-  const pending: Array<GroupJournal['members'][number]> = [];
-  for (const m of journal.members) if (!(await rolledForward(dest, m))) pending.push(m);
+  const done = await Promise.all(journal.members.map((m) => limit(() => rolledForward(dest, m))));
+  const pending = journal.members.filter((_m, i) => !done[i]);
   let started: number | undefined;
   if (pending.length > 0) {
     await verify();

@@ -3,28 +3,14 @@
  * deleted; a staging that any run could still publish or roll back (a live lock names its run, a
  * journal copy or an outcome exists) is kept.
  */
-import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { lakeKeys, type LockRecord } from '../src/records.js';
 import { sweepDeadGroupStaging } from '../src/stages/group.js';
+import { lockRecord } from './helpers/lockRecord.js';
 import { MemoryStorage } from './helpers/memoryStorage.js';
 
 const D = '2024-04-01';
-const lock = (runId: string, over: Partial<LockRecord> = {}): Buffer =>
-  Buffer.from(
-    JSON.stringify({
-      kind: 's3logs/lock',
-      token: 't',
-      runId,
-      purpose: 'compact',
-      host: hostname(),
-      pid: process.pid,
-      acquiredAt: new Date().toISOString(),
-      renewedAt: new Date().toISOString(),
-      expiresAt: new Date(Date.now() + 60_000).toISOString(),
-      ...over,
-    } satisfies LockRecord),
-  );
+const lock = (runId: string, over: Partial<LockRecord> = {}): Buffer => lockRecord({ runId, purpose: 'compact', ...over });
 const staged = (run: string) => `${lakeKeys.groupStaging(run)}bucket=b/dt=${D}/part-${D}-g0000-00000.parquet.staged`;
 
 describe('sweepDeadGroupStaging', () => {

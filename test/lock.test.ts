@@ -6,25 +6,12 @@ import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LeaseLock, LockedError } from '../src/lock.js';
 import type { LockRecord } from '../src/records.js';
+import { lockRecord } from './helpers/lockRecord.js';
 import { MemoryStorage } from './helpers/memoryStorage.js';
 
 const KEY = '_s3logs/keydates/2024-01-01/lock.json';
 const owner = (runId: string) => ({ runId, purpose: 'convert' });
-const record = (over: Partial<LockRecord>): Buffer =>
-  Buffer.from(
-    JSON.stringify({
-      kind: 's3logs/lock',
-      token: 'someone-else',
-      runId: 'other',
-      purpose: 'convert',
-      host: hostname(),
-      pid: process.pid,
-      acquiredAt: new Date().toISOString(),
-      renewedAt: new Date().toISOString(),
-      expiresAt: new Date(Date.now() + 60_000).toISOString(),
-      ...over,
-    } satisfies LockRecord),
-  );
+const record = lockRecord;
 const holder = (storage: MemoryStorage) => JSON.parse(Buffer.from(storage.objects.get(KEY)!.body).toString()) as LockRecord;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,8 +1,7 @@
 /** SIGKILL at random moments (test/randomKill*.test.ts): seeded moments, a killed run, what a lake must not hold. */
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CLI, type CliResult } from './cli.js';
+import { type CliResult, runCli } from './cli.js';
 
 /** mulberry32: the kill moments are the same on every run of the suite (as shares of the clean run's time). */
 export function shares(seed: number, count: number): number[] {
@@ -18,19 +17,7 @@ export function shares(seed: number, count: number): number[] {
 
 /** The CLI, SIGKILLed after `ms` unless it has finished by then. */
 export function runKilledAfter(args: string[], ms: number, env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return runCli(args, env, ms);
 }
 
 /** What a lake holds besides its data: leftovers of an interrupted run, and catalog entries of missing files. */

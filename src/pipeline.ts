@@ -42,6 +42,7 @@ import { registerKeyDate } from './stages/register.js';
 import type { Compression, WriteOptions } from './stages/writeOptions.js';
 import { failSummary, newSummary, type KeyDateSummary, type ProgressEvent } from './summary.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
+import { grouped } from './numberText.js';
 
 export type { KeyDateSummary, ProgressEvent } from './summary.js';
 
@@ -540,7 +541,7 @@ class KeyDateRun {
       });
     const percent = (n: number) => `${(n * 100).toFixed(n < 0.1 ? 2 : 1)}%`;
     throw new KeyDateError(
-      `${rejects.toLocaleString('en-US')} of ${lines.toLocaleString('en-US')} lines (${percent(rejects / lines)}) are not access log records, above --max-reject-ratio ${limit} (${percent(limit)}); ` +
+      `${grouped(rejects)} of ${grouped(lines)} lines (${percent(rejects / lines)}) are not access log records, above --max-reject-ratio ${limit} (${percent(limit)}); ` +
         `worst: ${worst.join('; ')}. Check that --source holds S3 server access logs, or raise --max-reject-ratio (1 turns the check off)`,
       this.keyDate,
       'parse',

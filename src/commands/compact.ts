@@ -12,6 +12,7 @@ import type { CompactSummary, PartitionResult } from '../stages/compact.js';
 import { DEFAULT_TARGET_FILE_MB } from '../stages/writeOptions.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { EXIT_LOCKED } from './convert.js';
+import { grouped } from '../numberText.js';
 
 export interface CompactConfig {
   readonly dest: string;
@@ -91,7 +92,7 @@ export async function compact(
 /** The line a terminal (or a plain stderr) gets per compacted partition. */
 export function partitionProgressLine(r: PartitionResult): string | undefined {
   if (r.status !== 'compacted') return undefined;
-  return `progress: bucket=${r.bucket}/dt=${r.dt}: ${r.filesBefore} files → ${r.filesAfter}, ${r.rowsAfter.toLocaleString('en-US')} rows`;
+  return `progress: bucket=${r.bucket}/dt=${r.dt}: ${r.filesBefore} files → ${r.filesAfter}, ${grouped(r.rowsAfter)} rows`;
 }
 
 /** With --json, one JSON line on stderr per partition looked at (a long compaction is not silent for schedulers). */
@@ -118,7 +119,7 @@ export function formatCompactSummary(
   onlyErrors = false,
 ): string {
   const lines: string[] = [];
-  const n = (value: number) => value.toLocaleString('en-US');
+  const n = grouped;
   const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
   for (const r of summary.results)
     if (r.status === 'failed') lines.push(`bucket=${r.bucket}/dt=${r.dt}: failed (${r.errorCode}): ${r.reason}`);

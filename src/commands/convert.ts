@@ -10,6 +10,7 @@ import type { KeyDateCounts } from '../records.js';
 import { withShutdownSignals } from '../signals.js';
 import { newSummary, type KeyDateSummary, type ProgressEvent } from '../summary.js';
 import { openCatalog } from './stores.js';
+import { grouped } from '../numberText.js';
 
 /** Exit code of a run whose only failures were locks other live runs hold: try again later (EX_TEMPFAIL). */
 export const EXIT_LOCKED = 75;
@@ -226,7 +227,7 @@ function progressPrinter(): (event: ProgressEvent) => void {
     event.type === 'listed'
       ? `${event.keyDate}: ${event.objects} objects, ${mib(event.bytes)} listed`
       : event.type === 'object'
-        ? `${event.keyDate}: ${event.done}/${event.total}${event.listing ? '+' : ''} objects${event.listing ? ' (still listing)' : ''}, ${mib(event.bytes)}, ${event.rows.toLocaleString('en-US')} rows`
+        ? `${event.keyDate}: ${event.done}/${event.total}${event.listing ? '+' : ''} objects${event.listing ? ' (still listing)' : ''}, ${mib(event.bytes)}, ${grouped(event.rows)} rows`
         : `${event.keyDate}: published`;
   let last = 0;
   if (!process.stderr.isTTY) {
@@ -265,7 +266,7 @@ function mib(bytes: number): string {
 
 export function formatSummary(summary: RunSummary, config: Pick<ConvertConfig, 'dest'>, onlyErrors = false): string {
   const lines: string[] = [];
-  const n = (value: number) => value.toLocaleString('en-US');
+  const n = grouped;
   for (const s of summary.keyDates) {
     if (onlyErrors && s.status !== 'failed') continue;
     const d = s.keyDate;
@@ -315,7 +316,7 @@ export function formatSummary(summary: RunSummary, config: Pick<ConvertConfig, '
   }
   const mbps = summary.seconds > 0 ? summary.bytesIn / 1024 / 1024 / summary.seconds : 0;
   lines.push(
-    `total: ${summary.objects} objects, ${mib(summary.bytesIn)} in, ${summary.rows.toLocaleString('en-US')} rows, ${summary.rejects} rejects, ` +
+    `total: ${summary.objects} objects, ${mib(summary.bytesIn)} in, ${grouped(summary.rows)} rows, ${summary.rejects} rejects, ` +
       `${summary.filesWritten} files, ${mib(summary.bytesOut)} out, ${summary.seconds.toFixed(1)} s (${mbps.toFixed(1)} MiB/s)` +
       (summary.retries ? `, ${summary.retries} retries` : ''),
   );

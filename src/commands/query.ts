@@ -13,6 +13,7 @@ import { createTable, openDuckDb } from '../report/engine.js';
 import { formatBytes } from '../report/format.js';
 import { listPartitions, localFiles } from '../report/partitions.js';
 import { writeResult, type OutputFormat, type TextSink } from './queryOutput.js';
+import { grouped } from '../numberText.js';
 
 /** Terminal: a table for people; otherwise CSV, the format every tool reads. */
 export function pickFormat(format: string | undefined, stdoutIsTerminal: boolean): OutputFormat {
@@ -125,7 +126,7 @@ export function streamSink(stream: NodeJS.WritableStream): TextSink {
   };
 }
 
-const plural = (n: number, word: string): string => `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+const plural = (n: number, word: string): string => `${grouped(n)} ${word}${n === 1 ? '' : 's'}`;
 
 export async function runQuery(argv: string[]): Promise<number> {
   const parsed = readArgvAndPositionals('query', argv);

@@ -10,6 +10,7 @@ import { FLAGS } from '../flags/table.js';
 import { newRunId } from '../runId.js';
 import { withShutdownSignals } from '../signals.js';
 import type { JobSettings } from './settings.js';
+import { grouped } from '../numberText.js';
 
 export interface JobOptions {
   readonly job: 'nightly' | 'backfill';
@@ -186,6 +187,6 @@ function drawLine(p: Progress): void {
   const eta =
     p.etaSeconds === null ? '?' : p.etaSeconds >= 3600 ? `${(p.etaSeconds / 3600).toFixed(1)} h` : `${Math.ceil(p.etaSeconds / 60)} min`;
   process.stderr.write(
-    `\r\x1b[2K${p.datesDone}/${p.datesDone + p.datesLeft} key dates, ${p.rows.toLocaleString('en-US')} rows, ${(p.bytesIn / 1048576).toFixed(1)} MiB, ${p.mibPerSecond} MiB/s, ETA ${eta}`,
+    `\r\x1b[2K${p.datesDone}/${p.datesDone + p.datesLeft} key dates, ${grouped(p.rows)} rows, ${(p.bytesIn / 1048576).toFixed(1)} MiB, ${p.mibPerSecond} MiB/s, ETA ${eta}`,
   );
 }

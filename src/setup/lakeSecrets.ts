@@ -13,6 +13,7 @@ import { CONTROL_PREFIX, readManifest, type KeyDateManifest } from '../records.j
 import { redactLabel, REDACTED } from '../stages/redact.js';
 import type { Storage } from '../storage/Storage.js';
 import { pass, skip, warn, type Check } from './check.js';
+import { grouped } from '../numberText.js';
 
 const ID = 'lake-secrets';
 const TITLE = 'presigned-URL secrets in the lake';
@@ -112,12 +113,12 @@ export async function checkLakeSecrets(destUri: string, aws: AwsOptions): Promis
 }
 
 export function lakeSecretsCheck(sample: SecretsSample): Check {
-  const where = `${sample.rows.toLocaleString('en-US')} rows of ${sample.files} files, key dates ${sample.keyDates.join(', ')} (--redact ${sample.redact.join(' / ')})`;
+  const where = `${grouped(sample.rows)} rows of ${sample.files} files, key dates ${sample.keyDates.join(', ')} (--redact ${sample.redact.join(' / ')})`;
   if (sample.tokenRows === 0 && sample.signatureRows === 0) return pass(ID, TITLE, `none live in ${where}`);
   return warn(
     ID,
     TITLE,
-    `${sample.tokenRows.toLocaleString('en-US')} rows hold live X-Amz-Security-Token values and ${sample.signatureRows.toLocaleString('en-US')} live signatures or credentials of presigned URLs, in ${where}`,
+    `${grouped(sample.tokenRows)} rows hold live X-Amz-Security-Token values and ${grouped(sample.signatureRows)} live signatures or credentials of presigned URLs, in ${where}`,
     'convert with --redact presigned (re-running a key date re-publishes it redacted), or keep the lake as private as the raw logs',
   );
 }

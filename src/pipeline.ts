@@ -39,6 +39,7 @@ import { LineSpans, parseLogObject } from './stages/parse.js';
 import { DEFAULT_FILE_BYTES, objectSink, PartitionWriter, RejectWriter, type EncodedPartitionFile } from './stages/partition.js';
 import { Redactor, sameRedact, type RedactMode } from './stages/redact.js';
 import { registerKeyDate } from './stages/register.js';
+import { useWasmTier, wasmTierFor } from './stages/wasmTier.js';
 import type { Compression, WriteOptions } from './stages/writeOptions.js';
 import { failSummary, newSummary, type KeyDateSummary, type ProgressEvent } from './summary.js';
 import { TOOL_NAME, TOOL_VERSION } from './version.js';
@@ -360,6 +361,8 @@ class KeyDateRun {
     };
     const workers = this.settings.workers ?? 0;
     const encoder = deferredEncoder(() => {
+      // Before any parquet-wasm of this run is compiled (here or in a new worker).
+      this.summary.wasmTier = useWasmTier(wasmTierFor(knownBytes(feed)));
       const threads = workersAvailable() ? encodeThreads(workers, feed, this.settings.inThreadBelowBytes) : 0;
       this.summary.encodeWorkers = threads;
       return threads > 0 ? workerEncoder(threads, this.writeOptions) : inThreadEncoder(this.writeOptions);
@@ -757,8 +760,15 @@ function finalNames(part: StagedPart): StagedPart {
 /** Encode worker threads for a run, decided when its first file is ready (see ConvertSettings.inThreadBelowBytes). */
 export function encodeThreads(workers: number, feed: ObjectFeed, inThreadBelowBytes: number | undefined): number {
   if (workers <= 0) return 0;
-  if (inThreadBelowBytes === undefined || !feed.done) return workers;
+  const bytes = knownBytes(feed);
+  if (inThreadBelowBytes === undefined || bytes === undefined) return workers;
+  return bytes < inThreadBelowBytes ? 0 : workers;
+}
+
+/** Bytes of the run's raw objects once the listing is complete; undefined while it is still going. */
+function knownBytes(feed: ObjectFeed): number | undefined {
+  if (!feed.done) return undefined;
   let bytes = 0;
   for (const object of feed.objects) bytes += object.size;
-  return bytes < inThreadBelowBytes ? 0 : workers;
+  return bytes;
 }

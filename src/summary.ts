@@ -5,6 +5,7 @@
 import { errorCode, errorMessage, KeyDateError, type ErrorCode, type Stage } from './errors.js';
 import type { KeyDateCounts } from './records.js';
 import type { ParseCounts } from './stages/parse.js';
+import type { WasmTier } from './stages/wasmTier.js';
 
 export type KeyDateStatus = 'converted' | 'unchanged' | 'empty' | 'staged' | 'failed' | 'planned';
 
@@ -26,6 +27,8 @@ export interface KeyDateSummary extends KeyDateCounts {
   filesWritten: number;
   /** Worker threads that encoded this run's files (0: the main thread did; see --workers). */
   encodeWorkers: number;
+  /** The V8 compiler tier parquet-wasm ran on: baseline for a run known to be small (src/stages/wasmTier.ts). */
+  wasmTier: WasmTier;
   bytesOut: number;
   partitions: number;
   rejectFiles: string[];
@@ -84,6 +87,7 @@ export function newSummary(keyDate: string): KeyDateSummary {
     listed: { objects: 0, bytes: 0 },
     filesWritten: 0,
     encodeWorkers: 0,
+    wasmTier: 'optimizing',
     bytesOut: 0,
     partitions: 0,
     rejectFiles: [],

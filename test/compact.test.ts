@@ -174,6 +174,8 @@ describe.each([
     expect(logged.every((l) => l.stage === 'compact' && l.level === 'info')).toBe(true);
     expect(summary.rowsAfter).toBe(summary.rowsBefore);
     expect(summary.filesAfter).toBeLessThan(summary.filesBefore);
+    // A few MiB of Parquet: parquet-wasm stays on V8's baseline code (src/stages/wasmTier.ts).
+    expect(summary.wasmTier).toBe('baseline');
     compacted = await lake();
     expect(compacted.rows).toEqual(before.rows);
     expect(compacted.hash).toBe(before.hash);

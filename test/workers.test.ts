@@ -1,7 +1,9 @@
 /** Encode workers: any worker count writes byte for byte what the main thread alone writes. */
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeKeyDateToDirectory } from '../scripts/genLogs.js';
 import { runCli } from './helpers/cli.js';
@@ -9,6 +11,9 @@ import { localBackend, type Backend } from './helpers/backends.js';
 import { readTable, rowKey } from './helpers/duck.js';
 import { encodeThreads } from '../src/pipeline.js';
 import { ObjectFeed } from '../src/stages/list.js';
+import { wasmTierFor } from '../src/stages/wasmTier.js';
+
+const execFileAsync = promisify(execFile);
 
 const KEY_DATE = '2024-12-01';
 
@@ -99,7 +104,10 @@ describe('--workers', () => {
       '--quiet',
     ]);
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout).keyDates[0].encodeWorkers).toBe(0);
+    const summary = JSON.parse(result.stdout).keyDates[0];
+    expect(summary.encodeWorkers).toBe(0);
+    // Known to be small: parquet-wasm stays on V8's baseline code (no optimizing recompilation).
+    expect(summary.wasmTier).toBe('baseline');
     const data = async (dest: string) =>
       [...(await backend.snapshot(dest)).files].filter(([k]) => k.endsWith('.parquet') || k.endsWith('.jsonl')).sort();
     expect(await data('auto')).toEqual(await data('w1'));
@@ -120,6 +128,42 @@ describe('--workers', () => {
     // --workers given (no threshold), or 0.
     expect(encodeThreads(2, feed([1 * MiB], true), undefined)).toBe(2);
     expect(encodeThreads(0, feed([100 * MiB], true), 32 * MiB)).toBe(0);
+  });
+
+  it('wasmTierFor: baseline code only for a run known to be under 32 MiB', () => {
+    const MiB = 1024 * 1024;
+    expect(wasmTierFor(0)).toBe('baseline');
+    expect(wasmTierFor(32 * MiB - 1)).toBe('baseline');
+    expect(wasmTierFor(32 * MiB)).toBe('optimizing');
+    // Still listing: it may be large.
+    expect(wasmTierFor(undefined)).toBe('optimizing');
+  });
+
+  it('parquet-wasm writes the same bytes on baseline code and on optimized code', async () => {
+    // One process with baseline code only, one with every function optimized up front; each encodes a
+    // generated key date three times and prints the files' hashes.
+    const script = `
+      import { createHash } from 'node:crypto';
+      import { generateKeyDate } from ${JSON.stringify(new URL('../dist/scripts/genLogs.js', import.meta.url).href)};
+      import { RowBatch } from ${JSON.stringify(new URL('../dist/src/stages/build.js', import.meta.url).href)};
+      import { LineSpans, parseLogObject } from ${JSON.stringify(new URL('../dist/src/stages/parse.js', import.meta.url).href)};
+      import { encodeParquet } from ${JSON.stringify(new URL('../dist/src/stages/write.js', import.meta.url).href)};
+      const hashes = [];
+      for (let round = 0; round < 3; round++) {
+        const batch = new RowBatch();
+        const spans = new LineSpans();
+        for (const o of generateKeyDate({ seed: 5, keyDate: '${KEY_DATE}', layout: 'simple', objects: 12, maxObjectBytes: 96 * 1024 }))
+          parseLogObject(o.body, { row: (buf, s) => batch.appendRow(buf, s), reject() {} }, spans);
+        const { bytes } = await encodeParquet(batch, { compression: 'zstd', rowGroupRows: 65536, createdBy: 's3logs test' });
+        hashes.push(createHash('sha256').update(bytes).digest('hex'));
+      }
+      process.stdout.write(hashes.join(' '));`;
+    const run = (flag: string) => execFileAsync(process.execPath, [flag, '--input-type=module', '-e', script]);
+    const [baseline, optimized] = await Promise.all([run('--liftoff-only'), run('--no-wasm-dynamic-tiering')]);
+    const hashes = baseline.stdout.split(' ');
+    expect(hashes).toHaveLength(3);
+    expect(new Set(hashes).size).toBe(1);
+    expect(optimized.stdout).toBe(baseline.stdout);
   });
 
   it('with encode workers the main thread never loads parquet-wasm (only the threads that encode compile it)', async () => {

@@ -50,6 +50,7 @@ import { footerRowCount, slimFooter } from './footer.js';
 import { MemberLocks, publishGroup, sweepDeadGroupStaging } from './group.js';
 import { footerFacts, keptRows, readRowGroup, RewriteError } from './rewrite.js';
 import type { WriteOptions } from './writeOptions.js';
+import { useWasmTier, wasmTierFor, type WasmTier } from './wasmTier.js';
 
 type ParquetWasm = typeof import('parquet-wasm');
 
@@ -115,6 +116,8 @@ export interface CompactSummary {
   /** The longest time readers could see both copies of a partition's rows. */
   windowSeconds: number;
   seconds: number;
+  /** The V8 compiler tier parquet-wasm ran on (src/stages/wasmTier.ts). */
+  wasmTier: WasmTier;
   results: PartitionResult[];
 }
 
@@ -141,11 +144,11 @@ export function isCompact(files: ReadonlyArray<{ size: number }>, targetBytes: n
  * The `bucket=…/dt=…/` partitions of the dest whose dt is in [from, to] (the report's skip-scan
  * listing: no listing of the whole table, and no delimiter listing of the root).
  */
-async function partitionsOf(dest: Storage, from: string, to: string): Promise<Array<{ prefix: string; dt: string }>> {
+async function partitionsOf(dest: Storage, from: string, to: string): Promise<Array<{ prefix: string; dt: string; bytes: number }>> {
   const { listPartitions } = await import('../report/partitions.js');
   const { dateRange } = await import('../config.js');
   const found = await listPartitions(dest, dateRange(from, to, '--from', '--to'));
-  return found.map((p) => ({ prefix: `bucket=${p.bucket}/dt=${p.dt}/`, dt: p.dt }));
+  return found.map((p) => ({ prefix: `bucket=${p.bucket}/dt=${p.dt}/`, dt: p.dt, bytes: p.bytes }));
 }
 
 /** Compacts every partition with dt in [from, to]; a failing partition is reported and the others go on. */
@@ -154,7 +157,10 @@ export async function compactRange(dest: Storage, from: string, to: string, opti
   const results: PartitionResult[] = [];
   // Best effort: a dead run's staging is only space; the next compaction tries again.
   await sweepDeadGroupStaging(dest).catch(() => 0);
-  for (const partition of await partitionsOf(dest, from, to)) {
+  const partitions = await partitionsOf(dest, from, to);
+  // At most this much Parquet is decoded and written again: a small range keeps baseline wasm code.
+  const wasmTier = useWasmTier(wasmTierFor(partitions.reduce((n, p) => n + p.bytes, 0)));
+  for (const partition of partitions) {
     // SIGINT/SIGTERM: the partition in flight publishes nothing; the rest wait for the next run.
     if (options.signal?.aborted) break;
     const result = await compactPartition(dest, partition.prefix, partition.dt, options);
@@ -179,6 +185,7 @@ export async function compactRange(dest: Storage, from: string, to: string, opti
     bytesAfter: sum((r) => r.bytesAfter),
     windowSeconds: Math.max(0, ...results.map((r) => r.windowSeconds)),
     seconds: (performance.now() - started) / 1000,
+    wasmTier,
     results,
   };
 }

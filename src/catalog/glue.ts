@@ -4,26 +4,10 @@
  * so every batch answer is inspected. With `projection`, partitions are never registered: the table
  * carries Athena partition-projection parameters that widen as new buckets and older dates appear.
  */
-import {
-  BatchCreatePartitionCommand,
-  BatchDeletePartitionCommand,
-  BatchGetPartitionCommand,
-  BatchUpdatePartitionCommand,
-  CreateDatabaseCommand,
-  CreateTableCommand,
-  GetDatabaseCommand,
-  GetPartitionsCommand,
-  GetTableCommand,
-  GlueClient,
-  UpdateTableCommand,
-  type Column,
-  type Partition,
-  type PartitionInput,
-  type StorageDescriptor,
-  type Table,
-  type TableInput,
-} from '@aws-sdk/client-glue';
+import type * as GlueSdk from '@aws-sdk/client-glue';
+import type { Column, Partition, PartitionInput, StorageDescriptor, Table, TableInput } from '@aws-sdk/client-glue';
 import { baseClientConfig, type AwsOptions } from '../aws/config.js';
+import { requireSdk } from '../aws/sdk.js';
 import { CatalogError } from '../errors.js';
 import { GlueRetry, type RetryOptions } from './glueRetry.js';
 import { checkPartitionKeys, projectionParameters, reconcileColumns, withSlash } from '../schema/ddl.js';
@@ -39,6 +23,22 @@ import {
   type RegisterResult,
   type TableDefinition,
 } from './Catalog.js';
+
+// By require, not import: src/aws/sdk.ts says why.
+const {
+  BatchCreatePartitionCommand,
+  BatchDeletePartitionCommand,
+  BatchGetPartitionCommand,
+  BatchUpdatePartitionCommand,
+  CreateDatabaseCommand,
+  CreateTableCommand,
+  GetDatabaseCommand,
+  GetPartitionsCommand,
+  GetTableCommand,
+  GlueClient,
+  UpdateTableCommand,
+} = requireSdk('@aws-sdk/client-glue') as typeof GlueSdk;
+type GlueClient = GlueSdk.GlueClient;
 
 export interface GlueCatalogOptions {
   readonly database: string;

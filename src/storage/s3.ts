@@ -6,22 +6,12 @@
 
 import http from 'node:http';
 import https from 'node:https';
-import {
-  AbortMultipartUploadCommand,
-  CopyObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  type ListObjectsV2CommandOutput,
-  type PutObjectCommandInput,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { ListObjectsV2CommandOutput, PutObjectCommandInput } from '@aws-sdk/client-s3';
+import type * as LibStorage from '@aws-sdk/lib-storage';
+import type * as SmithyHttp from '@smithy/node-http-handler';
 import { baseClientConfig, type AwsOptions } from '../aws/config.js';
+import { requireSdk } from '../aws/sdk.js';
 import { backoffMs, retrying, sleep } from '../backoff.js';
 import { isBucketName } from '../bucketName.js';
 import { ConfigError, StorageError, errorMessage } from '../errors.js';
@@ -36,6 +26,21 @@ import {
   type S3ErrorContext,
   type S3Operation,
 } from './s3Errors.js';
+
+// By require, not import: src/aws/sdk.ts says why.
+const {
+  AbortMultipartUploadCommand,
+  CopyObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} = requireSdk('@aws-sdk/client-s3') as typeof S3Sdk;
+const { Upload } = requireSdk('@aws-sdk/lib-storage') as typeof LibStorage;
+const { NodeHttpHandler } = requireSdk('@smithy/node-http-handler') as typeof SmithyHttp;
 
 /** Static credentials (same shape as @aws-sdk/types AwsCredentialIdentity, which is not a direct dependency). */
 export interface AwsCredentialIdentity {

@@ -44,7 +44,7 @@ import type { Storage } from '../storage/Storage.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { SCHEMA_VERSION } from '../../schemas/accessLog.js';
 import { resolveGroup } from './group.js';
-import { clearPrefix, move } from '../storage/ops.js';
+import { clearPrefix, place } from '../storage/ops.js';
 import { listsKey } from './list.js';
 import { normalizeRedact, redactLabel, sameRedact, type RedactMode } from './redact.js';
 import type { WriteOptions } from './writeOptions.js';
@@ -520,7 +520,7 @@ async function finishJournal(dest: Storage, journal: PublishJournal, lock: Lease
   await Promise.all(
     journal.moves.map(([from, to]) =>
       limit(async () => {
-        await move(dest, from, to);
+        await place(dest, from, to);
         failpoint('published');
       }),
     ),

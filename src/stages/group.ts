@@ -36,7 +36,7 @@ import {
   type LockRecord,
 } from '../records.js';
 import type { Storage } from '../storage/Storage.js';
-import { clearPrefix, move } from '../storage/ops.js';
+import { clearPrefix, place } from '../storage/ops.js';
 
 /** The publish locks of a group's members; some may be borrowed from the caller (a publish that splits). */
 export class MemberLocks {
@@ -184,7 +184,7 @@ async function finishGroup(dest: Storage, journal: GroupJournal, concurrency: nu
   if (pending.length > 0) {
     await verify();
     started = performance.now();
-    await Promise.all(journal.moves.map(([from, to]) => limit(() => move(dest, from, to))));
+    await Promise.all(journal.moves.map(([from, to]) => limit(() => place(dest, from, to))));
     failpoint('group-after-outcome');
     for (let i = 0; i < pending.length; i++) {
       const m = pending[i]!;

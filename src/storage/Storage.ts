@@ -71,8 +71,12 @@ export interface Storage {
    * as putIfAbsent: servers that ignore the condition, and lost answers, are caught by reading back.
    */
   putIfMatch(key: string, body: Uint8Array, version: string): Promise<boolean>;
-  /** Atomic move within the store, used to publish staged files (rename locally, copy+delete on S3). */
-  move?(fromKey: string, toKey: string): Promise<void>;
+  /**
+   * Puts a staged object at its final key atomically (readers see all of it or nothing). The staged key
+   * may stay: a local rename removes it, S3 copies server-side and leaves it to the batched delete of the
+   * staging prefix that ends every publish (one request per 1000 files instead of one per file).
+   */
+  place?(fromKey: string, toKey: string): Promise<void>;
   /**
    * Deletes everything under a `/`-terminated prefix, including what list() does not show (a local
    * store's temp files from a crashed write). Optional: stores without it are cleared by list + delete.

@@ -200,7 +200,7 @@ export class LocalStorage implements Storage {
   }
 
   /** Atomic rename within the store (publishing a staged file). */
-  async move(fromKey: string, toKey: string): Promise<void> {
+  async place(fromKey: string, toKey: string): Promise<void> {
     this.counters.requests++;
     try {
       // ENOENT is also a source that is gone (callers act on that): retried only while the source is there.

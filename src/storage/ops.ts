@@ -5,14 +5,14 @@
 import { StorageError } from '../errors.js';
 import type { Storage } from './Storage.js';
 
-/** Moves a staged file into place; repeatable (a file already moved is in place). */
-export async function move(storage: Storage, from: string, to: string): Promise<void> {
+/**
+ * Puts a staged file in place; repeatable (a file already placed is in place). The staged copy may stay
+ * until the publish clears its staging prefix (Storage.place).
+ */
+export async function place(storage: Storage, from: string, to: string): Promise<void> {
   try {
-    if (storage.move) await storage.move(from, to);
-    else {
-      await storage.put(to, await storage.get(from));
-      await storage.delete([from]);
-    }
+    if (storage.place) await storage.place(from, to);
+    else await storage.put(to, await storage.get(from));
   } catch (error) {
     // Moved before a crash (or by another run finishing the same journal): the file is in place.
     if (error instanceof StorageError && error.code === 'not_found' && (await storage.head(to))) return;

@@ -404,8 +404,8 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
       }
     },
 
-    /** Publishes a staged object: server-side copy (no re-upload), then delete the staged key. */
-    async move(fromKey: string, toKey: string): Promise<void> {
+    /** Publishes a staged object: a server-side copy (no re-upload); the staged key goes with its prefix later. */
+    async place(fromKey: string, toKey: string): Promise<void> {
       await withRetry('put', toKey, () =>
         client.send(
           new CopyObjectCommand({
@@ -423,7 +423,6 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
           }),
         ),
       );
-      await this.delete([fromKey]);
     },
 
     async delete(keys: readonly string[]): Promise<void> {

@@ -24,7 +24,7 @@
  * The streaming writer drops write errors silently (LIBRARIES.md): every batch is built under
  * ARROW_SCHEMA here, and each written file's footer row count is checked before it is staged.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { type RecordBatch, Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import type { WriterProperties } from 'parquet-wasm';
 import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION } from '../../schemas/accessLog.js';
@@ -51,6 +51,7 @@ import { MemberLocks, publishGroup, sweepDeadGroupStaging } from './group.js';
 import { footerFacts, keptRows, readRowGroup, RewriteError } from './rewrite.js';
 import type { WriteOptions } from './writeOptions.js';
 import { useWasmTier, wasmTierFor, type WasmTier } from './wasmTier.js';
+import { newRunId } from '../runId.js';
 
 type ParquetWasm = typeof import('parquet-wasm');
 
@@ -119,10 +120,6 @@ export interface CompactSummary {
   /** The V8 compiler tier parquet-wasm ran on (src/stages/wasmTier.ts). */
   wasmTier: WasmTier;
   results: PartitionResult[];
-}
-
-function newRunId(): string {
-  return `${new Date().toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
 }
 
 function shortHash(text: string): string {

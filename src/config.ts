@@ -13,6 +13,7 @@ import { parseLocation, type Location } from './location.js';
 import type { ShardSpec } from './records.js';
 import type { KeyLayout } from './stages/list.js';
 import { REDACT_MODES, type RedactMode } from './stages/redact.js';
+import { SMALL_RUN_BYTES } from './stages/smallRun.js';
 import { formatDay } from './stages/time.js';
 import type { Compression } from './stages/writeOptions.js';
 
@@ -89,13 +90,6 @@ export function parseRedact(value: string | undefined): RedactMode[] {
 
 /** Longest range one convert call accepts; longer backfills belong to `s3logs backfill`. */
 const MAX_RANGE_DAYS = 3660;
-
-/**
- * Without --workers, a key date (a shard: its part) of less raw log than this encodes on the main
- * thread: its few files take less time than starting a worker thread does (measured on 2 cores: a
- * 190 KB key date took 0.2 s less CPU and 0.3-1 s less wall time).
- */
-export const SMALL_RUN_BYTES = 32 * 1024 * 1024;
 
 /** Default share of rejected lines above which a key date fails: a file of garbage is never a green run. */
 export const DEFAULT_MAX_REJECT_RATIO = FLAGS.maxRejectRatio.default;

@@ -16,7 +16,7 @@
  * speed, never bytes.
  */
 import { setFlagsFromString } from 'node:v8';
-import { SMALL_RUN_BYTES } from '../config.js';
+import { SMALL_RUN_BYTES } from './smallRun.js';
 
 export type WasmTier = 'baseline' | 'optimizing';
 

@@ -6,7 +6,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DuckDBInstance } from '@duckdb/node-api';
+import type * as DuckDB from '@duckdb/node-api';
+import { requireCjs } from '../src/cjs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION } from '../schemas/accessLog.js';
 import { partitionPath } from '../src/catalog/Catalog.js';
@@ -16,6 +17,10 @@ import { athenaProjectionProblems, tblProperties } from './helpers/athenaProject
 import { runCli } from './helpers/cli.js';
 import { MemoryStorage } from './helpers/memoryStorage.js';
 import { S3RVER_CREDENTIALS, startS3Server, type S3Server } from './helpers/s3Server.js';
+
+// By require, not import, as src/ does (src/cjs.ts): 0.25 CPU s less per test file.
+const { DuckDBInstance } = requireCjs('@duckdb/node-api') as typeof DuckDB;
+type DuckDBInstance = DuckDB.DuckDBInstance;
 
 const PARTITION_COLUMNS = TABLE_PARTITION_KEYS.map((k) => k.name);
 

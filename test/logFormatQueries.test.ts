@@ -8,11 +8,16 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance } from '@duckdb/node-api';
+import type * as DuckDB from '@duckdb/node-api';
+import { requireCjs } from '../src/cjs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyDate, writeKeyDateToDirectory, type ExpectedRow, type GenerateOptions } from '../scripts/genLogs.js';
 import { duckdbView } from '../src/schema/ddl.js';
 import { runCli } from './helpers/cli.js';
+
+// By require, not import, as src/ does (src/cjs.ts): 0.25 CPU s less per test file.
+const { DuckDBInstance } = requireCjs('@duckdb/node-api') as typeof DuckDB;
+type DuckDBInstance = DuckDB.DuckDBInstance;
 
 const DOC = fileURLToPath(new URL('../docs/log-format.md', import.meta.url));
 const DAY = '2024-01-29';

@@ -7,7 +7,7 @@
 import type * as GlueSdk from '@aws-sdk/client-glue';
 import type { Column, Partition, PartitionInput, StorageDescriptor, Table, TableInput } from '@aws-sdk/client-glue';
 import { baseClientConfig, type AwsOptions } from '../aws/config.js';
-import { requireSdk } from '../aws/sdk.js';
+import { requireCjs } from '../cjs.js';
 import { CatalogError } from '../errors.js';
 import { GlueRetry, type RetryOptions } from './glueRetry.js';
 import { checkPartitionKeys, projectionParameters, reconcileColumns, withSlash } from '../schema/ddl.js';
@@ -24,7 +24,7 @@ import {
   type TableDefinition,
 } from './Catalog.js';
 
-// By require, not import: src/aws/sdk.ts says why.
+// By require, not import: src/cjs.ts says why.
 const {
   BatchCreatePartitionCommand,
   BatchDeletePartitionCommand,
@@ -37,7 +37,7 @@ const {
   GetTableCommand,
   GlueClient,
   UpdateTableCommand,
-} = requireSdk('@aws-sdk/client-glue') as typeof GlueSdk;
+} = requireCjs('@aws-sdk/client-glue') as typeof GlueSdk;
 type GlueClient = GlueSdk.GlueClient;
 
 export interface GlueCatalogOptions {

@@ -2,7 +2,12 @@
  * `s3logs query` output: DuckDB values → JSON-friendly values (timestamps ISO-8601 UTC, integers as
  * numbers while exact), written as CSV, JSON Lines or an aligned table.
  */
-import {
+import type * as DuckDB from '@duckdb/node-api';
+import type { DuckDBResult, DuckDBType, DuckDBValue, DuckDBValueConverter, Json } from '@duckdb/node-api';
+import { requireCjs } from '../cjs.js';
+
+// By require, not import: src/cjs.ts says why.
+const {
   DuckDBDecimalValue,
   DuckDBTimestampMillisecondsValue,
   DuckDBTimestampNanosecondsValue,
@@ -11,12 +16,8 @@ import {
   DuckDBTimestampValue,
   DuckDBTypeId,
   JsonDuckDBValueConverter,
-  type DuckDBResult,
-  type DuckDBType,
-  type DuckDBValue,
-  type DuckDBValueConverter,
-  type Json,
-} from '@duckdb/node-api';
+} = requireCjs('@duckdb/node-api') as typeof DuckDB;
+type DuckDBTypeId = DuckDB.DuckDBTypeId;
 
 export type OutputFormat = 'csv' | 'json' | 'table';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['csv', 'json', 'table'];

@@ -2,10 +2,15 @@
  * Runs the report queries in an in-process DuckDB over local Parquet files. Extension auto-install and
  * auto-load are off (parquet, json and icu are built into @duckdb/node-api), so nothing is downloaded.
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type * as DuckDB from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { ACCESS_LOG_COLUMNS, type ColumnKind } from '../../schemas/accessLog.js';
 import { quoteIdent } from './queries.js';
 import type { QueryResult, ReportQuery, Row, SqlContext } from './query.js';
+import { requireCjs } from '../cjs.js';
+
+// By require, not import: src/cjs.ts says why.
+const { DuckDBInstance } = requireCjs('@duckdb/node-api') as typeof DuckDB;
 
 const DUCK_TYPE: Record<ColumnKind, string> = {
   string: 'VARCHAR',

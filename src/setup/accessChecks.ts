@@ -4,7 +4,8 @@
  * and the Glue database and table are reachable.
  */
 import { randomBytes } from 'node:crypto';
-import { GetDatabaseCommand, GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
+import type * as GlueSdk from '@aws-sdk/client-glue';
+import { requireCjs } from '../cjs.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { baseClientConfig, type AwsOptions } from '../aws/config.js';
 import { StorageError, errorMessage } from '../errors.js';
@@ -12,6 +13,9 @@ import { openDest, openSource } from '../locations.js';
 import { lakeKeys } from '../records.js';
 import { fail, pass, skip, type Check } from './check.js';
 import { s3ErrorName } from './clients.js';
+
+// By require, not import: src/cjs.ts says why.
+const { GetDatabaseCommand, GetTableCommand, GlueClient } = requireCjs('@aws-sdk/client-glue') as typeof GlueSdk;
 
 const denied = (error: unknown): boolean =>
   error instanceof StorageError && (error.code === 'access_denied' || error.code === 'bucket_owner_mismatch');

@@ -3,7 +3,9 @@
  * itself, same region, a delivery policy no wider than needed, and no lifecycle rule that deletes
  * unconverted logs. Each returns a Check with the fix; AWS errors become failed checks, not crashes.
  */
-import { GetBucketLifecycleConfigurationCommand, GetBucketLoggingCommand, GetBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { requireCjs } from '../cjs.js';
 import { errorMessage } from '../errors.js';
 import { fail, pass, type Check } from './check.js';
 import { bucketRegion, getOrNone, s3ErrorName } from './clients.js';
@@ -12,6 +14,11 @@ import type { LoggedBucket } from './loggedBuckets.js';
 import { describeKeyFormat } from './logging.js';
 import { checkDeliveryPolicy } from './policyCheck.js';
 import { arnPartition, parsePolicy } from './policy.js';
+
+// By require, not import: src/cjs.ts says why.
+const { GetBucketLifecycleConfigurationCommand, GetBucketLoggingCommand, GetBucketPolicyCommand } = requireCjs(
+  '@aws-sdk/client-s3',
+) as typeof S3Sdk;
 
 export interface BucketContext {
   readonly client: S3Client;

@@ -2,8 +2,14 @@
  * AWS clients for `setup` and `doctor`: control-plane calls on buckets (logging, policy, lifecycle,
  * location) plus small probes, so a plain S3Client without the storage layer's retry loop and pools.
  */
-import { GetBucketLocationCommand, S3Client } from '@aws-sdk/client-s3';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type * as StsSdk from '@aws-sdk/client-sts';
+import { requireCjs } from '../cjs.js';
 import { baseClientConfig, type AwsOptions } from '../aws/config.js';
+
+// By require, not import: src/cjs.ts says why.
+const { GetBucketLocationCommand, S3Client } = requireCjs('@aws-sdk/client-s3') as typeof S3Sdk;
+type S3Client = S3Sdk.S3Client;
 
 export function createControlS3Client(aws: AwsOptions): S3Client {
   // Same rule as the storage layer: a custom endpoint is almost always MinIO-like, so path-style.
@@ -50,7 +56,7 @@ export async function getOrNone<T>(call: () => Promise<T>, missing: string): Pro
  * AWS_ENDPOINT_URL_STS works as the SDK reads it when no --endpoint-url is given.
  */
 export async function callerAccount(aws: AwsOptions, region: string): Promise<string> {
-  const { STSClient, GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+  const { STSClient, GetCallerIdentityCommand } = requireCjs('@aws-sdk/client-sts') as typeof StsSdk;
   const sts = new STSClient({ region, ...baseClientConfig(aws), maxAttempts: aws.maxAttempts ?? 2 });
   try {
     const out = await sts.send(new GetCallerIdentityCommand({}));

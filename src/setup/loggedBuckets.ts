@@ -4,9 +4,14 @@
  * --source itself when --source points inside that path, or discovered two "directory" levels down.
  * Simple keys name no bucket: then the log lines do (field 2 of every record), or --bucket.
  */
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { requireCjs } from '../cjs.js';
 import { decompressObject } from '../stages/decompress.js';
 import { parseLogObject } from '../stages/parse.js';
+
+// By require, not import: src/cjs.ts says why.
+const { ListObjectsV2Command } = requireCjs('@aws-sdk/client-s3') as typeof S3Sdk;
 
 export interface LoggedBucket {
   readonly bucket: string;

@@ -4,21 +4,25 @@
  * permission first, then logging, then lifecycle. Everything is compared before it is written, so a
  * second run is a list of reads and no writes.
  */
-import {
-  GetBucketLifecycleConfigurationCommand,
-  GetBucketLoggingCommand,
-  GetBucketPolicyCommand,
-  PutBucketLifecycleConfigurationCommand,
-  PutBucketLoggingCommand,
-  PutBucketPolicyCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { requireCjs } from '../cjs.js';
 import { ConfigError, errorMessage } from '../errors.js';
 import { bucketRegion, callerAccount, getOrNone, s3ErrorName } from './clients.js';
 import { mergeLifecycle, rawLogRules } from './lifecycle.js';
 import { describeKeyFormat, loggingJson, sameLogging, wantedLogging } from './logging.js';
 import { arnPartition, deliveryAccountOf, mergeDeliveryStatement, parsePolicy, type PolicyDocument } from './policy.js';
 import type { SetupConfig } from './setupConfig.js';
+
+// By require, not import: src/cjs.ts says why.
+const {
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketLoggingCommand,
+  GetBucketPolicyCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketLoggingCommand,
+  PutBucketPolicyCommand,
+} = requireCjs('@aws-sdk/client-s3') as typeof S3Sdk;
 
 export interface SetupChange {
   readonly what: 'bucket policy' | 'logging' | 'lifecycle';

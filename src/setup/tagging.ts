@@ -3,11 +3,16 @@
  * may delete them. Called after a key date was committed. PutObjectTagging replaces the whole tag set,
  * so the object's other tags are read first and sent back with ours.
  */
-import { GetObjectTaggingCommand, PutObjectTaggingCommand, type S3Client, type Tag } from '@aws-sdk/client-s3';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { S3Client, Tag } from '@aws-sdk/client-s3';
+import { requireCjs } from '../cjs.js';
 import pLimit from 'p-limit';
 import { StorageError, errorMessage } from '../errors.js';
 import { classifyS3Error, scrubSecrets } from '../storage/s3Errors.js';
 import { CONVERTED_TAG } from './lifecycle.js';
+
+// By require, not import: src/cjs.ts says why.
+const { GetObjectTaggingCommand, PutObjectTaggingCommand } = requireCjs('@aws-sdk/client-s3') as typeof S3Sdk;
 
 /** S3 allows at most 10 tags per object. */
 const MAX_TAGS = 10;

@@ -49,11 +49,10 @@ import { checkManifest, recoverPublishes } from './commit.js';
 import { footerRowCount, slimFooter } from './footer.js';
 import { MemberLocks, publishGroup, sweepDeadGroupStaging } from './group.js';
 import { footerFacts, keptRows, readRowGroup, RewriteError } from './rewrite.js';
+import { loadParquetWasm, type ParquetWasm } from './parquetWasm.js';
 import type { WriteOptions } from './writeOptions.js';
 import { useWasmTier, wasmTierFor, type WasmTier } from './wasmTier.js';
 import { newRunId } from '../runId.js';
-
-type ParquetWasm = typeof import('parquet-wasm');
 
 export { DEFAULT_TARGET_FILE_MB } from './writeOptions.js';
 
@@ -327,7 +326,7 @@ async function underLocks(
   result.bucket = bucket;
   result.rowsBefore = members.reduce((n, m) => n + m.records.reduce((k, f) => k + f.rows, 0), 0);
 
-  const pw = await import('parquet-wasm');
+  const pw = loadParquetWasm();
   const source = new RowSource(dest, pw);
   const staging = lakeKeys.groupStaging(runId);
   const tag = shortHash(runId + '\n' + prefix);
@@ -992,7 +991,7 @@ export async function splitSharedFiles(dest: Storage, request: SplitRequest): Pr
       const found = await readVersionedRecord<KeyDateManifest>(dest, lakeKeys.manifest(keyDate));
       if (found) manifests.set(keyDate, { manifest: found.record, version: found.version });
     }
-    const pw = await import('parquet-wasm');
+    const pw = loadParquetWasm();
     const source = new RowSource(dest, pw);
     const staging = lakeKeys.groupStaging(runId);
     const replaced = new Map<string, Map<string, FileRecord>>();

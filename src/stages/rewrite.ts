@@ -42,9 +42,8 @@ import { SCHEMA_VERSION } from '../../schemas/accessLog.js';
 import { RewriteError } from '../errors.js';
 import { ARROW_SCHEMA } from '../schema/arrow.js';
 import { footerRowCount } from './footer.js';
+import { loadParquetWasm, type ParquetWasm } from './parquetWasm.js';
 import type { EncodedFile, WriteOptions } from './writeOptions.js';
-
-type ParquetWasm = typeof import('parquet-wasm');
 
 /** Defined in src/errors.ts with the other error classes; exported here too for existing importers. */
 export { RewriteError };
@@ -98,7 +97,7 @@ export function keptRowCount(ranges: ReadonlyArray<RowRange>, rows: number): num
 export async function keepRowRanges(parquet: Uint8Array, ranges: ReadonlyArray<RowRange>, options: WriteOptions): Promise<EncodedFile> {
   const rows = footerRowCount(parquet);
   const kept = keptRowCount(ranges, rows);
-  const pw = await import('parquet-wasm');
+  const pw = loadParquetWasm();
   const { writerProperties } = await import('./write.js');
 
   const { groups, schemaVersion } = await footerFacts(pw, parquet);

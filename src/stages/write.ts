@@ -6,17 +6,20 @@
  * and the written footer's row count is checked against the rows put in before anyone publishes the
  * file (LIBRARIES.md 3a: parquet-wasm can drop data without an error).
  */
-import * as pw from 'parquet-wasm';
+import type * as PW from 'parquet-wasm';
 import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION } from '../../schemas/accessLog.js';
 import { ParquetWriteError } from '../errors.js';
 import { footerRowCount } from './footer.js';
 import { ipcStream } from './ipc.js';
+import { loadParquetWasm } from './parquetWasm.js';
 import type { RowBatch } from './build.js';
 import type { Compression, EncodedFile, WriteOptions } from './writeOptions.js';
 
 export type { Compression, EncodedFile, WriteOptions } from './writeOptions.js';
 
-const CODEC: Record<Compression, pw.Compression> = {
+const pw = loadParquetWasm();
+
+const CODEC: Record<Compression, PW.Compression> = {
   zstd: pw.Compression.ZSTD,
   snappy: pw.Compression.SNAPPY,
   gzip: pw.Compression.GZIP,
@@ -46,7 +49,7 @@ export async function encodeParquet(batch: RowBatch, options: WriteOptions): Pro
 }
 
 /** The writer's settings for a file, from the schema's hints (schemas/accessLog.ts). */
-export function writerProperties(options: WriteOptions): pw.WriterProperties {
+export function writerProperties(options: WriteOptions): PW.WriterProperties {
   let builder = new pw.WriterPropertiesBuilder()
     .setCompression(CODEC[options.compression])
     // Statistics where queries filter (schemas/ `filtered`: page level); chunk statistics on every

@@ -11,7 +11,7 @@ import type { ListObjectsV2CommandOutput, PutObjectCommandInput } from '@aws-sdk
 import type * as LibStorage from '@aws-sdk/lib-storage';
 import type * as SmithyHttp from '@smithy/node-http-handler';
 import { baseClientConfig, type AwsOptions } from '../aws/config.js';
-import { requireSdk } from '../aws/sdk.js';
+import { requireCjs } from '../cjs.js';
 import { backoffMs, retrying, sleep } from '../backoff.js';
 import { isBucketName } from '../bucketName.js';
 import { ConfigError, StorageError, errorMessage } from '../errors.js';
@@ -27,7 +27,7 @@ import {
   type S3Operation,
 } from './s3Errors.js';
 
-// By require, not import: src/aws/sdk.ts says why.
+// By require, not import: src/cjs.ts says why.
 const {
   AbortMultipartUploadCommand,
   CopyObjectCommand,
@@ -38,9 +38,9 @@ const {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
-} = requireSdk('@aws-sdk/client-s3') as typeof S3Sdk;
-const { Upload } = requireSdk('@aws-sdk/lib-storage') as typeof LibStorage;
-const { NodeHttpHandler } = requireSdk('@smithy/node-http-handler') as typeof SmithyHttp;
+} = requireCjs('@aws-sdk/client-s3') as typeof S3Sdk;
+const { Upload } = requireCjs('@aws-sdk/lib-storage') as typeof LibStorage;
+const { NodeHttpHandler } = requireCjs('@smithy/node-http-handler') as typeof SmithyHttp;
 
 /** Static credentials (same shape as @aws-sdk/types AwsCredentialIdentity, which is not a direct dependency). */
 export interface AwsCredentialIdentity {

@@ -1,6 +1,10 @@
 /** DuckDB (@duckdb/node-api) as the independent reader of what s3logs wrote. */
-import { DuckDBInstance } from '@duckdb/node-api';
+import type * as DuckDB from '@duckdb/node-api';
+import { requireCjs } from '../../src/cjs.js';
 import { ACCESS_LOG_COLUMNS } from '../../schemas/accessLog.js';
+
+// By require, not import, as src/ does (src/cjs.ts): 0.25 CPU s less per test file.
+const { DuckDBInstance } = requireCjs('@duckdb/node-api') as typeof DuckDB;
 
 export async function query(sql: string): Promise<Array<Record<string, unknown>>> {
   const instance = await DuckDBInstance.create(':memory:');

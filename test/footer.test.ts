@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
-import * as pw from 'parquet-wasm';
+import { loadParquetWasm } from '../src/stages/parquetWasm.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ACCESS_LOG_COLUMNS } from '../schemas/accessLog.js';
 import { generateKeyDate } from '../scripts/genLogs.js';
@@ -17,6 +17,8 @@ import { LineSpans, parseLogObject } from '../src/stages/parse.js';
 import { encodeParquet } from '../src/stages/write.js';
 import { query } from './helpers/duck.js';
 import { columnChunkFields } from './helpers/parquetFooter.js';
+
+const pw = loadParquetWasm();
 
 const ENCODING_STATS = 13;
 const SIZE_STATISTICS = 16;

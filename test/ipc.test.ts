@@ -2,13 +2,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableToIPC } from 'apache-arrow';
-import * as pw from 'parquet-wasm';
+import { loadParquetWasm } from '../src/stages/parquetWasm.js';
 import { describe, expect, it } from 'vitest';
 import { generateKeyDate } from '../scripts/genLogs.js';
 import { toArrowTable } from '../src/stages/arrowTable.js';
 import { RowBatch } from '../src/stages/build.js';
 import { ipcStream } from '../src/stages/ipc.js';
 import { LineSpans, parseLogObject } from '../src/stages/parse.js';
+
+const pw = loadParquetWasm();
 
 function batchOf(text: string | Uint8Array): RowBatch {
   const batch = new RowBatch();

@@ -7,7 +7,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as pw from 'parquet-wasm';
+import { loadParquetWasm } from '../src/stages/parquetWasm.js';
 import { Table, tableFromArrays, tableToIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION } from '../schemas/accessLog.js';
@@ -20,6 +20,8 @@ import { ARROW_SCHEMA } from '../src/schema/arrow.js';
 import { keepRejectLines, keepRowRanges, keptRows, RewriteError, type RowRange } from '../src/stages/rewrite.js';
 import { encodeParquet, type WriteOptions } from '../src/stages/write.js';
 import { query } from './helpers/duck.js';
+
+const pw = loadParquetWasm();
 
 const OPTIONS: WriteOptions = { compression: 'zstd', rowGroupRows: 250, createdBy: 's3logs test' };
 

@@ -2,7 +2,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as pw from 'parquet-wasm';
+import { loadParquetWasm } from '../src/stages/parquetWasm.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyDate } from '../scripts/genLogs.js';
 import { toArrowTable } from '../src/stages/arrowTable.js';
@@ -11,6 +11,8 @@ import { footerRowCount } from '../src/stages/footer.js';
 import { LineSpans, parseLogObject } from '../src/stages/parse.js';
 import { encodeParquet } from '../src/stages/write.js';
 import { query } from './helpers/duck.js';
+
+const pw = loadParquetWasm();
 
 function batchOf(seed: number, objects: number): RowBatch {
   const batch = new RowBatch();

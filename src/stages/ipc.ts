@@ -97,24 +97,23 @@ function schemaFlatbuffer(): Uint8Array {
   return finishMessage(b, HEADER_SCHEMA, b.endObject(), 0);
 }
 
+/** A vector of 16-byte structs of two int64 fields, from `pairs` (first, second, first, second, …). */
+function structVector(b: Builder, pairs: readonly number[]): number {
+  // Written back to front, each struct's second field first.
+  b.startVector(16, pairs.length / 2, 8);
+  for (let i = pairs.length - 2; i >= 0; i -= 2) {
+    b.prep(8, 16);
+    b.writeInt64(BigInt(pairs[i + 1]!));
+    b.writeInt64(BigInt(pairs[i]!));
+  }
+  return b.endVector();
+}
+
 /** A record batch message: `nodes` (length, null count) per column, `regions` (offset, length) per buffer. */
 function recordBatchFlatbuffer(length: number, nodes: readonly number[], regions: readonly number[], bodyLength: number): Uint8Array {
   const b = new Builder();
-  // Vectors of structs are written back to front; each struct's last field first.
-  b.startVector(16, nodes.length / 2, 8);
-  for (let i = nodes.length - 2; i >= 0; i -= 2) {
-    b.prep(8, 16);
-    b.writeInt64(BigInt(nodes[i + 1]!));
-    b.writeInt64(BigInt(nodes[i]!));
-  }
-  const nodeVector = b.endVector();
-  b.startVector(16, regions.length / 2, 8);
-  for (let i = regions.length - 2; i >= 0; i -= 2) {
-    b.prep(8, 16);
-    b.writeInt64(BigInt(regions[i + 1]!));
-    b.writeInt64(BigInt(regions[i]!));
-  }
-  const regionVector = b.endVector();
+  const nodeVector = structVector(b, nodes);
+  const regionVector = structVector(b, regions);
   b.startObject(5);
   b.addFieldInt64(0, BigInt(length), 0n);
   b.addFieldOffset(1, nodeVector, 0);

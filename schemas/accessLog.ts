@@ -66,6 +66,9 @@ export interface ColumnSpec {
 /** Bump when the column list or a column's meaning changes; recorded in manifests and file metadata. */
 export const SCHEMA_VERSION = 1;
 
+/** The key SCHEMA_VERSION is recorded under: Parquet and Arrow metadata, Glue and Athena table properties. */
+export const SCHEMA_VERSION_KEY = 's3logs.schema_version';
+
 /** Number of fields AWS documents today (the 27th, sourceregion, was added in January 2026). */
 export const KNOWN_FIELD_COUNT = 27;
 

@@ -6,6 +6,7 @@
  */
 import type * as GlueSdk from '@aws-sdk/client-glue';
 import type { Column, Partition, PartitionInput, StorageDescriptor, Table, TableInput } from '@aws-sdk/client-glue';
+import { SCHEMA_VERSION_KEY } from '../../schemas/accessLog.js';
 import { baseClientConfig, type AwsOptions } from '../aws/config.js';
 import { requireCjs } from '../cjs.js';
 import { CatalogError } from '../errors.js';
@@ -180,8 +181,8 @@ export class GlueCatalog implements Catalog {
       checkPartitionKeys((existing.PartitionKeys ?? []).map(fromGlue), def.partitionKeys, where);
       const merged = reconcileColumns((sd.Columns ?? []).map(fromGlue), def.columns, where);
       const params = { ...existing.Parameters };
-      const version = Number(params['s3logs.schema_version'] ?? 0);
-      if (version < def.schemaVersion) params['s3logs.schema_version'] = String(def.schemaVersion);
+      const version = Number(params[SCHEMA_VERSION_KEY] ?? 0);
+      if (version < def.schemaVersion) params[SCHEMA_VERSION_KEY] = String(def.schemaVersion);
       // What holds for every registered row; a table from before redaction was recorded holds rows as logged.
       if (def.redact) params['s3logs.redact'] = redactLabel(intersectRedact(parseRedactLabel(params['s3logs.redact']), def.redact));
       if (this.options.projection && params['projection.enabled'] !== 'true') {
@@ -322,7 +323,7 @@ export class GlueCatalog implements Catalog {
       Parameters: {
         classification: 'parquet',
         EXTERNAL: 'TRUE',
-        's3logs.schema_version': String(def.schemaVersion),
+        [SCHEMA_VERSION_KEY]: String(def.schemaVersion),
         ...(def.redact ? { 's3logs.redact': redactLabel(def.redact) } : {}),
         // Placeholder range and injected bucket until the first registration records real values.
         ...(this.options.projection ? projectionParameters(def.location, undefined) : {}),

@@ -3,7 +3,7 @@
 // and the encoder needs no more (they are the same module instances the index re-exports).
 import { Field, Schema } from 'apache-arrow/schema';
 import { Bool, Int32, Int64, TimestampMillisecond, Utf8, type DataType } from 'apache-arrow/type';
-import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION, type ColumnKind } from '../../schemas/accessLog.js';
+import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION, SCHEMA_VERSION_KEY, type ColumnKind } from '../../schemas/accessLog.js';
 
 export function arrowType(kind: ColumnKind): DataType {
   switch (kind) {
@@ -22,5 +22,5 @@ export function arrowType(kind: ColumnKind): DataType {
 
 export const ARROW_SCHEMA = new Schema(
   ACCESS_LOG_COLUMNS.map((c) => new Field(c.name, arrowType(c.kind), true)),
-  new Map([['s3logs.schema_version', String(SCHEMA_VERSION)]]),
+  new Map([[SCHEMA_VERSION_KEY, String(SCHEMA_VERSION)]]),
 );

@@ -7,7 +7,7 @@ import { CatalogError } from '../errors.js';
 import type { CatalogColumn } from '../catalog/Catalog.js';
 import type { Storage } from '../storage/Storage.js';
 import { DEFAULT_DATABASE, DEFAULT_TABLE, TABLE_COLUMNS, TABLE_PARTITION_KEYS } from './table.js';
-import { SCHEMA_VERSION } from '../../schemas/accessLog.js';
+import { SCHEMA_VERSION, SCHEMA_VERSION_KEY } from '../../schemas/accessLog.js';
 
 export interface AthenaDdlOptions {
   /** Table root, e.g. `s3://lake/logs/`. */
@@ -91,7 +91,7 @@ export function athenaDdl(opts: AthenaDdlOptions): string {
   const location = withSlash(opts.location);
   const props: Record<string, string> = {
     classification: 'parquet',
-    's3logs.schema_version': String(SCHEMA_VERSION),
+    [SCHEMA_VERSION_KEY]: String(SCHEMA_VERSION),
     ...(opts.projection ? projectionParameters(location, opts.buckets, opts.dtStart) : {}),
   };
   return [

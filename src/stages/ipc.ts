@@ -8,7 +8,7 @@
  * (apache-arrow's schema, type and visitor modules), more than encoding a small key date.
  */
 import type * as Flatbuffers from 'flatbuffers';
-import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION, type ColumnKind } from '../../schemas/accessLog.js';
+import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION, SCHEMA_VERSION_KEY, type ColumnKind } from '../../schemas/accessLog.js';
 import { requireCjs } from '../cjs.js';
 import type { Column } from './columns.js';
 
@@ -26,7 +26,10 @@ const TYPE_TIMESTAMP = 10;
 const MILLISECOND = 1;
 const LITTLE_ENDIAN = 0;
 
-/** The Arrow type of a schema kind (the same types src/schema/arrow.ts declares): its type id and table. */
+/**
+ * The Arrow type of a schema kind, as src/schema/arrow.ts declares it (test/ipc.test.ts fails when the two
+ * disagree): its type id and table.
+ */
 function encodeType(b: Builder, kind: ColumnKind): [typeId: number, offset: number] {
   switch (kind) {
     case 'string':
@@ -84,7 +87,7 @@ function schemaFlatbuffer(): Uint8Array {
     return b.endObject();
   });
   const fieldVector = offsetVector(b, fields);
-  const key = b.createString('s3logs.schema_version');
+  const key = b.createString(SCHEMA_VERSION_KEY);
   const value = b.createString(String(SCHEMA_VERSION));
   b.startObject(2);
   b.addFieldOffset(0, key, 0);

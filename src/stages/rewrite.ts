@@ -38,7 +38,7 @@
  */
 import { Data, makeData, RecordBatch, Struct, Table, tableFromIPC, tableToIPC, Type, type DataType, type Schema } from 'apache-arrow';
 import type { Table as WasmTable } from 'parquet-wasm';
-import { SCHEMA_VERSION } from '../../schemas/accessLog.js';
+import { SCHEMA_VERSION, SCHEMA_VERSION_KEY } from '../../schemas/accessLog.js';
 import { RewriteError } from '../errors.js';
 import { ARROW_SCHEMA } from '../schema/arrow.js';
 import { footerRowCount } from './footer.js';
@@ -173,7 +173,7 @@ export async function footerFacts(pw: ParquetWasm, parquet: Uint8Array): Promise
       }
       const fileMeta = meta.fileMetadata();
       try {
-        const value: unknown = fileMeta.keyValueMetadata().get('s3logs.schema_version');
+        const value: unknown = fileMeta.keyValueMetadata().get(SCHEMA_VERSION_KEY);
         return { groups, schemaVersion: typeof value === 'string' ? value : undefined };
       } finally {
         fileMeta.free();

@@ -7,7 +7,7 @@
  * file (LIBRARIES.md 3a: parquet-wasm can drop data without an error).
  */
 import type * as PW from 'parquet-wasm';
-import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION } from '../../schemas/accessLog.js';
+import { ACCESS_LOG_COLUMNS, SCHEMA_VERSION, SCHEMA_VERSION_KEY } from '../../schemas/accessLog.js';
 import { ParquetWriteError } from '../errors.js';
 import { footerRowCount } from './footer.js';
 import { ipcStream } from './ipc.js';
@@ -65,6 +65,6 @@ export function writerProperties(options: WriteOptions): PW.WriterProperties {
   return builder
     .setMaxRowGroupSize(options.rowGroupRows)
     .setCreatedBy(options.createdBy)
-    .setKeyValueMetadata(new Map([['s3logs.schema_version', String(SCHEMA_VERSION)]]))
+    .setKeyValueMetadata(new Map([[SCHEMA_VERSION_KEY, String(SCHEMA_VERSION)]]))
     .build();
 }

@@ -1,11 +1,12 @@
 /**
  * Parse throughput: seeded logs (scripts/genLogs.ts) → parse + build column buffers, in memory, no I/O.
  *
- *   npm run bench:parse [-- --mb 64] [--runs 3] [--exact] [--dir <raw logs>] [--verify]
+ *   npm run bench:parse [-- --mb 64] [--runs 3] [--exact] [--scan-only] [--dir <raw logs>] [--verify]
  *
  * Prints MiB per CPU second (user + sys of this process: on a shared machine, wall time says more
  * about the neighbours), the median of --runs, and the share of lines the fast path took. `--exact`
- * sends every line through the exact parser. `--dir` reads the objects of a directory instead (e.g.
+ * sends every line through the exact parser; `--scan-only` tokenises without building columns (what
+ * building costs is the difference). `--dir` reads the objects of a directory instead (e.g.
  * a bench corpus, .bench/corpus-512mb-seed1/raw). `--verify` parses every object both ways and fails
  * unless the column buffers and rejects are byte for byte the same (the fast path's equivalence test,
  * on a whole corpus).
@@ -16,13 +17,14 @@ import { parseArgs } from 'node:util';
 import { generateKeyDate } from './genLogs.js';
 import { RowBatch } from '../src/stages/build.js';
 import { BufferPool, type Column } from '../src/stages/columns.js';
-import { LineSpans, parseLogObject, scanOrdinary } from '../src/stages/parse.js';
+import { LineSpans, parseLogObject, scanOrdinary, type ParseSink } from '../src/stages/parse.js';
 
 const { values } = parseArgs({
   options: {
     mb: { type: 'string', default: '64' },
     runs: { type: 'string', default: '3' },
     exact: { type: 'boolean', default: false },
+    'scan-only': { type: 'boolean', default: false },
     dir: { type: 'string' },
     verify: { type: 'boolean', default: false },
   },
@@ -49,14 +51,17 @@ const cpuSeconds = (): number => {
 };
 
 /** Parses everything as the pipeline does: a file's batch every ~10 MiB of columns, buffers reused. */
-function run(exactOnly: boolean): { rows: number; lines: number } {
+function run(exactOnly: boolean, scanOnly: boolean): { rows: number; lines: number } {
   const pool = new BufferPool(64 * 1024 * 1024);
   const spans = new LineSpans();
   let batch = new RowBatch(undefined, pool);
   let rows = 0;
   let lines = 0;
+  const sink: ParseSink = scanOnly
+    ? { row: () => undefined, reject: () => undefined }
+    : { row: (buf, s) => batch.appendRow(buf, s), reject: () => undefined };
   for (const object of objects) {
-    const counts = parseLogObject(object, { row: (buf, s) => batch.appendRow(buf, s), reject: () => undefined }, spans, exactOnly);
+    const counts = parseLogObject(object, sink, spans, exactOnly);
     rows += counts.rows;
     lines += counts.lines;
     if (batch.byteSize() > 10 * 1024 * 1024) {
@@ -118,7 +123,7 @@ if (values.verify) {
   const results: Array<{ cpu: number; wall: number; rows: number }> = [];
   for (let r = 0; r < Number(values.runs); r++) {
     const [c0, w0] = [cpuSeconds(), performance.now()];
-    const { rows } = run(values.exact);
+    const { rows } = run(values.exact, values['scan-only']);
     results.push({ cpu: cpuSeconds() - c0, wall: (performance.now() - w0) / 1000, rows });
   }
   const median = [...results].sort((a, b) => a.cpu - b.cpu)[(results.length - 1) >> 1]!;
@@ -127,6 +132,7 @@ if (values.verify) {
       mib: +mib.toFixed(1),
       rows: median.rows,
       exactOnly: values.exact,
+      scanOnly: values['scan-only'],
       cpuSeconds: +median.cpu.toFixed(3),
       mibPerCpuSecond: +(mib / median.cpu).toFixed(1),
       wallSeconds: +median.wall.toFixed(3),

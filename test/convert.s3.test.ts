@@ -19,6 +19,7 @@ import { S3RVER_CREDENTIALS, startS3Server, type S3Server } from './helpers/s3Se
 
 const DATE_BASED_DAY = '2024-05-01';
 const SIMPLE_DAY = '2024-05-02';
+const FAULT_DAY = '2024-05-03';
 const ENV = {
   AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
   AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
@@ -98,6 +99,16 @@ describe('convert over S3', () => {
         objects: 1,
       }),
     ][0]!;
+    // The fault run's own source: retries are per request, so 250 objects meet every kind of fault
+    // (the two runs above already page through more than 1,000 keys).
+    const faultRows: object[] = [];
+    await Promise.all(
+      [...generateKeyDate({ ...generated('simple', FAULT_DAY), prefix: 'faulty-src/', objects: 250 })].map((o) => {
+        faultRows.push(...o.rows);
+        return limit(() => put('raw-logs', o.key, o.body));
+      }),
+    );
+    truth.set(FAULT_DAY, faultRows);
     const emptyKey = big.key.replace(/-[0-9A-F]+$/, '-0000000000000000');
     await put('raw-logs', emptyKey, Buffer.alloc(0));
     await put('raw-logs', big.key.replace(/-([0-9A-F]+)$/, '-FFFFFFFFFFFFFFFF'), big.body);
@@ -159,7 +170,7 @@ describe('convert over S3', () => {
   it('finishes with exactly the rows of a clean run through 503 SlowDown, 500s, resets and cut bodies, and reports retries', async () => {
     const proxy = await startFaultProxy(server.endpoint, { slowDown: 0.05, serverError: 0.05, reset: 0.05, truncate: 0.05, seed: 7 });
     try {
-      const result = await convert('s3://raw-logs/simple/', 's3://lake/faulty/', SIMPLE_DAY, proxy.endpoint);
+      const result = await convert('s3://raw-logs/faulty-src/', 's3://lake/faulty/', FAULT_DAY, proxy.endpoint);
       expect(result.code, result.stdout + result.stderr).toBe(0);
       const summary = JSON.parse(result.stdout);
       expect(summary.retries).toBeGreaterThan(0);
@@ -169,7 +180,7 @@ describe('convert over S3', () => {
       const { dir } = await downloadLake('faulty/');
       expect((await readTable(dir)).map(rowKey).sort()).toEqual(
         truth
-          .get(SIMPLE_DAY)!
+          .get(FAULT_DAY)!
           .map((r) => rowKey(r))
           .sort(),
       );
@@ -188,7 +199,8 @@ describe('convert over S3', () => {
         prefix: 'big/',
         buckets: ['one-bucket'],
         lateFraction: 0,
-        targetBytes: 40 * 1024 * 1024,
+        // Uncompressed Parquet (below) is about half the raw size: 14 MiB of logs make one ~7 MiB file.
+        targetBytes: 14 * 1024 * 1024,
       }),
     ];
     const limit = pLimit(8);
@@ -208,6 +220,10 @@ describe('convert over S3', () => {
         '1024',
         '--workers',
         '1',
+        // The upload path is the same for every codec; without compression fewer raw logs make a file
+        // larger than one part (zstd needed 40 MiB of logs for it).
+        '--compression',
+        'none',
       ]);
     } finally {
       await proxy.close();

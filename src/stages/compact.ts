@@ -65,6 +65,15 @@ const DECODE_WHOLE_BYTES = 8 * 1024 * 1024;
 /** Rows gathered into one batch for the writer, and the decoded batches one such chunk may refer to. */
 const CHUNK_ROWS = 16_384;
 const CHUNK_BATCHES = 8;
+/**
+ * Every write to the streaming writer but a file's last ends a multiple of this many rows into a row
+ * group. The writer ends data pages at places that depend on where writes end: with writes cut between
+ * objects, most columns' pages held odd row counts (34,500, 20,599 …); with aligned writes most hold
+ * multiples of 2,048, the rows DuckDB reads at a time. Measured on the query bench's 40 MiB key dates
+ * (the same lake compacted both ways; DuckDB, two interleaved sets of 11 runs of the 25 report queries):
+ * 1.7% and 2.6% less time in all, for about the same compaction CPU (48.8 against 47.8 s, one run each).
+ */
+const PAGE_ALIGN_ROWS = 2048;
 
 /**
  * Columns whose chunks keep their encoding_stats in a compacted file: those queries filter on (schemas/
@@ -881,6 +890,17 @@ interface WrittenFile {
   readonly segments: readonly Segment[];
 }
 
+/**
+ * How many of `rows` rows to write after `written` so that the writes end where a row group ends or
+ * at a multiple of PAGE_ALIGN_ROWS rows into one (`written` is such a place: every write but a file's
+ * last ends at one).
+ */
+export function alignedRows(written: number, rows: number, rowGroupRows: number): number {
+  const end = written + rows;
+  const groupStart = end - (end % rowGroupRows);
+  return Math.max(0, groupStart + Math.floor((end - groupStart) / PAGE_ALIGN_ROWS) * PAGE_ALIGN_ROWS - written);
+}
+
 /** Output files of one group, staged as they are finished; segments and runs recorded per member. */
 class OutputFiles {
   readonly files: WrittenFile[] = [];
@@ -905,8 +925,9 @@ class OutputFiles {
     // in the chunk would complete one, they go to the writer first, so that a file is cut where it would be
     // had every object's rows gone to the writer at once.
     const rowGroupRows = this.options.rowGroupRows;
-    if (current.chunk.rows > 0 && (current.writer.rows % rowGroupRows) + current.chunk.rows >= rowGroupRows)
-      await current.writer.write(current.chunk.take());
+    // The aligned part of the chunk still completes the row group (alignedRows never stops short of a
+    // row group's end).
+    if (current.chunk.rows > 0 && (current.writer.rows % rowGroupRows) + current.chunk.rows >= rowGroupRows) await this.writeChunk(current);
     await new Promise<void>((resolve) => setImmediate(resolve));
     return current.writer.bytes;
   }
@@ -933,14 +954,26 @@ class OutputFiles {
     // Many objects' rows go to the writer in one copy and one hand-off: per batch, the Arrow IPC round
     // trip into wasm costs about as much as a few thousand rows. The chunk holds references to at most
     // CHUNK_BATCHES decoded batches (memory), and at most CHUNK_ROWS rows are copied at once.
-    if (current.chunk.rows >= CHUNK_ROWS || current.chunk.batches.length >= CHUNK_BATCHES) await current.writer.write(current.chunk.take());
+    if (current.chunk.rows >= CHUNK_ROWS || current.chunk.batches.length >= CHUNK_BATCHES) await this.writeChunk(current);
+  }
+
+  /**
+   * Writes the chunk's rows up to a multiple of PAGE_ALIGN_ROWS (all of them with `all`: a file's last
+   * write); the rest stays in the chunk, as a slice of the batch just built, and goes with the next write.
+   */
+  private async writeChunk(current: { writer: StreamedParquet; chunk: RowChunk }, all = false): Promise<void> {
+    const batch = current.chunk.take();
+    const aligned = all ? batch.numRows : alignedRows(current.writer.rows, batch.numRows, this.options.rowGroupRows);
+    if (aligned === batch.numRows) return current.writer.write(batch);
+    if (aligned > 0) await current.writer.write(batch.slice(0, aligned));
+    current.chunk.add({ batch, from: aligned, to: batch.numRows });
   }
 
   async finish(): Promise<void> {
     const current = this.current;
     if (!current) return;
     this.current = undefined;
-    if (current.chunk.rows > 0) await current.writer.write(current.chunk.take());
+    if (current.chunk.rows > 0) await this.writeChunk(current, true);
     const bytes = await current.writer.close();
     const key = this.name(
       this.files.length,

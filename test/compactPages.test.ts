@@ -3,8 +3,8 @@
  * group) into a row group (compact.ts PAGE_ALIGN_ROWS): where writes end decides where the writer ends
  * data pages, and DuckDB reads 2,048 rows at a time. alignedRows is checked alone, and in a compacted
  * file of ~45,000 rows gathered from many small converted files: the data pages of requestdatetime
- * (which the writer ends every 20,000-odd rows, at a write's end) hold multiples of 2,048 rows, except
- * a row group's last. Written as the objects came (alignedRows taken out), a page here ended 266 rows
+ * (whose pages the writer ends where a write ends) hold multiples of 2,048 rows, except a row group's
+ * last. Written as the objects came (alignedRows taken out), a page here ended 266 rows
  * past a multiple of 2,048 and this test failed.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';

@@ -12,7 +12,7 @@ export interface ChunkFields {
 
 type Value = { fields: Map<number, Value> } | { items: Value[] } | { bytes: Uint8Array } | { scalar: true; int?: number };
 
-/** A Thrift compact-protocol struct read from `bytes` at `start`; `end` is where it is read up to. */
+/** A Thrift compact-protocol struct read from `bytes` at `start`, reading no byte at or past `limit`; `end`: where it ended. */
 function readThrift(bytes: Uint8Array, start: number, limit: number): { value: Value; end: number } {
   let pos = start;
   const byte = (): number => {

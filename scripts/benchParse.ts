@@ -2,6 +2,7 @@
  * Parse throughput: seeded logs (scripts/genLogs.ts) → parse + build column buffers, in memory, no I/O.
  *
  *   npm run bench:parse [-- --mb 64] [--runs 3] [--exact] [--scan-only] [--dir <raw logs>] [--verify]
+ *                       [--encode zstd|none|snappy|lz4|gzip|brotli]
  *
  * Prints MiB per CPU second (user + sys of this process: on a shared machine, wall time says more
  * about the neighbours), the median of --runs, and the share of lines the fast path took. `--exact`
@@ -9,7 +10,10 @@
  * building costs is the difference). `--dir` reads the objects of a directory instead (e.g.
  * a bench corpus, .bench/corpus-512mb-seed1/raw). `--verify` parses every object both ways and fails
  * unless the column buffers and rejects are byte for byte the same (the fast path's equivalence test,
- * on a whole corpus).
+ * on a whole corpus). `--encode <codec>` also writes every batch to Parquet as convert does (files cut
+ * at convert's default --file-mb, src/stages/write.ts) and reports the writer's CPU apart from parsing:
+ * both stages in one thread, one after the other, so each one's cost per GiB of raw logs is measured
+ * alone (what issue #14's CPU target is set against).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +22,7 @@ import { generateKeyDate } from './genLogs.js';
 import { RowBatch } from '../src/stages/build.js';
 import { BufferPool, type Column } from '../src/stages/columns.js';
 import { LineSpans, parseLogObject, scanOrdinary, type ParseSink } from '../src/stages/parse.js';
+import { COMPRESSIONS, DEFAULT_FILE_BYTES, type Compression, type WriteOptions } from '../src/stages/writeOptions.js';
 
 const { values } = parseArgs({
   options: {
@@ -27,8 +32,17 @@ const { values } = parseArgs({
     'scan-only': { type: 'boolean', default: false },
     dir: { type: 'string' },
     verify: { type: 'boolean', default: false },
+    encode: { type: 'string' },
   },
 });
+const encodeWith = values.encode as Compression | undefined;
+if (encodeWith !== undefined && !COMPRESSIONS.includes(encodeWith)) {
+  console.error(`--encode must be one of ${COMPRESSIONS.join(', ')}, got ${JSON.stringify(values.encode)}`);
+  process.exit(2);
+}
+// Loaded only to encode: parquet-wasm compiles 5 MB of WebAssembly when loaded.
+const encoder = encodeWith === undefined ? undefined : await import('../src/stages/write.js');
+const writeOptions: WriteOptions = { compression: encodeWith ?? 'zstd', rowGroupRows: 1 << 20, createdBy: 's3logs benchParse' };
 const objects: Uint8Array[] = values.dir
   ? readdirSync(values.dir)
       .sort()
@@ -50,29 +64,51 @@ const cpuSeconds = (): number => {
   return (u.user + u.system) / 1e6;
 };
 
-/** Parses everything as the pipeline does: a file's batch every ~10 MiB of columns, buffers reused. */
-function run(exactOnly: boolean, scanOnly: boolean): { rows: number; lines: number; columnRows: number } {
+interface RunResult {
+  rows: number;
+  lines: number;
+  columnRows: number;
+  /** With --encode: CPU seconds inside the writer, Parquet bytes and files written. */
+  encodeCpu: number;
+  parquetBytes: number;
+  files: number;
+}
+
+/**
+ * Parses everything as the pipeline does: a file's batch every ~10 MiB of columns (convert's --file-mb
+ * with --encode), buffers reused.
+ */
+async function run(exactOnly: boolean, scanOnly: boolean): Promise<RunResult> {
   const pool = new BufferPool(64 * 1024 * 1024);
   const spans = new LineSpans();
   let batch = new RowBatch(undefined, pool);
-  let rows = 0;
-  let lines = 0;
-  let columnRows = 0;
+  const result: RunResult = { rows: 0, lines: 0, columnRows: 0, encodeCpu: 0, parquetBytes: 0, files: 0 };
+  const cutBytes = encoder ? DEFAULT_FILE_BYTES : 10 * 1024 * 1024;
   const sink: ParseSink = scanOnly
     ? { row: () => undefined, reject: () => undefined }
     : { row: (buf, s) => batch.appendRow(buf, s), reject: () => undefined };
+  const cut = async (): Promise<void> => {
+    result.columnRows += batch.length;
+    if (encoder && batch.length > 0) {
+      const c0 = cpuSeconds();
+      const file = await encoder.encodeParquet(batch, writeOptions);
+      result.encodeCpu += cpuSeconds() - c0;
+      result.parquetBytes += file.bytes.length;
+      result.files++;
+    }
+    const next = batch.emptyLike();
+    batch.release();
+    batch = next;
+  };
   for (const object of objects) {
     const counts = parseLogObject(object, sink, spans, exactOnly);
-    rows += counts.rows;
-    lines += counts.lines;
-    if (batch.byteSize() > 10 * 1024 * 1024) {
-      columnRows += batch.length;
-      const next = batch.emptyLike();
-      batch.release();
-      batch = next;
-    }
+    result.rows += counts.rows;
+    result.lines += counts.lines;
+    if (batch.byteSize() > cutBytes) await cut();
   }
-  return { rows, lines, columnRows: columnRows + batch.length };
+  if (encoder) await cut();
+  else result.columnRows += batch.length;
+  return result;
 }
 
 if (values.verify) {
@@ -122,13 +158,29 @@ if (values.verify) {
     JSON.stringify({ verified: objects.length, mib: +mib.toFixed(1), lines, fastPathShare: +(fast / lines).toFixed(4), identical: true }),
   );
 } else {
-  const results: Array<{ cpu: number; wall: number; rows: number; columnRows: number }> = [];
+  const results: Array<RunResult & { cpu: number; wall: number }> = [];
   for (let r = 0; r < Number(values.runs); r++) {
     const [c0, w0] = [cpuSeconds(), performance.now()];
-    const { rows, columnRows } = run(values.exact, values['scan-only']);
-    results.push({ cpu: cpuSeconds() - c0, wall: (performance.now() - w0) / 1000, rows, columnRows });
+    const outcome = await run(values.exact, values['scan-only']);
+    // Parsing and building: the run's CPU without the writer's.
+    results.push({ ...outcome, cpu: cpuSeconds() - c0 - outcome.encodeCpu, wall: (performance.now() - w0) / 1000 });
   }
   const median = [...results].sort((a, b) => a.cpu - b.cpu)[(results.length - 1) >> 1]!;
+  const gib = mib / 1024;
+  const encoding = encoder
+    ? (() => {
+        const encodeCpu = [...results.map((r) => r.encodeCpu)].sort((a, b) => a - b)[(results.length - 1) >> 1]!;
+        return {
+          encode: writeOptions.compression,
+          files: median.files,
+          outputPercent: +((100 * median.parquetBytes) / bytes).toFixed(1),
+          encodeCpuSeconds: +encodeCpu.toFixed(3),
+          encodeCpuSecondsPerGiB: +(encodeCpu / gib).toFixed(1),
+          parseCpuSecondsPerGiB: +(median.cpu / gib).toFixed(1),
+          runsEncodeCpu: results.map((r) => +r.encodeCpu.toFixed(2)),
+        };
+      })()
+    : {};
   console.log(
     JSON.stringify({
       mib: +mib.toFixed(1),
@@ -140,6 +192,7 @@ if (values.verify) {
       mibPerCpuSecond: +(mib / median.cpu).toFixed(1),
       wallSeconds: +median.wall.toFixed(3),
       runsCpu: results.map((r) => +r.cpu.toFixed(2)),
+      ...encoding,
       node: process.version,
     }),
   );

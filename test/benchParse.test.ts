@@ -14,6 +14,12 @@ interface Result {
   rows: number;
   scanOnly: boolean;
   columnRows: number;
+  encode?: string;
+  files?: number;
+  outputPercent?: number;
+  encodeCpuSeconds?: number;
+  encodeCpuSecondsPerGiB?: number;
+  parseCpuSecondsPerGiB?: number;
 }
 
 async function bench(...args: string[]): Promise<Result> {
@@ -31,4 +37,28 @@ it('--scan-only tokenises the same rows without building columns', async () => {
   expect(scan.rows).toBe(full.rows);
   expect(full.columnRows).toBe(full.rows);
   expect(scan.columnRows).toBe(0);
+});
+
+it('--encode writes every row to Parquet and reports the writer apart from parsing', async () => {
+  const zstd = await bench('--encode', 'zstd');
+  const none = await bench('--encode', 'none');
+  for (const result of [zstd, none]) {
+    expect(result.columnRows).toBe(result.rows);
+    expect(result.files).toBeGreaterThanOrEqual(1);
+    expect(result.encodeCpuSeconds).toBeGreaterThan(0);
+    expect(result.encodeCpuSecondsPerGiB).toBeGreaterThan(0);
+    expect(result.parseCpuSecondsPerGiB).toBeGreaterThan(0);
+  }
+  expect(zstd.encode).toBe('zstd');
+  expect(none.encode).toBe('none');
+  // The codec really reaches the writer: uncompressed output is larger.
+  expect(none.outputPercent).toBeGreaterThan(zstd.outputPercent! * 1.3);
+});
+
+it('--encode names the codecs it takes', async () => {
+  const failed = await promisify(execFile)(process.execPath, [SCRIPT, '--mb', '1', '--encode', 'zip']).catch(
+    (error: { code: number; stderr: string }) => error,
+  );
+  expect('code' in failed && failed.code).toBe(2);
+  expect((failed as { stderr: string }).stderr).toMatch(/--encode must be one of zstd, snappy/);
 });

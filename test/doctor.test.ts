@@ -111,14 +111,47 @@ describe('doctor on a good setup', () => {
       'source-list',
       'source-get',
       'dest-put',
+      'dest-conditional',
       'dest-delete',
       'glue',
     ]);
     expect(checks.every((c) => c.status === 'pass')).toBe(true);
     expect(checks.find((c) => c.id === 'credentials')?.detail).toBe('region us-east-1, credentials with access key …CTOR');
-    // One put for the log object above, one for the probe, which is deleted again.
-    expect(s3.calls.PutObject).toBe(2);
+    // One put for the log object above, one for the probe, one refused create of it again; the probe is deleted.
+    expect(s3.calls.PutObject).toBe(3);
+    expect(checks.find((c) => c.id === 'dest-conditional')?.detail).toBe(
+      'creating the probe again was refused (If-None-Match: *), as locks need',
+    );
     expect(s3.calls.DeleteObjects).toBe(1);
+    expect([...(s3.buckets.get('lake')?.objects.keys() ?? [])]).toEqual([]);
+  });
+
+  it('warns, without failing, when the destination ignores conditional writes, and still removes its probe', async () => {
+    s3.ignoreConditionalWrites();
+    const { code, checks } = await doctor();
+    expect(code).toBe(0);
+    expect(failed(checks)).toEqual([]);
+    expect(checks.filter((c) => c.status === 'warn')).toEqual([
+      {
+        id: 'dest-conditional',
+        title: 'conditional writes in s3://lake/access-logs/',
+        status: 'warn',
+        detail: 'the store wrote over the probe on a create-if-absent (If-None-Match: *): it ignores conditional writes',
+        fix: expect.stringContaining('docs/s3.md#conditional-writes'),
+      },
+    ]);
+    expect([...(s3.buckets.get('lake')?.objects.keys() ?? [])]).toEqual([]);
+  });
+
+  it('fails, saying convert would fail too, when the destination rejects conditional writes', async () => {
+    s3.rejectConditionalWrites();
+    const { code, checks } = await doctor();
+    expect(code).toBe(1);
+    const [f, ...rest] = failed(checks);
+    expect(rest).toEqual([]);
+    expect(f).toMatchObject({ id: 'dest-conditional', status: 'fail' });
+    expect(f?.detail).toMatch(/^a create-if-absent of the probe \(If-None-Match: \*\) failed: .*not implemented/i);
+    expect(f?.fix).toMatch(/convert would fail here too/);
     expect([...(s3.buckets.get('lake')?.objects.keys() ?? [])]).toEqual([]);
   });
 
@@ -126,7 +159,7 @@ describe('doctor on a good setup', () => {
     expect(await runDoctor(DOCTOR)).toBe(0);
     expect(stdout).toContain('✓ logging on src: delivers to s3://logs/logs/ with date-based partitioned (EventTime) keys');
     expect(stdout).toContain('✓ lifecycle of logs: 1 rule, none expires unconverted logs under "logs/"');
-    expect(stdout).toContain('All 10 checks passed.');
+    expect(stdout).toContain('All 11 checks passed.');
   });
 
   it('lifecycle rules that cannot delete an unconverted log pass', async () => {
@@ -339,6 +372,7 @@ describe('doctor on a broken setup', () => {
       'source-list',
       'source-get',
       'dest-put',
+      'dest-conditional',
       'dest-delete',
     ]);
   });

@@ -1,7 +1,7 @@
 /**
  * Doctor checks that exercise access for real: credentials and region resolve, the raw logs can be
- * listed and read, the destination takes a put and a delete (a probe object that is removed again),
- * and the Glue database and table are reachable.
+ * listed and read, the destination takes a put and a delete (a probe object that is removed again) and
+ * refuses to create an existing object (conditional writes), and the Glue database and table are reachable.
  */
 import { randomBytes } from 'node:crypto';
 import type * as GlueSdk from '@aws-sdk/client-glue';
@@ -11,7 +11,8 @@ import { baseClientConfig, type AwsOptions } from '../aws/config.js';
 import { StorageError, errorMessage } from '../errors.js';
 import { openDest, openSource } from '../locations.js';
 import { lakeKeys } from '../records.js';
-import { fail, pass, skip, type Check } from './check.js';
+import type { Storage } from '../storage/Storage.js';
+import { fail, pass, skip, warn, type Check } from './check.js';
 import { s3ErrorName } from './clients.js';
 
 // By require, not import: src/cjs.ts says why.
@@ -106,16 +107,45 @@ export async function checkDestAccess(dest: string, aws: AwsOptions): Promise<Ch
       return [fail('dest-put', `write ${storage.uri}`, errorMessage(error), denied(error) ? `grant s3:PutObject on ${arn}` : OTHER_FIX)];
     }
     const put = pass('dest-put', `write ${storage.uri}`, `put ${key}`);
+    const conditional = await checkConditionalWrites(storage, key);
     try {
       await storage.delete([key]);
-      return [put, pass('dest-delete', `delete in ${storage.uri}`, `deleted ${key} again`)];
+      return [put, conditional, pass('dest-delete', `delete in ${storage.uri}`, `deleted ${key} again`)];
     } catch (error) {
       const fix = `${denied(error) ? `grant s3:DeleteObject on ${arn} (convert replaces and retires files)` : OTHER_FIX}; then delete the probe ${where}`;
-      return [put, fail('dest-delete', `delete in ${storage.uri}`, errorMessage(error), fix)];
+      return [put, conditional, fail('dest-delete', `delete in ${storage.uri}`, errorMessage(error), fix)];
     }
   } finally {
     await storage.close?.();
   }
+}
+
+/**
+ * Locks and the key date manifest are conditional writes (docs/s3.md#conditional-writes): creating the
+ * probe `key` again must be refused. Some S3-compatible stores ignore If-None-Match and overwrite; runs
+ * there stay exact one at a time, but two that start together could both take a lock.
+ */
+async function checkConditionalWrites(storage: Storage, key: string): Promise<Check> {
+  const id = 'dest-conditional';
+  const title = `conditional writes in ${storage.uri}`;
+  let created: boolean;
+  try {
+    created = await storage.putIfAbsent(key, new TextEncoder().encode('s3logs doctor probe, created again; safe to delete\n'));
+  } catch (error) {
+    return fail(
+      id,
+      title,
+      `a create-if-absent of the probe (If-None-Match: *) failed: ${errorMessage(error)}`,
+      'locks are taken this way, so convert would fail here too; use a store that supports conditional writes (AWS S3 does), or check --endpoint-url',
+    );
+  }
+  if (!created) return pass(id, title, 'creating the probe again was refused (If-None-Match: *), as locks need');
+  return warn(
+    id,
+    title,
+    'the store wrote over the probe on a create-if-absent (If-None-Match: *): it ignores conditional writes',
+    'run one scheduler per destination here: runs one at a time stay exact, two that start together could both take a lock (docs/s3.md#conditional-writes); AWS S3 honours conditional writes',
+  );
 }
 
 export async function checkGlue(database: string, table: string, aws: AwsOptions): Promise<Check> {

@@ -33,6 +33,10 @@ export interface S3ControlStandIn {
   /** Answers `operation` (on `bucket`, or any) with 403 AccessDenied, like an IAM policy that lacks it. */
   deny(operation: string, bucket?: string): void;
   addBucket(name: string, region?: string): void;
+  /** From now on PutObject overwrites on If-None-Match: *, as s3rver and some S3-compatible stores do. */
+  ignoreConditionalWrites(): void;
+  /** From now on PutObject with If-None-Match answers 501 NotImplemented, as stores without the feature may. */
+  rejectConditionalWrites(): void;
   /** Sum of calls to operations whose name starts with Put or Delete. */
   writes(): number;
   close(): Promise<void>;
@@ -129,6 +133,8 @@ export async function startS3ControlStandIn(initial: Array<{ name: string; regio
   const buckets = new Map<string, BucketState>();
   const calls: Record<string, number> = {};
   const denied: Array<{ operation: string; bucket?: string }> = [];
+  let ignoresConditions = false;
+  let rejectsConditions = false;
   const addBucket = (name: string, region = 'us-east-1'): void => void buckets.set(name, { region, objects: new Map() });
   for (const b of initial) addBucket(b.name, b.region);
 
@@ -231,6 +237,11 @@ export async function startS3ControlStandIn(initial: Array<{ name: string; regio
           /aws-chunked/.test(String(req.headers['content-encoding'] ?? '')) ||
           String(req.headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-');
         const data = chunked ? decodeChunked(body) : body;
+        if (req.headers['if-none-match'] !== undefined && rejectsConditions)
+          throw new S3Fault(501, 'NotImplemented', 'A header you provided implies functionality that is not implemented');
+        // S3 refuses a create-if-absent of an existing key (412), unless this stand-in plays a store that ignores it.
+        if (req.headers['if-none-match'] === '*' && b.objects.has(key) && !ignoresConditions)
+          throw new S3Fault(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
         const etag = `"${createHash('md5').update(data).digest('hex')}"`;
         const tags = req.headers['x-amz-tagging'] ? [...new URLSearchParams(String(req.headers['x-amz-tagging']))] : [];
         b.objects.set(key, { body: data, etag, lastModified: new Date(), tags });
@@ -343,6 +354,12 @@ export async function startS3ControlStandIn(initial: Array<{ name: string; regio
     calls,
     deny: (operation, bucket) => void denied.push({ operation, ...(bucket ? { bucket } : {}) }),
     addBucket,
+    ignoreConditionalWrites: () => {
+      ignoresConditions = true;
+    },
+    rejectConditionalWrites: () => {
+      rejectsConditions = true;
+    },
     writes: () =>
       Object.entries(calls)
         .filter(([op]) => /^(Put|Delete)/.test(op))

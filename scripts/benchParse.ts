@@ -169,7 +169,7 @@ if (values.verify) {
   const gib = mib / 1024;
   const encoding = encoder
     ? (() => {
-        const encodeCpu = [...results.map((r) => r.encodeCpu)].sort((a, b) => a - b)[(results.length - 1) >> 1]!;
+        const encodeCpu = results.map((r) => r.encodeCpu).sort((a, b) => a - b)[(results.length - 1) >> 1]!;
         return {
           encode: writeOptions.compression,
           files: median.files,

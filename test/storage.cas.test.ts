@@ -300,6 +300,37 @@ describe('LocalStorage compare-and-swap', () => {
     expect(await readdir(root)).toEqual(['k']);
   });
 
+  it('breaks at once the mutex of a holder whose process is gone from this host (a SIGKILL mid-swap)', async () => {
+    const { root, storage, v, mutex } = await heldMutex();
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    await writeFile(mutex, `${hostname()}~${deadPid}`);
+    const started = performance.now();
+    expect(await storage.putIfMatch('k', text('2'), v)).toBe(true);
+    // Not the 10 s a holder of unknown fate gets.
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(await readdir(root)).toEqual(['k']);
+  });
+
+  it("a compare-and-swap read clears a killed holder's mutex of its key, and no live or unknown holder's", async () => {
+    // The swap may never follow (nothing to change): the read is the only visit the key gets.
+    const { root, storage, mutex } = await heldMutex();
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    const kept = [
+      `${hostname()}~1`, // pid 1 always exists: a holder still at work
+      `${hostname()}~${process.pid}`, // this process's own swap in flight
+      `elsewhere~${deadPid}`, // another host's process: its pid means nothing here, judged by age
+      '', // killed before it wrote its name: judged by age
+    ];
+    for (const owner of kept) {
+      await writeFile(mutex, owner);
+      expect(str((await storage.getVersioned('k'))!.body)).toBe('1');
+      expect((await readdir(root)).sort(), owner).toEqual(['.k.s3logs-cas', 'k']);
+    }
+    await writeFile(mutex, `${hostname()}~${deadPid}`);
+    expect(str((await storage.getVersioned('k'))!.body)).toBe('1');
+    expect(await readdir(root)).toEqual(['k']);
+  });
+
   it('getVersioned treats a directory or a file-as-directory as no object', async () => {
     const storage = new LocalStorage(await localRoot());
     await storage.put('dir/child', text('x'));

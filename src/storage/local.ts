@@ -8,7 +8,9 @@
  * putIfMatch compares and replaces under a per-key mutex file (`.<name>.s3logs-cas`, created with
  * O_EXCL), so it is atomic against every other putIfMatch on this host, in any process. Unconditional
  * put/delete do not take the mutex (a crash there must never block later writes); callers that
- * compare-and-swap a key write it with conditional writes only.
+ * compare-and-swap a key write it with conditional writes only. The mutex names its holder (host and
+ * pid): one that a killed holder leaves is broken by the next compare-and-swap read or write of its
+ * key, at once when the holder's process is gone from this host, after CAS_STALE_MS otherwise.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
@@ -160,15 +162,19 @@ export class LocalStorage implements Storage {
 
   async getVersioned(key: string): Promise<VersionedObject | undefined> {
     this.counters.requests++;
+    const target = this.path(key);
     let body: Buffer;
     try {
       // One read, hashed: the version always describes exactly these bytes.
-      body = await readFile(this.path(key));
+      body = await readFile(target);
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw this.wrap(error, key, 'read');
     }
     this.counters.bytesRead += body.length;
+    // A read that starts a compare-and-swap clears a killed holder's mutex of the key: the swap may never
+    // come (nothing to change), and the mutex would stay, delaying the key's next swap by CAS_STALE_MS.
+    await breakStaleMutex(mutexPathOf(target));
     return { body, version: contentVersion(body) };
   }
 
@@ -391,17 +397,28 @@ async function writeAtomic(target: string, body: Uint8Array): Promise<void> {
   }
 }
 
+const mutexPathOf = (target: string): string => join(dirname(target), `.${basename(target)}.s3logs-cas`);
+
+/** What a CAS mutex holds: who took it, so that a later process can tell a killed holder's mutex at once. */
+const MUTEX_OWNER = `${HOST}~${process.pid}`;
+
 /**
- * Takes the CAS mutex of `target` (O_EXCL create of `.<name>.s3logs-cas` beside it) and returns its
- * path, or undefined when the target's directory does not exist. Waits while another holder has it.
+ * Takes the CAS mutex of `target` (O_EXCL create of `.<name>.s3logs-cas` beside it, holding
+ * MUTEX_OWNER) and returns its path, or undefined when the target's directory does not exist. Waits
+ * while another holder has it.
  */
 async function acquireCasMutex(target: string): Promise<string | undefined> {
-  const mutex = join(dirname(target), `.${basename(target)}.s3logs-cas`);
+  const mutex = mutexPathOf(target);
   const deadline = Date.now() + CAS_WAIT_MS;
   for (;;) {
     try {
       const handle = await open(mutex, 'wx');
-      await handle.close();
+      try {
+        // A kill before this write leaves an empty mutex: judged by its age alone.
+        await handle.writeFile(MUTEX_OWNER);
+      } finally {
+        await handle.close();
+      }
       return mutex;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -420,13 +437,32 @@ async function acquireCasMutex(target: string): Promise<string | undefined> {
 }
 
 /**
- * Removes a mutex older than CAS_STALE_MS. It is first renamed aside and judged again there: between
- * our stat and the rename another waiter may have broken it and a new holder taken the name, and a
- * fresh mutex caught that way is linked back instead of deleted.
+ * Whether the mutex at `path` was left by a holder that is gone: its process no longer exists on this
+ * host, or it is older than CAS_STALE_MS (a holder keeps it for milliseconds; the only test for a
+ * holder on another host, or one killed before it wrote its name). False when there is no such file.
+ */
+async function isOrphanedMutex(path: string): Promise<boolean> {
+  let info;
+  let owner: string;
+  try {
+    info = await stat(path);
+    owner = await readFile(path, 'utf8');
+  } catch {
+    return false;
+  }
+  if (Date.now() - info.mtimeMs >= CAS_STALE_MS) return true;
+  const at = owner.lastIndexOf('~');
+  const pid = Number(owner.slice(at + 1));
+  return at > 0 && owner.slice(0, at) === HOST && Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid);
+}
+
+/**
+ * Removes a mutex whose holder is gone (isOrphanedMutex). It is first renamed aside and judged again
+ * there: between our judgement and the rename another waiter may have broken it and a new holder taken
+ * the name, and a live holder's mutex caught that way is linked back instead of deleted.
  */
 async function breakStaleMutex(mutex: string): Promise<void> {
-  const old = await stat(mutex).catch(() => undefined);
-  if (!old || Date.now() - old.mtimeMs < CAS_STALE_MS) return;
+  if (!(await isOrphanedMutex(mutex))) return;
   const aside = join(dirname(mutex), `.${randomBytes(6).toString('hex')}.s3logs-cas`);
   try {
     await rename(mutex, aside);
@@ -434,8 +470,7 @@ async function breakStaleMutex(mutex: string): Promise<void> {
     return; // Gone already: another waiter broke it.
   }
   try {
-    const moved = await stat(aside);
-    if (Date.now() - moved.mtimeMs < CAS_STALE_MS) await link(aside, mutex).catch(() => undefined);
+    if (!(await isOrphanedMutex(aside))) await link(aside, mutex).catch(() => undefined);
   } finally {
     await unlink(aside).catch(() => undefined);
   }

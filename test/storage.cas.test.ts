@@ -15,7 +15,7 @@ import { StorageError } from '../src/errors.js';
 import { LocalStorage } from '../src/storage/local.js';
 import { createS3Storage, type S3Storage, type S3StorageOptions } from '../src/storage/s3.js';
 import type { Storage } from '../src/storage/Storage.js';
-import { startFaultProxy, type FaultPlan, type FaultProxy, type RecordedRequest } from './helpers/faultProxy.js';
+import { s3ErrorXml, startFaultProxy, type FaultPlan, type FaultProxy, type RecordedRequest } from './helpers/faultProxy.js';
 import { MemoryStorage } from './helpers/memoryStorage.js';
 import { S3RVER_CREDENTIALS, startS3Server, type S3Server } from './helpers/s3Server.js';
 
@@ -370,6 +370,35 @@ describe('S3 conditional writes on the wire', () => {
     expect(sent[0]!.headers['x-amz-expected-bucket-owner']).toBe('111122223333');
     expect((await storage.head('big'))?.size).toBe(7 * MiB);
     expect(p.injected.preconditionFailed).toBe(0);
+  });
+
+  it('a store without conditional writes (501 NotImplemented) fails at once, saying so, not "server errors, rerun later"', async () => {
+    const p = await proxy({
+      intercept: (r) =>
+        r.method === 'PUT' && (r.headers['if-none-match'] !== undefined || r.headers['if-match'] !== undefined)
+          ? { status: 501, body: s3ErrorXml('NotImplemented', 'A header you provided implies functionality that is not implemented') }
+          : undefined,
+    });
+    const storage = s3Store(p.endpoint);
+    await storage.put('k', text('1'));
+    const version = (await storage.getVersioned('k'))!.version;
+    for (const [attempt, header] of [
+      [() => storage.putIfAbsent('new', text('1')), 'If-None-Match'],
+      [() => storage.putIfMatch('k', text('2'), version), 'If-Match'],
+    ] as const) {
+      const before = p.requests.length;
+      const error = await attempt().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as StorageError).message).toContain(`does not implement conditional writes: PutObject s3://${BUCKET}/`);
+      expect((error as StorageError).message).toContain(`with ${header} was answered 501 NotImplemented`);
+      expect((error as StorageError).message).toContain('s3logs doctor --dest');
+      // Not retried: no attempt can succeed.
+      expect(p.requests.length - before).toBe(1);
+    }
+    expect(str(await storage.get('k'))).toBe('1');
   });
 
   it('counts refused conditional writes (412 stale ETag, 404 missing key, 412 existing key)', async () => {

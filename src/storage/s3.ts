@@ -20,7 +20,9 @@ import {
   TruncatedBodyError,
   bucketOwnerMismatch,
   classifyS3Error,
+  conditionalWritesUnsupported,
   deleteFailure,
+  isNotImplemented,
   isRetryableKeyError,
   toStorageError,
   type S3ErrorContext,
@@ -371,6 +373,7 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
         // 412: the key exists; 409 ConditionalRequestConflict: a concurrent conditional write won.
         const status = classifyS3Error(error).status;
         if (status === 412 || status === 409) return false;
+        if (isNotImplemented(error)) throw conditionalWritesUnsupported(error, context('put', key), 'If-None-Match');
         throw error;
       }
     },
@@ -400,6 +403,7 @@ export function createS3Storage(uri: string, options: S3StorageOptions): S3Stora
         // NoSuchKey: the object is gone (a missing bucket is no_such_bucket and stays an error).
         const c = classifyS3Error(error);
         if (c.status === 412 || c.status === 409 || c.code === 'not_found') return false;
+        if (isNotImplemented(error)) throw conditionalWritesUnsupported(error, context('put', key), 'If-Match');
         throw error;
       }
     },

@@ -80,6 +80,8 @@ export function classifyS3Error(error: unknown): S3ErrorClass {
   }
   if (name === 'AccessDenied' || CREDENTIAL_NAMES.has(name) || name === NO_CREDENTIALS || status === 403)
     return { ...base, code: 'access_denied', retryable: false };
+  // 501: the server lacks the feature (e.g. conditional writes on some S3-compatible stores); asking again cannot help.
+  if (status === 501 || name === 'NotImplemented') return { ...base, code: 'io', retryable: false };
   // RequestTimeout (400): S3 gave up waiting for our body; a fresh attempt usually succeeds.
   if (name === 'RequestTimeout' || name === 'TimeoutError' || (status !== undefined && status >= 500)) {
     return { ...base, code: status !== undefined && status >= 500 ? 'io' : 'network', retryable: true };
@@ -195,6 +197,26 @@ export function toStorageError(error: unknown, ctx: S3ErrorContext, note?: strin
   const tries = ctx.attempts && ctx.attempts > 1 ? ` (${ctx.attempts} attempts)` : '';
   const message = scrubSecrets(`${text}${tries} [${detail}]${note ? `; ${note}` : ''}`, ctx.secrets);
   return new StorageError(message, c.code, ctx.key, { cause: scrubCause(error, ctx.secrets) });
+}
+
+/** Whether `error` is a 501 NotImplemented answer. */
+export function isNotImplemented(error: unknown): boolean {
+  const c = classifyS3Error(error);
+  return c.status === 501 || c.name === 'NotImplemented';
+}
+
+/**
+ * A conditional PutObject answered 501 NotImplemented: the store cannot hold s3logs' locks and manifests,
+ * and no retry or re-run changes that. Says so, instead of "server errors, rerun later".
+ */
+export function conditionalWritesUnsupported(error: unknown, ctx: S3ErrorContext, header: 'If-None-Match' | 'If-Match'): StorageError {
+  const message = scrubSecrets(
+    `the S3 endpoint does not implement conditional writes: PutObject ${s3Location(ctx.bucket, ctx.s3Key)} with ${header} ` +
+      `was answered 501 NotImplemented. s3logs takes its locks and publishes its manifests with conditional writes ` +
+      `(Amazon S3 has them); use a store that supports them (\`s3logs doctor --dest <uri>\` checks one)`,
+    ctx.secrets,
+  );
+  return new StorageError(message, 'io', ctx.key, { cause: scrubCause(error, ctx.secrets) });
 }
 
 /** For the ExpectedBucketOwner case: S3 answers a plain 403 AccessDenied when the owner differs. */

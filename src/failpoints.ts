@@ -7,6 +7,8 @@ export type FailpointName =
   | 'listed'
   | 'parsed'
   | 'staged'
+  // A shard's part recorded (its shard manifest), its shard lock not yet released: src/pipeline.ts.
+  | 'shard-staged'
   | 'published'
   | 'before-manifest'
   | 'before-register'

@@ -233,6 +233,27 @@ export class LeaseLock {
   }
 }
 
+/**
+ * Removes the lock at `key` when it protects nothing: its lease ended, its process is gone from this
+ * host, or it is damaged. It is taken over as any run would take it (a conditional write of exactly the
+ * version judged), then released; a live holder's lock, or one another run takes meanwhile, stays. For
+ * a run that will not take this lock itself but cleans up after runs that died (a compaction, a shard
+ * round's commit). True when a lock was removed.
+ */
+export async function clearDeadLock(storage: Storage, key: string, owner: LockOwner): Promise<boolean> {
+  const current = await readLock(storage, key);
+  if (!current || (current.record && isHeld(current.record))) return false;
+  let lock: LeaseLock;
+  try {
+    lock = await LeaseLock.acquire(storage, key, owner, { waitMs: 0 });
+  } catch (error) {
+    if (error instanceof LockedError) return false;
+    throw error;
+  }
+  await lock.release();
+  return true;
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);

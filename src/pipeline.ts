@@ -563,6 +563,7 @@ class KeyDateRun {
     await lock.verify();
     this.stagingInUse = true;
     await writeShardManifest(this.dest, { ...part, shard });
+    failpoint('shard-staged');
     await lock.release();
     try {
       await this.commitRound(shard.count);

@@ -4,13 +4,16 @@
  * deleted), then either compact again or convert one member key date: the lake holds every row exactly
  * once (DuckDB) and nothing of the interrupted group is left behind.
  */
-import { cp } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyDate, type GeneratedObject } from '../scripts/genLogs.js';
 import { localBackend, type Backend } from './helpers/backends.js';
 import { runCli } from './helpers/cli.js';
 import { readTable, rowKey } from './helpers/duck.js';
 import { catalogMissing } from './helpers/kills.js';
+import { lockRecord } from './helpers/lockRecord.js';
 
 const K1 = '2024-04-01';
 const K2 = '2024-04-02';
@@ -130,11 +133,13 @@ describe('SIGKILL inside a compaction, then compact again or convert a member ke
       expect(converted.code, converted.stderr).toBe(0);
       const after = await lake(dest);
       expect(after.rows).toEqual(truth);
-      // The killed run's locks of other key dates stay until a run of those takes them over (its pid is gone).
+      // The killed run's locks of other key dates stay until a run of those takes them over (its pid is
+      // gone) or a compaction clears them, as the one below does.
       expect(after.leftovers.filter((k) => !(k.endsWith('/lock.json') && !k.includes(`/${member}/`)))).toEqual([]);
       // And a compaction afterwards still keeps every row once.
       expect((await compact(dest)).code).toBe(0);
       expect((await lake(dest)).rows).toEqual(truth);
+      expect((await lake(dest)).leftovers).toEqual([]);
     },
     60_000,
   );
@@ -151,6 +156,28 @@ describe('SIGKILL inside a compaction, then compact again or convert a member ke
     const after = await lake(dest);
     expect(after.rows).toEqual(truth);
     expect(after.leftovers).toEqual([]);
+  }, 60_000);
+
+  it("removes the publish locks of runs that died (a kill after a compaction's last publish), and no live run's", async () => {
+    const dest = await fresh('dead-locks');
+    expect((await compact(dest)).code).toBe(0);
+    // Every partition is compact now: a compaction takes no member lock, so only the sweep meets these.
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
+    const planted = {
+      [K1]: lockRecord({ purpose: 'compact', pid: deadPid }), // this host, its process gone
+      [K2]: lockRecord({ host: 'host-that-died', expiresAt: new Date(Date.now() - 60_000).toISOString() }), // lease over
+      '2024-04-03': lockRecord(), // this test's own process: alive, lease running
+    };
+    for (const [keyDate, body] of Object.entries(planted)) {
+      const dir = join(backend.destUri(dest), '_s3logs', 'keydates', keyDate);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'lock.json'), body);
+    }
+    const again = await compact(dest);
+    expect(again.code, again.stderr).toBe(0);
+    const after = await lake(dest);
+    expect(after.rows).toEqual(truth);
+    expect(after.leftovers).toEqual(['_s3logs/keydates/2024-04-03/lock.json']);
   }, 60_000);
 
   it('killed after its publish, before the catalog follows: compacting again brings the local catalog up to date', async () => {

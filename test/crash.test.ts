@@ -196,6 +196,19 @@ describe('SIGKILL in the last shard of a round, then s3logs commit or the shard 
     },
   );
 
+  it('killed after its part was recorded, before it let go of its shard lock: s3logs commit publishes the round and removes that lock', async () => {
+    const dest = 'shard-lock-left';
+    expect((await shard(dest, 1)).code).toBe(0);
+    expect((await shard(dest, 2, { S3LOGS_FAILPOINT: 'shard-staged' })).signal).toBe('SIGKILL');
+    const lockKey = `_s3logs/keydates/${KEY_DATE}/shards/lock-s02of02.json`;
+    expect([...(await backend.snapshot(dest)).files.keys()]).toContain(lockKey);
+    const committed = await commit(dest);
+    expect(committed.code, committed.stderr).toBe(0);
+    const after = await state(backend, dest);
+    expect(after.data).toEqual(baseline.data);
+    expect(after.leftovers).toEqual([]);
+  });
+
   it('killed in its commit, the shard run again finishes the interrupted publish first (then stages a new part)', async () => {
     const dest = 'shard-rerun';
     expect((await shard(dest, 1)).code).toBe(0);

@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { ConfigError, PublishConflictError, StorageError } from '../errors.js';
 import { failpoint } from '../failpoints.js';
-import type { LeaseLock } from '../lock.js';
+import { clearDeadLock, isHeld, type LeaseLock } from '../lock.js';
 import {
   compareKeys,
   lakeKeys,
@@ -42,6 +42,7 @@ import {
 } from '../records.js';
 import type { Storage } from '../storage/Storage.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import { newRunId } from '../runId.js';
 import { SCHEMA_VERSION } from '../../schemas/accessLog.js';
 import { resolveGroup } from './group.js';
 import { clearPrefix, place } from '../storage/ops.js';
@@ -593,10 +594,25 @@ async function rollBack(dest: Storage, journal: PublishJournal, manifest: KeyDat
 }
 
 /**
- * Staging of runs that died: everything under the key date's staging root that no shard manifest, no
- * journal and no live shard lock still needs. Runs only under the publish lock.
+ * What runs that died left: their shard locks, and everything under the key date's staging root that no
+ * shard manifest, no journal and no live shard lock still needs. Runs only under the publish lock.
  */
 async function collectStaging(dest: Storage, keyDate: string, keep: readonly string[]): Promise<void> {
+  const needed = new Set<string>(keep);
+  const shardKeys = (await dest.list(lakeKeys.shardPrefix(keyDate))).objects.map((o) => o.key);
+  for (const key of shardKeys) {
+    const name = key.slice(key.lastIndexOf('/') + 1);
+    if (name.startsWith('lock-')) {
+      const lock = await readRecord<LockRecord>(dest, key).catch(() => undefined);
+      if (lock && isHeld(lock)) needed.add(lakeKeys.staging(keyDate, lock.runId));
+      // A shard run that died holds nothing: without this, its lock stayed after the round was
+      // committed without it (its part was staged) until that shard ran again.
+      else await clearDeadLock(dest, key, { runId: newRunId(), purpose: "clear a dead shard run's lock" }).catch(() => false);
+    } else {
+      const shard = await readRecord<ShardManifest>(dest, key).catch(() => undefined);
+      if (shard) needed.add(lakeKeys.staging(keyDate, shard.runId));
+    }
+  }
   const root = lakeKeys.stagingRoot(keyDate);
   // A run's directory is found from its keys and from a delimiter listing: s3rver (which some use as a
   // local S3) lists no common prefix for keys nested two levels below the prefix, as staged files are,
@@ -609,18 +625,5 @@ async function collectStaging(dest: Storage, keyDate: string, keep: readonly str
       ...(await dest.list(root, { delimiter: '/' })).commonPrefixes,
     ]),
   ];
-  if (dirs.length === 0) return;
-  const needed = new Set<string>(keep);
-  const shardKeys = (await dest.list(lakeKeys.shardPrefix(keyDate))).objects.map((o) => o.key);
-  for (const key of shardKeys) {
-    const name = key.slice(key.lastIndexOf('/') + 1);
-    if (name.startsWith('lock-')) {
-      const lock = await readRecord<LockRecord>(dest, key).catch(() => undefined);
-      if (lock && Date.parse(lock.expiresAt) > Date.now()) needed.add(lakeKeys.staging(keyDate, lock.runId));
-    } else {
-      const shard = await readRecord<ShardManifest>(dest, key).catch(() => undefined);
-      if (shard) needed.add(lakeKeys.staging(keyDate, shard.runId));
-    }
-  }
   for (const dir of dirs) if (!needed.has(dir)) await clearPrefix(dest, dir);
 }

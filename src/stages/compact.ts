@@ -47,7 +47,7 @@ import type { Storage } from '../storage/Storage.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { checkManifest, recoverPublishes } from './commit.js';
 import { footerRowCount, slimFooter } from './footer.js';
-import { MemberLocks, publishGroup, sweepDeadGroupStaging } from './group.js';
+import { clearDeadPublishLocks, MemberLocks, publishGroup, sweepDeadGroupStaging } from './group.js';
 import { footerFacts, keptRows, readRowGroup, RewriteError } from './rewrite.js';
 import { loadParquetWasm, type ParquetWasm } from './parquetWasm.js';
 import type { WriteOptions } from './writeOptions.js';
@@ -162,6 +162,7 @@ export async function compactRange(dest: Storage, from: string, to: string, opti
   const results: PartitionResult[] = [];
   // Best effort: a dead run's staging is only space; the next compaction tries again.
   await sweepDeadGroupStaging(dest).catch(() => 0);
+  await clearDeadPublishLocks(dest).catch(() => 0);
   const partitions = await partitionsOf(dest, from, to);
   // At most this much Parquet is decoded and written again: a small range keeps baseline wasm code.
   const wasmTier = useWasmTier(wasmTierFor(partitions.reduce((n, p) => n + p.bytes, 0)));

@@ -23,7 +23,7 @@
 import pLimit from 'p-limit';
 import { StorageError } from '../errors.js';
 import { failpoint } from '../failpoints.js';
-import { isHeld, LeaseLock, type LockOwner } from '../lock.js';
+import { clearDeadLock, isHeld, LeaseLock, type LockOwner } from '../lock.js';
 import {
   CONTROL_PREFIX,
   lakeKeys,
@@ -37,6 +37,7 @@ import {
 } from '../records.js';
 import type { Storage } from '../storage/Storage.js';
 import { clearPrefix, place } from '../storage/ops.js';
+import { newRunId } from '../runId.js';
 
 /** The publish locks of a group's members; some may be borrowed from the caller (a publish that splits). */
 export class MemberLocks {
@@ -215,6 +216,22 @@ export function memberManifest(journal: GroupJournal, keyDate: string): KeyDateM
 
 export async function readGroupJournal(dest: Storage, key: string): Promise<GroupJournal | undefined> {
   return (await readVersionedRecord<GroupJournal>(dest, key))?.record;
+}
+
+/**
+ * Removes the key dates' publish locks that protect nothing (lease ended, holder gone from this host,
+ * damaged; clearDeadLock). A compaction killed after its group published leaves its members' locks,
+ * and a later compaction that finds those partitions compact never takes them: without this they stayed
+ * until a run of each key date took them over. One listing of the key dates' records; a lock is read
+ * only where one exists. Returns how many went.
+ */
+export async function clearDeadPublishLocks(dest: Storage): Promise<number> {
+  const locks = (await dest.list(`${CONTROL_PREFIX}keydates/`)).objects.filter((o) =>
+    /^[^/]+\/lock\.json$/.test(o.key.slice(`${CONTROL_PREFIX}keydates/`.length)),
+  );
+  let cleared = 0;
+  for (const o of locks) if (await clearDeadLock(dest, o.key, { runId: newRunId(), purpose: "clear a dead run's lock" })) cleared++;
+  return cleared;
 }
 
 /**

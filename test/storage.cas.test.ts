@@ -6,10 +6,10 @@
  */
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StorageError } from '../src/errors.js';
 import { LocalStorage } from '../src/storage/local.js';
@@ -241,6 +241,25 @@ describe('LocalStorage compare-and-swap', () => {
     await writeFile(join(dir, temps.otherKeyKilledHere), 'partial');
     await storage.delete(['d/key']);
     await expect(readdir(dir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it("a listing removes killed writers' temp files in the directories it reads, where no write may come again", async () => {
+    const root = await localRoot();
+    const storage = new LocalStorage(root);
+    await storage.put('g/run-a/outcome.json', text('{}'));
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    const host = hostname();
+    // A write killed between its temp file and the link (run-a), one whose directory holds nothing else
+    // (run-b), and a write in flight (pid 1 always exists).
+    const killed = join(root, 'g', 'run-a', `.outcome.json~${host}~${deadPid}~aa11.s3logs-tmp`);
+    const alone = join(root, 'g', 'run-b', `.outcome.json~${host}~${deadPid}~bb22.s3logs-tmp`);
+    const inFlight = join(root, 'g', 'run-a', `.other.json~${host}~1~cc33.s3logs-tmp`);
+    await mkdir(join(root, 'g', 'run-b'), { recursive: true });
+    for (const path of [killed, alone, inFlight]) await writeFile(path, 'partial');
+    expect((await storage.list('g/')).objects.map((o) => o.key)).toEqual(['g/run-a/outcome.json']);
+    expect((await readdir(join(root, 'g', 'run-a'))).sort()).toEqual([basename(inFlight), 'outcome.json'].sort());
+    // Like S3, a "directory" exists only while it holds objects.
+    expect(await readdir(join(root, 'g'))).toEqual(['run-a']);
   });
 
   /** Key `k` at version `v`, with its compare-and-swap mutex file held (by "another process"). */

@@ -2,7 +2,8 @@
  * Local filesystem store: the embedded default, so `npm start` works with no AWS account. Keys map to
  * paths under the root directory. Writes go to a hidden temp file in the target directory and are
  * renamed into place, so a crash never leaves a half-written file where readers look. A temp file that a
- * killed writer leaves is hidden from listings and removed by the next write or delete in its directory.
+ * killed writer leaves is hidden from listings and removed by the next write, delete or listing of its
+ * directory.
  *
  * Conditional writes: putIfAbsent creates the name with link(), which fails on an existing name.
  * putIfMatch compares and replaces under a per-key mutex file (`.<name>.s3logs-cas`, created with
@@ -53,6 +54,8 @@ export class LocalStorage implements Storage {
     const dirKey = prefix.slice(0, slash + 1);
     const keys: string[] = [];
     const commonPrefixes: string[] = [];
+    /** Directories holding temp files: a killed writer's may sit where nothing is ever written again. */
+    const withTemps = new Set<string>();
     const walk = async (key: string, deep: boolean): Promise<void> => {
       let entries;
       try {
@@ -69,6 +72,8 @@ export class LocalStorage implements Storage {
           else await walk(child + '/', true);
         } else if (entry.isFile() && !isTempName(entry.name)) {
           keys.push(child);
+        } else if (entry.isFile() && entry.name.endsWith(TEMP_SUFFIX)) {
+          withTemps.add(this.path(key === '' ? '.' : key.slice(0, -1)));
         }
       }
     };
@@ -76,6 +81,12 @@ export class LocalStorage implements Storage {
       await walk(dirKey, false);
     } else {
       await walk(dirKey, true);
+    }
+    // E.g. a group's outcome.json whose write was killed between its temp file and the link: no later
+    // write goes to that directory, but the next compaction lists it.
+    for (const dir of withTemps) {
+      await sweepOrphanedTemps(dir);
+      await this.pruneEmpty(dir);
     }
     const keep = (key: string) =>
       key.startsWith(prefix) && (!options.startAfter || key > options.startAfter) && (options.endAt === undefined || key <= options.endAt);

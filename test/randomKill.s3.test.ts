@@ -8,7 +8,7 @@ import { generateKeyDate } from '../scripts/genLogs.js';
 import { s3Backend, type Backend } from './helpers/backends.js';
 import { runCli } from './helpers/cli.js';
 import { readTable, rowKey } from './helpers/duck.js';
-import { catalogMissing, leftoversOf, runKilledAfter, shares } from './helpers/kills.js';
+import { catalogMissing, killMoments, leftoversOf, runKilledAfter } from './helpers/kills.js';
 
 describe('SIGKILL at random moments of a run on S3 that replaces an earlier one, then re-run', () => {
   const keyDate = '2024-10-30';
@@ -87,7 +87,8 @@ describe('SIGKILL at random moments of a run on S3 that replaces an earlier one,
 
   it('4 seeded moments: every re-run equals the uninterrupted run and leaves nothing behind', async () => {
     let killed = 0;
-    for (const [i, share] of shares(20261203, 4).entries()) {
+    const { moments, seeded } = killMoments(20261203, 4);
+    for (const [i, share] of moments.entries()) {
       const dest = `s3-kill-${i}`;
       const ms = Math.round(share * 1.1 * cleanMs);
       await earlier(dest);
@@ -106,6 +107,6 @@ describe('SIGKILL at random moments of a run on S3 that replaces an earlier one,
       expect((await readTable(after.dir)).map(rowKey).sort()).toEqual(baseline.rows);
     }
     // The moments fall at 6%, 23%, 46% and 102% of the clean run's time: at least the first two always kill.
-    expect(killed).toBeGreaterThanOrEqual(2);
-  }, 240_000);
+    if (seeded) expect(killed).toBeGreaterThanOrEqual(2);
+  }, 1_800_000);
 });

@@ -15,6 +15,19 @@ export function shares(seed: number, count: number): number[] {
   });
 }
 
+/**
+ * The kill moments of a random-kill test: `count` seeded shares, or S3LOGS_KILLS moments from
+ * S3LOGS_KILL_SEED when set (`S3LOGS_KILLS=60 S3LOGS_KILL_SEED=$RANDOM npx vitest run test/randomKill`:
+ * many more moments than the suite's, at other places). `seeded`: the suite's own moments, whose share
+ * of kills (rather than runs that finished first) each test can count on.
+ */
+export function killMoments(seed: number, count: number): { moments: number[]; seeded: boolean } {
+  const envSeed = process.env.S3LOGS_KILL_SEED;
+  const envCount = Number(process.env.S3LOGS_KILLS);
+  const n = Number.isSafeInteger(envCount) && envCount > 0 ? envCount : count;
+  return { moments: shares(envSeed ? Number(envSeed) : seed, n), seeded: !envSeed && n === count };
+}
+
 /** The CLI, SIGKILLed after `ms` unless it has finished by then. */
 export function runKilledAfter(args: string[], ms: number, env: Record<string, string> = {}): Promise<CliResult> {
   return runCli(args, env, ms);

@@ -8,7 +8,7 @@ import { generateKeyDate } from '../scripts/genLogs.js';
 import { s3Backend, type Backend } from './helpers/backends.js';
 import { runCli } from './helpers/cli.js';
 import { readTable, rowKey } from './helpers/duck.js';
-import { catalogMissing, killMoments, leftoversOf, runKilledAfter } from './helpers/kills.js';
+import { killMoments, lakeState, runKilledAfter } from './helpers/kills.js';
 
 describe('SIGKILL at random moments of a run on S3 that replaces an earlier one, then re-run', () => {
   const keyDate = '2024-10-30';
@@ -51,15 +51,7 @@ describe('SIGKILL at random moments of a run on S3 that replaces an earlier one,
       await backend.putRaw(objects.filter((o) => lastThree.includes(o.key)));
     }
   };
-  const state = async (dest: string) => {
-    const snap = await backend.snapshot(dest);
-    return {
-      dir: snap.dir,
-      data: [...snap.files].filter(([k]) => k.endsWith('.parquet') || k.endsWith('.jsonl')).sort(),
-      leftovers: leftoversOf(snap.files),
-      ...(await catalogMissing(snap.dir, snap.files)),
-    };
-  };
+  const state = (dest: string) => lakeState(backend, dest);
 
   beforeAll(async () => {
     backend = await s3Backend();

@@ -13,7 +13,7 @@ import { generateKeyDate, writeKeyDateToDirectory, type GenerateOptions } from '
 import { localBackend, type Backend } from './helpers/backends.js';
 import { runCli } from './helpers/cli.js';
 import { readTable, rowKey } from './helpers/duck.js';
-import { catalogMissing, killMoments, leftoversOf, runKilledAfter } from './helpers/kills.js';
+import { catalogMissing, killMoments, lakeState, leftoversOf, runKilledAfter } from './helpers/kills.js';
 
 const KEY_DATE = '2024-10-10';
 const options: GenerateOptions = {
@@ -47,12 +47,7 @@ describe('SIGKILL at random moments of a run that replaces an earlier one, then 
     }
   };
 
-  /** Data files with their hashes, everything else left in the lake, and whether the catalog's files exist. */
-  async function state(dest: string) {
-    const snap = await backend.snapshot(dest);
-    const data = [...snap.files].filter(([k]) => k.endsWith('.parquet') || k.endsWith('.jsonl')).sort();
-    return { dir: snap.dir, data, leftovers: leftoversOf(snap.files), ...(await catalogMissing(snap.dir, snap.files)) };
-  }
+  const state = (dest: string) => lakeState(backend, dest);
 
   beforeAll(async () => {
     backend = await localBackend();
@@ -239,11 +234,7 @@ describe('SIGKILL at random moments of the last shard of a round, then s3logs co
     '2',
     '--quiet',
   ];
-  async function state(dest: string) {
-    const snap = await backend.snapshot(dest);
-    const data = [...snap.files].filter(([k]) => k.endsWith('.parquet') || k.endsWith('.jsonl')).sort();
-    return { dir: snap.dir, data, leftovers: leftoversOf(snap.files), ...(await catalogMissing(snap.dir, snap.files)) };
-  }
+  const state = (dest: string) => lakeState(backend, dest);
 
   beforeAll(async () => {
     backend = await localBackend();

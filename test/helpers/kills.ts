@@ -1,6 +1,7 @@
 /** SIGKILL at random moments (test/randomKill*.test.ts): seeded moments, a killed run, what a lake must not hold. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Backend } from './backends.js';
 import { type CliResult, runCli } from './cli.js';
 
 /** mulberry32: the kill moments are the same on every run of the suite (as shares of the clean run's time). */
@@ -55,4 +56,11 @@ export async function catalogMissing(
   };
   const listed = Object.values(catalog.partitions).flatMap((p) => Object.values(p.contributions).flatMap((c) => c.files));
   return { partitions: Object.keys(catalog.partitions).sort(), missing: listed.filter((f) => !files.has(f)) };
+}
+
+/** A lake as the random-kill tests compare it: data files with their hashes, leftovers, and catalog entries of missing files. */
+export async function lakeState(backend: Backend, dest: string) {
+  const snap = await backend.snapshot(dest);
+  const data = [...snap.files].filter(([k]) => k.endsWith('.parquet') || k.endsWith('.jsonl')).sort();
+  return { dir: snap.dir, data, leftovers: leftoversOf(snap.files), ...(await catalogMissing(snap.dir, snap.files)) };
 }

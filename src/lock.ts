@@ -19,6 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { LockedError } from './errors.js';
+import { writerGoneHere } from './processes.js';
 import { readVersionedRecord, recordBody, type LockRecord } from './records.js';
 import type { Storage } from './storage/Storage.js';
 
@@ -31,19 +32,10 @@ export function leaseMs(): number {
 /** Defined in src/errors.ts with the other error classes; exported here too for existing importers. */
 export { LockedError };
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function isFree(record: LockRecord | undefined, now: number): boolean {
   if (record?.kind !== 's3logs/lock' || !(Date.parse(record.expiresAt) > now)) return true;
   // Same host: a pid that no longer exists is a holder that died (a SIGKILLed run).
-  return record.host === hostname() && record.pid !== process.pid && !alive(record.pid);
+  return writerGoneHere(record.host, record.pid, hostname()) === true;
 }
 
 /** Whether a lock record still protects its run: its lease has not ended and its process is not known to be gone. */

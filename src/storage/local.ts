@@ -19,6 +19,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compareKeys } from '../compare.js';
+import { writerGoneHere } from '../processes.js';
 import { StorageError } from '../errors.js';
 import type { ListOptions, ListPage, ObjectInfo, PutOptions, Storage, StorageStats, VersionedObject } from './Storage.js';
 
@@ -335,23 +336,13 @@ async function sweepOrphanedTemps(dir: string): Promise<void> {
     const host = parts.length >= 4 ? parts[parts.length - 3] : undefined;
     const pid = Number(parts[parts.length - 2]);
     const path = join(dir, name);
-    if (host === HOST && Number.isSafeInteger(pid) && pid > 0) {
-      if (pid === process.pid || isAlive(pid)) continue;
-    } else {
+    const gone = writerGoneHere(host, pid, HOST);
+    if (gone === false) continue;
+    if (gone === undefined) {
       const info = await stat(path).catch(() => undefined);
       if (!info || Date.now() - info.mtimeMs < FOREIGN_TEMP_STALE_MS) continue;
     }
     await unlink(path).catch(() => undefined);
-  }
-}
-
-/** Whether process `pid` exists on this host (EPERM: it does, owned by someone else). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -463,8 +454,7 @@ async function isOrphanedMutex(path: string): Promise<boolean> {
   }
   if (Date.now() - info.mtimeMs >= CAS_STALE_MS) return true;
   const at = owner.lastIndexOf('~');
-  const pid = Number(owner.slice(at + 1));
-  return at > 0 && owner.slice(0, at) === HOST && Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid);
+  return at > 0 && writerGoneHere(owner.slice(0, at), Number(owner.slice(at + 1)), HOST) === true;
 }
 
 /**
